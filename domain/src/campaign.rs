@@ -1,0 +1,402 @@
+//! Campaigns (`EmailJob`): what a user submits, and what is stored.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::CampaignId;
+use crate::recipient::{EmailAddress, NewRecipient, RecipientName};
+use crate::IllegalTransition;
+
+/// A subject line: not blank, at most 255 characters, one line (it becomes a header, so CR/LF
+/// would be header injection).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubjectError {
+    #[error("the subject is empty")]
+    Empty,
+    #[error("the subject is longer than {max} characters")]
+    TooLong { max: usize },
+    #[error("the subject must be one line: no CR, LF or other control characters")]
+    ForbiddenCharacters,
+}
+
+impl Subject {
+    pub const MAX_CHARS: usize = 255;
+
+    pub fn parse(raw: &str) -> Result<Self, SubjectError> {
+        if raw.chars().any(char::is_control) {
+            return Err(SubjectError::ForbiddenCharacters);
+        }
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(SubjectError::Empty);
+        }
+        if trimmed.chars().count() > Self::MAX_CHARS {
+            return Err(SubjectError::TooLong { max: Self::MAX_CHARS });
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The HTML body: not blank, at most [`HtmlBody::MAX_BYTES`]. It is sent as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HtmlBody(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("the body is empty")]
+    Empty,
+    #[error("the body is larger than {max} bytes")]
+    TooLarge { max: usize },
+}
+
+impl HtmlBody {
+    /// 2 MiB: far above any sane newsletter, and below what MySQL's MEDIUMTEXT holds.
+    pub const MAX_BYTES: usize = 2 * 1024 * 1024;
+
+    pub fn parse(raw: String) -> Result<Self, BodyError> {
+        if raw.trim().is_empty() {
+            return Err(BodyError::Empty);
+        }
+        if raw.len() > Self::MAX_BYTES {
+            return Err(BodyError::TooLarge { max: Self::MAX_BYTES });
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One recipient as submitted, before validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientInput {
+    pub email: String,
+    pub name: Option<String>,
+}
+
+/// A campaign as submitted, before validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCampaignInput {
+    pub subject: String,
+    pub body: String,
+    pub recipients: Vec<RecipientInput>,
+}
+
+/// One recipient entry that failed validation: its 0-based position in the submitted list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidRecipient {
+    pub index: usize,
+    pub value: String,
+    pub reason: String,
+}
+
+/// Why a submitted campaign was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NewCampaignError {
+    #[error("too many recipients: {got}, the limit is {max}")]
+    TooManyRecipients { max: usize, got: usize },
+    #[error("the campaign has invalid fields")]
+    Invalid(ValidationErrors),
+}
+
+/// Every problem found in one submission, so the user can fix them all at once.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ValidationErrors {
+    /// `(field, message)` for subject, body and the recipients list as a whole.
+    pub fields: Vec<(&'static str, String)>,
+    /// The first [`ValidationErrors::MAX_LISTED`] invalid recipients.
+    pub invalid_recipients: Vec<InvalidRecipient>,
+    /// How many recipients are invalid in all.
+    pub invalid_recipient_count: usize,
+}
+
+impl ValidationErrors {
+    pub const MAX_LISTED: usize = 100;
+
+    fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.invalid_recipient_count == 0
+    }
+}
+
+/// A valid campaign, ready to store: duplicates (case-insensitive) already removed, first
+/// occurrence kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCampaign {
+    pub subject: Subject,
+    pub body: HtmlBody,
+    pub recipients: Vec<NewRecipient>,
+    pub duplicates_removed: usize,
+}
+
+impl NewCampaign {
+    /// Validates everything and reports every problem at once. `max_recipients` counts the
+    /// submitted entries, before duplicates are removed.
+    pub fn parse(input: NewCampaignInput, max_recipients: usize) -> Result<Self, NewCampaignError> {
+        if input.recipients.len() > max_recipients {
+            return Err(NewCampaignError::TooManyRecipients {
+                max: max_recipients,
+                got: input.recipients.len(),
+            });
+        }
+        let mut errors = ValidationErrors::default();
+        let subject = Subject::parse(&input.subject)
+            .map_err(|e| errors.fields.push(("subject", e.to_string())))
+            .ok();
+        let body = HtmlBody::parse(input.body)
+            .map_err(|e| errors.fields.push(("body", e.to_string())))
+            .ok();
+        if input.recipients.is_empty() {
+            errors.fields.push(("recipients", "at least one recipient is required".into()));
+        }
+
+        let mut seen = HashSet::with_capacity(input.recipients.len());
+        let mut recipients = Vec::with_capacity(input.recipients.len());
+        let mut duplicates_removed = 0;
+        for (index, raw) in input.recipients.into_iter().enumerate() {
+            let parsed = EmailAddress::parse(&raw.email)
+                .map_err(|e| e.to_string())
+                .and_then(|email| {
+                    RecipientName::parse(raw.name.as_deref())
+                        .map(|name| NewRecipient { email, name })
+                        .map_err(|e| e.to_string())
+                });
+            match parsed {
+                Ok(recipient) => {
+                    if seen.insert(recipient.email.dedup_key()) {
+                        recipients.push(recipient);
+                    } else {
+                        duplicates_removed += 1;
+                    }
+                }
+                Err(reason) => {
+                    errors.invalid_recipient_count += 1;
+                    if errors.invalid_recipients.len() < ValidationErrors::MAX_LISTED {
+                        errors.invalid_recipients.push(InvalidRecipient {
+                            index,
+                            value: truncate_chars(&raw.email, 320),
+                            reason,
+                        });
+                    }
+                }
+            }
+        }
+
+        match (subject, body) {
+            (Some(subject), Some(body)) if errors.is_empty() => {
+                Ok(Self { subject, body, recipients, duplicates_removed })
+            }
+            _ => Err(NewCampaignError::Invalid(errors)),
+        }
+    }
+}
+
+fn truncate_chars(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+/// `PENDING -> PROCESSING -> COMPLETED | FAILED`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CampaignStatus {
+    Pending,
+    Processing,
+    Completed,
+    Failed,
+}
+
+impl CampaignStatus {
+    pub const ALL: [Self; 4] = [Self::Pending, Self::Processing, Self::Completed, Self::Failed];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Processing => "PROCESSING",
+            Self::Completed => "COMPLETED",
+            Self::Failed => "FAILED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str().eq_ignore_ascii_case(s))
+    }
+
+    pub fn is_final(&self) -> bool {
+        matches!(self, Self::Completed | Self::Failed)
+    }
+
+    /// Legal moves: a worker starts (or resumes) a campaign, then finishes it. A finished
+    /// campaign never moves again.
+    pub fn transition(self, to: Self) -> Result<Self, IllegalTransition> {
+        use CampaignStatus::*;
+        match (self, to) {
+            (Pending | Processing, Processing) | (Processing, Completed | Failed) | (Pending, Failed) => {
+                Ok(to)
+            }
+            _ => Err(IllegalTransition { from: self.as_str(), to: to.as_str() }),
+        }
+    }
+}
+
+impl fmt::Display for CampaignStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored campaign with its counters. `sent + failed + pending == total` always.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Campaign {
+    pub id: CampaignId,
+    pub subject: String,
+    pub body: String,
+    pub status: CampaignStatus,
+    pub total_emails: u32,
+    pub sent_emails: u32,
+    pub failed_emails: u32,
+    pub duplicates_removed: u32,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Campaign {
+    pub fn pending_emails(&self) -> u32 {
+        self.total_emails.saturating_sub(self.sent_emails.saturating_add(self.failed_emails))
+    }
+
+    /// Percent of recipients with a final outcome, 0 to 100. An empty campaign is 100% done.
+    pub fn progress(&self) -> f64 {
+        if self.total_emails == 0 {
+            return 100.0;
+        }
+        let done = f64::from(self.sent_emails) + f64::from(self.failed_emails);
+        (done * 100.0 / f64::from(self.total_emails)).min(100.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(recipients: &[&str]) -> NewCampaignInput {
+        NewCampaignInput {
+            subject: "Hello".into(),
+            body: "<p>Hi</p>".into(),
+            recipients: recipients
+                .iter()
+                .map(|e| RecipientInput { email: (*e).into(), name: None })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn subject_rules() {
+        assert_eq!(Subject::parse("  Hi there ").map(|s| s.as_str().to_owned()), Ok("Hi there".into()));
+        assert_eq!(Subject::parse(" "), Err(SubjectError::Empty));
+        assert_eq!(Subject::parse("a\r\nBcc: x@y.z"), Err(SubjectError::ForbiddenCharacters));
+        assert_eq!(Subject::parse("a\nb"), Err(SubjectError::ForbiddenCharacters));
+        assert!(Subject::parse(&"é".repeat(255)).is_ok());
+        assert_eq!(Subject::parse(&"é".repeat(256)), Err(SubjectError::TooLong { max: 255 }));
+    }
+
+    #[test]
+    fn body_rules() {
+        assert_eq!(HtmlBody::parse(" \n ".into()), Err(BodyError::Empty));
+        assert!(HtmlBody::parse("<b>x</b>".into()).is_ok());
+        assert!(HtmlBody::parse("x".repeat(HtmlBody::MAX_BYTES + 1)).is_err());
+    }
+
+    #[test]
+    fn duplicates_are_removed_case_insensitively_keeping_the_first() {
+        let c = NewCampaign::parse(input(&["A@x.org", "b@x.org", "a@X.org", " b@x.org "]), 10)
+            .expect("valid");
+        let emails: Vec<_> = c.recipients.iter().map(|r| r.email.as_str()).collect();
+        assert_eq!(emails, ["A@x.org", "b@x.org"]);
+        assert_eq!(c.duplicates_removed, 2);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_index() {
+        let mut bad = input(&["ok@x.org", "nope", "also@ok.org", ""]);
+        bad.subject = "two\nlines".into();
+        bad.body = String::new();
+        let Err(NewCampaignError::Invalid(errors)) = NewCampaign::parse(bad, 10) else {
+            panic!("expected validation errors");
+        };
+        let fields: Vec<_> = errors.fields.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, ["subject", "body"]);
+        assert_eq!(errors.invalid_recipient_count, 2);
+        let idx: Vec<_> = errors.invalid_recipients.iter().map(|r| (r.index, r.value.as_str())).collect();
+        assert_eq!(idx, [(1, "nope"), (3, "")]);
+    }
+
+    #[test]
+    fn only_the_first_hundred_invalid_entries_are_listed() {
+        let many: Vec<String> = (0..150).map(|i| format!("bad{i}")).collect();
+        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        let Err(NewCampaignError::Invalid(errors)) = NewCampaign::parse(input(&refs), 1000) else {
+            panic!("expected validation errors");
+        };
+        assert_eq!(errors.invalid_recipient_count, 150);
+        assert_eq!(errors.invalid_recipients.len(), 100);
+        assert_eq!(errors.invalid_recipients[99].index, 99);
+    }
+
+    #[test]
+    fn empty_and_oversized_lists_are_refused() {
+        let Err(NewCampaignError::Invalid(errors)) = NewCampaign::parse(input(&[]), 10) else {
+            panic!("expected validation errors");
+        };
+        assert_eq!(errors.fields[0].0, "recipients");
+        assert_eq!(
+            NewCampaign::parse(input(&["a@x.org", "b@x.org", "c@x.org"]), 2),
+            Err(NewCampaignError::TooManyRecipients { max: 2, got: 3 })
+        );
+    }
+
+    #[test]
+    fn campaign_transitions() {
+        use CampaignStatus::*;
+        assert_eq!(Pending.transition(Processing), Ok(Processing));
+        assert_eq!(Processing.transition(Processing), Ok(Processing));
+        assert_eq!(Processing.transition(Completed), Ok(Completed));
+        assert!(Pending.transition(Completed).is_err());
+        assert!(Completed.transition(Processing).is_err());
+        assert!(Failed.transition(Completed).is_err());
+    }
+
+    #[test]
+    fn counters_and_progress() {
+        let now = Utc::now();
+        let mut c = Campaign {
+            id: CampaignId::new(),
+            subject: "s".into(),
+            body: "b".into(),
+            status: CampaignStatus::Processing,
+            total_emails: 8,
+            sent_emails: 5,
+            failed_emails: 1,
+            duplicates_removed: 0,
+            created_at: now,
+            started_at: Some(now),
+            completed_at: None,
+            updated_at: now,
+        };
+        assert_eq!(c.pending_emails(), 2);
+        assert!((c.progress() - 75.0).abs() < f64::EPSILON);
+        c.total_emails = 0;
+        c.sent_emails = 0;
+        c.failed_emails = 0;
+        assert!((c.progress() - 100.0).abs() < f64::EPSILON);
+    }
+}

@@ -1,0 +1,159 @@
+//! Delivery: what one send attempt returned, and what that means for the recipient.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::{CampaignId, RecipientId};
+
+/// What the mail server said about one message, already classified by the mailer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// Accepted by the server.
+    Sent,
+    /// Worth retrying later: an SMTP 4xx reply, or the connection failed.
+    Transient(String),
+    /// Will never succeed as it is: an SMTP 5xx reply or an address the server refuses.
+    Permanent(String),
+}
+
+/// The decision recorded for one recipient after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutcomeKind {
+    Sent,
+    /// Still `PENDING`, to be tried again no earlier than `at`; `error` says why.
+    Retry { at: DateTime<Utc>, error: String },
+    Failed { error: String },
+}
+
+/// The outcome of one attempt for one recipient; `attempts` counts this attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub recipient_id: RecipientId,
+    pub attempts: u32,
+    pub kind: OutcomeKind,
+}
+
+/// Exponential backoff for transient failures: `base * 2^(attempt-1)`, capped at `max_delay`,
+/// for at most `max_attempts` attempts in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            base_delay: Duration::from_secs(30),
+            max_delay: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before the attempt after attempt number `attempts` (1-based).
+    pub fn backoff(&self, attempts: u32) -> Duration {
+        let exp = attempts.saturating_sub(1).min(20);
+        self.base_delay.saturating_mul(1u32 << exp).min(self.max_delay)
+    }
+
+    /// Classifies one attempt. `attempts` is the number of attempts made, this one included.
+    pub fn decide(
+        &self,
+        recipient_id: RecipientId,
+        attempts: u32,
+        outcome: DeliveryOutcome,
+        now: DateTime<Utc>,
+    ) -> Outcome {
+        let kind = match outcome {
+            DeliveryOutcome::Sent => OutcomeKind::Sent,
+            DeliveryOutcome::Permanent(error) => OutcomeKind::Failed { error },
+            DeliveryOutcome::Transient(error) if attempts >= self.max_attempts => {
+                OutcomeKind::Failed {
+                    error: format!("gave up after {attempts} attempts: {error}"),
+                }
+            }
+            DeliveryOutcome::Transient(error) => {
+                let wait = chrono::Duration::from_std(self.backoff(attempts))
+                    .unwrap_or(chrono::Duration::MAX);
+                OutcomeKind::Retry { at: now + wait, error }
+            }
+        };
+        Outcome { recipient_id, attempts, kind }
+    }
+}
+
+/// The deterministic `Message-ID` of the message for one recipient of one campaign, so that a
+/// message sent twice after a crash is recognisable downstream.
+pub fn message_id(campaign: CampaignId, recipient: RecipientId, domain: &str) -> String {
+    format!(
+        "<{}.{}@{}>",
+        recipient.as_uuid().simple(),
+        campaign.as_uuid().simple(),
+        domain
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_secs(10),
+            max_delay: Duration::from_secs(25),
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let p = policy();
+        assert_eq!(p.backoff(1), Duration::from_secs(10));
+        assert_eq!(p.backoff(2), Duration::from_secs(20));
+        assert_eq!(p.backoff(3), Duration::from_secs(25));
+        assert_eq!(p.backoff(400), Duration::from_secs(25));
+    }
+
+    #[test]
+    fn transient_failures_retry_until_the_limit() {
+        let p = policy();
+        let now = Utc::now();
+        let id = RecipientId::new();
+        let first = p.decide(id, 1, DeliveryOutcome::Transient("451 later".into()), now);
+        assert_eq!(
+            first.kind,
+            OutcomeKind::Retry { at: now + chrono::Duration::seconds(10), error: "451 later".into() }
+        );
+        let last = p.decide(id, 3, DeliveryOutcome::Transient("451 later".into()), now);
+        assert_eq!(
+            last.kind,
+            OutcomeKind::Failed { error: "gave up after 3 attempts: 451 later".into() }
+        );
+    }
+
+    #[test]
+    fn permanent_failures_fail_at_once_with_the_reply() {
+        let out = policy().decide(
+            RecipientId::new(),
+            1,
+            DeliveryOutcome::Permanent("550 no such user".into()),
+            Utc::now(),
+        );
+        assert_eq!(out.kind, OutcomeKind::Failed { error: "550 no such user".into() });
+        assert_eq!(out.attempts, 1);
+    }
+
+    #[test]
+    fn message_ids_are_deterministic_and_distinct() {
+        let c = CampaignId::new();
+        let (r1, r2) = (RecipientId::new(), RecipientId::new());
+        assert_eq!(message_id(c, r1, "example.org"), message_id(c, r1, "example.org"));
+        assert_ne!(message_id(c, r1, "example.org"), message_id(c, r2, "example.org"));
+        let id = message_id(c, r1, "example.org");
+        assert!(id.starts_with('<') && id.ends_with("@example.org>"));
+    }
+}

@@ -1,0 +1,31 @@
+//! Paloma's domain: the validated types, states and rules of a mass email campaign.
+//!
+//! Nothing here does I/O, is async, or names a framework. Every value that crosses into the
+//! domain from outside goes through a fallible constructor, so a value of a domain type is valid
+//! by construction.
+
+pub mod campaign;
+pub mod delivery;
+pub mod ids;
+pub mod page;
+pub mod recipient;
+
+pub use campaign::{
+    Campaign, CampaignStatus, HtmlBody, InvalidRecipient, NewCampaign, NewCampaignError,
+    NewCampaignInput, RecipientInput, Subject, SubjectError, BodyError, ValidationErrors,
+};
+pub use delivery::{DeliveryOutcome, Outcome, OutcomeKind, RetryPolicy, message_id};
+pub use ids::{CampaignId, RecipientId};
+pub use page::{Page, PageRequest};
+pub use recipient::{
+    EmailAddress, EmailAddressError, NewRecipient, Recipient, RecipientName, RecipientNameError,
+    RecipientStatus,
+};
+
+/// A state transition that the rules do not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("illegal transition from {from} to {to}")]
+pub struct IllegalTransition {
+    pub from: &'static str,
+    pub to: &'static str,
+}

@@ -1,0 +1,250 @@
+//! Recipients: validated addresses and names, their states.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use validator::ValidateEmail;
+
+use crate::ids::{CampaignId, RecipientId};
+use crate::IllegalTransition;
+
+/// A syntactically valid email address (RFC 5321 length limits, HTML5 syntax as implemented by
+/// `validator`). Stored as given, minus surrounding whitespace.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EmailAddress(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmailAddressError {
+    #[error("the address is empty")]
+    Empty,
+    #[error("the address is longer than {max} characters")]
+    TooLong { max: usize },
+    #[error("the address contains whitespace or control characters")]
+    ForbiddenCharacters,
+    #[error("the address is not a valid email address")]
+    Invalid,
+}
+
+impl EmailAddress {
+    /// RFC 5321 section 4.5.3.1.3: a path is at most 256 octets including the angle brackets.
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Self, EmailAddressError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(EmailAddressError::Empty);
+        }
+        if trimmed.len() > Self::MAX_LEN {
+            return Err(EmailAddressError::TooLong { max: Self::MAX_LEN });
+        }
+        if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(EmailAddressError::ForbiddenCharacters);
+        }
+        if !trimmed.validate_email() {
+            return Err(EmailAddressError::Invalid);
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The key under which two addresses count as the same recipient: the whole address,
+    /// case-folded. (Local parts are case-sensitive in theory, never in practice.)
+    pub fn dedup_key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+impl fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for EmailAddress {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A recipient's display name: at most 200 characters, no line breaks or control characters
+/// (it ends up in the `To:` header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientName(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecipientNameError {
+    #[error("the name is longer than {max} characters")]
+    TooLong { max: usize },
+    #[error("the name contains line breaks or control characters")]
+    ForbiddenCharacters,
+}
+
+impl RecipientName {
+    pub const MAX_CHARS: usize = 200;
+
+    /// `Ok(None)` for a missing or blank name.
+    pub fn parse(raw: Option<&str>) -> Result<Option<Self>, RecipientNameError> {
+        let Some(trimmed) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        if trimmed.chars().count() > Self::MAX_CHARS {
+            return Err(RecipientNameError::TooLong { max: Self::MAX_CHARS });
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err(RecipientNameError::ForbiddenCharacters);
+        }
+        Ok(Some(Self(trimmed.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A recipient about to be stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRecipient {
+    pub email: EmailAddress,
+    pub name: Option<RecipientName>,
+}
+
+/// Where a recipient is: `PENDING -> SENT | FAILED`. A transient failure keeps it `PENDING`
+/// with one more attempt and a later `next_attempt_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecipientStatus {
+    Pending,
+    Sent,
+    Failed,
+}
+
+impl RecipientStatus {
+    pub const ALL: [Self; 3] = [Self::Pending, Self::Sent, Self::Failed];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Sent => "SENT",
+            Self::Failed => "FAILED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str().eq_ignore_ascii_case(s))
+    }
+
+    pub fn is_final(&self) -> bool {
+        !matches!(self, Self::Pending)
+    }
+
+    /// The only legal moves are out of `PENDING`.
+    pub fn transition(self, to: Self) -> Result<Self, IllegalTransition> {
+        match (self, to) {
+            (Self::Pending, Self::Sent | Self::Failed | Self::Pending) => Ok(to),
+            _ => Err(IllegalTransition { from: self.as_str(), to: to.as_str() }),
+        }
+    }
+}
+
+impl fmt::Display for RecipientStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored recipient, as the worker and the listing see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub id: RecipientId,
+    pub campaign_id: CampaignId,
+    pub email: String,
+    pub name: Option<String>,
+    pub status: RecipientStatus,
+    pub error: Option<String>,
+    pub attempts: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn accepts_ordinary_addresses() {
+        for ok in ["a@example.org", "  First.Last+tag@sub.example.co.uk ", "x@localhost"] {
+            let addr = EmailAddress::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert_eq!(addr.as_str(), ok.trim());
+        }
+    }
+
+    #[test]
+    fn rejects_bad_addresses_with_a_reason() {
+        assert_eq!(EmailAddress::parse("  "), Err(EmailAddressError::Empty));
+        assert_eq!(EmailAddress::parse("no-at-sign"), Err(EmailAddressError::Invalid));
+        assert_eq!(EmailAddress::parse("a@b@c"), Err(EmailAddressError::Invalid));
+        assert_eq!(
+            EmailAddress::parse("a b@example.org"),
+            Err(EmailAddressError::ForbiddenCharacters)
+        );
+        assert_eq!(
+            EmailAddress::parse("a@example.org\r\nBcc: x@y.z"),
+            Err(EmailAddressError::ForbiddenCharacters)
+        );
+        let long = format!("{}@example.org", "a".repeat(250));
+        assert_eq!(EmailAddress::parse(&long), Err(EmailAddressError::TooLong { max: 254 }));
+    }
+
+    #[test]
+    fn dedup_key_ignores_case() {
+        let a = EmailAddress::parse("Ann@Example.org").expect("valid");
+        let b = EmailAddress::parse("ann@example.ORG").expect("valid");
+        assert_eq!(a.dedup_key(), b.dedup_key());
+    }
+
+    #[test]
+    fn names_are_optional_and_single_line() {
+        assert_eq!(RecipientName::parse(None), Ok(None));
+        assert_eq!(RecipientName::parse(Some("   ")), Ok(None));
+        assert_eq!(
+            RecipientName::parse(Some(" Ann ")).map(|n| n.map(|n| n.as_str().to_owned())),
+            Ok(Some("Ann".to_owned()))
+        );
+        assert_eq!(
+            RecipientName::parse(Some("Ann\r\nBcc: evil@x.org")),
+            Err(RecipientNameError::ForbiddenCharacters)
+        );
+        assert!(RecipientName::parse(Some(&"n".repeat(201))).is_err());
+    }
+
+    #[test]
+    fn recipient_transitions() {
+        use RecipientStatus::*;
+        assert_eq!(Pending.transition(Sent), Ok(Sent));
+        assert_eq!(Pending.transition(Failed), Ok(Failed));
+        assert!(Sent.transition(Pending).is_err());
+        assert!(Failed.transition(Sent).is_err());
+        assert_eq!(RecipientStatus::parse("failed"), Some(Failed));
+        assert_eq!(RecipientStatus::parse("nope"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn a_parsed_address_never_carries_line_breaks(s in "\\PC*") {
+            if let Ok(addr) = EmailAddress::parse(&s) {
+                prop_assert!(!addr.as_str().contains(['\r', '\n']));
+                prop_assert!(addr.as_str().len() <= EmailAddress::MAX_LEN);
+            }
+        }
+
+        #[test]
+        fn addresses_with_injected_headers_are_refused(local in "[a-z]{1,10}", hdr in "[A-Za-z: ]{0,20}") {
+            let raw = format!("{local}@example.org\n{hdr}");
+            prop_assert!(EmailAddress::parse(&raw).is_err() || hdr.trim().is_empty());
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Paloma's use cases and the ports (traits) they need.
+//!
+//! The adapters crate implements the ports for MySQL, Redis (bull) and SMTP; the tests here
+//! implement them in memory. Nothing in this crate names a framework or a driver.
+
+pub mod campaigns;
+pub mod ports;
+pub mod worker;
+
+
+pub use campaigns::{
+    CampaignService, CreateCampaignError, CreatedCampaign, QueryError,
+};
+pub use ports::{
+    CampaignRepository, Clock, JobQueue, JobConsumer, Mailer, OutgoingMessage, QueueError,
+    RepositoryError, SystemClock, TakenJob,
+};
+

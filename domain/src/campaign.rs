@@ -252,12 +252,12 @@ impl fmt::Display for CampaignStatus {
     }
 }
 
-/// A stored campaign with its counters. `sent + failed + pending == total` always.
+/// A stored campaign with its counters, without its body (which can be large and is read
+/// apart). `sent + failed + pending == total` always.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Campaign {
     pub id: CampaignId,
     pub subject: String,
-    pub body: String,
     pub status: CampaignStatus,
     pub total_emails: u32,
     pub sent_emails: u32,
@@ -381,7 +381,6 @@ mod tests {
         let mut c = Campaign {
             id: CampaignId::new(),
             subject: "s".into(),
-            body: "b".into(),
             status: CampaignStatus::Processing,
             total_emails: 8,
             sent_emails: 5,

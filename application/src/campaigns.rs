@@ -1,0 +1,134 @@
+//! The API-side use cases: create a campaign, read campaigns and their recipients.
+
+use paloma_domain::{
+    Campaign, CampaignId, NewCampaign, NewCampaignError, NewCampaignInput, Page, PageRequest,
+    Recipient, RecipientStatus,
+};
+use tracing::{info, warn};
+
+use crate::ports::{CampaignRepository, Clock, JobQueue, RepositoryError};
+
+/// A campaign just accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreatedCampaign {
+    pub campaign: Campaign,
+    /// Submitted entries dropped because the same address came earlier.
+    pub duplicates_removed: usize,
+    /// Whether the queue job was added now; if not, the worker's reconciler adds it.
+    pub enqueued: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateCampaignError {
+    #[error(transparent)]
+    Invalid(#[from] NewCampaignError),
+    #[error("the campaign store is unavailable")]
+    Unavailable(#[source] RepositoryError),
+    #[error("unexpected error")]
+    Unknown(#[source] RepositoryError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("campaign not found")]
+    NotFound,
+    #[error("the campaign store is unavailable")]
+    Unavailable(#[source] RepositoryError),
+    #[error("unexpected error")]
+    Unknown(#[source] RepositoryError),
+}
+
+impl From<RepositoryError> for QueryError {
+    fn from(e: RepositoryError) -> Self {
+        match e {
+            RepositoryError::NotFound(_) => Self::NotFound,
+            RepositoryError::Unavailable(_) => Self::Unavailable(e),
+            _ => Self::Unknown(e),
+        }
+    }
+}
+
+/// The campaign use cases the API offers. One instance is shared by all requests.
+#[derive(Debug)]
+pub struct CampaignService<R, Q, C> {
+    repo: R,
+    queue: Q,
+    clock: C,
+    max_recipients: usize,
+}
+
+impl<R: CampaignRepository, Q: JobQueue, C: Clock> CampaignService<R, Q, C> {
+    pub fn new(repo: R, queue: Q, clock: C, max_recipients: usize) -> Self {
+        Self { repo, queue, clock, max_recipients }
+    }
+
+    pub fn max_recipients(&self) -> usize {
+        self.max_recipients
+    }
+
+    /// Validates, stores the campaign and its recipients in one transaction, then adds its
+    /// queue job. The campaign is safe once stored: if the queue cannot take the job now, the
+    /// campaign stays `PENDING` without `enqueuedAt` and the worker's reconciler enqueues it.
+    #[tracing::instrument(name = "create_campaign", skip_all, fields(campaign_id, recipients))]
+    pub async fn create(
+        &self,
+        input: NewCampaignInput,
+    ) -> Result<CreatedCampaign, CreateCampaignError> {
+        let campaign = NewCampaign::parse(input, self.max_recipients)?;
+        let id = CampaignId::new();
+        let span = tracing::Span::current();
+        span.record("campaign_id", tracing::field::display(id));
+        span.record("recipients", campaign.recipients.len());
+
+        let stored = self
+            .repo
+            .create(id, &campaign, self.clock.now())
+            .await
+            .map_err(|e| match e {
+                RepositoryError::Unavailable(_) => CreateCampaignError::Unavailable(e),
+                _ => CreateCampaignError::Unknown(e),
+            })?;
+
+        let enqueued = match self.queue.enqueue(id).await {
+            Ok(job_id) => {
+                if let Err(e) = self.repo.mark_enqueued(id, self.clock.now()).await {
+                    // The job exists; at worst the reconciler adds a second one, which the
+                    // worker recognises as a finished or running campaign.
+                    warn!(error = %e, "could not record that the campaign was enqueued");
+                }
+                info!(job_id, "campaign stored and enqueued");
+                true
+            }
+            Err(e) => {
+                warn!(error = %e, "campaign stored but not enqueued; the reconciler will enqueue it");
+                false
+            }
+        };
+        Ok(CreatedCampaign {
+            campaign: stored,
+            duplicates_removed: campaign.duplicates_removed,
+            enqueued,
+        })
+    }
+
+    pub async fn get(&self, id: CampaignId) -> Result<Campaign, QueryError> {
+        self.repo.get(id).await?.ok_or(QueryError::NotFound)
+    }
+
+    pub async fn get_body(&self, id: CampaignId) -> Result<String, QueryError> {
+        self.repo.get_body(id).await?.ok_or(QueryError::NotFound)
+    }
+
+    pub async fn list(&self, page: PageRequest) -> Result<Page<Campaign>, QueryError> {
+        Ok(self.repo.list(page).await?)
+    }
+
+    pub async fn list_recipients(
+        &self,
+        id: CampaignId,
+        status: Option<RecipientStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Recipient>, QueryError> {
+        Ok(self.repo.list_recipients(id, status, page).await?)
+    }
+}

@@ -1,0 +1,222 @@
+//! The ports: what the use cases need from the outside world.
+//!
+//! Every fallible method reports driver trouble as `Unavailable` (the dependency could not be
+//! reached or timed out: worth retrying) or `Unknown` (anything else). Adapters translate their
+//! driver errors into these at the boundary.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use paloma_domain::{
+    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, NewCampaign, Outcome, Page,
+    PageRequest, Recipient, RecipientId, RecipientStatus,
+};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepositoryError {
+    #[error("the database is unavailable")]
+    Unavailable(#[source] BoxError),
+    #[error("campaign {0} not found")]
+    NotFound(CampaignId),
+    #[error("illegal state change: {0}")]
+    Conflict(String),
+    #[error("unexpected database error")]
+    Unknown(#[source] BoxError),
+}
+
+/// The campaign store (MySQL in production).
+pub trait CampaignRepository: Send + Sync + 'static {
+    /// Stores the campaign as `PENDING` with every recipient `PENDING`, in one transaction:
+    /// either all of it is stored or nothing is.
+    fn create(
+        &self,
+        id: CampaignId,
+        campaign: &NewCampaign,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
+
+    /// One campaign with its counters, without reading its recipients.
+    fn get(
+        &self,
+        id: CampaignId,
+    ) -> impl Future<Output = Result<Option<Campaign>, RepositoryError>> + Send;
+
+    /// The HTML body of a campaign (kept apart: it can be large).
+    fn get_body(
+        &self,
+        id: CampaignId,
+    ) -> impl Future<Output = Result<Option<String>, RepositoryError>> + Send;
+
+    /// Campaigns, newest first.
+    fn list(
+        &self,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Page<Campaign>, RepositoryError>> + Send;
+
+    /// A campaign's recipients in insertion order, optionally only those in one status.
+    /// `NotFound` when the campaign does not exist.
+    fn list_recipients(
+        &self,
+        id: CampaignId,
+        status: Option<RecipientStatus>,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Page<Recipient>, RepositoryError>> + Send;
+
+    /// Records that the campaign's queue job was added.
+    fn mark_enqueued(
+        &self,
+        id: CampaignId,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), RepositoryError>> + Send;
+
+    /// `PENDING` campaigns created before `created_before` whose queue job was never added.
+    fn list_unenqueued(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<CampaignId>, RepositoryError>> + Send;
+
+    /// Moves a campaign to `PROCESSING` (setting `startedAt` the first time). A campaign that is
+    /// already final is returned unchanged. `NotFound` when it does not exist.
+    fn start(
+        &self,
+        id: CampaignId,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
+
+    /// Up to `limit` `PENDING` recipients due at `now` (`nextAttemptAt <= now`) with an id
+    /// greater than `after`, in id order. It changes nothing: the queue job's lock makes the
+    /// worker that holds it the only one sending this campaign.
+    fn claim_batch(
+        &self,
+        id: CampaignId,
+        after: Option<RecipientId>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Recipient>, RepositoryError>> + Send;
+
+    /// The earliest `nextAttemptAt` among the campaign's `PENDING` recipients; `None` when no
+    /// recipient is pending.
+    fn next_due(
+        &self,
+        id: CampaignId,
+    ) -> impl Future<Output = Result<Option<DateTime<Utc>>, RepositoryError>> + Send;
+
+    /// Applies a batch of outcomes in one transaction: each recipient still `PENDING` moves as
+    /// its outcome says, and the campaign's counters grow by exactly the rows that moved.
+    /// Outcomes for recipients that are no longer `PENDING` are ignored. Returns the campaign.
+    fn record_outcomes(
+        &self,
+        id: CampaignId,
+        outcomes: &[Outcome],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
+
+    /// Ends a campaign as `COMPLETED` or `FAILED` with `completedAt = now`. `Conflict` if a
+    /// recipient is still pending or the transition is illegal.
+    fn finish(
+        &self,
+        id: CampaignId,
+        status: CampaignStatus,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("the queue is unavailable")]
+    Unavailable(#[source] BoxError),
+    #[error("the job's lock is no longer ours")]
+    LockLost,
+    #[error("unexpected queue error: {0}")]
+    Unknown(String),
+}
+
+/// The producer side of the campaign queue.
+pub trait JobQueue: Send + Sync + 'static {
+    /// Adds one job `{ "jobUuid": "<campaign id>" }`; returns the queue's job id.
+    fn enqueue(
+        &self,
+        campaign: CampaignId,
+    ) -> impl Future<Output = Result<String, QueueError>> + Send;
+}
+
+/// A job this worker took and holds the lock of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakenJob {
+    pub job_id: String,
+    pub token: String,
+    /// The campaign named by the job's data; `Err` holds the raw data when it names none.
+    pub campaign: Result<CampaignId, String>,
+    /// Attempts made before this one.
+    pub attempts_made: u32,
+}
+
+/// The worker side of the campaign queue.
+pub trait JobConsumer: Send + Sync + 'static {
+    /// Waits up to `timeout` for a job, moves it to active and locks it.
+    fn take(
+        &self,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Option<TakenJob>, QueueError>> + Send;
+
+    /// Extends the job's lock. `LockLost` when another worker owns it now.
+    fn renew(&self, job: &TakenJob) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Marks the job completed.
+    fn complete(&self, job: &TakenJob) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Records a failed attempt. With `retry` and attempts left, the job comes back after the
+    /// backoff of its options; otherwise it ends in `failed`.
+    fn fail(
+        &self,
+        job: &TakenJob,
+        reason: &str,
+        retry: bool,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Puts an unfinished job back at the head of the waiting list and drops its lock, so
+    /// another worker resumes it at once (used on shutdown).
+    fn release(&self, job: &TakenJob) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Housekeeping every worker runs periodically: promote due delayed jobs, and return the
+    /// jobs of dead workers (lock expired) to waiting.
+    fn maintain(&self) -> impl Future<Output = Result<(), QueueError>> + Send;
+}
+
+/// One message to one recipient. The shared parts are reference-counted, not copied per
+/// message.
+#[derive(Debug, Clone)]
+pub struct OutgoingMessage {
+    pub campaign_id: CampaignId,
+    pub recipient_id: RecipientId,
+    pub to: String,
+    pub to_name: Option<String>,
+    pub subject: Arc<str>,
+    pub html_body: Arc<str>,
+}
+
+/// Sends one message and classifies the result. Never panics on a server's answer.
+pub trait Mailer: Send + Sync + 'static {
+    fn send(&self, message: OutgoingMessage) -> impl Future<Output = DeliveryOutcome> + Send;
+}
+
+/// The time, injectable for tests.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock, truncated to milliseconds (what MySQL's `DATETIME(3)` keeps).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        let now = Utc::now();
+        DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+    }
+}

@@ -1,0 +1,1 @@
+//! The worker-side use case: take campaign jobs and send them.

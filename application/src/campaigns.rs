@@ -1,5 +1,7 @@
 //! The API-side use cases: create a campaign, read campaigns and their recipients.
 
+use std::sync::Arc;
+
 use paloma_domain::{
     Campaign, CampaignId, NewCampaign, NewCampaignError, NewCampaignInput, Page, PageRequest,
     Recipient, RecipientStatus,
@@ -51,15 +53,20 @@ impl From<RepositoryError> for QueryError {
 /// The campaign use cases the API offers. One instance is shared by all requests.
 #[derive(Debug)]
 pub struct CampaignService<R, Q, C> {
-    repo: R,
-    queue: Q,
+    repo: Arc<R>,
+    queue: Arc<Q>,
     clock: C,
     max_recipients: usize,
 }
 
 impl<R: CampaignRepository, Q: JobQueue, C: Clock> CampaignService<R, Q, C> {
-    pub fn new(repo: R, queue: Q, clock: C, max_recipients: usize) -> Self {
-        Self { repo, queue, clock, max_recipients }
+    pub fn new(repo: Arc<R>, queue: Arc<Q>, clock: C, max_recipients: usize) -> Self {
+        Self {
+            repo,
+            queue,
+            clock,
+            max_recipients,
+        }
     }
 
     pub fn max_recipients(&self) -> usize {

@@ -7,12 +7,15 @@ pub mod campaigns;
 pub mod ports;
 pub mod worker;
 
+#[cfg(test)]
+mod fakes;
+#[cfg(test)]
+mod tests;
 
-pub use campaigns::{
-    CampaignService, CreateCampaignError, CreatedCampaign, QueryError,
-};
+pub use campaigns::{CampaignService, CreateCampaignError, CreatedCampaign, QueryError};
 pub use ports::{
-    CampaignRepository, Clock, JobQueue, JobConsumer, Mailer, OutgoingMessage, QueueError,
+    CampaignRepository, Clock, JobConsumer, JobQueue, Mailer, OutgoingMessage, QueueError,
     RepositoryError, SystemClock, TakenJob,
 };
 
+pub use worker::{JobOutcome, ReconcileError, RunError, RunOutcome, Worker, WorkerSettings};

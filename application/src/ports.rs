@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
-    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, NewCampaign, Outcome, Page,
-    PageRequest, Recipient, RecipientId, RecipientStatus,
+    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, NewCampaign, Outcome, Page, PageRequest,
+    Recipient, RecipientId, RecipientStatus,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

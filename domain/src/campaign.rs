@@ -5,9 +5,9 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
+use crate::IllegalTransition;
 use crate::ids::CampaignId;
 use crate::recipient::{EmailAddress, NewRecipient, RecipientName};
-use crate::IllegalTransition;
 
 /// A subject line: not blank, at most 255 characters, one line (it becomes a header, so CR/LF
 /// would be header injection).
@@ -36,7 +36,9 @@ impl Subject {
             return Err(SubjectError::Empty);
         }
         if trimmed.chars().count() > Self::MAX_CHARS {
-            return Err(SubjectError::TooLong { max: Self::MAX_CHARS });
+            return Err(SubjectError::TooLong {
+                max: Self::MAX_CHARS,
+            });
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -67,7 +69,9 @@ impl HtmlBody {
             return Err(BodyError::Empty);
         }
         if raw.len() > Self::MAX_BYTES {
-            return Err(BodyError::TooLarge { max: Self::MAX_BYTES });
+            return Err(BodyError::TooLarge {
+                max: Self::MAX_BYTES,
+            });
         }
         Ok(Self(raw))
     }
@@ -156,7 +160,9 @@ impl NewCampaign {
             .map_err(|e| errors.fields.push(("body", e.to_string())))
             .ok();
         if input.recipients.is_empty() {
-            errors.fields.push(("recipients", "at least one recipient is required".into()));
+            errors
+                .fields
+                .push(("recipients", "at least one recipient is required".into()));
         }
 
         let mut seen = HashSet::with_capacity(input.recipients.len());
@@ -192,9 +198,12 @@ impl NewCampaign {
         }
 
         match (subject, body) {
-            (Some(subject), Some(body)) if errors.is_empty() => {
-                Ok(Self { subject, body, recipients, duplicates_removed })
-            }
+            (Some(subject), Some(body)) if errors.is_empty() => Ok(Self {
+                subject,
+                body,
+                recipients,
+                duplicates_removed,
+            }),
             _ => Err(NewCampaignError::Invalid(errors)),
         }
     }
@@ -214,7 +223,12 @@ pub enum CampaignStatus {
 }
 
 impl CampaignStatus {
-    pub const ALL: [Self; 4] = [Self::Pending, Self::Processing, Self::Completed, Self::Failed];
+    pub const ALL: [Self; 4] = [
+        Self::Pending,
+        Self::Processing,
+        Self::Completed,
+        Self::Failed,
+    ];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -226,7 +240,9 @@ impl CampaignStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str().eq_ignore_ascii_case(s))
+        Self::ALL
+            .into_iter()
+            .find(|st| st.as_str().eq_ignore_ascii_case(s))
     }
 
     pub fn is_final(&self) -> bool {
@@ -238,10 +254,13 @@ impl CampaignStatus {
     pub fn transition(self, to: Self) -> Result<Self, IllegalTransition> {
         use CampaignStatus::*;
         match (self, to) {
-            (Pending | Processing, Processing) | (Processing, Completed | Failed) | (Pending, Failed) => {
-                Ok(to)
-            }
-            _ => Err(IllegalTransition { from: self.as_str(), to: to.as_str() }),
+            (Pending | Processing, Processing)
+            | (Processing, Completed | Failed)
+            | (Pending, Failed) => Ok(to),
+            _ => Err(IllegalTransition {
+                from: self.as_str(),
+                to: to.as_str(),
+            }),
         }
     }
 }
@@ -271,7 +290,8 @@ pub struct Campaign {
 
 impl Campaign {
     pub fn pending_emails(&self) -> u32 {
-        self.total_emails.saturating_sub(self.sent_emails.saturating_add(self.failed_emails))
+        self.total_emails
+            .saturating_sub(self.sent_emails.saturating_add(self.failed_emails))
     }
 
     /// Percent of recipients with a final outcome, 0 to 100. An empty campaign is 100% done.
@@ -294,19 +314,34 @@ mod tests {
             body: "<p>Hi</p>".into(),
             recipients: recipients
                 .iter()
-                .map(|e| RecipientInput { email: (*e).into(), name: None })
+                .map(|e| RecipientInput {
+                    email: (*e).into(),
+                    name: None,
+                })
                 .collect(),
         }
     }
 
     #[test]
     fn subject_rules() {
-        assert_eq!(Subject::parse("  Hi there ").map(|s| s.as_str().to_owned()), Ok("Hi there".into()));
+        assert_eq!(
+            Subject::parse("  Hi there ").map(|s| s.as_str().to_owned()),
+            Ok("Hi there".into())
+        );
         assert_eq!(Subject::parse(" "), Err(SubjectError::Empty));
-        assert_eq!(Subject::parse("a\r\nBcc: x@y.z"), Err(SubjectError::ForbiddenCharacters));
-        assert_eq!(Subject::parse("a\nb"), Err(SubjectError::ForbiddenCharacters));
+        assert_eq!(
+            Subject::parse("a\r\nBcc: x@y.z"),
+            Err(SubjectError::ForbiddenCharacters)
+        );
+        assert_eq!(
+            Subject::parse("a\nb"),
+            Err(SubjectError::ForbiddenCharacters)
+        );
         assert!(Subject::parse(&"é".repeat(255)).is_ok());
-        assert_eq!(Subject::parse(&"é".repeat(256)), Err(SubjectError::TooLong { max: 255 }));
+        assert_eq!(
+            Subject::parse(&"é".repeat(256)),
+            Err(SubjectError::TooLong { max: 255 })
+        );
     }
 
     #[test]
@@ -336,7 +371,11 @@ mod tests {
         let fields: Vec<_> = errors.fields.iter().map(|(f, _)| *f).collect();
         assert_eq!(fields, ["subject", "body"]);
         assert_eq!(errors.invalid_recipient_count, 2);
-        let idx: Vec<_> = errors.invalid_recipients.iter().map(|r| (r.index, r.value.as_str())).collect();
+        let idx: Vec<_> = errors
+            .invalid_recipients
+            .iter()
+            .map(|r| (r.index, r.value.as_str()))
+            .collect();
         assert_eq!(idx, [(1, "nope"), (3, "")]);
     }
 

@@ -22,8 +22,13 @@ pub enum DeliveryOutcome {
 pub enum OutcomeKind {
     Sent,
     /// Still `PENDING`, to be tried again no earlier than `at`; `error` says why.
-    Retry { at: DateTime<Utc>, error: String },
-    Failed { error: String },
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
 }
 
 /// The outcome of one attempt for one recipient; `attempts` counts this attempt.
@@ -57,7 +62,9 @@ impl RetryPolicy {
     /// The wait before the attempt after attempt number `attempts` (1-based).
     pub fn backoff(&self, attempts: u32) -> Duration {
         let exp = attempts.saturating_sub(1).min(20);
-        self.base_delay.saturating_mul(1u32 << exp).min(self.max_delay)
+        self.base_delay
+            .saturating_mul(1u32 << exp)
+            .min(self.max_delay)
     }
 
     /// Classifies one attempt. `attempts` is the number of attempts made, this one included.
@@ -79,10 +86,17 @@ impl RetryPolicy {
             DeliveryOutcome::Transient(error) => {
                 let wait = chrono::Duration::from_std(self.backoff(attempts))
                     .unwrap_or(chrono::Duration::MAX);
-                OutcomeKind::Retry { at: now + wait, error }
+                OutcomeKind::Retry {
+                    at: now + wait,
+                    error,
+                }
             }
         };
-        Outcome { recipient_id, attempts, kind }
+        Outcome {
+            recipient_id,
+            attempts,
+            kind,
+        }
     }
 }
 
@@ -126,12 +140,17 @@ mod tests {
         let first = p.decide(id, 1, DeliveryOutcome::Transient("451 later".into()), now);
         assert_eq!(
             first.kind,
-            OutcomeKind::Retry { at: now + chrono::Duration::seconds(10), error: "451 later".into() }
+            OutcomeKind::Retry {
+                at: now + chrono::Duration::seconds(10),
+                error: "451 later".into()
+            }
         );
         let last = p.decide(id, 3, DeliveryOutcome::Transient("451 later".into()), now);
         assert_eq!(
             last.kind,
-            OutcomeKind::Failed { error: "gave up after 3 attempts: 451 later".into() }
+            OutcomeKind::Failed {
+                error: "gave up after 3 attempts: 451 later".into()
+            }
         );
     }
 
@@ -143,7 +162,12 @@ mod tests {
             DeliveryOutcome::Permanent("550 no such user".into()),
             Utc::now(),
         );
-        assert_eq!(out.kind, OutcomeKind::Failed { error: "550 no such user".into() });
+        assert_eq!(
+            out.kind,
+            OutcomeKind::Failed {
+                error: "550 no such user".into()
+            }
+        );
         assert_eq!(out.attempts, 1);
     }
 
@@ -151,8 +175,14 @@ mod tests {
     fn message_ids_are_deterministic_and_distinct() {
         let c = CampaignId::new();
         let (r1, r2) = (RecipientId::new(), RecipientId::new());
-        assert_eq!(message_id(c, r1, "example.org"), message_id(c, r1, "example.org"));
-        assert_ne!(message_id(c, r1, "example.org"), message_id(c, r2, "example.org"));
+        assert_eq!(
+            message_id(c, r1, "example.org"),
+            message_id(c, r1, "example.org")
+        );
+        assert_ne!(
+            message_id(c, r1, "example.org"),
+            message_id(c, r2, "example.org")
+        );
         let id = message_id(c, r1, "example.org");
         assert!(id.starts_with('<') && id.ends_with("@example.org>"));
     }

@@ -11,8 +11,8 @@ pub mod page;
 pub mod recipient;
 
 pub use campaign::{
-    Campaign, CampaignStatus, HtmlBody, InvalidRecipient, NewCampaign, NewCampaignError,
-    NewCampaignInput, RecipientInput, Subject, SubjectError, BodyError, ValidationErrors,
+    BodyError, Campaign, CampaignStatus, HtmlBody, InvalidRecipient, NewCampaign, NewCampaignError,
+    NewCampaignInput, RecipientInput, Subject, SubjectError, ValidationErrors,
 };
 pub use delivery::{DeliveryOutcome, Outcome, OutcomeKind, RetryPolicy, message_id};
 pub use ids::{CampaignId, RecipientId};

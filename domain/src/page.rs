@@ -81,9 +81,19 @@ mod tests {
 
     #[test]
     fn total_pages_rounds_up() {
-        let page: Page<u8> = Page { items: vec![], page: 1, per_page: 20, total: 41 };
+        let page: Page<u8> = Page {
+            items: vec![],
+            page: 1,
+            per_page: 20,
+            total: 41,
+        };
         assert_eq!(page.total_pages(), 3);
-        let empty: Page<u8> = Page { items: vec![], page: 1, per_page: 20, total: 0 };
+        let empty: Page<u8> = Page {
+            items: vec![],
+            page: 1,
+            per_page: 20,
+            total: 0,
+        };
         assert_eq!(empty.total_pages(), 0);
     }
 }

@@ -5,8 +5,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use validator::ValidateEmail;
 
-use crate::ids::{CampaignId, RecipientId};
 use crate::IllegalTransition;
+use crate::ids::{CampaignId, RecipientId};
 
 /// A syntactically valid email address (RFC 5321 length limits, HTML5 syntax as implemented by
 /// `validator`). Stored as given, minus surrounding whitespace.
@@ -91,7 +91,9 @@ impl RecipientName {
             return Ok(None);
         };
         if trimmed.chars().count() > Self::MAX_CHARS {
-            return Err(RecipientNameError::TooLong { max: Self::MAX_CHARS });
+            return Err(RecipientNameError::TooLong {
+                max: Self::MAX_CHARS,
+            });
         }
         if trimmed.chars().any(char::is_control) {
             return Err(RecipientNameError::ForbiddenCharacters);
@@ -132,7 +134,9 @@ impl RecipientStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str().eq_ignore_ascii_case(s))
+        Self::ALL
+            .into_iter()
+            .find(|st| st.as_str().eq_ignore_ascii_case(s))
     }
 
     pub fn is_final(&self) -> bool {
@@ -143,7 +147,10 @@ impl RecipientStatus {
     pub fn transition(self, to: Self) -> Result<Self, IllegalTransition> {
         match (self, to) {
             (Self::Pending, Self::Sent | Self::Failed | Self::Pending) => Ok(to),
-            _ => Err(IllegalTransition { from: self.as_str(), to: to.as_str() }),
+            _ => Err(IllegalTransition {
+                from: self.as_str(),
+                to: to.as_str(),
+            }),
         }
     }
 }
@@ -176,7 +183,11 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_addresses() {
-        for ok in ["a@example.org", "  First.Last+tag@sub.example.co.uk ", "x@localhost"] {
+        for ok in [
+            "a@example.org",
+            "  First.Last+tag@sub.example.co.uk ",
+            "x@localhost",
+        ] {
             let addr = EmailAddress::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
             assert_eq!(addr.as_str(), ok.trim());
         }
@@ -185,8 +196,14 @@ mod tests {
     #[test]
     fn rejects_bad_addresses_with_a_reason() {
         assert_eq!(EmailAddress::parse("  "), Err(EmailAddressError::Empty));
-        assert_eq!(EmailAddress::parse("no-at-sign"), Err(EmailAddressError::Invalid));
-        assert_eq!(EmailAddress::parse("a@b@c"), Err(EmailAddressError::Invalid));
+        assert_eq!(
+            EmailAddress::parse("no-at-sign"),
+            Err(EmailAddressError::Invalid)
+        );
+        assert_eq!(
+            EmailAddress::parse("a@b@c"),
+            Err(EmailAddressError::Invalid)
+        );
         assert_eq!(
             EmailAddress::parse("a b@example.org"),
             Err(EmailAddressError::ForbiddenCharacters)
@@ -196,7 +213,10 @@ mod tests {
             Err(EmailAddressError::ForbiddenCharacters)
         );
         let long = format!("{}@example.org", "a".repeat(250));
-        assert_eq!(EmailAddress::parse(&long), Err(EmailAddressError::TooLong { max: 254 }));
+        assert_eq!(
+            EmailAddress::parse(&long),
+            Err(EmailAddressError::TooLong { max: 254 })
+        );
     }
 
     #[test]

@@ -1,0 +1,372 @@
+//! In-memory fakes of every port, for the use-case tests only.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use paloma_domain::{
+    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, NewCampaign, Outcome, OutcomeKind, Page,
+    PageRequest, Recipient, RecipientId, RecipientStatus,
+};
+
+use crate::ports::*;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A campaign, its body and when it was enqueued.
+type StoredCampaign = (Campaign, String, Option<DateTime<Utc>>);
+
+#[derive(Default)]
+pub struct FakeRepo {
+    pub campaigns: Mutex<BTreeMap<CampaignId, StoredCampaign>>,
+    pub recipients: Mutex<BTreeMap<RecipientId, Recipient>>,
+    pub down: AtomicBool,
+}
+
+impl FakeRepo {
+    fn check(&self) -> Result<(), RepositoryError> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(RepositoryError::Unavailable("fake database is down".into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn recipients_of(&self, id: CampaignId) -> Vec<Recipient> {
+        lock(&self.recipients)
+            .values()
+            .filter(|r| r.campaign_id == id)
+            .cloned()
+            .collect()
+    }
+
+    pub fn campaign(&self, id: CampaignId) -> Campaign {
+        lock(&self.campaigns)
+            .get(&id)
+            .map(|c| c.0.clone())
+            .expect("campaign exists in fake")
+    }
+}
+
+impl CampaignRepository for FakeRepo {
+    async fn create(
+        &self,
+        id: CampaignId,
+        c: &NewCampaign,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        self.check()?;
+        let campaign = Campaign {
+            id,
+            subject: c.subject.as_str().into(),
+            status: CampaignStatus::Pending,
+            total_emails: c.recipients.len() as u32,
+            sent_emails: 0,
+            failed_emails: 0,
+            duplicates_removed: c.duplicates_removed as u32,
+            created_at: now,
+            started_at: None,
+            completed_at: None,
+            updated_at: now,
+        };
+        let mut rs = lock(&self.recipients);
+        for r in &c.recipients {
+            let rid = RecipientId::new();
+            rs.insert(
+                rid,
+                Recipient {
+                    id: rid,
+                    campaign_id: id,
+                    email: r.email.as_str().into(),
+                    name: r.name.as_ref().map(|n| n.as_str().into()),
+                    status: RecipientStatus::Pending,
+                    error: None,
+                    attempts: 0,
+                    next_attempt_at: now,
+                    sent_at: None,
+                    updated_at: now,
+                },
+            );
+        }
+        lock(&self.campaigns).insert(id, (campaign.clone(), c.body.as_str().into(), None));
+        Ok(campaign)
+    }
+
+    async fn get(&self, id: CampaignId) -> Result<Option<Campaign>, RepositoryError> {
+        self.check()?;
+        Ok(lock(&self.campaigns).get(&id).map(|c| c.0.clone()))
+    }
+
+    async fn get_body(&self, id: CampaignId) -> Result<Option<String>, RepositoryError> {
+        self.check()?;
+        Ok(lock(&self.campaigns).get(&id).map(|c| c.1.clone()))
+    }
+
+    async fn list(&self, page: PageRequest) -> Result<Page<Campaign>, RepositoryError> {
+        self.check()?;
+        let all = lock(&self.campaigns);
+        let items = all
+            .values()
+            .rev()
+            .skip(page.offset() as usize)
+            .take(page.per_page() as usize)
+            .map(|c| c.0.clone())
+            .collect();
+        Ok(Page {
+            items,
+            page: page.page(),
+            per_page: page.per_page(),
+            total: all.len() as u64,
+        })
+    }
+
+    async fn list_recipients(
+        &self,
+        id: CampaignId,
+        status: Option<RecipientStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Recipient>, RepositoryError> {
+        self.check()?;
+        if !lock(&self.campaigns).contains_key(&id) {
+            return Err(RepositoryError::NotFound(id));
+        }
+        let all: Vec<_> = self
+            .recipients_of(id)
+            .into_iter()
+            .filter(|r| status.is_none_or(|s| r.status == s))
+            .collect();
+        let total = all.len() as u64;
+        let items = all
+            .into_iter()
+            .skip(page.offset() as usize)
+            .take(page.per_page() as usize)
+            .collect();
+        Ok(Page {
+            items,
+            page: page.page(),
+            per_page: page.per_page(),
+            total,
+        })
+    }
+
+    async fn mark_enqueued(
+        &self,
+        id: CampaignId,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        self.check()?;
+        if let Some(c) = lock(&self.campaigns).get_mut(&id) {
+            c.2 = Some(now);
+        }
+        Ok(())
+    }
+
+    async fn list_unenqueued(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CampaignId>, RepositoryError> {
+        self.check()?;
+        Ok(lock(&self.campaigns)
+            .values()
+            .filter(|c| {
+                c.0.status == CampaignStatus::Pending && c.2.is_none() && c.0.created_at < before
+            })
+            .take(limit as usize)
+            .map(|c| c.0.id)
+            .collect())
+    }
+
+    async fn start(&self, id: CampaignId, now: DateTime<Utc>) -> Result<Campaign, RepositoryError> {
+        self.check()?;
+        let mut all = lock(&self.campaigns);
+        let c = &mut all.get_mut(&id).ok_or(RepositoryError::NotFound(id))?.0;
+        if !c.status.is_final() {
+            c.status = c
+                .status
+                .transition(CampaignStatus::Processing)
+                .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
+            c.started_at.get_or_insert(now);
+        }
+        Ok(c.clone())
+    }
+
+    async fn claim_batch(
+        &self,
+        id: CampaignId,
+        after: Option<RecipientId>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Recipient>, RepositoryError> {
+        self.check()?;
+        Ok(self
+            .recipients_of(id)
+            .into_iter()
+            .filter(|r| {
+                r.status == RecipientStatus::Pending
+                    && r.next_attempt_at <= now
+                    && after.is_none_or(|a| r.id > a)
+            })
+            .take(limit as usize)
+            .collect())
+    }
+
+    async fn next_due(&self, id: CampaignId) -> Result<Option<DateTime<Utc>>, RepositoryError> {
+        self.check()?;
+        Ok(self
+            .recipients_of(id)
+            .iter()
+            .filter(|r| r.status == RecipientStatus::Pending)
+            .map(|r| r.next_attempt_at)
+            .min())
+    }
+
+    async fn record_outcomes(
+        &self,
+        id: CampaignId,
+        outcomes: &[Outcome],
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        self.check()?;
+        let mut rs = lock(&self.recipients);
+        let mut all = lock(&self.campaigns);
+        let c = &mut all.get_mut(&id).ok_or(RepositoryError::NotFound(id))?.0;
+        for o in outcomes {
+            let Some(r) = rs
+                .get_mut(&o.recipient_id)
+                .filter(|r| r.status == RecipientStatus::Pending)
+            else {
+                continue;
+            };
+            r.attempts = o.attempts;
+            r.updated_at = now;
+            match &o.kind {
+                OutcomeKind::Sent => {
+                    r.status = RecipientStatus::Sent;
+                    r.sent_at = Some(now);
+                    r.error = None;
+                    c.sent_emails += 1;
+                }
+                OutcomeKind::Failed { error } => {
+                    r.status = RecipientStatus::Failed;
+                    r.error = Some(error.clone());
+                    c.failed_emails += 1;
+                }
+                OutcomeKind::Retry { at, error } => {
+                    r.next_attempt_at = *at;
+                    r.error = Some(error.clone());
+                }
+            }
+        }
+        Ok(c.clone())
+    }
+
+    async fn finish(
+        &self,
+        id: CampaignId,
+        status: CampaignStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        self.check()?;
+        let mut all = lock(&self.campaigns);
+        let c = &mut all.get_mut(&id).ok_or(RepositoryError::NotFound(id))?.0;
+        if c.pending_emails() > 0 {
+            return Err(RepositoryError::Conflict("recipients still pending".into()));
+        }
+        c.status = c
+            .status
+            .transition(status)
+            .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
+        c.completed_at = Some(now);
+        Ok(c.clone())
+    }
+}
+
+#[derive(Default)]
+pub struct FakeQueue {
+    pub enqueued: Mutex<Vec<CampaignId>>,
+    pub down: AtomicBool,
+}
+
+impl JobQueue for FakeQueue {
+    async fn enqueue(&self, campaign: CampaignId) -> Result<String, QueueError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(QueueError::Unavailable("fake redis is down".into()));
+        }
+        let mut q = lock(&self.enqueued);
+        q.push(campaign);
+        Ok(q.len().to_string())
+    }
+}
+
+/// A consumer that hands out the jobs it was given and records how each was settled.
+#[derive(Default)]
+pub struct FakeConsumer {
+    pub waiting: Mutex<Vec<TakenJob>>,
+    pub settled: Mutex<Vec<(String, &'static str, String)>>,
+}
+
+impl FakeConsumer {
+    fn settle(&self, job: &TakenJob, how: &'static str, detail: &str) {
+        lock(&self.settled).push((job.job_id.clone(), how, detail.to_owned()));
+    }
+}
+
+impl JobConsumer for FakeConsumer {
+    async fn take(&self, timeout: Duration) -> Result<Option<TakenJob>, QueueError> {
+        let job = lock(&self.waiting).pop();
+        if job.is_none() {
+            tokio::time::sleep(timeout.min(Duration::from_millis(10))).await;
+        }
+        Ok(job)
+    }
+    async fn renew(&self, _job: &TakenJob) -> Result<(), QueueError> {
+        Ok(())
+    }
+    async fn complete(&self, job: &TakenJob) -> Result<(), QueueError> {
+        self.settle(job, "completed", "");
+        Ok(())
+    }
+    async fn fail(&self, job: &TakenJob, reason: &str, retry: bool) -> Result<(), QueueError> {
+        self.settle(job, if retry { "retry" } else { "failed" }, reason);
+        Ok(())
+    }
+    async fn release(&self, job: &TakenJob) -> Result<(), QueueError> {
+        self.settle(job, "released", "");
+        Ok(())
+    }
+    async fn maintain(&self) -> Result<(), QueueError> {
+        Ok(())
+    }
+}
+
+/// A mail server in memory: rejects addresses starting with `bounce`, defers those starting
+/// with `greylist` the first time, accepts the rest; records every accepted message.
+#[derive(Default)]
+pub struct FakeMailer {
+    pub delivered: Mutex<Vec<OutgoingMessage>>,
+    pub seen: Mutex<HashSet<String>>,
+    pub delay: Option<Duration>,
+    pub attempts: Mutex<HashMap<String, u32>>,
+}
+
+impl Mailer for FakeMailer {
+    async fn send(&self, m: OutgoingMessage) -> DeliveryOutcome {
+        if let Some(d) = self.delay {
+            tokio::time::sleep(d).await;
+        }
+        *lock(&self.attempts).entry(m.to.clone()).or_default() += 1;
+        if m.to.starts_with("bounce") {
+            return DeliveryOutcome::Permanent(format!("550 5.1.1 <{}>: no such user", m.to));
+        }
+        if m.to.starts_with("greylist") && lock(&self.seen).insert(m.to.clone()) {
+            return DeliveryOutcome::Transient("451 4.7.1 try again later".into());
+        }
+        lock(&self.delivered).push(m);
+        DeliveryOutcome::Sent
+    }
+}

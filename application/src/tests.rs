@@ -1,0 +1,484 @@
+//! Use-case tests against the in-memory fakes.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use paloma_domain::{
+    CampaignStatus, NewCampaignError, NewCampaignInput, RecipientInput, RecipientStatus,
+    RetryPolicy,
+};
+use tokio_util::sync::CancellationToken;
+
+use crate::fakes::*;
+use crate::ports::{SystemClock, TakenJob};
+use crate::{CampaignService, CreateCampaignError, JobOutcome, RunOutcome, Worker, WorkerSettings};
+
+type TestWorker = Worker<FakeRepo, FakeConsumer, FakeQueue, FakeMailer, SystemClock>;
+
+struct Env {
+    repo: Arc<FakeRepo>,
+    queue: Arc<FakeQueue>,
+    consumer: Arc<FakeConsumer>,
+    mailer: Arc<FakeMailer>,
+}
+
+impl Env {
+    fn new(mailer: FakeMailer) -> Self {
+        Self {
+            repo: Arc::default(),
+            queue: Arc::default(),
+            consumer: Arc::default(),
+            mailer: Arc::new(mailer),
+        }
+    }
+
+    fn service(&self) -> CampaignService<FakeRepo, FakeQueue, SystemClock> {
+        CampaignService::new(self.repo.clone(), self.queue.clone(), SystemClock, 1000)
+    }
+
+    fn worker(&self, concurrency: usize) -> TestWorker {
+        let settings = WorkerSettings {
+            concurrency,
+            batch_size: 7,
+            flush_size: 5,
+            flush_interval: Duration::from_millis(20),
+            retry: RetryPolicy {
+                max_attempts: 3,
+                base_delay: Duration::from_millis(30),
+                max_delay: Duration::from_millis(100),
+            },
+            max_idle_wait: Duration::from_millis(20),
+            reconcile_grace: Duration::ZERO,
+            ..WorkerSettings::default()
+        };
+        Worker::new(
+            self.repo.clone(),
+            self.consumer.clone(),
+            self.queue.clone(),
+            self.mailer.clone(),
+            Arc::new(SystemClock),
+            settings,
+        )
+    }
+}
+
+fn input(emails: &[&str]) -> NewCampaignInput {
+    NewCampaignInput {
+        subject: "Hello".into(),
+        body: "<p>Hi</p>".into(),
+        recipients: emails
+            .iter()
+            .map(|e| RecipientInput {
+                email: (*e).into(),
+                name: None,
+            })
+            .collect(),
+    }
+}
+
+fn addresses(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i}@example.org")).collect()
+}
+
+fn assert_counters_match_rows(env: &Env, id: paloma_domain::CampaignId) {
+    let c = env.repo.campaign(id);
+    let rows = env.repo.recipients_of(id);
+    let count = |s| rows.iter().filter(|r| r.status == s).count() as u32;
+    assert_eq!(c.sent_emails, count(RecipientStatus::Sent));
+    assert_eq!(c.failed_emails, count(RecipientStatus::Failed));
+    assert_eq!(c.pending_emails(), count(RecipientStatus::Pending));
+    assert_eq!(c.total_emails as usize, rows.len());
+}
+
+#[tokio::test]
+async fn create_stores_dedupes_and_enqueues() {
+    let env = Env::new(FakeMailer::default());
+    let created = env
+        .service()
+        .create(input(&["a@x.org", "A@X.org", "b@x.org"]))
+        .await
+        .expect("created");
+    assert_eq!(created.campaign.total_emails, 2);
+    assert_eq!(created.duplicates_removed, 1);
+    assert!(created.enqueued);
+    assert_eq!(
+        *env.queue.enqueued.lock().expect("lock"),
+        vec![created.campaign.id]
+    );
+    assert_eq!(created.campaign.status, CampaignStatus::Pending);
+}
+
+#[tokio::test]
+async fn invalid_input_stores_and_enqueues_nothing() {
+    let env = Env::new(FakeMailer::default());
+    let err = env
+        .service()
+        .create(input(&["a@x.org", "not an address"]))
+        .await
+        .expect_err("invalid");
+    assert!(
+        matches!(err, CreateCampaignError::Invalid(NewCampaignError::Invalid(ref e)) if e.invalid_recipients[0].index == 1)
+    );
+    assert!(env.repo.campaigns.lock().expect("lock").is_empty());
+    assert!(env.repo.recipients.lock().expect("lock").is_empty());
+    assert!(env.queue.enqueued.lock().expect("lock").is_empty());
+}
+
+#[tokio::test]
+async fn a_campaign_accepted_while_the_queue_is_down_is_enqueued_by_the_reconciler() {
+    let env = Env::new(FakeMailer::default());
+    env.queue.down.store(true, Ordering::SeqCst);
+    let created = env
+        .service()
+        .create(input(&["a@x.org"]))
+        .await
+        .expect("stored anyway");
+    assert!(!created.enqueued);
+    assert!(env.queue.enqueued.lock().expect("lock").is_empty());
+
+    env.queue.down.store(false, Ordering::SeqCst);
+    let worker = env.worker(2);
+    tokio::time::sleep(Duration::from_millis(5)).await; // older than the (zero) grace period
+    assert_eq!(worker.reconcile().await.expect("reconciled"), 1);
+    assert_eq!(
+        *env.queue.enqueued.lock().expect("lock"),
+        vec![created.campaign.id]
+    );
+    assert_eq!(
+        worker.reconcile().await.expect("reconciled"),
+        0,
+        "enqueued only once"
+    );
+}
+
+#[tokio::test]
+async fn the_store_being_down_is_reported_as_unavailable() {
+    let env = Env::new(FakeMailer::default());
+    env.repo.down.store(true, Ordering::SeqCst);
+    let err = env
+        .service()
+        .create(input(&["a@x.org"]))
+        .await
+        .expect_err("down");
+    assert!(matches!(err, CreateCampaignError::Unavailable(_)));
+    assert!(env.queue.enqueued.lock().expect("lock").is_empty());
+}
+
+#[tokio::test]
+async fn a_campaign_is_sent_once_to_everyone_and_completed() {
+    let env = Env::new(FakeMailer::default());
+    let emails = addresses("user", 53);
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let id = env
+        .service()
+        .create(input(&refs))
+        .await
+        .expect("created")
+        .campaign
+        .id;
+
+    let run = env
+        .worker(4)
+        .run_campaign(id, &CancellationToken::new(), &CancellationToken::new())
+        .await;
+    assert_eq!(
+        run.expect("ran"),
+        RunOutcome::Finished(CampaignStatus::Completed)
+    );
+    let delivered = env.mailer.delivered.lock().expect("lock");
+    let mut got: Vec<_> = delivered.iter().map(|m| m.to.clone()).collect();
+    got.sort();
+    let mut want = emails.clone();
+    want.sort();
+    assert_eq!(got, want, "each address exactly once");
+    let c = env.repo.campaign(id);
+    assert_eq!(
+        (c.status, c.sent_emails, c.failed_emails),
+        (CampaignStatus::Completed, 53, 0)
+    );
+    assert!(c.completed_at.is_some());
+    assert_counters_match_rows(&env, id);
+}
+
+#[tokio::test]
+async fn permanent_failures_fail_and_transient_ones_are_retried() {
+    let env = Env::new(FakeMailer::default());
+    let mut emails = addresses("ok", 10);
+    emails.extend(addresses("bounce", 3));
+    emails.extend(addresses("greylist", 4));
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let id = env
+        .service()
+        .create(input(&refs))
+        .await
+        .expect("created")
+        .campaign
+        .id;
+
+    let run = env
+        .worker(3)
+        .run_campaign(id, &CancellationToken::new(), &CancellationToken::new())
+        .await;
+    assert_eq!(
+        run.expect("ran"),
+        RunOutcome::Finished(CampaignStatus::Completed)
+    );
+    let c = env.repo.campaign(id);
+    assert_eq!((c.sent_emails, c.failed_emails), (14, 3));
+    for r in env.repo.recipients_of(id) {
+        if r.email.starts_with("bounce") {
+            assert_eq!(r.status, RecipientStatus::Failed);
+            assert_eq!(
+                r.error.as_deref(),
+                Some(format!("550 5.1.1 <{}>: no such user", r.email).as_str())
+            );
+            assert_eq!(r.attempts, 1);
+        } else if r.email.starts_with("greylist") {
+            assert_eq!(r.status, RecipientStatus::Sent);
+            assert_eq!(r.attempts, 2, "deferred once, then sent");
+        } else {
+            assert_eq!((r.status, r.attempts), (RecipientStatus::Sent, 1));
+        }
+    }
+    assert_counters_match_rows(&env, id);
+}
+
+#[tokio::test]
+async fn transient_failures_give_up_after_the_retry_limit() {
+    struct AlwaysDefer;
+    impl crate::ports::Mailer for AlwaysDefer {
+        async fn send(&self, _m: crate::ports::OutgoingMessage) -> paloma_domain::DeliveryOutcome {
+            paloma_domain::DeliveryOutcome::Transient("421 service not available".into())
+        }
+    }
+    let env = Env::new(FakeMailer::default());
+    let id = env
+        .service()
+        .create(input(&["a@x.org", "b@x.org"]))
+        .await
+        .expect("created")
+        .campaign
+        .id;
+    let base = env.worker(2);
+    let worker = Worker::new(
+        env.repo.clone(),
+        env.consumer.clone(),
+        env.queue.clone(),
+        Arc::new(AlwaysDefer),
+        Arc::new(SystemClock),
+        base_settings(&base),
+    );
+    let run = worker
+        .run_campaign(id, &CancellationToken::new(), &CancellationToken::new())
+        .await;
+    assert_eq!(
+        run.expect("ran"),
+        RunOutcome::Finished(CampaignStatus::Failed),
+        "nothing delivered"
+    );
+    for r in env.repo.recipients_of(id) {
+        assert_eq!((r.status, r.attempts), (RecipientStatus::Failed, 3));
+        assert_eq!(
+            r.error.as_deref(),
+            Some("gave up after 3 attempts: 421 service not available")
+        );
+    }
+    assert_counters_match_rows(&env, id);
+}
+
+fn base_settings(_w: &TestWorker) -> WorkerSettings {
+    WorkerSettings {
+        concurrency: 2,
+        flush_interval: Duration::from_millis(20),
+        retry: RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(20),
+        },
+        max_idle_wait: Duration::from_millis(20),
+        ..WorkerSettings::default()
+    }
+}
+
+#[tokio::test]
+async fn shutdown_flushes_in_flight_outcomes_and_a_second_run_sends_only_the_rest() {
+    let env = Env::new(FakeMailer {
+        delay: Some(Duration::from_millis(5)),
+        ..FakeMailer::default()
+    });
+    let emails = addresses("user", 200);
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let id = env
+        .service()
+        .create(input(&refs))
+        .await
+        .expect("created")
+        .campaign
+        .id;
+
+    let shutdown = CancellationToken::new();
+    let stopper = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        stopper.cancel();
+    });
+    let worker = env.worker(4);
+    let run = worker
+        .run_campaign(id, &shutdown, &CancellationToken::new())
+        .await
+        .expect("ran");
+    assert_eq!(run, RunOutcome::Stopped);
+    let sent_before = env.mailer.delivered.lock().expect("lock").len();
+    assert!(
+        sent_before > 0 && sent_before < 200,
+        "stopped mid-way, sent {sent_before}"
+    );
+    assert_eq!(
+        env.repo.campaign(id).sent_emails as usize,
+        sent_before,
+        "every delivered message recorded"
+    );
+    assert_counters_match_rows(&env, id);
+
+    let run = worker
+        .run_campaign(id, &CancellationToken::new(), &CancellationToken::new())
+        .await;
+    assert_eq!(
+        run.expect("ran"),
+        RunOutcome::Finished(CampaignStatus::Completed)
+    );
+    let attempts = env.mailer.attempts.lock().expect("lock");
+    assert_eq!(attempts.len(), 200);
+    assert!(
+        attempts.values().all(|n| *n == 1),
+        "nobody received a message twice"
+    );
+}
+
+#[tokio::test]
+async fn outcomes_survive_a_database_outage() {
+    let env = Env::new(FakeMailer {
+        delay: Some(Duration::from_millis(2)),
+        ..FakeMailer::default()
+    });
+    let emails = addresses("user", 40);
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let id = env
+        .service()
+        .create(input(&refs))
+        .await
+        .expect("created")
+        .campaign
+        .id;
+    let repo = env.repo.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(15)).await;
+        repo.down.store(true, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        repo.down.store(false, Ordering::SeqCst);
+    });
+    let run = env
+        .worker(2)
+        .run_campaign(id, &CancellationToken::new(), &CancellationToken::new())
+        .await;
+    assert_eq!(
+        run.expect("ran after the outage"),
+        RunOutcome::Finished(CampaignStatus::Completed)
+    );
+    assert_eq!(env.repo.campaign(id).sent_emails, 40);
+    assert_counters_match_rows(&env, id);
+}
+
+fn job(id: &str, campaign: Result<paloma_domain::CampaignId, String>) -> TakenJob {
+    TakenJob {
+        job_id: id.into(),
+        token: "t".into(),
+        campaign,
+        attempts_made: 0,
+    }
+}
+
+#[tokio::test]
+async fn jobs_are_settled_by_what_happened() {
+    let env = Env::new(FakeMailer::default());
+    let id = env
+        .service()
+        .create(input(&["a@x.org"]))
+        .await
+        .expect("created")
+        .campaign
+        .id;
+    let worker = env.worker(1);
+    let never = CancellationToken::new();
+
+    assert_eq!(
+        worker.handle_job(job("1", Ok(id)), &never).await,
+        JobOutcome::Completed
+    );
+    assert_eq!(
+        worker
+            .handle_job(job("2", Err("{\"x\":1}".into())), &never)
+            .await,
+        JobOutcome::Failed("job data has no valid jobUuid".into())
+    );
+    let unknown = paloma_domain::CampaignId::new();
+    assert_eq!(
+        worker.handle_job(job("3", Ok(unknown)), &never).await,
+        JobOutcome::Failed("campaign not found".into())
+    );
+    // A job for a finished campaign (e.g. enqueued twice) completes without sending again.
+    assert_eq!(
+        worker.handle_job(job("4", Ok(id)), &never).await,
+        JobOutcome::Completed
+    );
+    assert_eq!(env.mailer.delivered.lock().expect("lock").len(), 1);
+
+    let settled = env.consumer.settled.lock().expect("lock").clone();
+    let how: Vec<_> = settled.iter().map(|(j, h, _)| (j.as_str(), *h)).collect();
+    assert_eq!(
+        how,
+        [
+            ("1", "completed"),
+            ("2", "failed"),
+            ("3", "failed"),
+            ("4", "completed")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_running_worker_takes_jobs_and_stops_on_shutdown() {
+    let env = Env::new(FakeMailer::default());
+    let id = env
+        .service()
+        .create(input(&["a@x.org", "b@x.org"]))
+        .await
+        .expect("created")
+        .campaign
+        .id;
+    env.consumer
+        .waiting
+        .lock()
+        .expect("lock")
+        .push(job("9", Ok(id)));
+    let worker = env.worker(2);
+    let shutdown = CancellationToken::new();
+    let handle = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move { worker.run(shutdown).await }
+    });
+    for _ in 0..200 {
+        if env.repo.campaign(id).status == CampaignStatus::Completed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), handle)
+        .await
+        .expect("stops promptly")
+        .expect("no panic");
+    assert_eq!(env.repo.campaign(id).status, CampaignStatus::Completed);
+    assert_eq!(env.consumer.settled.lock().expect("lock")[0].1, "completed");
+}

@@ -1,0 +1,139 @@
+# shellcheck shell=bash
+# Helpers shared by scripts/test and scripts/dev. Source it, do not run it:
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#
+# It sets REPO_ROOT and defines:
+#   header TEXT            print a step header
+#   info / warn / die      messages on stderr (die exits 1)
+#   apt_ensure CMD:PKG...  install the Debian package PKG when command CMD is missing
+#                          (runs `apt-get update` once, only when something must be installed)
+#   ensure_mariadb         MariaDB reachable on 127.0.0.1:3306 (root, empty password), starting it if needed
+#   ensure_redis           Redis reachable on 127.0.0.1:6379, starting it if needed
+#   ensure_services        both
+#
+# Set PALOMA_SKIP_SERVICES=1 to skip the service checks (e.g. DATABASE_URL/REDIS_URL point elsewhere).
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export REPO_ROOT
+
+if [[ -t 1 && -z "${NO_COLOR:-}" ]]; then
+    _C_BOLD=$'\033[1m' _C_RED=$'\033[31m' _C_YEL=$'\033[33m' _C_OFF=$'\033[0m'
+else
+    _C_BOLD='' _C_RED='' _C_YEL='' _C_OFF=''
+fi
+
+header() { printf '\n%s==> %s%s\n' "$_C_BOLD" "$*" "$_C_OFF"; }
+info() { printf '    %s\n' "$*" >&2; }
+warn() { printf '%swarning:%s %s\n' "$_C_YEL" "$_C_OFF" "$*" >&2; }
+die() { printf '%serror:%s %s\n' "$_C_RED" "$_C_OFF" "$*" >&2; exit 1; }
+
+# Run a command as root (directly, or through sudo when we are not root).
+as_root() {
+    if [[ $(id -u) -eq 0 ]]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        die "need root to run: $*"
+    fi
+}
+
+_APT_UPDATED=0
+# apt_ensure CMD:PKG [CMD:PKG ...]: install PKG for every CMD that is not on PATH.
+# CMD may be an absolute path (checked with -x).
+apt_ensure() {
+    local spec cmd pkg missing=()
+    for spec in "$@"; do
+        cmd="${spec%%:*}" pkg="${spec#*:}"
+        if [[ "$cmd" == /* ]]; then
+            [[ -x "$cmd" ]] && continue
+        else
+            command -v "$cmd" >/dev/null 2>&1 && continue
+        fi
+        missing+=("$pkg")
+    done
+    ((${#missing[@]})) || return 0
+    command -v apt-get >/dev/null 2>&1 || die "missing packages (${missing[*]}) and no apt-get to install them"
+    info "installing Debian packages: ${missing[*]}"
+    if ((!_APT_UPDATED)); then
+        as_root apt-get update -qq || die "apt-get update failed"
+        _APT_UPDATED=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+        || die "apt-get install ${missing[*]} failed"
+}
+
+# wait_until SECONDS CMD...: retry CMD every second until it succeeds or time runs out.
+wait_until() {
+    local timeout="$1" i
+    shift
+    for ((i = 0; i < timeout; i++)); do
+        if "$@" >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 1
+    done
+    return 1
+}
+
+_mariadb_tcp_ok() { mariadb -uroot -h127.0.0.1 -P3306 --protocol=tcp -e 'select 1'; }
+_mariadb_ok() { mariadb -uroot -e 'select 1'; }
+
+ensure_mariadb() {
+    [[ "${PALOMA_SKIP_SERVICES:-0}" == 1 ]] && return 0
+    local installed_now=0
+    if ! command -v mariadb >/dev/null 2>&1 || [[ ! -x /usr/sbin/mariadbd ]]; then
+        [[ -x /usr/sbin/mariadbd ]] || installed_now=1
+        apt_ensure mariadb:mariadb-client /usr/sbin/mariadbd:mariadb-server
+    fi
+    if _mariadb_tcp_ok >/dev/null 2>&1; then
+        info "MariaDB is up on 127.0.0.1:3306"
+        return 0
+    fi
+    if ! _mariadb_ok >/dev/null 2>&1; then
+        info "MariaDB is not reachable: starting it"
+        as_root install -d -o mysql -g mysql /run/mysqld 2>/dev/null || true
+        as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+        wait_until 60 _mariadb_ok || die "MariaDB did not answer \`mariadb -uroot -e 'select 1'\` within 60 s"
+    fi
+    if ! wait_until 10 _mariadb_tcp_ok; then
+        if ((installed_now)) || [[ "${CI:-}" == true ]]; then
+            # A fresh Debian install lets root in only through the unix socket: allow the
+            # empty-password TCP login the tests and DATABASE_URL's default expect
+            # (only on a server this script installed, or on CI).
+            info "allowing root with an empty password over TCP"
+            # (skip-name-resolve may be on: then a TCP login from 127.0.0.1 needs root@127.0.0.1.)
+            mariadb -uroot -e "
+                CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '';
+                GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+                ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD('');
+                FLUSH PRIVILEGES;" \
+                || die "could not set up root TCP access on MariaDB"
+            wait_until 10 _mariadb_tcp_ok && { info "MariaDB is up on 127.0.0.1:3306"; return 0; }
+        fi
+        die "MariaDB answers on its socket but not as root (empty password) on 127.0.0.1:3306"
+    fi
+    info "MariaDB is up on 127.0.0.1:3306"
+}
+
+_redis_ok() { [[ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" == PONG ]]; }
+
+ensure_redis() {
+    [[ "${PALOMA_SKIP_SERVICES:-0}" == 1 ]] && return 0
+    apt_ensure redis-server:redis-server redis-cli:redis-tools
+    if _redis_ok; then
+        info "Redis is up on 127.0.0.1:6379"
+        return 0
+    fi
+    info "Redis is not reachable: starting it"
+    as_root mkdir -p /var/lib/redis /var/log/redis
+    as_root redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+    wait_until 30 _redis_ok || die "Redis did not answer \`redis-cli ping\` within 30 s (see /var/log/redis/ci.log)"
+    info "Redis is up on 127.0.0.1:6379"
+}
+
+ensure_services() {
+    ensure_mariadb
+    ensure_redis
+}

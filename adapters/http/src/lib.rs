@@ -1,0 +1,103 @@
+//! The HTTP adapter: Paloma's REST API (axum), its OpenAPI document (utoipa) and Swagger UI.
+//!
+//! Handlers parse the request, call one use case and map the result; every error leaves as
+//! the one JSON shape of [`error::ApiError`].
+
+pub mod dto;
+pub mod error;
+pub mod extract;
+mod handlers;
+pub mod openapi;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::routing::get;
+use futures::future::BoxFuture;
+use paloma_application::{CampaignRepository, CampaignService, Clock, JobQueue};
+use tower_http::cors::CorsLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Checks each dependency the API needs; returns `(name, error)` for each one that is down.
+pub type ReadinessCheck =
+    Arc<dyn Fn() -> BoxFuture<'static, Vec<(&'static str, String)>> + Send + Sync>;
+
+/// What the handlers share.
+pub struct AppState<R, Q, C> {
+    pub campaigns: Arc<CampaignService<R, Q, C>>,
+    pub readiness: ReadinessCheck,
+}
+
+impl<R, Q, C> Clone for AppState<R, Q, C> {
+    fn clone(&self) -> Self {
+        Self { campaigns: self.campaigns.clone(), readiness: self.readiness.clone() }
+    }
+}
+
+/// HTTP-level settings.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Origins allowed by CORS (the dashboard's).
+    pub cors_origins: Vec<String>,
+    /// Largest request body accepted; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// A request that takes longer is answered 408.
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            cors_origins: vec!["http://localhost:3000".into()],
+            max_body_bytes: 32 * 1024 * 1024,
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The whole application: API routes, health checks, the OpenAPI document and Swagger UI.
+pub fn router<R, Q, C>(state: AppState<R, Q, C>, settings: &HttpSettings) -> Router
+where
+    R: CampaignRepository,
+    Q: JobQueue,
+    C: Clock,
+{
+    let api = Router::new()
+        .route(
+            "/emails",
+            get(handlers::list_campaigns::<R, Q, C>).post(handlers::create_campaign::<R, Q, C>),
+        )
+        .route("/emails/{id}", get(handlers::get_campaign::<R, Q, C>))
+        .route("/emails/{id}/recipients", get(handlers::list_recipients::<R, Q, C>))
+        .fallback(handlers::not_found);
+
+    let origins: Vec<HeaderValue> =
+        settings.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o.trim()).ok()).collect();
+    let cors = CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .expose_headers([header::LOCATION])
+        .max_age(Duration::from_secs(3600));
+
+    Router::new()
+        .nest("/api", api)
+        .route("/healthz", get(handlers::healthz))
+        .route("/readyz", get(handlers::readyz::<R, Q, C>))
+        .merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi::ApiDoc::openapi()))
+        .fallback(handlers::not_found)
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            settings.request_timeout,
+        ))
+        .layer(cors)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,1 +1,89 @@
-fn main() {}
+//! `paloma-worker`: takes campaign jobs from the bull queue and sends them over SMTP (or into
+//! `.eml` files when `SMTP_URL` is unset). Stops cleanly on SIGTERM/SIGINT.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use paloma::config::{Env, WorkerConfig};
+use paloma::{shutdown, telemetry};
+use paloma_application::{SystemClock, Worker, WorkerSettings};
+use paloma_domain::RetryPolicy;
+use paloma_mysql::MysqlCampaignRepository;
+use paloma_redis_queue::{QueueSettings, RedisJobQueue};
+use paloma_smtp::AnyMailer;
+use tracing::{error, info};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = match WorkerConfig::from_env(&Env::process()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("paloma-worker: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.common.json_logs);
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!(error = format!("{e:#}"), "paloma-worker stopped with an error");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: WorkerConfig) -> anyhow::Result<()> {
+    let common = &config.common;
+    let repo = MysqlCampaignRepository::connect(&common.database_url, common.db_pool_size)
+        .context("connecting to MySQL")?;
+    let mut queue_settings = QueueSettings::new(common.redis_url.clone());
+    queue_settings.prefix = common.queue_prefix.clone();
+    queue_settings.queue_name = common.queue_name.clone();
+    queue_settings.lock_duration = config.lock_duration;
+    queue_settings.stalled_interval = config.stalled_interval;
+    let queue = RedisJobQueue::connect(queue_settings).await.context("connecting to Redis")?;
+    let consumer = queue.consumer();
+    let mailer = Arc::new(
+        AnyMailer::from_config(
+            config.smtp_url.as_deref(),
+            &config.mail_from,
+            config.concurrency,
+            &config.outbox_dir,
+        )
+        .context("configuring the mailer")?,
+    );
+
+    let settings = WorkerSettings {
+        concurrency: config.concurrency,
+        batch_size: config.batch_size,
+        flush_size: (config.batch_size as usize).max(config.concurrency),
+        retry: RetryPolicy {
+            max_attempts: config.retry_max_attempts,
+            base_delay: config.retry_base_delay,
+            max_delay: Duration::from_secs(30 * 60),
+        },
+        renew_interval: config.lock_renew,
+        maintenance_interval: config.stalled_interval.min(Duration::from_secs(5)),
+        ..WorkerSettings::default()
+    };
+    info!(
+        mailer = mailer.describe(),
+        concurrency = config.concurrency,
+        queue = %common.queue_name,
+        "paloma-worker started"
+    );
+    let worker = Worker::new(
+        Arc::new(repo),
+        Arc::new(consumer),
+        Arc::new(queue),
+        mailer.clone(),
+        Arc::new(SystemClock),
+        settings,
+    );
+    let stop = shutdown::on_signal()?;
+    worker.run(stop).await;
+    mailer.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,298 @@
+//! The JSON shapes of the API (camelCase), documented for OpenAPI.
+
+use chrono::{DateTime, Utc};
+use paloma_application::CreatedCampaign;
+use paloma_domain::{Campaign, NewCampaignInput, Page, Recipient, RecipientInput};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// A new campaign.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateCampaignRequest {
+    /// One line, 1 to 255 characters.
+    #[schema(example = "Our November newsletter")]
+    pub subject: String,
+    /// The HTML body, sent as it is (at most 2 MiB).
+    #[schema(example = "<h1>Hello!</h1><p>News of the month.</p>")]
+    pub body: String,
+    /// At least one recipient; addresses repeated (ignoring case) are sent once.
+    pub recipients: Vec<RecipientEntry>,
+}
+
+/// A recipient: a bare address, or an address with a display name.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum RecipientEntry {
+    #[schema(example = "ann@example.org")]
+    Address(String),
+    Detailed(DetailedRecipient),
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DetailedRecipient {
+    #[schema(example = "bob@example.org")]
+    pub email: String,
+    #[schema(example = "Bob")]
+    pub name: Option<String>,
+}
+
+impl From<CreateCampaignRequest> for NewCampaignInput {
+    fn from(r: CreateCampaignRequest) -> Self {
+        Self {
+            subject: r.subject,
+            body: r.body,
+            recipients: r
+                .recipients
+                .into_iter()
+                .map(|e| match e {
+                    RecipientEntry::Address(email) => RecipientInput { email, name: None },
+                    RecipientEntry::Detailed(d) => RecipientInput { email: d.email, name: d.name },
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Where a campaign is.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CampaignStatusDto {
+    Pending,
+    Processing,
+    Completed,
+    Failed,
+}
+
+impl From<paloma_domain::CampaignStatus> for CampaignStatusDto {
+    fn from(s: paloma_domain::CampaignStatus) -> Self {
+        use paloma_domain::CampaignStatus as S;
+        match s {
+            S::Pending => Self::Pending,
+            S::Processing => Self::Processing,
+            S::Completed => Self::Completed,
+            S::Failed => Self::Failed,
+        }
+    }
+}
+
+/// Where a recipient is.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RecipientStatusDto {
+    Pending,
+    Sent,
+    Failed,
+}
+
+impl From<paloma_domain::RecipientStatus> for RecipientStatusDto {
+    fn from(s: paloma_domain::RecipientStatus) -> Self {
+        use paloma_domain::RecipientStatus as S;
+        match s {
+            S::Pending => Self::Pending,
+            S::Sent => Self::Sent,
+            S::Failed => Self::Failed,
+        }
+    }
+}
+
+impl From<RecipientStatusDto> for paloma_domain::RecipientStatus {
+    fn from(s: RecipientStatusDto) -> Self {
+        match s {
+            RecipientStatusDto::Pending => Self::Pending,
+            RecipientStatusDto::Sent => Self::Sent,
+            RecipientStatusDto::Failed => Self::Failed,
+        }
+    }
+}
+
+/// A campaign and its live counters. `sentEmails + failedEmails + pendingEmails ==
+/// totalEmails` always.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CampaignResponse {
+    pub id: Uuid,
+    pub subject: String,
+    pub status: CampaignStatusDto,
+    pub total_emails: u32,
+    pub sent_emails: u32,
+    pub failed_emails: u32,
+    pub pending_emails: u32,
+    /// Percent of recipients with a final outcome (sent or failed), 0 to 100.
+    pub progress: f64,
+    /// Submitted entries dropped because the same address (ignoring case) came earlier.
+    pub duplicates_removed: u32,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    /// The HTML body; only with `includeBody=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+impl From<Campaign> for CampaignResponse {
+    fn from(c: Campaign) -> Self {
+        Self {
+            id: *c.id.as_uuid(),
+            pending_emails: c.pending_emails(),
+            progress: (c.progress() * 100.0).round() / 100.0,
+            subject: c.subject,
+            status: c.status.into(),
+            total_emails: c.total_emails,
+            sent_emails: c.sent_emails,
+            failed_emails: c.failed_emails,
+            duplicates_removed: c.duplicates_removed,
+            created_at: c.created_at,
+            started_at: c.started_at,
+            completed_at: c.completed_at,
+            updated_at: c.updated_at,
+            body: None,
+        }
+    }
+}
+
+/// The answer to a new campaign: it is stored and queued; follow it at `Location`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateCampaignResponse {
+    #[serde(flatten)]
+    pub campaign: CampaignResponse,
+    /// False when the queue was unreachable: the campaign is stored and the worker's
+    /// reconciler enqueues it shortly.
+    pub enqueued: bool,
+}
+
+impl From<CreatedCampaign> for CreateCampaignResponse {
+    fn from(c: CreatedCampaign) -> Self {
+        Self { campaign: c.campaign.into(), enqueued: c.enqueued }
+    }
+}
+
+/// One recipient of a campaign.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecipientResponse {
+    pub id: Uuid,
+    pub email: String,
+    pub name: Option<String>,
+    pub status: RecipientStatusDto,
+    /// For FAILED: why (the mail server's reply). For PENDING after a deferral: the last error.
+    pub error: Option<String>,
+    pub attempts: u32,
+    /// For PENDING: when the next attempt may happen.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Recipient> for RecipientResponse {
+    fn from(r: Recipient) -> Self {
+        let pending = !r.status.is_final();
+        Self {
+            id: *r.id.as_uuid(),
+            email: r.email,
+            name: r.name,
+            status: r.status.into(),
+            error: r.error,
+            attempts: r.attempts,
+            next_attempt_at: pending.then_some(r.next_attempt_at),
+            sent_at: r.sent_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A page of campaigns, newest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CampaignPage {
+    pub items: Vec<CampaignResponse>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: u64,
+    pub total_pages: u64,
+}
+
+/// A page of recipients, in the order they were submitted.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecipientPage {
+    pub items: Vec<RecipientResponse>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: u64,
+    pub total_pages: u64,
+}
+
+impl From<Page<Campaign>> for CampaignPage {
+    fn from(p: Page<Campaign>) -> Self {
+        Self {
+            total_pages: p.total_pages(),
+            page: p.page,
+            per_page: p.per_page,
+            total: p.total,
+            items: p.items.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<Page<Recipient>> for RecipientPage {
+    fn from(p: Page<Recipient>) -> Self {
+        Self {
+            total_pages: p.total_pages(),
+            page: p.page,
+            per_page: p.per_page,
+            total: p.total,
+            items: p.items.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// Pagination parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1-based page number (default 1).
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    /// Items per page, 1 to 200 (default 20).
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
+}
+
+/// Options of `GET /api/emails/{id}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CampaignQuery {
+    /// Include the HTML body (default false; it can be large).
+    pub include_body: Option<bool>,
+}
+
+/// Filter and pagination of a campaign's recipients.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RecipientQuery {
+    /// Only recipients in this status.
+    pub status: Option<RecipientStatusDto>,
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
+}
+
+/// `GET /healthz` and `GET /readyz`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthResponse {
+    /// `ok`, `ready` or `unavailable`.
+    pub status: String,
+    /// For `/readyz`: each dependency that is down, with a short reason.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub unavailable: Vec<String>,
+}

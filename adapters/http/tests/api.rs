@@ -1,0 +1,297 @@
+//! The API against the real MySQL (a fresh database per test) and Redis (a unique prefix per
+//! test), served on a random port.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use futures::FutureExt;
+use paloma_application::{CampaignService, SystemClock};
+use paloma_http::{AppState, HttpSettings, ReadinessCheck};
+use paloma_mysql::MysqlCampaignRepository;
+use paloma_redis_queue::{QueueSettings, RedisJobQueue};
+use redis::AsyncCommands;
+use serde_json::{Value, json};
+
+const MAX_RECIPIENTS: usize = 50;
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+struct TestApp {
+    addr: SocketAddr,
+    client: reqwest::Client,
+    repo: MysqlCampaignRepository,
+    redis: redis::aio::MultiplexedConnection,
+    prefix: String,
+}
+
+impl TestApp {
+    async fn spawn() -> Self {
+        let db = paloma_mysql::testing::fresh_database().await.expect("fresh database");
+        let repo = MysqlCampaignRepository::connect(&db.url, 4).expect("pool");
+        let prefix = paloma_testkit::unique_name("test-http-");
+        let mut settings = QueueSettings::new("redis://127.0.0.1:6379");
+        settings.prefix = prefix.clone();
+        let queue = RedisJobQueue::connect(settings).await.expect("redis");
+        let readiness: ReadinessCheck = {
+            let (repo, queue) = (repo.clone(), queue.clone());
+            Arc::new(move || {
+                let (repo, queue) = (repo.clone(), queue.clone());
+                async move {
+                    let mut down = vec![];
+                    if let Err(e) = repo.ping().await {
+                        down.push(("mysql", e.to_string()));
+                    }
+                    if let Err(e) = queue.ping().await {
+                        down.push(("redis", e.to_string()));
+                    }
+                    down
+                }
+                .boxed()
+            })
+        };
+        let state = AppState {
+            campaigns: Arc::new(CampaignService::new(
+                Arc::new(repo.clone()),
+                Arc::new(queue),
+                SystemClock,
+                MAX_RECIPIENTS,
+            )),
+            readiness,
+        };
+        let settings = HttpSettings {
+            cors_origins: vec!["http://dashboard.test".into()],
+            max_body_bytes: MAX_BODY_BYTES,
+            ..HttpSettings::default()
+        };
+        let app = paloma_http::router(state, &settings);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let redis = redis::Client::open("redis://127.0.0.1:6379")
+            .expect("url")
+            .get_multiplexed_async_connection()
+            .await
+            .expect("redis connection");
+        Self { addr, client: reqwest::Client::new(), repo, redis, prefix }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    async fn post_json(&self, body: &Value) -> (u16, Value) {
+        let resp = self.client.post(self.url("/api/emails")).json(body).send().await.expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post_raw(&self, body: &str, content_type: Option<&str>) -> (u16, Value) {
+        let mut req = self.client.post(self.url("/api/emails")).body(body.to_owned());
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let resp = self.client.get(self.url(path)).send().await.expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Asserts that nothing was written anywhere: no campaign row, no queue key.
+    async fn assert_nothing_written(&mut self) {
+        use paloma_application::CampaignRepository;
+        let page = self.repo.list(paloma_domain::PageRequest::default()).await.expect("list");
+        assert_eq!(page.total, 0, "no campaign stored");
+        let keys: Vec<String> = self.redis.keys(format!("{}:*", self.prefix)).await.expect("keys");
+        assert!(keys.is_empty(), "no queue key written, found {keys:?}");
+    }
+}
+
+fn assert_error_shape(body: &Value, code: &str) {
+    assert_eq!(body["error"]["code"], code, "body: {body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "body: {body}");
+}
+
+#[test]
+fn openapi_json_is_up_to_date() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.json");
+    let generated = paloma_http::openapi::openapi_json();
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    if committed != generated {
+        std::fs::write(path, &generated).expect("write openapi.json");
+        panic!("openapi.json was stale and has been regenerated: review and commit it");
+    }
+}
+
+#[tokio::test]
+async fn a_valid_campaign_is_stored_queued_and_readable() {
+    let mut app = TestApp::spawn().await;
+    let (status, body) = app
+        .post_json(&json!({
+            "subject": "Hello",
+            "body": "<p>Hi</p>",
+            "recipients": ["a@example.org", {"email": "b@example.org", "name": "Bee"}, "A@Example.org"]
+        }))
+        .await;
+    assert_eq!(status, 202, "body: {body}");
+    assert_eq!(body["status"], "PENDING");
+    assert_eq!(body["totalEmails"], 2);
+    assert_eq!(body["pendingEmails"], 2);
+    assert_eq!(body["duplicatesRemoved"], 1);
+    assert_eq!(body["enqueued"], true);
+    let id = body["id"].as_str().expect("id").to_owned();
+
+    // One bull job whose data names the campaign.
+    let wait: Vec<String> = app.redis.lrange(format!("{}:email-queue:wait", app.prefix), 0, -1).await.expect("lrange");
+    assert_eq!(wait.len(), 1);
+    let data: String = app.redis.hget(format!("{}:email-queue:{}", app.prefix, wait[0]), "data").await.expect("hget");
+    assert_eq!(serde_json::from_str::<Value>(&data).expect("json"), json!({ "jobUuid": id }));
+
+    let (status, one) = app.get(&format!("/api/emails/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(one["subject"], "Hello");
+    assert_eq!(one["progress"], 0.0);
+    assert!(one.get("body").is_none(), "body only on request");
+    let (_, with_body) = app.get(&format!("/api/emails/{id}?includeBody=true")).await;
+    assert_eq!(with_body["body"], "<p>Hi</p>");
+
+    let (status, recipients) = app.get(&format!("/api/emails/{id}/recipients")).await;
+    assert_eq!(status, 200);
+    assert_eq!(recipients["total"], 2);
+    assert_eq!(recipients["items"][0]["email"], "a@example.org");
+    assert_eq!(recipients["items"][1]["name"], "Bee");
+    assert_eq!(recipients["items"][1]["status"], "PENDING");
+    let (_, failed) = app.get(&format!("/api/emails/{id}/recipients?status=FAILED")).await;
+    assert_eq!(failed["total"], 0);
+    assert_eq!(failed["items"], json!([]));
+}
+
+#[tokio::test]
+async fn campaigns_are_listed_newest_first_and_paginated() {
+    let app = TestApp::spawn().await;
+    let mut ids = vec![];
+    for i in 0..3 {
+        let (status, body) = app
+            .post_json(&json!({ "subject": format!("S{i}"), "body": "<p>x</p>", "recipients": ["a@x.org"] }))
+            .await;
+        assert_eq!(status, 202);
+        ids.push(body["id"].as_str().expect("id").to_owned());
+    }
+    let (status, page) = app.get("/api/emails?page=1&perPage=2").await;
+    assert_eq!(status, 200);
+    assert_eq!((page["total"].as_u64(), page["totalPages"].as_u64()), (Some(3), Some(2)));
+    let got: Vec<&str> = page["items"].as_array().expect("items").iter().filter_map(|c| c["id"].as_str()).collect();
+    assert_eq!(got, [ids[2].as_str(), ids[1].as_str()]);
+    let (_, page2) = app.get("/api/emails?page=2&perPage=2").await;
+    assert_eq!(page2["items"][0]["id"], ids[0].as_str());
+}
+
+#[tokio::test]
+async fn bad_input_gets_its_status_and_writes_nothing() {
+    let mut app = TestApp::spawn().await;
+    let ok_body = "<p>x</p>";
+    let cases: Vec<(&str, u16, &str, Value)> = vec![
+        ("missing subject", 422, "invalid_request", json!({ "body": ok_body, "recipients": ["a@x.org"] })),
+        ("wrong type", 422, "invalid_request", json!({ "subject": 5, "body": ok_body, "recipients": ["a@x.org"] })),
+        ("recipients not a list", 422, "invalid_request", json!({ "subject": "s", "body": ok_body, "recipients": "a@x.org" })),
+        ("unknown field", 422, "invalid_request", json!({ "subject": "s", "body": ok_body, "recipients": ["a@x.org"], "cc": 1 })),
+        ("empty recipients", 422, "validation_failed", json!({ "subject": "s", "body": ok_body, "recipients": [] })),
+        ("blank body", 422, "validation_failed", json!({ "subject": "s", "body": "  ", "recipients": ["a@x.org"] })),
+        ("CR/LF subject", 422, "validation_failed", json!({ "subject": "Hi\r\nBcc: all@x.org", "body": ok_body, "recipients": ["a@x.org"] })),
+    ];
+    for (name, status, code, body) in cases {
+        let (got, resp) = app.post_json(&body).await;
+        assert_eq!(got, status, "{name}: {resp}");
+        assert_error_shape(&resp, code);
+    }
+
+    let (status, resp) = app.post_raw("{\"subject\": \"s\", ", Some("application/json")).await;
+    assert_eq!(status, 400, "{resp}");
+    assert_error_shape(&resp, "malformed_json");
+    let (status, resp) = app.post_raw("{}", None).await;
+    assert_eq!(status, 415, "{resp}");
+    assert_error_shape(&resp, "unsupported_media_type");
+
+    // Invalid addresses: each one listed with its index and value.
+    let (status, resp) = app
+        .post_json(&json!({ "subject": "s", "body": ok_body, "recipients": ["ok@x.org", "nope", {"email": "bad@"}, "ok2@x.org"] }))
+        .await;
+    assert_eq!(status, 422);
+    assert_error_shape(&resp, "validation_failed");
+    let invalid = &resp["error"]["details"]["invalidRecipients"];
+    assert_eq!(invalid[0]["index"], 1);
+    assert_eq!(invalid[0]["value"], "nope");
+    assert_eq!(invalid[1]["index"], 2);
+    assert_eq!(invalid[1]["value"], "bad@");
+    assert_eq!(resp["error"]["details"]["invalidRecipientCount"], 2);
+
+    // Over the recipient limit, and over the body-size limit.
+    let many: Vec<String> = (0..=MAX_RECIPIENTS).map(|i| format!("u{i}@x.org")).collect();
+    let (status, resp) = app.post_json(&json!({ "subject": "s", "body": ok_body, "recipients": many })).await;
+    assert_eq!(status, 413, "{resp}");
+    assert_error_shape(&resp, "payload_too_large");
+    let huge = "x".repeat(MAX_BODY_BYTES + 1);
+    let (status, resp) = app.post_json(&json!({ "subject": "s", "body": huge, "recipients": ["a@x.org"] })).await;
+    assert_eq!(status, 413, "{resp}");
+    assert_error_shape(&resp, "payload_too_large");
+
+    app.assert_nothing_written().await;
+}
+
+#[tokio::test]
+async fn unknown_ids_routes_and_bad_queries_are_reported() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app.get(&format!("/api/emails/{}", uuid::Uuid::now_v7())).await;
+    assert_eq!(status, 404);
+    assert_error_shape(&body, "not_found");
+    let (status, body) = app.get(&format!("/api/emails/{}/recipients", uuid::Uuid::now_v7())).await;
+    assert_eq!(status, 404);
+    assert_error_shape(&body, "not_found");
+    let (status, body) = app.get("/api/emails/not-a-uuid").await;
+    assert_eq!(status, 400);
+    assert_error_shape(&body, "invalid_request");
+    let (status, body) = app.get("/api/emails?page=minus-one").await;
+    assert_eq!(status, 400);
+    assert_error_shape(&body, "invalid_request");
+    let (status, body) = app.get("/api/nothing-here").await;
+    assert_eq!(status, 404);
+    assert_error_shape(&body, "not_found");
+}
+
+#[tokio::test]
+async fn health_readiness_docs_and_cors() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/healthz").await, (200, json!({ "status": "ok" })));
+    assert_eq!(app.get("/readyz").await, (200, json!({ "status": "ready" })));
+    let (status, spec) = app.get("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    assert!(spec["paths"]["/api/emails"]["post"].is_object());
+    let docs = app.client.get(app.url("/docs/")).send().await.expect("docs");
+    assert_eq!(docs.status().as_u16(), 200);
+    assert!(docs.text().await.expect("html").contains("swagger"), "Swagger UI served");
+
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/emails"))
+        .header("origin", "http://dashboard.test")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .expect("preflight");
+    assert_eq!(
+        preflight.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()),
+        Some("http://dashboard.test")
+    );
+    let other = app
+        .client
+        .get(app.url("/api/emails"))
+        .header("origin", "http://evil.test")
+        .send()
+        .await
+        .expect("request");
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}

@@ -25,14 +25,21 @@ impl Env<fn(&str) -> Option<String>> {
 
 impl<F: Fn(&str) -> Option<String>> Env<F> {
     fn string(&self, var: &'static str, default: &str) -> String {
-        (self.0)(var).filter(|v| !v.trim().is_empty()).unwrap_or_else(|| default.to_owned())
+        (self.0)(var)
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| default.to_owned())
     }
 
     fn optional(&self, var: &'static str) -> Option<String> {
         (self.0)(var).filter(|v| !v.trim().is_empty())
     }
 
-    fn parse<T: FromStr>(&self, var: &'static str, default: T, what: &str) -> Result<T, ConfigError> {
+    fn parse<T: FromStr>(
+        &self,
+        var: &'static str,
+        default: T,
+        what: &str,
+    ) -> Result<T, ConfigError> {
         match self.optional(var) {
             None => Ok(default),
             Some(v) => v.trim().parse().map_err(|_| ConfigError {
@@ -46,7 +53,11 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     fn positive(&self, var: &'static str, default: u64) -> Result<u64, ConfigError> {
         let v = self.parse(var, default, "a positive integer")?;
         if v == 0 {
-            return Err(ConfigError { var, value: "0".into(), message: "must be at least 1".into() });
+            return Err(ConfigError {
+                var,
+                value: "0".into(),
+                message: "must be at least 1".into(),
+            });
         }
         Ok(v)
     }
@@ -169,8 +180,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Env(move |k: &str| map.get(k).cloned())
     }
 
@@ -178,7 +191,10 @@ mod tests {
     fn defaults_match_the_documented_ones() {
         let api = ApiConfig::from_env(&env(&[])).expect("defaults are valid");
         assert_eq!(api.addr.to_string(), "127.0.0.1:8080");
-        assert_eq!(api.common.database_url, "mysql://root@127.0.0.1:3306/paloma");
+        assert_eq!(
+            api.common.database_url,
+            "mysql://root@127.0.0.1:3306/paloma"
+        );
         assert_eq!(api.common.queue_name, "email-queue");
         assert_eq!(api.common.queue_prefix, "bull");
         assert_eq!(api.max_recipients, 100_000);
@@ -191,14 +207,19 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_variable() {
-        let err = WorkerConfig::from_env(&env(&[("WORKER_CONCURRENCY", "lots")])).expect_err("invalid");
+        let err =
+            WorkerConfig::from_env(&env(&[("WORKER_CONCURRENCY", "lots")])).expect_err("invalid");
         assert_eq!(err.var, "WORKER_CONCURRENCY");
-        let err = WorkerConfig::from_env(&env(&[("WORKER_CONCURRENCY", "0")])).expect_err("invalid");
+        let err =
+            WorkerConfig::from_env(&env(&[("WORKER_CONCURRENCY", "0")])).expect_err("invalid");
         assert_eq!(err.var, "WORKER_CONCURRENCY");
         let err = ApiConfig::from_env(&env(&[("API_ADDR", "nowhere")])).expect_err("invalid");
         assert_eq!(err.var, "API_ADDR");
-        let err = WorkerConfig::from_env(&env(&[("LOCK_DURATION_MS", "1000"), ("LOCK_RENEW_MS", "2000")]))
-            .expect_err("renew must be shorter");
+        let err = WorkerConfig::from_env(&env(&[
+            ("LOCK_DURATION_MS", "1000"),
+            ("LOCK_RENEW_MS", "2000"),
+        ]))
+        .expect_err("renew must be shorter");
         assert_eq!(err.var, "LOCK_RENEW_MS");
         let err = ApiConfig::from_env(&env(&[("LOG_FORMAT", "xml")])).expect_err("invalid");
         assert_eq!(err.var, "LOG_FORMAT");

@@ -1,5 +1,5 @@
 //! Wiring shared by the two binaries: configuration from the environment and logging.
 
 pub mod config;
-pub mod telemetry;
 pub mod shutdown;
+pub mod telemetry;

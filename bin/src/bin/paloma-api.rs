@@ -43,8 +43,12 @@ async fn main() -> ExitCode {
 
 async fn migrate(config: &ApiConfig) -> anyhow::Result<()> {
     let url = &config.common.database_url;
-    paloma_mysql::create_database_if_missing(url).await.context("creating the database")?;
-    let applied = paloma_mysql::run_migrations(url).await.context("applying migrations")?;
+    paloma_mysql::create_database_if_missing(url)
+        .await
+        .context("creating the database")?;
+    let applied = paloma_mysql::run_migrations(url)
+        .await
+        .context("applying migrations")?;
     info!(applied, "migrations up to date");
     Ok(())
 }
@@ -57,7 +61,9 @@ async fn serve(config: ApiConfig) -> anyhow::Result<()> {
     let mut queue_settings = QueueSettings::new(common.redis_url.clone());
     queue_settings.prefix = common.queue_prefix.clone();
     queue_settings.queue_name = common.queue_name.clone();
-    let queue = RedisJobQueue::connect(queue_settings).await.context("connecting to Redis")?;
+    let queue = RedisJobQueue::connect(queue_settings)
+        .await
+        .context("connecting to Redis")?;
 
     let readiness: ReadinessCheck = {
         let (repo, queue) = (repo.clone(), queue.clone());

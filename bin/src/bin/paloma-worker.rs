@@ -28,7 +28,10 @@ async fn main() -> ExitCode {
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            error!(error = format!("{e:#}"), "paloma-worker stopped with an error");
+            error!(
+                error = format!("{e:#}"),
+                "paloma-worker stopped with an error"
+            );
             ExitCode::FAILURE
         }
     }
@@ -43,7 +46,9 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     queue_settings.queue_name = common.queue_name.clone();
     queue_settings.lock_duration = config.lock_duration;
     queue_settings.stalled_interval = config.stalled_interval;
-    let queue = RedisJobQueue::connect(queue_settings).await.context("connecting to Redis")?;
+    let queue = RedisJobQueue::connect(queue_settings)
+        .await
+        .context("connecting to Redis")?;
     let consumer = queue.consumer();
     let mailer = Arc::new(
         AnyMailer::from_config(

@@ -1,0 +1,460 @@
+//! End to end: the real `paloma-api` and `paloma-worker` binaries against the real MariaDB,
+//! Redis and an SMTP server started by the test; plus interop with Node's bull.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use paloma_testkit::{SmtpRules, TestSmtpServer};
+use redis::AsyncCommands;
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// One isolated Paloma: its own database and queue prefix.
+struct Paloma {
+    db_url: String,
+    prefix: String,
+    api_port: u16,
+    api: Option<Child>,
+    workers: Vec<Child>,
+    http: reqwest::Client,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+impl Paloma {
+    async fn new() -> Self {
+        let db = paloma_mysql::testing::fresh_database()
+            .await
+            .expect("fresh database");
+        Self {
+            db_url: db.url,
+            prefix: paloma_testkit::unique_name("test-e2e-"),
+            api_port: free_port(),
+            api: None,
+            workers: vec![],
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn command(&self, bin: &str) -> Command {
+        let mut cmd = Command::new(bin);
+        cmd.env("DATABASE_URL", &self.db_url)
+            .env("REDIS_URL", REDIS_URL)
+            .env("QUEUE_PREFIX", &self.prefix)
+            .env(
+                "RUST_LOG",
+                std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        cmd
+    }
+
+    async fn start_api(&mut self) {
+        let child = self
+            .command(env!("CARGO_BIN_EXE_paloma-api"))
+            .env("API_ADDR", format!("127.0.0.1:{}", self.api_port))
+            .spawn()
+            .expect("spawn paloma-api");
+        self.api = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = self.http.get(self.url("/readyz")).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "paloma-api did not become ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn start_worker(&mut self, smtp_url: &str, extra: &[(&str, &str)]) {
+        let mut cmd = self.command(env!("CARGO_BIN_EXE_paloma-worker"));
+        cmd.env("SMTP_URL", smtp_url)
+            .env("WORKER_CONCURRENCY", "20")
+            .env("RETRY_BASE_DELAY_MS", "200")
+            .env("LOCK_DURATION_MS", "3000")
+            .env("LOCK_RENEW_MS", "1000")
+            .env("STALLED_INTERVAL_MS", "1000");
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        self.workers.push(cmd.spawn().expect("spawn paloma-worker"));
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.api_port, path)
+    }
+
+    async fn post(&self, body: &Value) -> Value {
+        let resp = self
+            .http
+            .post(self.url("/api/emails"))
+            .json(body)
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(resp.status().as_u16(), 202);
+        resp.json().await.expect("json")
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let resp = self.http.get(self.url(path)).send().await.expect("GET");
+        assert_eq!(resp.status().as_u16(), 200, "GET {path}");
+        resp.json().await.expect("json")
+    }
+
+    async fn wait_final(&self, id: &str, timeout: Duration) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let c = self.get(&format!("/api/emails/{id}")).await;
+            if c["status"] == "COMPLETED" || c["status"] == "FAILED" {
+                return c;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "campaign not finished in time: {c}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Every recipient row in one status, read page by page (rows, not counters).
+    async fn recipients(&self, id: &str, status: &str) -> Vec<Value> {
+        let mut all = vec![];
+        for page in 1.. {
+            let p = self
+                .get(&format!(
+                    "/api/emails/{id}/recipients?status={status}&perPage=200&page={page}"
+                ))
+                .await;
+            let items = p["items"].as_array().cloned().unwrap_or_default();
+            if items.is_empty() {
+                break;
+            }
+            all.extend(items);
+        }
+        all
+    }
+
+    async fn redis(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(REDIS_URL)
+            .expect("url")
+            .get_multiplexed_async_connection()
+            .await
+            .expect("redis")
+    }
+}
+
+fn campaign(subject: &str, emails: &[String]) -> Value {
+    json!({ "subject": subject, "body": format!("<h1>{subject}</h1><p>Hello from Paloma.</p>"), "recipients": emails })
+}
+
+fn addresses(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i}@example.org")).collect()
+}
+
+/// Messages received per recipient address.
+fn by_recipient(server: &TestSmtpServer) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for m in server.messages() {
+        for r in &m.rcpt_to {
+            *counts.entry(r.clone()).or_default() += 1;
+        }
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_thousand_recipient_campaign_is_delivered_once_each() {
+    let smtp = TestSmtpServer::start(SmtpRules::default()).expect("smtp");
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    paloma.start_worker(&smtp.url(), &[]);
+
+    let emails = addresses("user", 1000);
+    let started = Instant::now();
+    let created = paloma.post(&campaign("E2E thousand", &emails)).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let done = paloma.wait_final(&id, Duration::from_secs(120)).await;
+    let elapsed = started.elapsed();
+    println!(
+        "1,000-recipient campaign: POST to COMPLETED in {} ms",
+        elapsed.as_millis()
+    );
+
+    assert_eq!(done["status"], "COMPLETED");
+    assert_eq!(done["sentEmails"], 1000);
+    assert_eq!(done["failedEmails"], 0);
+    assert_eq!(done["pendingEmails"], 0);
+    assert_eq!(done["progress"], 100.0);
+    assert!(done["completedAt"].is_string());
+
+    let received = by_recipient(&smtp);
+    assert_eq!(received.len(), 1000, "every address received a message");
+    assert!(received.values().all(|n| *n == 1), "nobody received two");
+    let sent_rows = paloma.recipients(&id, "SENT").await;
+    assert_eq!(sent_rows.len(), 1000, "every row SENT");
+    let recipient_ids: HashMap<String, String> = sent_rows
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r["email"].as_str()?.to_owned(),
+                r["id"].as_str()?.to_owned(),
+            ))
+        })
+        .collect();
+    let campaign_id: paloma_domain::CampaignId = id.parse().expect("uuid");
+    for m in smtp.messages() {
+        let to = &m.rcpt_to[0];
+        assert_eq!(
+            m.to_header().first().map(|t| t.address.clone()),
+            Some(to.clone())
+        );
+        assert_eq!(m.subject().as_deref(), Some("E2E thousand"));
+        let html = m.html_body().expect("html body");
+        assert!(
+            html.contains("<h1>E2E thousand</h1><p>Hello from Paloma.</p>"),
+            "{html}"
+        );
+        let recipient_id: paloma_domain::RecipientId = recipient_ids
+            .get(to)
+            .expect("a row per address")
+            .parse()
+            .expect("uuid");
+        let expected = paloma_domain::message_id(campaign_id, recipient_id, "localhost");
+        assert_eq!(
+            m.message_id().as_deref(),
+            Some(expected.as_str()),
+            "deterministic Message-ID"
+        );
+    }
+    assert!(paloma.recipients(&id, "PENDING").await.is_empty());
+
+    // The queue job completed.
+    let mut redis = paloma.redis().await;
+    let completed: usize = redis
+        .zcard(format!("{}:email-queue:completed", paloma.prefix))
+        .await
+        .expect("zcard");
+    assert_eq!(completed, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rejected_addresses_fail_and_deferred_ones_are_retried() {
+    let smtp = TestSmtpServer::start(
+        SmtpRules::default()
+            .reject_prefix("bounce")
+            .defer_once_prefix("grey"),
+    )
+    .expect("smtp");
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    paloma.start_worker(&smtp.url(), &[]);
+
+    let mut emails = addresses("ok", 40);
+    emails.extend(addresses("bounce", 7));
+    emails.extend(addresses("grey", 9));
+    let created = paloma.post(&campaign("Mixed", &emails)).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let done = paloma.wait_final(&id, Duration::from_secs(60)).await;
+    assert_eq!(done["status"], "COMPLETED");
+    assert_eq!(
+        (done["sentEmails"].as_u64(), done["failedEmails"].as_u64()),
+        (Some(49), Some(7))
+    );
+
+    let failed = paloma.recipients(&id, "FAILED").await;
+    let sent = paloma.recipients(&id, "SENT").await;
+    assert_eq!(
+        (failed.len(), sent.len()),
+        (7, 49),
+        "counters equal the rows"
+    );
+    for r in &failed {
+        let email = r["email"].as_str().expect("email");
+        assert!(email.starts_with("bounce"));
+        let error = r["error"].as_str().expect("error text");
+        assert!(
+            error.contains("550") && error.contains(email),
+            "the server's reply: {error}"
+        );
+        assert_eq!(r["attempts"], 1);
+    }
+    for r in sent
+        .iter()
+        .filter(|r| r["email"].as_str().is_some_and(|e| e.starts_with("grey")))
+    {
+        assert_eq!(r["attempts"], 2, "deferred once, then sent: {r}");
+    }
+    let received = by_recipient(&smtp);
+    assert_eq!(received.len(), 49);
+    assert!(received.keys().all(|k| !k.starts_with("bounce")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_puts_the_job_back_and_another_worker_finishes_it_without_duplicates() {
+    let smtp =
+        TestSmtpServer::start(SmtpRules::default().delay(Duration::from_millis(20))).expect("smtp");
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    paloma.start_worker(&smtp.url(), &[("WORKER_CONCURRENCY", "4")]);
+
+    let emails = addresses("u", 400);
+    let created = paloma.post(&campaign("Shutdown", &emails)).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    smtp.wait_for(40, Duration::from_secs(30)).await;
+
+    let mut worker = paloma.workers.pop().expect("worker");
+    let pid = worker.id().expect("pid");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(15), worker.wait())
+        .await
+        .expect("stops in time")
+        .expect("exit");
+    assert!(exit.success(), "clean exit: {exit:?}");
+
+    // The job is back in `wait`, not stuck in `active`, and the campaign is mid-way.
+    let mut redis = paloma.redis().await;
+    let wait: Vec<String> = redis
+        .lrange(format!("{}:email-queue:wait", paloma.prefix), 0, -1)
+        .await
+        .expect("lrange");
+    let active: Vec<String> = redis
+        .lrange(format!("{}:email-queue:active", paloma.prefix), 0, -1)
+        .await
+        .expect("lrange");
+    assert_eq!((wait.len(), active.len()), (1, 0), "job released to wait");
+    let mid = paloma.get(&format!("/api/emails/{id}")).await;
+    let sent_before = smtp.messages().len();
+    assert_eq!(
+        mid["sentEmails"].as_u64(),
+        Some(sent_before as u64),
+        "every delivered message recorded"
+    );
+    assert!(sent_before < 400, "stopped mid-way");
+
+    paloma.start_worker(&smtp.url(), &[]);
+    let done = paloma.wait_final(&id, Duration::from_secs(60)).await;
+    assert_eq!(done["sentEmails"], 400);
+    let received = by_recipient(&smtp);
+    assert_eq!(received.len(), 400);
+    assert!(
+        received.values().all(|n| *n == 1),
+        "no duplicates after a graceful stop"
+    );
+}
+
+fn interop_dir() -> PathBuf {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../interop"));
+    assert!(
+        dir.join("node_modules/bull").is_dir(),
+        "Node bull is not installed: run `npm install` in interop/ (scripts/test does)"
+    );
+    dir
+}
+
+async fn node(paloma: &Paloma, script: &str, args: &[&str]) -> String {
+    let out = Command::new("node")
+        .arg(script)
+        .args(args)
+        .current_dir(interop_dir())
+        .env("REDIS_URL", REDIS_URL)
+        .env("QUEUE_PREFIX", &paloma.prefix)
+        .env("QUEUE_NAME", "email-queue")
+        .output()
+        .await
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "node {script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_added_by_a_node_bull_producer_is_sent_by_paloma_worker() {
+    use paloma_application::CampaignRepository;
+    let smtp = TestSmtpServer::start(SmtpRules::default()).expect("smtp");
+    let mut paloma = Paloma::new().await;
+    // Store a campaign without enqueueing it, as another service sharing the database would.
+    let repo = paloma_mysql::MysqlCampaignRepository::connect(&paloma.db_url, 2).expect("pool");
+    let input = paloma_domain::NewCampaignInput {
+        subject: "From Node".into(),
+        body: "<p>queued by bull</p>".into(),
+        recipients: addresses("n", 5)
+            .into_iter()
+            .map(|email| paloma_domain::RecipientInput { email, name: None })
+            .collect(),
+    };
+    let new = paloma_domain::NewCampaign::parse(input, 10).expect("valid");
+    let id = paloma_domain::CampaignId::new();
+    repo.create(id, &new, chrono::Utc::now())
+        .await
+        .expect("stored");
+
+    let job_id = node(&paloma, "produce.js", &[&id.to_string()]).await;
+    assert!(!job_id.trim().is_empty());
+    paloma.start_api().await;
+    paloma.start_worker(&smtp.url(), &[]);
+    let done = paloma
+        .wait_final(&id.to_string(), Duration::from_secs(60))
+        .await;
+    assert_eq!(done["status"], "COMPLETED");
+    assert_eq!(done["sentEmails"], 5);
+    assert_eq!(by_recipient(&smtp).len(), 5);
+    let mut redis = paloma.redis().await;
+    let score: Option<f64> = redis
+        .zscore(
+            format!("{}:email-queue:completed", paloma.prefix),
+            job_id.trim(),
+        )
+        .await
+        .expect("zscore");
+    assert!(
+        score.is_some(),
+        "Node's job completed in bull's completed set"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_campaign_enqueued_by_paloma_api_reaches_a_node_bull_worker() {
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    let created = paloma.post(&campaign("To Node", &addresses("x", 2))).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+
+    let out = node(&paloma, "consume.js", &["1"]).await;
+    let lines: Vec<Value> = out
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let job = lines
+        .iter()
+        .find(|l| l.get("data").is_some())
+        .expect("a job line");
+    assert_eq!(job["data"], json!({ "jobUuid": id }));
+    assert_eq!(job["name"], "__default__");
+    let counts = &lines
+        .iter()
+        .find(|l| l.get("counts").is_some())
+        .expect("counts line")["counts"];
+    assert_eq!(counts["completed"], 1, "{counts}");
+    assert_eq!(counts["waiting"], 0, "{counts}");
+    assert_eq!(counts["active"], 0, "{counts}");
+}

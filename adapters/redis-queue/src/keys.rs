@@ -1,0 +1,60 @@
+//! Redis key names of one bull queue.
+
+/// Every key of one queue, `<prefix>:<queue>:<suffix>`.
+#[derive(Debug, Clone)]
+pub(crate) struct Keys {
+    /// `<prefix>:<queue>:`, the base of every key; job hashes are `<base><id>`.
+    pub base: String,
+    pub id: String,
+    pub wait: String,
+    pub active: String,
+    pub paused: String,
+    pub meta_paused: String,
+    pub delayed: String,
+    pub priority: String,
+    pub completed: String,
+    pub failed: String,
+    pub stalled: String,
+    pub stalled_check: String,
+}
+
+impl Keys {
+    pub fn new(prefix: &str, queue: &str) -> Self {
+        let base = format!("{prefix}:{queue}:");
+        let key = |suffix: &str| format!("{base}{suffix}");
+        Self {
+            id: key("id"),
+            wait: key("wait"),
+            active: key("active"),
+            paused: key("paused"),
+            meta_paused: key("meta-paused"),
+            delayed: key("delayed"),
+            priority: key("priority"),
+            completed: key("completed"),
+            failed: key("failed"),
+            stalled: key("stalled"),
+            stalled_check: key("stalled-check"),
+            base,
+        }
+    }
+
+    /// The lock of job `id`.
+    pub fn lock(&self, id: &str) -> String {
+        format!("{}{id}:lock", self.base)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_the_bull_layout() {
+        let keys = Keys::new("bull", "email-queue");
+        assert_eq!(keys.wait, "bull:email-queue:wait");
+        assert_eq!(keys.meta_paused, "bull:email-queue:meta-paused");
+        assert_eq!(keys.stalled_check, "bull:email-queue:stalled-check");
+        assert_eq!(keys.base, "bull:email-queue:");
+        assert_eq!(keys.lock("7"), "bull:email-queue:7:lock");
+    }
+}

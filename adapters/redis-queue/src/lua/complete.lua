@@ -1,0 +1,24 @@
+-- Moves a job we hold from active to completed.
+-- KEYS: 1 active, 2 completed, 3 stalled
+-- ARGV: 1 key prefix, 2 job id, 3 lock token, 4 return value JSON
+-- Returns 0 when done; -1 job missing, -2 lock missing, -6 lock owned by another worker,
+-- -3 job not in active. On any negative code nothing was changed.
+local prefix = ARGV[1]
+local id = ARGV[2]
+local job_key = prefix .. id
+if redis.call('EXISTS', job_key) == 0 then
+  return -1
+end
+local lock = check_lock(job_key .. ':lock', ARGV[3])
+if lock ~= 0 then
+  return lock
+end
+if redis.call('LREM', KEYS[1], -1, id) == 0 then
+  return -3
+end
+redis.call('DEL', job_key .. ':lock')
+redis.call('SREM', KEYS[3], id)
+local opts = read_opts(job_key)
+finish_job(prefix, KEYS[2], id, now_ms(), 'returnvalue', ARGV[4], opts.removeOnComplete)
+redis.call('PUBLISH', prefix .. 'completed', cjson.encode({ jobId = id }))
+return 0

@@ -1,0 +1,165 @@
+//! A queue on a fresh key prefix, with raw Redis access to check what the adapter wrote.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail, ensure};
+use paloma_redis_queue::{QueueSettings, RedisJobConsumer, RedisJobQueue};
+use redis::aio::MultiplexedConnection;
+
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// Settings on a prefix no other test uses.
+pub fn test_settings() -> QueueSettings {
+    let mut settings = QueueSettings::new(redis_url());
+    settings.prefix = paloma_testkit::unique_name("test-");
+    settings
+}
+
+pub struct TestQueue {
+    pub settings: QueueSettings,
+    pub queue: RedisJobQueue,
+    pub consumer: RedisJobConsumer,
+    pub redis: MultiplexedConnection,
+}
+
+impl TestQueue {
+    pub async fn new() -> Result<Self> {
+        Self::with(|_| {}).await
+    }
+
+    pub async fn with(adjust: impl FnOnce(&mut QueueSettings)) -> Result<Self> {
+        let mut settings = test_settings();
+        adjust(&mut settings);
+        let queue = RedisJobQueue::connect(settings.clone()).await?;
+        let consumer = queue.consumer();
+        let redis = redis::Client::open(settings.redis_url.as_str())?
+            .get_multiplexed_async_connection()
+            .await?;
+        Ok(Self {
+            settings,
+            queue,
+            consumer,
+            redis,
+        })
+    }
+
+    /// `<prefix>:<queue>:<suffix>`.
+    pub fn key(&self, suffix: &str) -> String {
+        format!(
+            "{}:{}:{suffix}",
+            self.settings.prefix, self.settings.queue_name
+        )
+    }
+
+    pub async fn cmd<T: redis::FromRedisValue>(&self, name: &str, args: &[&str]) -> Result<T> {
+        let mut conn = self.redis.clone();
+        let mut cmd = redis::cmd(name);
+        for arg in args {
+            cmd.arg(*arg);
+        }
+        Ok(cmd.query_async(&mut conn).await?)
+    }
+
+    pub async fn hash(&self, id: &str) -> Result<HashMap<String, String>> {
+        self.cmd("HGETALL", &[&self.key(id)]).await
+    }
+
+    pub async fn field(&self, id: &str, field: &str) -> Result<Option<String>> {
+        self.cmd("HGET", &[&self.key(id), field]).await
+    }
+
+    pub async fn list(&self, suffix: &str) -> Result<Vec<String>> {
+        self.cmd("LRANGE", &[&self.key(suffix), "0", "-1"]).await
+    }
+
+    pub async fn zset(&self, suffix: &str) -> Result<Vec<(String, f64)>> {
+        self.cmd("ZRANGE", &[&self.key(suffix), "0", "-1", "WITHSCORES"])
+            .await
+    }
+
+    pub async fn set_members(&self, suffix: &str) -> Result<Vec<String>> {
+        let mut members: Vec<String> = self.cmd("SMEMBERS", &[&self.key(suffix)]).await?;
+        members.sort();
+        Ok(members)
+    }
+
+    /// The Redis server's clock in ms (the adapter's scripts use it too).
+    pub async fn server_ms(&self) -> Result<u64> {
+        let (secs, micros): (u64, u64) = self.cmd("TIME", &[]).await?;
+        Ok(secs * 1000 + micros / 1000)
+    }
+
+    /// Deletes every key of this test's prefix.
+    pub async fn cleanup(&self) -> Result<()> {
+        let pattern = format!("{}:*", self.settings.prefix);
+        let keys: Vec<String> = self.cmd("KEYS", &[&pattern]).await?;
+        if !keys.is_empty() {
+            let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let _: i64 = self.cmd("DEL", &refs).await?;
+        }
+        Ok(())
+    }
+}
+
+pub fn parse_ms(value: Option<String>) -> Result<u64> {
+    let value = value.context("field missing")?;
+    value
+        .parse()
+        .with_context(|| format!("not a millisecond timestamp: {value:?}"))
+}
+
+/// The `interop/` directory with Node bull installed; fails with instructions otherwise.
+pub fn interop_dir() -> Result<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../interop");
+    let dir = dir
+        .canonicalize()
+        .with_context(|| format!("interop directory missing at {}", dir.display()))?;
+    if !dir.join("node_modules/bull/package.json").is_file() {
+        bail!(
+            "Node bull is not installed: run `npm install` in {} before these tests",
+            dir.display()
+        );
+    }
+    Ok(dir)
+}
+
+/// Runs `node interop/<script> <args>` against the test's queue; returns stdout lines.
+pub async fn node(
+    settings: &QueueSettings,
+    script: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<Vec<String>> {
+    let dir = interop_dir()?;
+    let mut command = Command::new("node");
+    command
+        .current_dir(&dir)
+        .arg(script)
+        .args(args)
+        .env("REDIS_URL", &settings.redis_url)
+        .env("QUEUE_PREFIX", &settings.prefix)
+        .env("QUEUE_NAME", &settings.queue_name);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await?
+        .context("could not start `node`")?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    ensure!(
+        output.status.success(),
+        "node {script} failed ({}):\nstdout: {stdout}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(stdout.lines().map(str::to_owned).collect())
+}
+
+pub async fn sleep_ms(ms: u64) {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}

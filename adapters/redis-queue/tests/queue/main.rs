@@ -1,0 +1,7 @@
+//! Integration tests of the bull-compatible queue against a real Redis (127.0.0.1:6379, or
+//! `REDIS_URL`), each test on its own key prefix, and against a real Node bull 4.16.5
+//! (`interop/`, run `npm install` there first).
+
+mod helpers;
+mod interop;
+mod protocol;

@@ -1,0 +1,136 @@
+//! Rows as diesel reads and writes them, and their conversion to domain types.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use paloma_application::ports::RepositoryError;
+use paloma_domain::{
+    Campaign, CampaignId, CampaignStatus, Recipient, RecipientId, RecipientStatus,
+};
+
+use crate::error::corrupt;
+use crate::schema::{email_job, recipient};
+
+/// A time as stored in a `DATETIME(3)` column: UTC, truncated to milliseconds (so what is
+/// returned equals what a later read gives back, on MySQL (which rounds) and MariaDB (which
+/// truncates) alike).
+pub(crate) fn to_db_time(t: DateTime<Utc>) -> NaiveDateTime {
+    DateTime::from_timestamp_millis(t.timestamp_millis())
+        .unwrap_or(t)
+        .naive_utc()
+}
+
+/// A `DATETIME` read back: it was written as UTC.
+pub(crate) fn from_db_time(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// The columns of `EmailJob` that make a [`Campaign`] (not the body, not `enqueuedAt`).
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = email_job, check_for_backend(diesel::mysql::Mysql))]
+pub(crate) struct CampaignRow {
+    pub id: Vec<u8>,
+    pub subject: String,
+    pub status: String,
+    pub total_emails: u32,
+    pub sent_emails: u32,
+    pub failed_emails: u32,
+    pub duplicates_removed: u32,
+    pub created_at: NaiveDateTime,
+    pub started_at: Option<NaiveDateTime>,
+    pub completed_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+impl TryFrom<CampaignRow> for Campaign {
+    type Error = RepositoryError;
+
+    fn try_from(row: CampaignRow) -> Result<Self, Self::Error> {
+        Ok(Campaign {
+            id: campaign_id(&row.id)?,
+            subject: row.subject,
+            status: CampaignStatus::parse(&row.status)
+                .ok_or_else(|| corrupt("EmailJob.status", row.status.clone()))?,
+            total_emails: row.total_emails,
+            sent_emails: row.sent_emails,
+            failed_emails: row.failed_emails,
+            duplicates_removed: row.duplicates_removed,
+            created_at: from_db_time(row.created_at),
+            started_at: row.started_at.map(from_db_time),
+            completed_at: row.completed_at.map(from_db_time),
+            updated_at: from_db_time(row.updated_at),
+        })
+    }
+}
+
+/// A new `EmailJob` row.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = email_job, check_for_backend(diesel::mysql::Mysql))]
+pub(crate) struct NewCampaignRow<'a> {
+    pub id: &'a [u8],
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub status: &'static str,
+    pub total_emails: u32,
+    pub sent_emails: u32,
+    pub failed_emails: u32,
+    pub duplicates_removed: u32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A `Recipient` row.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = recipient, check_for_backend(diesel::mysql::Mysql))]
+pub(crate) struct RecipientRow {
+    pub id: Vec<u8>,
+    pub email_job_id: Vec<u8>,
+    pub email: String,
+    pub name: Option<String>,
+    pub status: String,
+    pub error: Option<String>,
+    pub attempts: u32,
+    pub next_attempt_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+impl TryFrom<RecipientRow> for Recipient {
+    type Error = RepositoryError;
+
+    fn try_from(row: RecipientRow) -> Result<Self, Self::Error> {
+        Ok(Recipient {
+            id: RecipientId::from_slice(&row.id)
+                .ok_or_else(|| corrupt("Recipient.id", format!("{} bytes", row.id.len())))?,
+            campaign_id: campaign_id(&row.email_job_id)?,
+            email: row.email,
+            name: row.name,
+            status: RecipientStatus::parse(&row.status)
+                .ok_or_else(|| corrupt("Recipient.status", row.status.clone()))?,
+            error: row.error,
+            attempts: row.attempts,
+            next_attempt_at: from_db_time(row.next_attempt_at),
+            sent_at: row.sent_at.map(from_db_time),
+            updated_at: from_db_time(row.updated_at),
+        })
+    }
+}
+
+/// A new `Recipient` row (always `PENDING`, no attempt yet).
+#[derive(Debug, Insertable)]
+#[diesel(table_name = recipient, check_for_backend(diesel::mysql::Mysql))]
+#[diesel(treat_none_as_default_value = false)]
+pub(crate) struct NewRecipientRow<'a> {
+    pub id: Vec<u8>,
+    pub email_job_id: &'a [u8],
+    pub email: &'a str,
+    pub name: Option<&'a str>,
+    pub status: &'static str,
+    pub attempts: u32,
+    pub next_attempt_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+fn campaign_id(bytes: &[u8]) -> Result<CampaignId, RepositoryError> {
+    CampaignId::from_slice(bytes)
+        .ok_or_else(|| corrupt("EmailJob.id", format!("{} bytes", bytes.len())))
+}

@@ -1,0 +1,55 @@
+//! The diesel schema, written by hand: the tables keep the seed's camelCase column names, the
+//! Rust side uses snake_case.
+
+diesel::table! {
+    /// A campaign.
+    #[sql_name = "EmailJob"]
+    email_job (id) {
+        id -> Binary,
+        subject -> Varchar,
+        body -> Text,
+        status -> Varchar,
+        #[sql_name = "totalEmails"]
+        total_emails -> Unsigned<Integer>,
+        #[sql_name = "sentEmails"]
+        sent_emails -> Unsigned<Integer>,
+        #[sql_name = "failedEmails"]
+        failed_emails -> Unsigned<Integer>,
+        #[sql_name = "duplicatesRemoved"]
+        duplicates_removed -> Unsigned<Integer>,
+        #[sql_name = "createdAt"]
+        created_at -> Datetime,
+        #[sql_name = "startedAt"]
+        started_at -> Nullable<Datetime>,
+        #[sql_name = "completedAt"]
+        completed_at -> Nullable<Datetime>,
+        #[sql_name = "enqueuedAt"]
+        enqueued_at -> Nullable<Datetime>,
+        #[sql_name = "updatedAt"]
+        updated_at -> Datetime,
+    }
+}
+
+diesel::table! {
+    /// One recipient of a campaign.
+    #[sql_name = "Recipient"]
+    recipient (id) {
+        id -> Binary,
+        #[sql_name = "emailJobId"]
+        email_job_id -> Binary,
+        email -> Varchar,
+        name -> Nullable<Varchar>,
+        status -> Varchar,
+        error -> Nullable<Text>,
+        attempts -> Unsigned<Integer>,
+        #[sql_name = "nextAttemptAt"]
+        next_attempt_at -> Datetime,
+        #[sql_name = "sentAt"]
+        sent_at -> Nullable<Datetime>,
+        #[sql_name = "updatedAt"]
+        updated_at -> Datetime,
+    }
+}
+
+diesel::joinable!(recipient -> email_job (email_job_id));
+diesel::allow_tables_to_appear_in_same_query!(email_job, recipient);

@@ -1,0 +1,1005 @@
+//! The repository against a real MySQL / MariaDB (`TEST_MYSQL_URL`, default
+//! `mysql://root@127.0.0.1:3306`): every test gets its own fresh, migrated database.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Binary, Text};
+use diesel_async::RunQueryDsl;
+use paloma_application::ports::{CampaignRepository, RepositoryError};
+use paloma_domain::{
+    CampaignId, CampaignStatus, NewCampaign, NewCampaignInput, Outcome, OutcomeKind, PageRequest,
+    RecipientId, RecipientInput, RecipientStatus,
+};
+use paloma_mysql::testing::{TestDatabase, database_url, fresh_database, test_server_url};
+use paloma_mysql::{MysqlCampaignRepository, create_database_if_missing, run_migrations};
+
+type TestResult = anyhow::Result<()>;
+
+/// A time with millisecond precision, as the database keeps it.
+fn t0() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+}
+
+async fn setup() -> anyhow::Result<(TestDatabase, MysqlCampaignRepository)> {
+    let db = fresh_database().await?;
+    let repo = MysqlCampaignRepository::connect(&db.url, 4)?;
+    Ok((db, repo))
+}
+
+fn new_campaign(subject: &str, emails: &[String]) -> anyhow::Result<NewCampaign> {
+    let input = NewCampaignInput {
+        subject: subject.to_owned(),
+        body: format!("<p>{subject}</p>"),
+        recipients: emails
+            .iter()
+            .enumerate()
+            .map(|(i, e)| RecipientInput {
+                email: e.clone(),
+                name: (i % 2 == 0).then(|| format!("Person {i}")),
+            })
+            .collect(),
+    };
+    Ok(NewCampaign::parse(input, 100_000)?)
+}
+
+fn emails(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("user{i}@example.org")).collect()
+}
+
+#[derive(QueryableByName)]
+struct StatusCount {
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// `(pending, sent, failed)` counted over the recipient rows themselves.
+async fn row_counts(
+    repo: &MysqlCampaignRepository,
+    id: CampaignId,
+) -> anyhow::Result<(u32, u32, u32)> {
+    let mut conn = repo.pool().get().await?;
+    let rows: Vec<StatusCount> = diesel::sql_query(
+        "SELECT status, COUNT(*) AS n FROM Recipient WHERE emailJobId = ? GROUP BY status",
+    )
+    .bind::<Binary, _>(id.as_bytes().to_vec())
+    .load(&mut *conn)
+    .await?;
+    let mut counts = (0, 0, 0);
+    for r in rows {
+        let n = u32::try_from(r.n)?;
+        match r.status.as_str() {
+            "PENDING" => counts.0 = n,
+            "SENT" => counts.1 = n,
+            "FAILED" => counts.2 = n,
+            other => anyhow::bail!("unexpected status {other}"),
+        }
+    }
+    Ok(counts)
+}
+
+/// Asserts that the campaign's counters equal its rows.
+async fn assert_counters_match_rows(repo: &MysqlCampaignRepository, id: CampaignId) -> TestResult {
+    let c = repo
+        .get(id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("campaign missing"))?;
+    let (pending, sent, failed) = row_counts(repo, id).await?;
+    assert_eq!(
+        (c.pending_emails(), c.sent_emails, c.failed_emails),
+        (pending, sent, failed)
+    );
+    assert_eq!(pending + sent + failed, c.total_emails);
+    Ok(())
+}
+
+#[tokio::test]
+async fn migrations_apply_once_then_are_idempotent() -> TestResult {
+    let name = format!("paloma_test_mig_{}", uuid::Uuid::now_v7().simple());
+    let db = TestDatabase {
+        url: format!("{}/{name}", test_server_url().trim_end_matches('/')),
+        name,
+    };
+    create_database_if_missing(&db.url).await?;
+    create_database_if_missing(&db.url).await?; // twice is fine
+    assert_eq!(run_migrations(&db.url).await?, 1);
+    assert_eq!(run_migrations(&db.url).await?, 0);
+    // The tables work.
+    let repo = MysqlCampaignRepository::connect(&db.url, 2)?;
+    let page = repo.list(PageRequest::default()).await?;
+    assert_eq!((page.items.len(), page.total), (0, 0));
+    db.drop().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_migration_runs_apply_each_migration_once() -> TestResult {
+    let name = format!("paloma_test_mig_{}", uuid::Uuid::now_v7().simple());
+    let db = TestDatabase {
+        url: database_url(&name)?,
+        name,
+    };
+    create_database_if_missing(&db.url).await?;
+    let (a, b, c) = tokio::join!(
+        run_migrations(&db.url),
+        run_migrations(&db.url),
+        run_migrations(&db.url)
+    );
+    let mut applied = [a?, b?, c?];
+    applied.sort_unstable();
+    assert_eq!(applied, [0, 0, 1]);
+    db.drop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn invalid_database_names_and_urls_are_refused() -> TestResult {
+    let bad = database_url("bad-name;drop")?;
+    assert!(matches!(
+        create_database_if_missing(&bad).await,
+        Err(RepositoryError::Unknown(_))
+    ));
+    assert!(matches!(
+        create_database_if_missing(&test_server_url()).await,
+        Err(RepositoryError::Unknown(_))
+    ));
+    assert!(matches!(
+        MysqlCampaignRepository::connect("postgres://x/y", 1),
+        Err(RepositoryError::Unknown(_))
+    ));
+    Ok(())
+}
+
+#[tokio::test]
+async fn create_get_and_list_newest_first_with_pagination() -> TestResult {
+    let (db, repo) = setup().await?;
+    let now = t0();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let id = CampaignId::new();
+        let mut list = emails(3);
+        list.push("USER0@example.org".into()); // a duplicate, removed by the domain
+        let campaign = new_campaign(&format!("Campaign {i}"), &list)?;
+        let created = repo
+            .create(id, &campaign, now + TimeDelta::seconds(i))
+            .await?;
+        assert_eq!(created.id, id);
+        assert_eq!(created.status, CampaignStatus::Pending);
+        assert_eq!(
+            (
+                created.total_emails,
+                created.sent_emails,
+                created.failed_emails
+            ),
+            (3, 0, 0)
+        );
+        assert_eq!(created.duplicates_removed, 1);
+        assert_eq!(created.created_at, now + TimeDelta::seconds(i));
+        // What create returned is what get reads.
+        assert_eq!(repo.get(id).await?, Some(created));
+        ids.push(id);
+    }
+    assert_eq!(
+        repo.get_body(ids[2]).await?.as_deref(),
+        Some("<p>Campaign 2</p>")
+    );
+    assert_eq!(repo.get(CampaignId::new()).await?, None);
+    assert_eq!(repo.get_body(CampaignId::new()).await?, None);
+
+    let first = repo.list(PageRequest::new(Some(1), Some(2))).await?;
+    assert_eq!(first.total, 5);
+    assert_eq!((first.page, first.per_page), (1, 2));
+    let got: Vec<_> = first.items.iter().map(|c| c.id).collect();
+    assert_eq!(got, [ids[4], ids[3]]);
+    let third = repo.list(PageRequest::new(Some(3), Some(2))).await?;
+    let got: Vec<_> = third.items.iter().map(|c| c.id).collect();
+    assert_eq!(got, [ids[0]]);
+    assert_eq!(third.total, 5);
+    let beyond = repo.list(PageRequest::new(Some(9), Some(2))).await?;
+    assert!(beyond.items.is_empty());
+    assert_eq!(beyond.total, 5);
+
+    // Creating the same id twice fails and changes nothing.
+    let again = repo
+        .create(ids[0], &new_campaign("dup", &emails(2))?, now)
+        .await;
+    assert!(matches!(again, Err(RepositoryError::Unknown(_))));
+    assert_eq!(repo.list(PageRequest::default()).await?.total, 5);
+    db.drop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn create_stores_5000_recipients_in_order() -> TestResult {
+    let (db, repo) = setup().await?;
+    let id = CampaignId::new();
+    let now = t0();
+    let campaign = new_campaign("Big", &emails(5_000))?;
+    let started = Instant::now();
+    let created = repo.create(id, &campaign, now).await?;
+    eprintln!("5,000 recipients stored in {:?}", started.elapsed());
+    assert_eq!(created.total_emails, 5_000);
+    assert_eq!(row_counts(&repo, id).await?, (5_000, 0, 0));
+    assert_counters_match_rows(&repo, id).await?;
+
+    let page = repo
+        .list_recipients(id, None, PageRequest::new(Some(11), Some(200)))
+        .await?;
+    assert_eq!(page.total, 5_000);
+    assert_eq!(page.items.len(), 200);
+    let got: Vec<_> = page.items.iter().map(|r| r.email.as_str()).collect();
+    let want: Vec<_> = (2_000..2_200)
+        .map(|i| format!("user{i}@example.org"))
+        .collect();
+    assert_eq!(got, want, "insertion order survives chunking");
+    let r = &page.items[0];
+    assert_eq!(r.campaign_id, id);
+    assert_eq!(r.name.as_deref(), Some("Person 2000"));
+    assert_eq!(page.items[1].name, None);
+    assert_eq!(
+        (r.status, r.attempts, r.error.as_deref()),
+        (RecipientStatus::Pending, 0, None)
+    );
+    assert_eq!(
+        (r.next_attempt_at, r.updated_at, r.sent_at),
+        (now, now, None)
+    );
+    db.drop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn create_is_atomic_when_a_later_chunk_fails() -> TestResult {
+    let (db, repo) = setup().await?;
+    // A trigger makes the insert of one recipient in the third chunk (rows 4,000..) fail.
+    {
+        let mut conn = repo.pool().get().await?;
+        diesel::sql_query(
+            "CREATE TRIGGER boom BEFORE INSERT ON Recipient FOR EACH ROW \
+             IF NEW.email = 'user4500@example.org' THEN \
+             SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'boom'; END IF",
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    let id = CampaignId::new();
+    let result = repo
+        .create(id, &new_campaign("Doomed", &emails(5_000))?, t0())
+        .await;
+    assert!(
+        matches!(result, Err(RepositoryError::Unknown(_))),
+        "{result:?}"
+    );
+    assert!(
+        format!("{result:?}").contains("boom"),
+        "the trigger fired: {result:?}"
+    );
+    assert_eq!(repo.get(id).await?, None);
+    assert_eq!(row_counts(&repo, id).await?, (0, 0, 0));
+    assert!(matches!(
+        repo.list_recipients(id, None, PageRequest::default()).await,
+        Err(RepositoryError::NotFound(missing)) if missing == id
+    ));
+    // The pool's connection is still usable afterwards.
+    let ok = CampaignId::new();
+    repo.create(ok, &new_campaign("Fine", &emails(10))?, t0())
+        .await?;
+    assert_eq!(row_counts(&repo, ok).await?, (10, 0, 0));
+    db.drop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn list_recipients_filters_by_status_with_totals_from_counters() -> TestResult {
+    let (db, repo) = setup().await?;
+    let id = CampaignId::new();
+    let now = t0();
+    repo.create(id, &new_campaign("Filter", &emails(10))?, now)
+        .await?;
+    let all = repo
+        .list_recipients(id, None, PageRequest::new(Some(1), Some(100)))
+        .await?;
+    let rid: Vec<RecipientId> = all.items.iter().map(|r| r.id).collect();
+    assert_eq!(rid.len(), 10);
+    assert!(
+        rid.windows(2).all(|w| w[0] < w[1]),
+        "ids follow insertion order"
+    );
+
+    let outcomes = vec![
+        Outcome {
+            recipient_id: rid[1],
+            attempts: 1,
+            kind: OutcomeKind::Sent,
+        },
+        Outcome {
+            recipient_id: rid[3],
+            attempts: 1,
+            kind: OutcomeKind::Sent,
+        },
+        Outcome {
+            recipient_id: rid[5],
+            attempts: 1,
+            kind: OutcomeKind::Sent,
+        },
+        Outcome {
+            recipient_id: rid[7],
+            attempts: 1,
+            kind: OutcomeKind::Failed {
+                error: "550 no".into(),
+            },
+        },
+    ];
+    repo.record_outcomes(id, &outcomes, now).await?;
+
+    let sent = repo
+        .list_recipients(
+            id,
+            Some(RecipientStatus::Sent),
+            PageRequest::new(Some(1), Some(2)),
+        )
+        .await?;
+    assert_eq!(sent.total, 3);
+    let got: Vec<_> = sent.items.iter().map(|r| r.id).collect();
+    assert_eq!(got, [rid[1], rid[3]]);
+    let sent2 = repo
+        .list_recipients(
+            id,
+            Some(RecipientStatus::Sent),
+            PageRequest::new(Some(2), Some(2)),
+        )
+        .await?;
+    let got: Vec<_> = sent2.items.iter().map(|r| r.id).collect();
+    assert_eq!(got, [rid[5]]);
+
+    let failed = repo
+        .list_recipients(id, Some(RecipientStatus::Failed), PageRequest::default())
+        .await?;
+    assert_eq!(failed.total, 1);
+    assert_eq!(failed.items[0].id, rid[7]);
+    assert_eq!(failed.items[0].error.as_deref(), Some("550 no"));
+
+    let pending = repo
+        .list_recipients(id, Some(RecipientStatus::Pending), PageRequest::default())
+        .await?;
+    assert_eq!(pending.total, 6);
+    let got: Vec<_> = pending.items.iter().map(|r| r.id).collect();
+    assert_eq!(got, [rid[0], rid[2], rid[4], rid[6], rid[8], rid[9]]);
+
+    let all = repo
+        .list_recipients(id, None, PageRequest::default())
+        .await?;
+    assert_eq!(all.total, 10);
+
+    let missing = CampaignId::new();
+    assert!(matches!(
+        repo.list_recipients(missing, None, PageRequest::default()).await,
+        Err(RepositoryError::NotFound(m)) if m == missing
+    ));
+    db.drop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn claim_batch_follows_the_cursor_and_skips_recipients_not_due() -> TestResult {
+    let (db, repo) = setup().await?;
+    let id = CampaignId::new();
+    let now = t0();
+    repo.create(id, &new_campaign("Claim", &emails(7))?, now)
+        .await?;
+    let other = CampaignId::new();
+    repo.create(other, &new_campaign("Other", &emails(3))?, now)
+        .await?;
+
+    let first = repo.claim_batch(id, None, now, 3).await?;
+    let rid: Vec<_> = first.iter().map(|r| r.id).collect();
+    assert_eq!(first.len(), 3);
+    assert!(
+        first
+            .iter()
+            .all(|r| r.campaign_id == id && r.status == RecipientStatus::Pending)
+    );
+    assert_eq!(first[0].email, "user0@example.org");
+    // Claiming changes nothing: the same call gives the same batch.
+    assert_eq!(repo.claim_batch(id, None, now, 3).await?, first);
+
+    let second = repo.claim_batch(id, Some(rid[2]), now, 3).await?;
+    let emails_got: Vec<_> = second.iter().map(|r| r.email.as_str()).collect();
+    assert_eq!(
+        emails_got,
+        [
+            "user3@example.org",
+            "user4@example.org",
+            "user5@example.org"
+        ]
+    );
+    let last = repo.claim_batch(id, Some(second[2].id), now, 3).await?;
+    assert_eq!(last.len(), 1);
+    assert!(
+        repo.claim_batch(id, Some(last[0].id), now, 3)
+            .await?
+            .is_empty()
+    );
+
+    // Not due before `now`.
+    assert!(
+        repo.claim_batch(id, None, now - TimeDelta::milliseconds(1), 10)
+            .await?
+            .is_empty()
+    );
+
+    // A retry scheduled later, a sent and a failed one are all skipped until due.
+    let later = now + TimeDelta::minutes(5);
+    let outcomes = vec![
+        Outcome {
+            recipient_id: rid[0],
+            attempts: 1,
+            kind: OutcomeKind::Retry {
+                at: later,
+                error: "451 later".into(),
+            },
+        },
+        Outcome {
+            recipient_id: rid[1],
+            attempts: 1,
+            kind: OutcomeKind::Sent,
+        },
+        Outcome {
+            recipient_id: rid[2],
+            attempts: 1,
+            kind: OutcomeKind::Failed {
+                error: "550".into(),
+            },
+        },
+    ];
+    repo.record_outcomes(id, &outcomes, now).await?;
+    let due_now = repo.claim_batch(id, None, now, 10).await?;
+    assert_eq!(due_now.len(), 4);
+    assert_eq!(due_now[0].email, "user3@example.org");
+    let due_later = repo.claim_batch(id, None, later, 10).await?;
+    assert_eq!(due_later.len(), 5);
+    assert_eq!(due_later[0].id, rid[0]);
+    assert_eq!(due_later[0].attempts, 1);
+    assert_eq!(due_later[0].error.as_deref(), Some("451 later"));
+    assert_eq!(due_later[0].next_attempt_at, later);
+    db.drop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn record_outcomes_moves_rows_and_counters_together_without_double_counting() -> TestResult {
+    let (db, repo) = setup().await?;
+    let id = CampaignId::new();
+    let now = t0();
+    repo.create(id, &new_campaign("Outcomes", &emails(8))?, now)
+        .await?;
+    repo.start(id, now).await?;
+    let rid: Vec<RecipientId> = repo
+        .claim_batch(id, None, now, 100)
+        .await?
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    let later = now + TimeDelta::seconds(30);
+    let t1 = now + TimeDelta::seconds(1);
+    let outcomes = vec![
+        Outcome {
+            recipient_id: rid[0],
+            attempts: 1,
+            kind: OutcomeKind::Sent,
+        },
+        Outcome {
+            recipient_id: rid[1],
+            attempts: 2,
+            kind: OutcomeKind::Sent,
+        },
+        Outcome {
+            recipient_id: rid[2],
+            attempts: 1,
+            kind: OutcomeKind::Failed {
+                error: "550 unknown user".into(),
+            },
+        },
+        Outcome {
+            recipient_id: rid[3],
+            attempts: 1,
+            kind: OutcomeKind::Failed {
+                error: "553 bad".into(),
+            },
+        },
+        Outcome {
+            recipient_id: rid[4],
+            attempts: 1,
+            kind: OutcomeKind::Retry {
+                at: later,
+                error: "421 busy".into(),
+            },
+        },
+        Outcome {
+            recipient_id: rid[5],
+            attempts: 3,
+            kind: OutcomeKind::Retry {
+                at: later,
+                error: "421 busy".into(),
+            },
+        },
+        // Unknown recipient and a recipient of no campaign: ignored.
+        Outcome {
+            recipient_id: RecipientId::new(),
+            attempts: 1,
+            kind: OutcomeKind::Sent,
+        },
+    ];
+    let c = repo.record_outcomes(id, &outcomes, t1).await?;
+    assert_eq!(
+        (c.sent_emails, c.failed_emails, c.pending_emails()),
+        (2, 2, 4)
+    );
+    assert_eq!(c.updated_at, t1);
+    assert_eq!(c.status, CampaignStatus::Processing);
+    assert_eq!(repo.get(id).await?, Some(c.clone()));
+    assert_counters_match_rows(&repo, id).await?;
+
+    let all = repo
+        .list_recipients(id, None, PageRequest::default())
+        .await?
+        .items;
+    assert_eq!(
+        (
+            all[0].status,
+            all[0].attempts,
+            all[0].sent_at,
+            all[0].error.as_deref()
+        ),
+        (RecipientStatus::Sent, 1, Some(t1), None)
+    );
+    assert_eq!((all[1].status, all[1].attempts), (RecipientStatus::Sent, 2));
+    assert_eq!(
+        (all[2].status, all[2].error.as_deref(), all[2].sent_at),
+        (RecipientStatus::Failed, Some("550 unknown user"), None)
+    );
+    assert_eq!(
+        (all[3].status, all[3].error.as_deref()),
+        (RecipientStatus::Failed, Some("553 bad"))
+    );
+    assert_eq!(
+        (
+            all[4].status,
+            all[4].attempts,
+            all[4].next_attempt_at,
+            all[4].error.as_deref()
+        ),
+        (RecipientStatus::Pending, 1, later, Some("421 busy"))
+    );
+    assert_eq!(
+        (all[5].status, all[5].attempts, all[5].next_attempt_at),
+        (RecipientStatus::Pending, 3, later)
+    );
+    assert_eq!(
+        (
+            all[6].status,
+            all[6].attempts,
+            all[6].next_attempt_at,
+            all[6].updated_at
+        ),
+        (RecipientStatus::Pending, 0, now, now)
+    );
+    assert_eq!(all[0].updated_at, t1);
+
+    // Replaying outcomes for recipients already final changes nothing and counts nothing.
+    let t2 = now + TimeDelta::seconds(2);
+    let replay = vec![
+        Outcome {
+            recipient_id: rid[0],
+            attempts: 2,
+            kind: OutcomeKind::Failed {
+                error: "late".into(),
+            },
+        },
+        Outcome {
+            recipient_id: rid[2],
+            attempts: 2,
+            kind: OutcomeKind::Sent,
+        },
+        Outcome {
+            recipient_id: rid[1],
+            attempts: 5,
+            kind: OutcomeKind::Retry {
+                at: later,
+                error: "x".into(),
+            },
+        },
+        // A retried one succeeding now does count, once, even if listed twice.
+        Outcome {
+            recipient_id: rid[4],
+            attempts: 2,
+            kind: OutcomeKind::Sent,
+        },
+        Outcome {
+            recipient_id: rid[4],
+            attempts: 2,
+            kind: OutcomeKind::Failed {
+                error: "dup".into(),
+            },
+        },
+    ];
+    let c = repo.record_outcomes(id, &replay, t2).await?;
+    assert_eq!(
+        (c.sent_emails, c.failed_emails, c.pending_emails()),
+        (3, 2, 3)
+    );
+    assert_counters_match_rows(&repo, id).await?;
+    let all = repo
+        .list_recipients(id, None, PageRequest::default())
+        .await?
+        .items;
+    assert_eq!(
+        (all[0].status, all[0].attempts, all[0].error.as_deref()),
+        (RecipientStatus::Sent, 1, None)
+    );
+    assert_eq!((all[1].status, all[1].attempts), (RecipientStatus::Sent, 2));
+    assert_eq!(
+        (all[2].status, all[2].error.as_deref()),
+        (RecipientStatus::Failed, Some("550 unknown user"))
+    );
+    assert_eq!(
+        (
+            all[4].status,
+            all[4].attempts,
+            all[4].error.as_deref(),
+            all[4].sent_at
+        ),
+        (RecipientStatus::Sent, 2, None, Some(t2))
+    );
+
+    // Outcomes naming another campaign's recipients do not touch them.
+    let other = CampaignId::new();
+    repo.create(other, &new_campaign("Other", &emails(2))?, now)
+        .await?;
+    let foreign: Vec<_> = repo
+        .claim_batch(other, None, now, 10)
+        .await?
+        .iter()
+        .map(|r| Outcome {
+            recipient_id: r.id,
+            attempts: 1,
+            kind: OutcomeKind::Sent,
+        })
+        .collect();
+    let c = repo.record_outcomes(id, &foreign, t2).await?;
+    assert_eq!((c.sent_emails, c.failed_emails), (3, 2));
+    assert_eq!(row_counts(&repo, other).await?, (2, 0, 0));
+
+    // An empty batch is fine; an unknown campaign is NotFound.
+    assert_eq!(repo.record_outcomes(id, &[], t2).await?.sent_emails, 3);
+    let missing = CampaignId::new();
+    assert!(matches!(
+        repo.record_outcomes(missing, &outcomes, t2).await,
+        Err(RepositoryError::NotFound(m)) if m == missing
+    ));
+    db.drop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn record_outcomes_of_a_large_batch_is_consistent() -> TestResult {
+    let (db, repo) = setup().await?;
+    let id = CampaignId::new();
+    let now = t0();
+    repo.create(id, &new_campaign("Many", &emails(2_500))?, now)
+        .await?;
+    let batch = repo.claim_batch(id, None, now, 2_500).await?;
+    assert_eq!(batch.len(), 2_500);
+    let outcomes: Vec<_> = batch
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Outcome {
+            recipient_id: r.id,
+            attempts: 1,
+            kind: match i % 5 {
+                0 => OutcomeKind::Failed {
+                    error: format!("550 #{}", i % 3),
+                },
+                1 => OutcomeKind::Retry {
+                    at: now + TimeDelta::seconds(60),
+                    error: "421".into(),
+                },
+                _ => OutcomeKind::Sent,
+            },
+        })
+        .collect();
+    let c = repo.record_outcomes(id, &outcomes, now).await?;
+    assert_eq!(
+        (c.sent_emails, c.failed_emails, c.pending_emails()),
+        (1_500, 500, 500)
+    );
+    assert_counters_match_rows(&repo, id).await?;
+    db.drop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn next_due_is_the_earliest_pending_attempt() -> TestResult {
+    let (db, repo) = setup().await?;
+    let id = CampaignId::new();
+    let now = t0();
+    repo.create(id, &new_campaign("Due", &emails(3))?, now)
+        .await?;
+    assert_eq!(repo.next_due(id).await?, Some(now));
+    let rid: Vec<_> = repo
+        .claim_batch(id, None, now, 10)
+        .await?
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    let (a, b) = (now + TimeDelta::seconds(90), now + TimeDelta::seconds(30));
+    repo.record_outcomes(
+        id,
+        &[
+            Outcome {
+                recipient_id: rid[0],
+                attempts: 1,
+                kind: OutcomeKind::Retry {
+                    at: a,
+                    error: "e".into(),
+                },
+            },
+            Outcome {
+                recipient_id: rid[1],
+                attempts: 1,
+                kind: OutcomeKind::Retry {
+                    at: b,
+                    error: "e".into(),
+                },
+            },
+            Outcome {
+                recipient_id: rid[2],
+                attempts: 1,
+                kind: OutcomeKind::Sent,
+            },
+        ],
+        now,
+    )
+    .await?;
+    assert_eq!(repo.next_due(id).await?, Some(b));
+    repo.record_outcomes(
+        id,
+        &[Outcome {
+            recipient_id: rid[1],
+            attempts: 2,
+            kind: OutcomeKind::Sent,
+        }],
+        now,
+    )
+    .await?;
+    assert_eq!(repo.next_due(id).await?, Some(a));
+    repo.record_outcomes(
+        id,
+        &[Outcome {
+            recipient_id: rid[0],
+            attempts: 2,
+            kind: OutcomeKind::Failed { error: "x".into() },
+        }],
+        now,
+    )
+    .await?;
+    assert_eq!(repo.next_due(id).await?, None);
+    assert_eq!(repo.next_due(CampaignId::new()).await?, None);
+    db.drop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn start_and_finish_follow_the_campaign_rules() -> TestResult {
+    let (db, repo) = setup().await?;
+    let id = CampaignId::new();
+    let now = t0();
+    repo.create(id, &new_campaign("Life", &emails(2))?, now)
+        .await?;
+
+    let t1 = now + TimeDelta::seconds(1);
+    let started = repo.start(id, t1).await?;
+    assert_eq!(
+        (started.status, started.started_at, started.updated_at),
+        (CampaignStatus::Processing, Some(t1), t1)
+    );
+    assert_eq!(repo.get(id).await?, Some(started.clone()));
+    // Resuming keeps the first startedAt.
+    let t2 = now + TimeDelta::seconds(2);
+    let resumed = repo.start(id, t2).await?;
+    assert_eq!(
+        (resumed.status, resumed.started_at, resumed.updated_at),
+        (CampaignStatus::Processing, Some(t1), t2)
+    );
+
+    // Pending recipients remain: no finishing.
+    assert!(matches!(
+        repo.finish(id, CampaignStatus::Completed, t2).await,
+        Err(RepositoryError::Conflict(_))
+    ));
+    let rid: Vec<_> = repo
+        .claim_batch(id, None, t2, 10)
+        .await?
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    repo.record_outcomes(
+        id,
+        &[Outcome {
+            recipient_id: rid[0],
+            attempts: 1,
+            kind: OutcomeKind::Sent,
+        }],
+        t2,
+    )
+    .await?;
+    assert!(matches!(
+        repo.finish(id, CampaignStatus::Completed, t2).await,
+        Err(RepositoryError::Conflict(_))
+    ));
+    repo.record_outcomes(
+        id,
+        &[Outcome {
+            recipient_id: rid[1],
+            attempts: 1,
+            kind: OutcomeKind::Failed {
+                error: "550".into(),
+            },
+        }],
+        t2,
+    )
+    .await?;
+    // Finishing as a non-final status is refused.
+    assert!(matches!(
+        repo.finish(id, CampaignStatus::Processing, t2).await,
+        Err(RepositoryError::Conflict(_))
+    ));
+
+    let t3 = now + TimeDelta::seconds(3);
+    let done = repo.finish(id, CampaignStatus::Completed, t3).await?;
+    assert_eq!(
+        (
+            done.status,
+            done.completed_at,
+            done.updated_at,
+            done.started_at
+        ),
+        (CampaignStatus::Completed, Some(t3), t3, Some(t1))
+    );
+    assert_eq!((done.sent_emails, done.failed_emails), (1, 1));
+    assert_eq!(repo.get(id).await?, Some(done.clone()));
+
+    // A final campaign never moves again; start returns it unchanged.
+    assert!(matches!(
+        repo.finish(id, CampaignStatus::Failed, t3).await,
+        Err(RepositoryError::Conflict(_))
+    ));
+    assert_eq!(repo.start(id, now + TimeDelta::seconds(9)).await?, done);
+
+    // PENDING -> COMPLETED is illegal even with nothing pending (after all outcomes, unstarted).
+    let other = CampaignId::new();
+    repo.create(other, &new_campaign("Unstarted", &emails(1))?, now)
+        .await?;
+    let r = repo.claim_batch(other, None, now, 1).await?;
+    repo.record_outcomes(
+        other,
+        &[Outcome {
+            recipient_id: r[0].id,
+            attempts: 1,
+            kind: OutcomeKind::Sent,
+        }],
+        now,
+    )
+    .await?;
+    assert!(matches!(
+        repo.finish(other, CampaignStatus::Completed, now).await,
+        Err(RepositoryError::Conflict(_))
+    ));
+    let failed = repo.finish(other, CampaignStatus::Failed, t1).await?;
+    assert_eq!(
+        (failed.status, failed.completed_at),
+        (CampaignStatus::Failed, Some(t1))
+    );
+
+    let missing = CampaignId::new();
+    assert!(
+        matches!(repo.start(missing, now).await, Err(RepositoryError::NotFound(m)) if m == missing)
+    );
+    assert!(
+        matches!(repo.finish(missing, CampaignStatus::Completed, now).await, Err(RepositoryError::NotFound(m)) if m == missing)
+    );
+    db.drop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn list_unenqueued_finds_pending_campaigns_never_enqueued() -> TestResult {
+    let (db, repo) = setup().await?;
+    let now = t0();
+    let old_a = CampaignId::new();
+    let old_b = CampaignId::new();
+    let old_c = CampaignId::new();
+    let fresh = CampaignId::new();
+    for (id, at) in [
+        (old_a, now - TimeDelta::minutes(10)),
+        (old_b, now - TimeDelta::minutes(9)),
+        (old_c, now - TimeDelta::minutes(8)),
+        (fresh, now),
+    ] {
+        repo.create(id, &new_campaign("Sweep", &emails(1))?, at)
+            .await?;
+    }
+    let cutoff = now - TimeDelta::minutes(1);
+    assert_eq!(
+        repo.list_unenqueued(cutoff, 10).await?,
+        [old_a, old_b, old_c]
+    );
+    assert_eq!(repo.list_unenqueued(cutoff, 2).await?, [old_a, old_b]);
+
+    repo.mark_enqueued(old_a, now).await?;
+    repo.start(old_c, now).await?; // no longer PENDING
+    assert_eq!(repo.list_unenqueued(cutoff, 10).await?, [old_b]);
+    assert_eq!(
+        repo.list_unenqueued(now + TimeDelta::seconds(1), 10)
+            .await?,
+        [old_b, fresh]
+    );
+
+    let missing = CampaignId::new();
+    assert!(
+        matches!(repo.mark_enqueued(missing, now).await, Err(RepositoryError::NotFound(m)) if m == missing)
+    );
+    db.drop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn ping_answers_on_a_live_database() -> TestResult {
+    let (db, repo) = setup().await?;
+    repo.ping().await?;
+    let clone = repo.clone();
+    clone.ping().await?;
+    db.drop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_closed_port_is_unavailable_quickly() -> TestResult {
+    let repo = MysqlCampaignRepository::connect("mysql://root@127.0.0.1:1/x", 2)?;
+    let started = Instant::now();
+    let result = repo.ping().await;
+    assert!(
+        matches!(result, Err(RepositoryError::Unavailable(_))),
+        "{result:?}"
+    );
+    let why = result
+        .err()
+        .and_then(|e| std::error::Error::source(&e).map(ToString::to_string));
+    assert!(
+        why.as_deref().is_some_and(|w| w.contains("last error")),
+        "{why:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
+    let result = repo.get(CampaignId::new()).await;
+    assert!(
+        matches!(result, Err(RepositoryError::Unavailable(_))),
+        "{result:?}"
+    );
+    assert!(matches!(
+        run_migrations("mysql://root@127.0.0.1:1/x").await,
+        Err(RepositoryError::Unavailable(_))
+    ));
+    assert!(matches!(
+        create_database_if_missing("mysql://root@127.0.0.1:1/x").await,
+        Err(RepositoryError::Unavailable(_))
+    ));
+    Ok(())
+}

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS `Recipient`;
+DROP TABLE IF EXISTS `EmailJob`;

@@ -68,10 +68,9 @@ impl Paloma {
         self.api = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(r) = self.http.get(self.url("/readyz")).send().await {
-                if r.status().is_success() {
-                    return;
-                }
+            let ready = self.http.get(self.url("/readyz")).send().await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                return;
             }
             assert!(Instant::now() < deadline, "paloma-api did not become ready");
             tokio::time::sleep(Duration::from_millis(100)).await;

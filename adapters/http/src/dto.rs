@@ -49,7 +49,10 @@ impl From<CreateCampaignRequest> for NewCampaignInput {
                 .into_iter()
                 .map(|e| match e {
                     RecipientEntry::Address(email) => RecipientInput { email, name: None },
-                    RecipientEntry::Detailed(d) => RecipientInput { email: d.email, name: d.name },
+                    RecipientEntry::Detailed(d) => RecipientInput {
+                        email: d.email,
+                        name: d.name,
+                    },
                 })
                 .collect(),
         }
@@ -167,7 +170,10 @@ pub struct CreateCampaignResponse {
 
 impl From<CreatedCampaign> for CreateCampaignResponse {
     fn from(c: CreatedCampaign) -> Self {
-        Self { campaign: c.campaign.into(), enqueued: c.enqueued }
+        Self {
+            campaign: c.campaign.into(),
+            enqueued: c.enqueued,
+        }
     }
 }
 

@@ -33,7 +33,10 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         JsonRejection::JsonSyntaxError(e) => ApiError::new(
             StatusCode::BAD_REQUEST,
             "malformed_json",
-            format!("the body is not valid JSON: {}", std::error::Error::source(&e).map_or_else(|| e.body_text(), ToString::to_string)),
+            format!(
+                "the body is not valid JSON: {}",
+                std::error::Error::source(&e).map_or_else(|| e.body_text(), ToString::to_string)
+            ),
         ),
         JsonRejection::JsonDataError(e) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -46,9 +49,17 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             "expected a body with Content-Type: application/json",
         ),
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is too large",
+            )
         }
-        other => ApiError::new(other.status(), "invalid_request", "the request body could not be read"),
+        other => ApiError::new(
+            other.status(),
+            "invalid_request",
+            "the request body could not be read",
+        ),
     }
 }
 
@@ -67,8 +78,13 @@ where
             .await
             .map(|q| Self(q.0))
             .map_err(|e: QueryRejection| {
-                let detail = std::error::Error::source(&e).map_or_else(|| e.body_text(), ToString::to_string);
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", format!("invalid query: {detail}"))
+                let detail = std::error::Error::source(&e)
+                    .map_or_else(|| e.body_text(), ToString::to_string);
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    format!("invalid query: {detail}"),
+                )
             })
     }
 }
@@ -84,7 +100,11 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
             .await
             .map(|p| Self(p.0))
             .map_err(|_: PathRejection| {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", "the id in the path is not a UUID")
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "the id in the path is not a UUID",
+                )
             })
     }
 }

@@ -109,7 +109,11 @@ pub async fn list_recipients<R: CampaignRepository, Q: JobQueue, C: Clock>(
     let page = PageRequest::new(query.page, query.per_page);
     let recipients = state
         .campaigns
-        .list_recipients(CampaignId::from_uuid(id), query.status.map(Into::into), page)
+        .list_recipients(
+            CampaignId::from_uuid(id),
+            query.status.map(Into::into),
+            page,
+        )
         .await?;
     Ok(Json(recipients.into()))
 }
@@ -117,7 +121,10 @@ pub async fn list_recipients<R: CampaignRepository, Q: JobQueue, C: Clock>(
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = HealthResponse)))]
 pub async fn healthz() -> Json<HealthResponse> {
-    Json(HealthResponse { status: "ok".into(), unavailable: vec![] })
+    Json(HealthResponse {
+        status: "ok".into(),
+        unavailable: vec![],
+    })
 }
 
 /// Readiness: MySQL and Redis answer.
@@ -132,13 +139,25 @@ pub async fn readyz<R: CampaignRepository, Q: JobQueue, C: Clock>(
 ) -> (StatusCode, Json<HealthResponse>) {
     let down = (state.readiness)().await;
     if down.is_empty() {
-        return (StatusCode::OK, Json(HealthResponse { status: "ready".into(), unavailable: vec![] }));
+        return (
+            StatusCode::OK,
+            Json(HealthResponse {
+                status: "ready".into(),
+                unavailable: vec![],
+            }),
+        );
     }
     for (name, reason) in &down {
         tracing::warn!(dependency = name, %reason, "not ready");
     }
     let unavailable = down.into_iter().map(|(name, _)| name.to_owned()).collect();
-    (StatusCode::SERVICE_UNAVAILABLE, Json(HealthResponse { status: "unavailable".into(), unavailable }))
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(HealthResponse {
+            status: "unavailable".into(),
+            unavailable,
+        }),
+    )
 }
 
 pub async fn not_found() -> ApiError {

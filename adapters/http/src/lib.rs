@@ -36,7 +36,10 @@ pub struct AppState<R, Q, C> {
 
 impl<R, Q, C> Clone for AppState<R, Q, C> {
     fn clone(&self) -> Self {
-        Self { campaigns: self.campaigns.clone(), readiness: self.readiness.clone() }
+        Self {
+            campaigns: self.campaigns.clone(),
+            readiness: self.readiness.clone(),
+        }
     }
 }
 
@@ -74,15 +77,24 @@ where
             get(handlers::list_campaigns::<R, Q, C>).post(handlers::create_campaign::<R, Q, C>),
         )
         .route("/emails/{id}", get(handlers::get_campaign::<R, Q, C>))
-        .route("/emails/{id}/recipients", get(handlers::list_recipients::<R, Q, C>))
+        .route(
+            "/emails/{id}/recipients",
+            get(handlers::list_recipients::<R, Q, C>),
+        )
         .fallback(handlers::not_found);
 
-    let origins: Vec<HeaderValue> =
-        settings.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o.trim()).ok()).collect();
+    let origins: Vec<HeaderValue> = settings
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim()).ok())
+        .collect();
     let cors = CorsLayer::new()
         .allow_origin(origins)
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+        ])
         .expose_headers([header::LOCATION])
         .max_age(Duration::from_secs(3600));
 

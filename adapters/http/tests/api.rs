@@ -25,7 +25,9 @@ struct TestApp {
 
 impl TestApp {
     async fn spawn() -> Self {
-        let db = paloma_mysql::testing::fresh_database().await.expect("fresh database");
+        let db = paloma_mysql::testing::fresh_database()
+            .await
+            .expect("fresh database");
         let repo = MysqlCampaignRepository::connect(&db.url, 4).expect("pool");
         let prefix = paloma_testkit::unique_name("test-http-");
         let mut settings = QueueSettings::new("redis://127.0.0.1:6379");
@@ -63,7 +65,9 @@ impl TestApp {
             ..HttpSettings::default()
         };
         let app = paloma_http::router(state, &settings);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move { axum::serve(listener, app).await });
         let redis = redis::Client::open("redis://127.0.0.1:6379")
@@ -71,7 +75,13 @@ impl TestApp {
             .get_multiplexed_async_connection()
             .await
             .expect("redis connection");
-        Self { addr, client: reqwest::Client::new(), repo, redis, prefix }
+        Self {
+            addr,
+            client: reqwest::Client::new(),
+            repo,
+            redis,
+            prefix,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -79,13 +89,22 @@ impl TestApp {
     }
 
     async fn post_json(&self, body: &Value) -> (u16, Value) {
-        let resp = self.client.post(self.url("/api/emails")).json(body).send().await.expect("request");
+        let resp = self
+            .client
+            .post(self.url("/api/emails"))
+            .json(body)
+            .send()
+            .await
+            .expect("request");
         let status = resp.status().as_u16();
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
     async fn post_raw(&self, body: &str, content_type: Option<&str>) -> (u16, Value) {
-        let mut req = self.client.post(self.url("/api/emails")).body(body.to_owned());
+        let mut req = self
+            .client
+            .post(self.url("/api/emails"))
+            .body(body.to_owned());
         if let Some(ct) = content_type {
             req = req.header("content-type", ct);
         }
@@ -95,7 +114,12 @@ impl TestApp {
     }
 
     async fn get(&self, path: &str) -> (u16, Value) {
-        let resp = self.client.get(self.url(path)).send().await.expect("request");
+        let resp = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
         let status = resp.status().as_u16();
         (status, resp.json().await.unwrap_or(Value::Null))
     }
@@ -103,16 +127,29 @@ impl TestApp {
     /// Asserts that nothing was written anywhere: no campaign row, no queue key.
     async fn assert_nothing_written(&mut self) {
         use paloma_application::CampaignRepository;
-        let page = self.repo.list(paloma_domain::PageRequest::default()).await.expect("list");
+        let page = self
+            .repo
+            .list(paloma_domain::PageRequest::default())
+            .await
+            .expect("list");
         assert_eq!(page.total, 0, "no campaign stored");
-        let keys: Vec<String> = self.redis.keys(format!("{}:*", self.prefix)).await.expect("keys");
+        let keys: Vec<String> = self
+            .redis
+            .keys(format!("{}:*", self.prefix))
+            .await
+            .expect("keys");
         assert!(keys.is_empty(), "no queue key written, found {keys:?}");
     }
 }
 
 fn assert_error_shape(body: &Value, code: &str) {
     assert_eq!(body["error"]["code"], code, "body: {body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "body: {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "body: {body}"
+    );
 }
 
 #[test]
@@ -145,10 +182,21 @@ async fn a_valid_campaign_is_stored_queued_and_readable() {
     let id = body["id"].as_str().expect("id").to_owned();
 
     // One bull job whose data names the campaign.
-    let wait: Vec<String> = app.redis.lrange(format!("{}:email-queue:wait", app.prefix), 0, -1).await.expect("lrange");
+    let wait: Vec<String> = app
+        .redis
+        .lrange(format!("{}:email-queue:wait", app.prefix), 0, -1)
+        .await
+        .expect("lrange");
     assert_eq!(wait.len(), 1);
-    let data: String = app.redis.hget(format!("{}:email-queue:{}", app.prefix, wait[0]), "data").await.expect("hget");
-    assert_eq!(serde_json::from_str::<Value>(&data).expect("json"), json!({ "jobUuid": id }));
+    let data: String = app
+        .redis
+        .hget(format!("{}:email-queue:{}", app.prefix, wait[0]), "data")
+        .await
+        .expect("hget");
+    assert_eq!(
+        serde_json::from_str::<Value>(&data).expect("json"),
+        json!({ "jobUuid": id })
+    );
 
     let (status, one) = app.get(&format!("/api/emails/{id}")).await;
     assert_eq!(status, 200);
@@ -164,7 +212,9 @@ async fn a_valid_campaign_is_stored_queued_and_readable() {
     assert_eq!(recipients["items"][0]["email"], "a@example.org");
     assert_eq!(recipients["items"][1]["name"], "Bee");
     assert_eq!(recipients["items"][1]["status"], "PENDING");
-    let (_, failed) = app.get(&format!("/api/emails/{id}/recipients?status=FAILED")).await;
+    let (_, failed) = app
+        .get(&format!("/api/emails/{id}/recipients?status=FAILED"))
+        .await;
     assert_eq!(failed["total"], 0);
     assert_eq!(failed["items"], json!([]));
 }
@@ -182,8 +232,16 @@ async fn campaigns_are_listed_newest_first_and_paginated() {
     }
     let (status, page) = app.get("/api/emails?page=1&perPage=2").await;
     assert_eq!(status, 200);
-    assert_eq!((page["total"].as_u64(), page["totalPages"].as_u64()), (Some(3), Some(2)));
-    let got: Vec<&str> = page["items"].as_array().expect("items").iter().filter_map(|c| c["id"].as_str()).collect();
+    assert_eq!(
+        (page["total"].as_u64(), page["totalPages"].as_u64()),
+        (Some(3), Some(2))
+    );
+    let got: Vec<&str> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
     assert_eq!(got, [ids[2].as_str(), ids[1].as_str()]);
     let (_, page2) = app.get("/api/emails?page=2&perPage=2").await;
     assert_eq!(page2["items"][0]["id"], ids[0].as_str());
@@ -194,13 +252,48 @@ async fn bad_input_gets_its_status_and_writes_nothing() {
     let mut app = TestApp::spawn().await;
     let ok_body = "<p>x</p>";
     let cases: Vec<(&str, u16, &str, Value)> = vec![
-        ("missing subject", 422, "invalid_request", json!({ "body": ok_body, "recipients": ["a@x.org"] })),
-        ("wrong type", 422, "invalid_request", json!({ "subject": 5, "body": ok_body, "recipients": ["a@x.org"] })),
-        ("recipients not a list", 422, "invalid_request", json!({ "subject": "s", "body": ok_body, "recipients": "a@x.org" })),
-        ("unknown field", 422, "invalid_request", json!({ "subject": "s", "body": ok_body, "recipients": ["a@x.org"], "cc": 1 })),
-        ("empty recipients", 422, "validation_failed", json!({ "subject": "s", "body": ok_body, "recipients": [] })),
-        ("blank body", 422, "validation_failed", json!({ "subject": "s", "body": "  ", "recipients": ["a@x.org"] })),
-        ("CR/LF subject", 422, "validation_failed", json!({ "subject": "Hi\r\nBcc: all@x.org", "body": ok_body, "recipients": ["a@x.org"] })),
+        (
+            "missing subject",
+            422,
+            "invalid_request",
+            json!({ "body": ok_body, "recipients": ["a@x.org"] }),
+        ),
+        (
+            "wrong type",
+            422,
+            "invalid_request",
+            json!({ "subject": 5, "body": ok_body, "recipients": ["a@x.org"] }),
+        ),
+        (
+            "recipients not a list",
+            422,
+            "invalid_request",
+            json!({ "subject": "s", "body": ok_body, "recipients": "a@x.org" }),
+        ),
+        (
+            "unknown field",
+            422,
+            "invalid_request",
+            json!({ "subject": "s", "body": ok_body, "recipients": ["a@x.org"], "cc": 1 }),
+        ),
+        (
+            "empty recipients",
+            422,
+            "validation_failed",
+            json!({ "subject": "s", "body": ok_body, "recipients": [] }),
+        ),
+        (
+            "blank body",
+            422,
+            "validation_failed",
+            json!({ "subject": "s", "body": "  ", "recipients": ["a@x.org"] }),
+        ),
+        (
+            "CR/LF subject",
+            422,
+            "validation_failed",
+            json!({ "subject": "Hi\r\nBcc: all@x.org", "body": ok_body, "recipients": ["a@x.org"] }),
+        ),
     ];
     for (name, status, code, body) in cases {
         let (got, resp) = app.post_json(&body).await;
@@ -208,7 +301,9 @@ async fn bad_input_gets_its_status_and_writes_nothing() {
         assert_error_shape(&resp, code);
     }
 
-    let (status, resp) = app.post_raw("{\"subject\": \"s\", ", Some("application/json")).await;
+    let (status, resp) = app
+        .post_raw("{\"subject\": \"s\", ", Some("application/json"))
+        .await;
     assert_eq!(status, 400, "{resp}");
     assert_error_shape(&resp, "malformed_json");
     let (status, resp) = app.post_raw("{}", None).await;
@@ -229,12 +324,18 @@ async fn bad_input_gets_its_status_and_writes_nothing() {
     assert_eq!(resp["error"]["details"]["invalidRecipientCount"], 2);
 
     // Over the recipient limit, and over the body-size limit.
-    let many: Vec<String> = (0..=MAX_RECIPIENTS).map(|i| format!("u{i}@x.org")).collect();
-    let (status, resp) = app.post_json(&json!({ "subject": "s", "body": ok_body, "recipients": many })).await;
+    let many: Vec<String> = (0..=MAX_RECIPIENTS)
+        .map(|i| format!("u{i}@x.org"))
+        .collect();
+    let (status, resp) = app
+        .post_json(&json!({ "subject": "s", "body": ok_body, "recipients": many }))
+        .await;
     assert_eq!(status, 413, "{resp}");
     assert_error_shape(&resp, "payload_too_large");
     let huge = "x".repeat(MAX_BODY_BYTES + 1);
-    let (status, resp) = app.post_json(&json!({ "subject": "s", "body": huge, "recipients": ["a@x.org"] })).await;
+    let (status, resp) = app
+        .post_json(&json!({ "subject": "s", "body": huge, "recipients": ["a@x.org"] }))
+        .await;
     assert_eq!(status, 413, "{resp}");
     assert_error_shape(&resp, "payload_too_large");
 
@@ -244,10 +345,14 @@ async fn bad_input_gets_its_status_and_writes_nothing() {
 #[tokio::test]
 async fn unknown_ids_routes_and_bad_queries_are_reported() {
     let app = TestApp::spawn().await;
-    let (status, body) = app.get(&format!("/api/emails/{}", uuid::Uuid::now_v7())).await;
+    let (status, body) = app
+        .get(&format!("/api/emails/{}", uuid::Uuid::now_v7()))
+        .await;
     assert_eq!(status, 404);
     assert_error_shape(&body, "not_found");
-    let (status, body) = app.get(&format!("/api/emails/{}/recipients", uuid::Uuid::now_v7())).await;
+    let (status, body) = app
+        .get(&format!("/api/emails/{}/recipients", uuid::Uuid::now_v7()))
+        .await;
     assert_eq!(status, 404);
     assert_error_shape(&body, "not_found");
     let (status, body) = app.get("/api/emails/not-a-uuid").await;
@@ -265,13 +370,24 @@ async fn unknown_ids_routes_and_bad_queries_are_reported() {
 async fn health_readiness_docs_and_cors() {
     let app = TestApp::spawn().await;
     assert_eq!(app.get("/healthz").await, (200, json!({ "status": "ok" })));
-    assert_eq!(app.get("/readyz").await, (200, json!({ "status": "ready" })));
+    assert_eq!(
+        app.get("/readyz").await,
+        (200, json!({ "status": "ready" }))
+    );
     let (status, spec) = app.get("/api/openapi.json").await;
     assert_eq!(status, 200);
     assert!(spec["paths"]["/api/emails"]["post"].is_object());
-    let docs = app.client.get(app.url("/docs/")).send().await.expect("docs");
+    let docs = app
+        .client
+        .get(app.url("/docs/"))
+        .send()
+        .await
+        .expect("docs");
     assert_eq!(docs.status().as_u16(), 200);
-    assert!(docs.text().await.expect("html").contains("swagger"), "Swagger UI served");
+    assert!(
+        docs.text().await.expect("html").contains("swagger"),
+        "Swagger UI served"
+    );
 
     let preflight = app
         .client
@@ -283,7 +399,10 @@ async fn health_readiness_docs_and_cors() {
         .await
         .expect("preflight");
     assert_eq!(
-        preflight.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()),
+        preflight
+            .headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
         Some("http://dashboard.test")
     );
     let other = app

@@ -37,8 +37,8 @@ impl Env {
         CampaignService::new(self.repo.clone(), self.queue.clone(), SystemClock, 1000)
     }
 
-    fn worker(&self, concurrency: usize) -> TestWorker {
-        let settings = WorkerSettings {
+    fn settings(concurrency: usize) -> WorkerSettings {
+        WorkerSettings {
             concurrency,
             batch_size: 7,
             flush_size: 5,
@@ -51,14 +51,25 @@ impl Env {
             max_idle_wait: Duration::from_millis(20),
             reconcile_grace: Duration::ZERO,
             ..WorkerSettings::default()
-        };
+        }
+    }
+
+    fn worker(&self, concurrency: usize) -> TestWorker {
+        self.worker_with(self.mailer.clone(), concurrency)
+    }
+
+    fn worker_with<M: crate::ports::Mailer>(
+        &self,
+        mailer: Arc<M>,
+        concurrency: usize,
+    ) -> Worker<FakeRepo, FakeConsumer, FakeQueue, M, SystemClock> {
         Worker::new(
             self.repo.clone(),
             self.consumer.clone(),
             self.queue.clone(),
-            self.mailer.clone(),
+            mailer,
             Arc::new(SystemClock),
-            settings,
+            Self::settings(concurrency),
         )
     }
 }
@@ -260,15 +271,7 @@ async fn transient_failures_give_up_after_the_retry_limit() {
         .expect("created")
         .campaign
         .id;
-    let base = env.worker(2);
-    let worker = Worker::new(
-        env.repo.clone(),
-        env.consumer.clone(),
-        env.queue.clone(),
-        Arc::new(AlwaysDefer),
-        Arc::new(SystemClock),
-        base_settings(&base),
-    );
+    let worker = env.worker_with(Arc::new(AlwaysDefer), 2);
     let run = worker
         .run_campaign(id, &CancellationToken::new(), &CancellationToken::new())
         .await;
@@ -285,20 +288,6 @@ async fn transient_failures_give_up_after_the_retry_limit() {
         );
     }
     assert_counters_match_rows(&env, id);
-}
-
-fn base_settings(_w: &TestWorker) -> WorkerSettings {
-    WorkerSettings {
-        concurrency: 2,
-        flush_interval: Duration::from_millis(20),
-        retry: RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(20),
-        },
-        max_idle_wait: Duration::from_millis(20),
-        ..WorkerSettings::default()
-    }
 }
 
 #[tokio::test]

@@ -73,6 +73,26 @@ local function check_lock(lock_key, token)
   return 0
 end
 
+-- Takes a job we hold out of `active`: checks that the job exists, that `token` holds its lock
+-- and that it is in `active`, then removes it from `active`, drops the lock and its stalled
+-- mark. Returns 0, or -1 job missing, -2 lock missing, -6 lock owned by another worker, -3 job
+-- not in active; on a negative code nothing was changed.
+local function take_out_of_active(job_key, id, token, active_key, stalled_key)
+  if redis.call('EXISTS', job_key) == 0 then
+    return -1
+  end
+  local lock = check_lock(job_key .. ':lock', token)
+  if lock ~= 0 then
+    return lock
+  end
+  if redis.call('LREM', active_key, -1, id) == 0 then
+    return -3
+  end
+  redis.call('DEL', job_key .. ':lock')
+  redis.call('SREM', stalled_key, id)
+  return 0
+end
+
 -- Drops the debounce key that still points at this job, unless it expires by itself.
 local function clear_debounce(prefix, job_key, id)
   local deid = redis.call('HGET', job_key, 'deid')

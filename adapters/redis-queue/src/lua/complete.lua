@@ -6,18 +6,10 @@
 local prefix = ARGV[1]
 local id = ARGV[2]
 local job_key = prefix .. id
-if redis.call('EXISTS', job_key) == 0 then
-  return -1
+local taken = take_out_of_active(job_key, id, ARGV[3], KEYS[1], KEYS[3])
+if taken ~= 0 then
+  return taken
 end
-local lock = check_lock(job_key .. ':lock', ARGV[3])
-if lock ~= 0 then
-  return lock
-end
-if redis.call('LREM', KEYS[1], -1, id) == 0 then
-  return -3
-end
-redis.call('DEL', job_key .. ':lock')
-redis.call('SREM', KEYS[3], id)
 local opts = read_opts(job_key)
 finish_job(prefix, KEYS[2], id, now_ms(), 'returnvalue', ARGV[4], opts.removeOnComplete)
 redis.call('PUBLISH', prefix .. 'completed', cjson.encode({ jobId = id }))

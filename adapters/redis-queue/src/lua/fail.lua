@@ -9,18 +9,10 @@ local prefix = ARGV[1]
 local id = ARGV[2]
 local reason = ARGV[4]
 local job_key = prefix .. id
-if redis.call('EXISTS', job_key) == 0 then
-  return { -1 }
+local taken = take_out_of_active(job_key, id, ARGV[3], KEYS[1], KEYS[4])
+if taken ~= 0 then
+  return { taken }
 end
-local lock = check_lock(job_key .. ':lock', ARGV[3])
-if lock ~= 0 then
-  return { lock }
-end
-if redis.call('LREM', KEYS[1], -1, id) == 0 then
-  return { -3 }
-end
-redis.call('DEL', job_key .. ':lock')
-redis.call('SREM', KEYS[4], id)
 
 local opts = read_opts(job_key)
 local attempts_made = redis.call('HINCRBY', job_key, 'attemptsMade', 1)

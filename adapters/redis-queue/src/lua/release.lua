@@ -7,18 +7,10 @@
 local prefix = ARGV[1]
 local id = ARGV[2]
 local job_key = prefix .. id
-if redis.call('EXISTS', job_key) == 0 then
-  return -1
+local taken = take_out_of_active(job_key, id, ARGV[3], KEYS[1], KEYS[2])
+if taken ~= 0 then
+  return taken
 end
-local lock = check_lock(job_key .. ':lock', ARGV[3])
-if lock ~= 0 then
-  return lock
-end
-if redis.call('LREM', KEYS[1], -1, id) == 0 then
-  return -3
-end
-redis.call('DEL', job_key .. ':lock')
-redis.call('SREM', KEYS[2], id)
 redis.call('RPUSH', waiting_list(KEYS[3], KEYS[4], KEYS[5]), id)
 redis.call('PUBLISH', prefix .. 'waiting@' .. ARGV[4], id)
 return 0

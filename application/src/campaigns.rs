@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use paloma_domain::{
     Campaign, CampaignId, NewCampaign, NewCampaignError, NewCampaignInput, Page, PageRequest,
-    Recipient, RecipientStatus,
+    Recipient, RecipientStatus, Timeline,
 };
 use tracing::{info, warn};
 
@@ -137,5 +137,24 @@ impl<R: CampaignRepository, Q: JobQueue, C: Clock> CampaignService<R, Q, C> {
         page: PageRequest,
     ) -> Result<Page<Recipient>, QueryError> {
         Ok(self.repo.list_recipients(id, status, page).await?)
+    }
+
+    /// The campaign's deliveries over time, in buckets sized to its sending time so far
+    /// (from `startedAt` to `completedAt`, or to now while it runs). Empty before it starts.
+    pub async fn timeline(&self, id: CampaignId) -> Result<Timeline, QueryError> {
+        let campaign = self.get(id).await?;
+        let Some(started_at) = campaign.started_at else {
+            return Ok(Timeline {
+                bucket_seconds: 1,
+                points: Vec::new(),
+            });
+        };
+        let until = campaign.completed_at.unwrap_or_else(|| self.clock.now());
+        let bucket_seconds = Timeline::bucket_seconds_for(started_at, until);
+        let points = self.repo.timeline(id, bucket_seconds).await?;
+        Ok(Timeline {
+            bucket_seconds,
+            points,
+        })
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use paloma_domain::{
     Campaign, CampaignId, CampaignStatus, DeliveryOutcome, NewCampaign, Outcome, OutcomeKind, Page,
-    PageRequest, Recipient, RecipientId, RecipientStatus,
+    PageRequest, Recipient, RecipientId, RecipientStatus, TimelinePoint,
 };
 
 use crate::ports::*;
@@ -151,6 +151,39 @@ impl CampaignRepository for FakeRepo {
             per_page: page.per_page(),
             total,
         })
+    }
+
+    async fn timeline(
+        &self,
+        id: CampaignId,
+        bucket_seconds: u32,
+    ) -> Result<Vec<TimelinePoint>, RepositoryError> {
+        self.check()?;
+        let width = i64::from(bucket_seconds.max(1));
+        let mut buckets: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+        for r in self.recipients_of(id) {
+            let (at, sent) = match r.status {
+                RecipientStatus::Sent => (r.sent_at.unwrap_or(r.updated_at), true),
+                RecipientStatus::Failed => (r.updated_at, false),
+                RecipientStatus::Pending => continue,
+            };
+            let entry = buckets.entry(at.timestamp().div_euclid(width)).or_default();
+            if sent {
+                entry.0 += 1;
+            } else {
+                entry.1 += 1;
+            }
+        }
+        Ok(buckets
+            .into_iter()
+            .filter_map(|(bucket, (sent, failed))| {
+                Some(TimelinePoint {
+                    at: DateTime::from_timestamp(bucket * width, 0)?,
+                    sent,
+                    failed,
+                })
+            })
+            .collect())
     }
 
     async fn mark_enqueued(

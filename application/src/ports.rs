@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use paloma_domain::{
     Campaign, CampaignId, CampaignStatus, DeliveryOutcome, NewCampaign, Outcome, Page, PageRequest,
-    Recipient, RecipientId, RecipientStatus,
+    Recipient, RecipientId, RecipientStatus, TimelinePoint,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -65,6 +65,15 @@ pub trait CampaignRepository: Send + Sync + 'static {
         status: Option<RecipientStatus>,
         page: PageRequest,
     ) -> impl Future<Output = Result<Page<Recipient>, RepositoryError>> + Send;
+
+    /// How many of the campaign's recipients became `SENT` (by `sentAt`) and `FAILED` (by
+    /// their last update) in each `bucket_seconds`-wide bucket of UTC time aligned to the Unix
+    /// epoch: the non-empty buckets, in ascending order.
+    fn timeline(
+        &self,
+        id: CampaignId,
+        bucket_seconds: u32,
+    ) -> impl Future<Output = Result<Vec<TimelinePoint>, RepositoryError>> + Send;
 
     /// Records that the campaign's queue job was added.
     fn mark_enqueued(

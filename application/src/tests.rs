@@ -213,6 +213,45 @@ async fn a_campaign_is_sent_once_to_everyone_and_completed() {
 }
 
 #[tokio::test]
+async fn the_timeline_is_empty_before_the_start_and_counts_every_outcome_after() {
+    let env = Env::new(FakeMailer::default());
+    let emails = addresses("t", 12);
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let service = env.service();
+    let id = service
+        .create(input(&refs))
+        .await
+        .expect("created")
+        .campaign
+        .id;
+
+    let before = service.timeline(id).await.expect("timeline");
+    assert_eq!((before.bucket_seconds, before.points.len()), (1, 0));
+
+    let run = env
+        .worker(3)
+        .run_campaign(id, &CancellationToken::new(), &CancellationToken::new())
+        .await;
+    assert_eq!(
+        run.expect("ran"),
+        RunOutcome::Finished(CampaignStatus::Completed)
+    );
+    let after = service.timeline(id).await.expect("timeline");
+    assert_eq!(
+        after.bucket_seconds, 1,
+        "a sub-second campaign gets 1 s buckets"
+    );
+    assert_eq!(after.points.iter().map(|p| p.sent).sum::<u64>(), 12);
+    assert_eq!(after.points.iter().map(|p| p.failed).sum::<u64>(), 0);
+    assert!(after.points.windows(2).all(|w| w[0].at < w[1].at));
+
+    assert!(matches!(
+        service.timeline(paloma_domain::CampaignId::new()).await,
+        Err(crate::QueryError::NotFound)
+    ));
+}
+
+#[tokio::test]
 async fn permanent_failures_fail_and_transient_ones_are_retried() {
     let env = Env::new(FakeMailer::default());
     let mut emails = addresses("ok", 10);

@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod ids;
 pub mod page;
 pub mod recipient;
+pub mod timeline;
 
 pub use campaign::{
     BodyError, Campaign, CampaignStatus, HtmlBody, InvalidRecipient, NewCampaign, NewCampaignError,
@@ -21,6 +22,7 @@ pub use recipient::{
     EmailAddress, EmailAddressError, NewRecipient, Recipient, RecipientName, RecipientNameError,
     RecipientStatus,
 };
+pub use timeline::{MAX_TIMELINE_BUCKETS, Timeline, TimelinePoint};
 
 /// A state transition that the rules do not allow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use paloma_application::CreatedCampaign;
-use paloma_domain::{Campaign, NewCampaignInput, Page, Recipient, RecipientInput};
+use paloma_domain::{Campaign, NewCampaignInput, Page, Recipient, RecipientInput, Timeline};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -301,4 +301,44 @@ pub struct HealthResponse {
     /// For `/readyz`: each dependency that is down, with a short reason.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub unavailable: Vec<String>,
+}
+
+/// Recipients that reached a final state within one bucket of time.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelinePointResponse {
+    /// Start of the bucket (UTC).
+    pub at: DateTime<Utc>,
+    /// Recipients whose message was accepted by the SMTP server in this bucket.
+    pub sent: u64,
+    /// Recipients that failed for good in this bucket.
+    pub failed: u64,
+}
+
+/// A campaign's deliveries over time. The bucket width grows with the campaign's sending time
+/// so that the whole campaign fits in at most 120 buckets; empty buckets are left out.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineResponse {
+    /// Width of each bucket in seconds (1, 2, 5, 10, 15, 30, 60, ... up to 86400).
+    pub bucket_seconds: u32,
+    /// The non-empty buckets, oldest first.
+    pub points: Vec<TimelinePointResponse>,
+}
+
+impl From<Timeline> for TimelineResponse {
+    fn from(t: Timeline) -> Self {
+        Self {
+            bucket_seconds: t.bucket_seconds,
+            points: t
+                .points
+                .into_iter()
+                .map(|p| TimelinePointResponse {
+                    at: p.at,
+                    sent: p.sent,
+                    failed: p.failed,
+                })
+                .collect(),
+        }
+    }
 }

@@ -118,6 +118,27 @@ pub async fn list_recipients<R: CampaignRepository, Q: JobQueue, C: Clock>(
     Ok(Json(recipients.into()))
 }
 
+/// A campaign's deliveries over time (sent and failed per bucket), for its progress chart.
+#[utoipa::path(
+    get,
+    path = "/api/emails/{id}/timeline",
+    tag = "campaigns",
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
+    responses(
+        (status = 200, body = TimelineResponse),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody),
+    )
+)]
+pub async fn campaign_timeline<R: CampaignRepository, Q: JobQueue, C: Clock>(
+    State(state): State<AppState<R, Q, C>>,
+    IdPath(id): IdPath,
+) -> Result<Json<TimelineResponse>, ApiError> {
+    let timeline = state.campaigns.timeline(CampaignId::from_uuid(id)).await?;
+    Ok(Json(timeline.into()))
+}
+
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = HealthResponse)))]
 pub async fn healthz() -> Json<HealthResponse> {

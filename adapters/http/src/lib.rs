@@ -81,6 +81,10 @@ where
             "/emails/{id}/recipients",
             get(handlers::list_recipients::<R, Q, C>),
         )
+        .route(
+            "/emails/{id}/timeline",
+            get(handlers::campaign_timeline::<R, Q, C>),
+        )
         .fallback(handlers::not_found);
 
     let origins: Vec<HeaderValue> = settings

@@ -217,6 +217,14 @@ async fn a_valid_campaign_is_stored_queued_and_readable() {
         .await;
     assert_eq!(failed["total"], 0);
     assert_eq!(failed["items"], json!([]));
+
+    let (status, timeline) = app.get(&format!("/api/emails/{id}/timeline")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        timeline,
+        json!({ "bucketSeconds": 1, "points": [] }),
+        "nothing is sent before a worker starts the campaign"
+    );
 }
 
 #[tokio::test]
@@ -352,6 +360,11 @@ async fn unknown_ids_routes_and_bad_queries_are_reported() {
     assert_error_shape(&body, "not_found");
     let (status, body) = app
         .get(&format!("/api/emails/{}/recipients", uuid::Uuid::now_v7()))
+        .await;
+    assert_eq!(status, 404);
+    assert_error_shape(&body, "not_found");
+    let (status, body) = app
+        .get(&format!("/api/emails/{}/timeline", uuid::Uuid::now_v7()))
         .await;
     assert_eq!(status, 404);
     assert_error_shape(&body, "not_found");

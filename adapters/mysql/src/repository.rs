@@ -11,11 +11,11 @@ use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use paloma_application::ports::{CampaignRepository, RepositoryError};
 use paloma_domain::{
     Campaign, CampaignId, CampaignStatus, NewCampaign, Outcome, OutcomeKind, Page, PageRequest,
-    Recipient, RecipientId, RecipientStatus,
+    Recipient, RecipientId, RecipientStatus, TimelinePoint,
 };
 use tracing::instrument;
 
-use crate::error::{DbError, PoolTimedOut, diesel_error, pool_error};
+use crate::error::{DbError, PoolTimedOut, corrupt, diesel_error, pool_error};
 use crate::models::{
     CampaignRow, NewCampaignRow, NewRecipientRow, RecipientRow, from_db_time, to_db_time,
 };
@@ -174,6 +174,17 @@ fn offset_of(page: PageRequest) -> i64 {
 
 fn count_u32(n: usize) -> Result<u32, RepositoryError> {
     u32::try_from(n).map_err(|e| RepositoryError::Unknown(Box::new(e)))
+}
+
+/// One bucket of [`CampaignRepository::timeline`].
+#[derive(Debug, QueryableByName)]
+struct TimelineRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    bucket: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    sent: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    failed: i64,
 }
 
 /// Outcomes grouped so that each group is one `UPDATE`: same target status and same values.
@@ -363,6 +374,44 @@ impl CampaignRepository for MysqlCampaignRepository {
             per_page: page.per_page(),
             total: u64::from(total),
         })
+    }
+
+    #[instrument(level = "debug", skip_all, fields(campaign_id = %id, bucket_seconds))]
+    async fn timeline(
+        &self,
+        id: CampaignId,
+        bucket_seconds: u32,
+    ) -> Result<Vec<TimelinePoint>, RepositoryError> {
+        use diesel::sql_types::{Binary, Integer, Unsigned};
+        let mut conn = self.conn().await?;
+        // Times are stored as naive UTC, so TIMESTAMPDIFF from the epoch is independent of the
+        // session's time zone (UNIX_TIMESTAMP would not be).
+        let rows: Vec<TimelineRow> = diesel::sql_query(
+            "SELECT CAST(TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', \
+                        COALESCE(`sentAt`, `updatedAt`)) DIV ? AS SIGNED) AS bucket, \
+                    CAST(SUM(`status` = 'SENT') AS SIGNED) AS sent, \
+                    CAST(SUM(`status` = 'FAILED') AS SIGNED) AS failed \
+             FROM `Recipient` \
+             WHERE `emailJobId` = ? AND `status` IN ('SENT', 'FAILED') \
+             GROUP BY bucket ORDER BY bucket",
+        )
+        .bind::<Unsigned<Integer>, _>(bucket_seconds.max(1))
+        .bind::<Binary, _>(id.as_bytes().as_slice())
+        .load(&mut *conn)
+        .await
+        .map_err(diesel_error)?;
+        let width = i64::from(bucket_seconds.max(1));
+        rows.into_iter()
+            .map(|row| {
+                let at = DateTime::from_timestamp(row.bucket.saturating_mul(width), 0)
+                    .ok_or_else(|| corrupt("Recipient.sentAt", row.bucket.to_string()))?;
+                Ok(TimelinePoint {
+                    at,
+                    sent: u64::try_from(row.sent).unwrap_or(0),
+                    failed: u64::try_from(row.failed).unwrap_or(0),
+                })
+            })
+            .collect()
     }
 
     #[instrument(level = "debug", skip_all, fields(campaign_id = %id))]

@@ -1003,3 +1003,76 @@ async fn a_closed_port_is_unavailable_quickly() -> TestResult {
     ));
     Ok(())
 }
+
+#[tokio::test]
+async fn timeline_counts_final_recipients_per_bucket_of_their_final_time() -> TestResult {
+    let (db, repo) = setup().await?;
+    let id = CampaignId::new();
+    // A bucket-aligned start, so the expected buckets are easy to state.
+    let start = DateTime::from_timestamp(t0().timestamp() / 60 * 60, 0).unwrap_or_else(t0);
+    repo.create(id, &new_campaign("Timeline", &emails(6))?, start)
+        .await?;
+    let rid: Vec<RecipientId> = repo
+        .list_recipients(id, None, PageRequest::default())
+        .await?
+        .items
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    let sent = |i: usize| Outcome {
+        recipient_id: rid[i],
+        attempts: 1,
+        kind: OutcomeKind::Sent,
+    };
+    let failed = |i: usize| Outcome {
+        recipient_id: rid[i],
+        attempts: 1,
+        kind: OutcomeKind::Failed {
+            error: "550 no".into(),
+        },
+    };
+    let retry = |i: usize| Outcome {
+        recipient_id: rid[i],
+        attempts: 1,
+        kind: OutcomeKind::Retry {
+            at: start + TimeDelta::minutes(5),
+            error: "451 later".into(),
+        },
+    };
+    repo.record_outcomes(
+        id,
+        &[sent(0), sent(1), failed(2)],
+        start + TimeDelta::seconds(5),
+    )
+    .await?;
+    repo.record_outcomes(id, &[sent(3), retry(4)], start + TimeDelta::seconds(65))
+        .await?;
+
+    let minutes = repo.timeline(id, 60).await?;
+    let got: Vec<_> = minutes
+        .iter()
+        .map(|p| (p.at - start, p.sent, p.failed))
+        .collect();
+    assert_eq!(
+        got,
+        [(TimeDelta::zero(), 2, 1), (TimeDelta::seconds(60), 1, 0)],
+        "the retried and the untouched recipients are not counted"
+    );
+
+    let seconds = repo.timeline(id, 1).await?;
+    let got: Vec<_> = seconds
+        .iter()
+        .map(|p| (p.at - start, p.sent, p.failed))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (TimeDelta::seconds(5), 2, 1),
+            (TimeDelta::seconds(65), 1, 0)
+        ]
+    );
+
+    assert!(repo.timeline(CampaignId::new(), 60).await?.is_empty());
+    db.drop().await?;
+    Ok(())
+}

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use paloma_domain::{
-    Campaign, CampaignId, NewCampaign, NewCampaignError, NewCampaignInput, Page, PageRequest,
-    Recipient, RecipientStatus, Timeline,
+    Campaign, CampaignId, Idempotency, IdempotencyKey, NewCampaign, NewCampaignError,
+    NewCampaignInput, Page, PageRequest, Recipient, RecipientStatus, RequestFingerprint, Timeline,
 };
 use tracing::{info, warn};
 
-use crate::ports::{CampaignRepository, Clock, JobQueue, RepositoryError};
+use crate::ports::{CampaignRepository, Clock, Created, JobQueue, RepositoryError};
 
 /// A campaign just accepted.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,18 +16,34 @@ pub struct CreatedCampaign {
     pub campaign: Campaign,
     /// Submitted entries dropped because the same address came earlier.
     pub duplicates_removed: usize,
-    /// Whether the queue job was added now; if not, the worker's reconciler adds it.
+    /// Whether the queue job was added now; if not, the worker's reconciler adds it. For a
+    /// replay, whether the campaign's job had been added by now.
     pub enqueued: bool,
+    /// True when an earlier request with the same idempotency key and content created this
+    /// campaign, and this request created nothing.
+    pub replayed: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateCampaignError {
     #[error(transparent)]
     Invalid(#[from] NewCampaignError),
+    /// The idempotency key already names a campaign created from different content.
+    #[error("the idempotency key was used for a different campaign {0}")]
+    IdempotencyConflict(CampaignId),
     #[error("the campaign store is unavailable")]
     Unavailable(#[source] RepositoryError),
     #[error("unexpected error")]
     Unknown(#[source] RepositoryError),
+}
+
+impl From<RepositoryError> for CreateCampaignError {
+    fn from(e: RepositoryError) -> Self {
+        match e {
+            RepositoryError::Unavailable(_) => Self::Unavailable(e),
+            _ => Self::Unknown(e),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,25 +92,43 @@ impl<R: CampaignRepository, Q: JobQueue, C: Clock> CampaignService<R, Q, C> {
     /// Validates, stores the campaign and its recipients in one transaction, then adds its
     /// queue job. The campaign is safe once stored: if the queue cannot take the job now, the
     /// campaign stays `PENDING` without `enqueuedAt` and the worker's reconciler enqueues it.
+    ///
+    /// With an idempotency key, a request whose key already names a campaign stores nothing:
+    /// the same content gets that campaign back (`replayed`), different content gets
+    /// [`CreateCampaignError::IdempotencyConflict`].
     #[tracing::instrument(name = "create_campaign", skip_all, fields(campaign_id, recipients))]
     pub async fn create(
         &self,
         input: NewCampaignInput,
+        key: Option<IdempotencyKey>,
     ) -> Result<CreatedCampaign, CreateCampaignError> {
+        let idempotency = key.map(|key| Idempotency {
+            fingerprint: RequestFingerprint::of(&input),
+            key,
+        });
         let campaign = NewCampaign::parse(input, self.max_recipients)?;
         let id = CampaignId::new();
         let span = tracing::Span::current();
         span.record("campaign_id", tracing::field::display(id));
         span.record("recipients", campaign.recipients.len());
 
-        let stored = self
-            .repo
-            .create(id, &campaign, self.clock.now())
-            .await
-            .map_err(|e| match e {
-                RepositoryError::Unavailable(_) => CreateCampaignError::Unavailable(e),
-                _ => CreateCampaignError::Unknown(e),
-            })?;
+        let now = self.clock.now();
+        let stored = match &idempotency {
+            None => self.repo.create(id, &campaign, now).await?,
+            Some(idempotency) => {
+                match self
+                    .repo
+                    .create_idempotent(id, &campaign, idempotency, now)
+                    .await?
+                {
+                    Created::New(stored) => stored,
+                    Created::KeyTaken {
+                        campaign_id,
+                        fingerprint,
+                    } => return self.replay(campaign_id, fingerprint, idempotency).await,
+                }
+            }
+        };
 
         let enqueued = match self.queue.enqueue(id).await {
             Ok(job_id) => {
@@ -115,6 +149,33 @@ impl<R: CampaignRepository, Q: JobQueue, C: Clock> CampaignService<R, Q, C> {
             campaign: stored,
             duplicates_removed: campaign.duplicates_removed,
             enqueued,
+            replayed: false,
+        })
+    }
+
+    /// The answer to a request whose idempotency key already names `campaign_id`.
+    async fn replay(
+        &self,
+        campaign_id: CampaignId,
+        fingerprint: RequestFingerprint,
+        idempotency: &Idempotency,
+    ) -> Result<CreatedCampaign, CreateCampaignError> {
+        if fingerprint != idempotency.fingerprint {
+            info!(%campaign_id, "idempotency key reused for different content");
+            return Err(CreateCampaignError::IdempotencyConflict(campaign_id));
+        }
+        let campaign = self
+            .repo
+            .get(campaign_id)
+            .await?
+            .ok_or(RepositoryError::NotFound(campaign_id))?;
+        let enqueued = self.repo.is_enqueued(campaign_id).await?;
+        info!(%campaign_id, "idempotent replay: nothing stored");
+        Ok(CreatedCampaign {
+            duplicates_removed: campaign.duplicates_removed as usize,
+            campaign,
+            enqueued,
+            replayed: true,
         })
     }
 

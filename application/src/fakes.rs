@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
-    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, NewCampaign, Outcome, OutcomeKind, Page,
-    PageRequest, Recipient, RecipientId, RecipientStatus, TimelinePoint,
+    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, Idempotency, NewCampaign, Outcome,
+    OutcomeKind, Page, PageRequest, Recipient, RecipientId, RecipientStatus, RequestFingerprint,
+    TimelinePoint,
 };
 
 use crate::ports::*;
@@ -24,6 +25,8 @@ type StoredCampaign = (Campaign, String, Option<DateTime<Utc>>);
 pub struct FakeRepo {
     pub campaigns: Mutex<BTreeMap<CampaignId, StoredCampaign>>,
     pub recipients: Mutex<BTreeMap<RecipientId, Recipient>>,
+    /// idempotency key -> (campaign, fingerprint)
+    pub keys: Mutex<HashMap<String, (CampaignId, RequestFingerprint)>>,
     pub down: AtomicBool,
 }
 
@@ -94,6 +97,34 @@ impl CampaignRepository for FakeRepo {
         }
         lock(&self.campaigns).insert(id, (campaign.clone(), c.body.as_str().into(), None));
         Ok(campaign)
+    }
+
+    async fn create_idempotent(
+        &self,
+        id: CampaignId,
+        c: &NewCampaign,
+        idempotency: &Idempotency,
+        now: DateTime<Utc>,
+    ) -> Result<Created, RepositoryError> {
+        self.check()?;
+        let key = idempotency.key.as_str().to_owned();
+        if let Some(&(campaign_id, fingerprint)) = lock(&self.keys).get(&key) {
+            return Ok(Created::KeyTaken {
+                campaign_id,
+                fingerprint,
+            });
+        }
+        let campaign = self.create(id, c, now).await?;
+        lock(&self.keys).insert(key, (id, idempotency.fingerprint));
+        Ok(Created::New(campaign))
+    }
+
+    async fn is_enqueued(&self, id: CampaignId) -> Result<bool, RepositoryError> {
+        self.check()?;
+        lock(&self.campaigns)
+            .get(&id)
+            .map(|c| c.2.is_some())
+            .ok_or(RepositoryError::NotFound(id))
     }
 
     async fn get(&self, id: CampaignId) -> Result<Option<Campaign>, RepositoryError> {

@@ -14,7 +14,7 @@ mod tests;
 
 pub use campaigns::{CampaignService, CreateCampaignError, CreatedCampaign, QueryError};
 pub use ports::{
-    CampaignRepository, Clock, JobConsumer, JobQueue, Mailer, OutgoingMessage, QueueError,
+    CampaignRepository, Clock, Created, JobConsumer, JobQueue, Mailer, OutgoingMessage, QueueError,
     RepositoryError, SystemClock, TakenJob,
 };
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
-    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, NewCampaign, Outcome, Page, PageRequest,
-    Recipient, RecipientId, RecipientStatus, TimelinePoint,
+    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, Idempotency, NewCampaign, Outcome, Page,
+    PageRequest, Recipient, RecipientId, RecipientStatus, RequestFingerprint, TimelinePoint,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -28,6 +28,19 @@ pub enum RepositoryError {
     Unknown(#[source] BoxError),
 }
 
+/// What [`CampaignRepository::create_idempotent`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    /// The campaign was stored.
+    New(Campaign),
+    /// Nothing was stored: the key already names this campaign, created by a request with this
+    /// fingerprint.
+    KeyTaken {
+        campaign_id: CampaignId,
+        fingerprint: RequestFingerprint,
+    },
+}
+
 /// The campaign store (MySQL in production).
 pub trait CampaignRepository: Send + Sync + 'static {
     /// Stores the campaign as `PENDING` with every recipient `PENDING`, in one transaction:
@@ -38,6 +51,18 @@ pub trait CampaignRepository: Send + Sync + 'static {
         campaign: &NewCampaign,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
+
+    /// Like [`create`](Self::create), and in the same transaction records that
+    /// `idempotency.key` names this campaign. When the key already names a campaign, nothing is
+    /// stored and the answer is that campaign's id and its request's fingerprint (also when
+    /// another request with the same key commits first while this one runs).
+    fn create_idempotent(
+        &self,
+        id: CampaignId,
+        campaign: &NewCampaign,
+        idempotency: &Idempotency,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Created, RepositoryError>> + Send;
 
     /// One campaign with its counters, without reading its recipients.
     fn get(
@@ -81,6 +106,13 @@ pub trait CampaignRepository: Send + Sync + 'static {
         id: CampaignId,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), RepositoryError>> + Send;
+
+    /// Whether the campaign's queue job was recorded as added (`NotFound` when there is no
+    /// such campaign).
+    fn is_enqueued(
+        &self,
+        id: CampaignId,
+    ) -> impl Future<Output = Result<bool, RepositoryError>> + Send;
 
     /// `PENDING` campaigns created before `created_before` whose queue job was never added.
     fn list_unenqueued(

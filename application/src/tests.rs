@@ -107,7 +107,7 @@ async fn create_stores_dedupes_and_enqueues() {
     let env = Env::new(FakeMailer::default());
     let created = env
         .service()
-        .create(input(&["a@x.org", "A@X.org", "b@x.org"]))
+        .create(input(&["a@x.org", "A@X.org", "b@x.org"]), None)
         .await
         .expect("created");
     assert_eq!(created.campaign.total_emails, 2);
@@ -121,11 +121,51 @@ async fn create_stores_dedupes_and_enqueues() {
 }
 
 #[tokio::test]
+async fn an_idempotency_key_replays_the_same_request_and_refuses_a_different_one() {
+    let env = Env::new(FakeMailer::default());
+    let service = env.service();
+    let key = || Some(paloma_domain::IdempotencyKey::parse("order-17").expect("key"));
+    let first = service
+        .create(input(&["a@x.org", "b@x.org"]), key())
+        .await
+        .expect("created");
+    assert!(!first.replayed);
+    let again = service
+        .create(input(&["a@x.org", "b@x.org"]), key())
+        .await
+        .expect("replayed");
+    assert!(again.replayed);
+    assert!(again.enqueued, "the first request's job was added");
+    assert_eq!(again.campaign.id, first.campaign.id);
+    assert_eq!(env.repo.campaigns.lock().expect("lock").len(), 1);
+    assert_eq!(
+        env.queue.enqueued.lock().expect("lock").len(),
+        1,
+        "one job only"
+    );
+
+    let conflict = service.create(input(&["a@x.org"]), key()).await;
+    assert!(
+        matches!(conflict, Err(CreateCampaignError::IdempotencyConflict(id)) if id == first.campaign.id),
+        "{conflict:?}"
+    );
+    assert_eq!(env.repo.campaigns.lock().expect("lock").len(), 1);
+
+    let other_key = paloma_domain::IdempotencyKey::parse("order-18").ok();
+    let second = service
+        .create(input(&["a@x.org", "b@x.org"]), other_key)
+        .await
+        .expect("created");
+    assert!(!second.replayed);
+    assert_ne!(second.campaign.id, first.campaign.id);
+}
+
+#[tokio::test]
 async fn invalid_input_stores_and_enqueues_nothing() {
     let env = Env::new(FakeMailer::default());
     let err = env
         .service()
-        .create(input(&["a@x.org", "not an address"]))
+        .create(input(&["a@x.org", "not an address"]), None)
         .await
         .expect_err("invalid");
     assert!(
@@ -142,7 +182,7 @@ async fn a_campaign_accepted_while_the_queue_is_down_is_enqueued_by_the_reconcil
     env.queue.down.store(true, Ordering::SeqCst);
     let created = env
         .service()
-        .create(input(&["a@x.org"]))
+        .create(input(&["a@x.org"]), None)
         .await
         .expect("stored anyway");
     assert!(!created.enqueued);
@@ -169,7 +209,7 @@ async fn the_store_being_down_is_reported_as_unavailable() {
     env.repo.down.store(true, Ordering::SeqCst);
     let err = env
         .service()
-        .create(input(&["a@x.org"]))
+        .create(input(&["a@x.org"]), None)
         .await
         .expect_err("down");
     assert!(matches!(err, CreateCampaignError::Unavailable(_)));
@@ -183,7 +223,7 @@ async fn a_campaign_is_sent_once_to_everyone_and_completed() {
     let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
     let id = env
         .service()
-        .create(input(&refs))
+        .create(input(&refs), None)
         .await
         .expect("created")
         .campaign
@@ -219,7 +259,7 @@ async fn the_timeline_is_empty_before_the_start_and_counts_every_outcome_after()
     let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
     let service = env.service();
     let id = service
-        .create(input(&refs))
+        .create(input(&refs), None)
         .await
         .expect("created")
         .campaign
@@ -260,7 +300,7 @@ async fn permanent_failures_fail_and_transient_ones_are_retried() {
     let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
     let id = env
         .service()
-        .create(input(&refs))
+        .create(input(&refs), None)
         .await
         .expect("created")
         .campaign
@@ -305,7 +345,7 @@ async fn transient_failures_give_up_after_the_retry_limit() {
     let env = Env::new(FakeMailer::default());
     let id = env
         .service()
-        .create(input(&["a@x.org", "b@x.org"]))
+        .create(input(&["a@x.org", "b@x.org"]), None)
         .await
         .expect("created")
         .campaign
@@ -339,7 +379,7 @@ async fn shutdown_flushes_in_flight_outcomes_and_a_second_run_sends_only_the_res
     let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
     let id = env
         .service()
-        .create(input(&refs))
+        .create(input(&refs), None)
         .await
         .expect("created")
         .campaign
@@ -394,7 +434,7 @@ async fn outcomes_survive_a_database_outage() {
     let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
     let id = env
         .service()
-        .create(input(&refs))
+        .create(input(&refs), None)
         .await
         .expect("created")
         .campaign
@@ -432,7 +472,7 @@ async fn jobs_are_settled_by_what_happened() {
     let env = Env::new(FakeMailer::default());
     let id = env
         .service()
-        .create(input(&["a@x.org"]))
+        .create(input(&["a@x.org"]), None)
         .await
         .expect("created")
         .campaign
@@ -480,7 +520,7 @@ async fn a_running_worker_takes_jobs_and_stops_on_shutdown() {
     let env = Env::new(FakeMailer::default());
     let id = env
         .service()
-        .create(input(&["a@x.org", "b@x.org"]))
+        .create(input(&["a@x.org", "b@x.org"]), None)
         .await
         .expect("created")
         .campaign

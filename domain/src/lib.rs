@@ -6,6 +6,7 @@
 
 pub mod campaign;
 pub mod delivery;
+pub mod idempotency;
 pub mod ids;
 pub mod page;
 pub mod recipient;
@@ -16,6 +17,9 @@ pub use campaign::{
     NewCampaignInput, RecipientInput, Subject, SubjectError, ValidationErrors,
 };
 pub use delivery::{DeliveryOutcome, Outcome, OutcomeKind, RetryPolicy, message_id};
+pub use idempotency::{
+    Idempotency, IdempotencyKey, IdempotencyKeyError, MAX_IDEMPOTENCY_KEY_LEN, RequestFingerprint,
+};
 pub use ids::{CampaignId, RecipientId};
 pub use page::{Page, PageRequest};
 pub use recipient::{

@@ -18,7 +18,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `malformed_json`, `invalid_request`, `validation_failed`,
-    /// `payload_too_large`, `unsupported_media_type`, `not_found`, `service_unavailable`,
+    /// `payload_too_large`, `unsupported_media_type`, `not_found`, `idempotency_conflict`,
+    /// `service_unavailable`,
     /// `request_timeout`, `internal`.
     pub code: String,
     /// For people.
@@ -123,6 +124,12 @@ impl From<CreateCampaignError> for ApiError {
                     "invalidRecipientCount": errors.invalid_recipient_count,
                 }))
             }
+            CreateCampaignError::IdempotencyConflict(existing) => Self::new(
+                StatusCode::CONFLICT,
+                "idempotency_conflict",
+                "this Idempotency-Key was already used for a request with different content",
+            )
+            .with_details(json!({ "campaignId": existing.to_string() })),
             CreateCampaignError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, cause = ?cause, "cannot store a campaign");
                 Self::unavailable()

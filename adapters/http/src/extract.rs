@@ -4,6 +4,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use paloma_domain::IdempotencyKey;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -106,5 +107,39 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
                     "the id in the path is not a UUID",
                 )
             })
+    }
+}
+
+/// The optional `Idempotency-Key` header: 400 when present but not 1-255 visible ASCII
+/// characters, or sent twice.
+pub struct IdempotencyKeyHeader(pub Option<IdempotencyKey>);
+
+/// The header's name.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let invalid = |why: String| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                format!("invalid Idempotency-Key header: {why}"),
+            )
+        };
+        let mut values = parts.headers.get_all(IDEMPOTENCY_KEY).iter();
+        let Some(value) = values.next() else {
+            return Ok(Self(None));
+        };
+        if values.next().is_some() {
+            return Err(invalid("it was sent more than once".into()));
+        }
+        let value = value
+            .to_str()
+            .map_err(|_| invalid("it may only contain visible ASCII characters".into()))?;
+        IdempotencyKey::parse(value)
+            .map(|key| Self(Some(key)))
+            .map_err(|e| invalid(e.to_string()))
     }
 }

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderName, StatusCode, header};
 use axum::response::IntoResponse;
 use paloma_application::{CampaignRepository, Clock, JobQueue};
 use paloma_domain::{CampaignId, PageRequest};
@@ -10,7 +10,7 @@ use paloma_domain::{CampaignId, PageRequest};
 use crate::AppState;
 use crate::dto::*;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery, IdPath};
+use crate::extract::{ApiJson, ApiQuery, IdPath, IdempotencyKeyHeader};
 
 /// Create a campaign: validate it, store it with its recipients, queue it.
 #[utoipa::path(
@@ -18,10 +18,18 @@ use crate::extract::{ApiJson, ApiQuery, IdPath};
     path = "/api/emails",
     tag = "campaigns",
     request_body = CreateCampaignRequest,
+    params(
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "1-255 visible ASCII characters chosen by the client (e.g. a UUID). A retry with the same key and the same content gets the same campaign back and creates nothing; the same key with different content gets 409."),
+    ),
     responses(
         (status = 202, description = "Stored and queued; sending happens in the background", body = CreateCampaignResponse,
-            headers(("Location" = String, description = "The campaign's URL"))),
-        (status = 400, description = "The body is not JSON", body = ErrorBody),
+            headers(
+                ("Location" = String, description = "The campaign's URL"),
+                ("Idempotent-Replayed" = String, description = "`true` when an earlier request with the same Idempotency-Key created this campaign"),
+            )),
+        (status = 400, description = "The body is not JSON, or the Idempotency-Key header is invalid", body = ErrorBody),
+        (status = 409, description = "The Idempotency-Key was used for a request with different content", body = ErrorBody),
         (status = 413, description = "Too many recipients or the body is too large", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "Invalid fields: which ones, and which recipients (index and value, first 100)", body = ErrorBody),
@@ -30,16 +38,28 @@ use crate::extract::{ApiJson, ApiQuery, IdPath};
 )]
 pub async fn create_campaign<R: CampaignRepository, Q: JobQueue, C: Clock>(
     State(state): State<AppState<R, Q, C>>,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     ApiJson(request): ApiJson<CreateCampaignRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let created = state.campaigns.create(request.into()).await?;
+    let created = state.campaigns.create(request.into(), key).await?;
     let location = format!("/api/emails/{}", created.campaign.id);
+    let replayed = if created.replayed { "true" } else { "false" };
     Ok((
         StatusCode::ACCEPTED,
-        [(header::LOCATION, location)],
+        [
+            (header::LOCATION, location),
+            (
+                HeaderName::from_static(IDEMPOTENT_REPLAYED),
+                replayed.to_owned(),
+            ),
+        ],
         Json(CreateCampaignResponse::from(created)),
     ))
 }
+
+/// Response header of `POST /api/emails`: `true` when an earlier request with the same
+/// `Idempotency-Key` created the campaign and this one created nothing.
+const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
 /// One campaign with its live counters.
 #[utoipa::path(

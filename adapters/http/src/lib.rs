@@ -99,7 +99,10 @@ where
             header::CONTENT_TYPE,
             HeaderName::from_static("idempotency-key"),
         ])
-        .expose_headers([header::LOCATION])
+        .expose_headers([
+            header::LOCATION,
+            HeaderName::from_static("idempotent-replayed"),
+        ])
         .max_age(Duration::from_secs(3600));
 
     Router::new()

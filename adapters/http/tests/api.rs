@@ -113,6 +113,26 @@ impl TestApp {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// POST /api/emails with an `Idempotency-Key`; answers the status, the
+    /// `Idempotent-Replayed` header and the body.
+    async fn post_with_key(&self, body: &Value, key: &str) -> (u16, Option<String>, Value) {
+        let resp = self
+            .client
+            .post(self.url("/api/emails"))
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        let replayed = resp
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (status, replayed, resp.json().await.unwrap_or(Value::Null))
+    }
+
     async fn get(&self, path: &str) -> (u16, Value) {
         let resp = self
             .client
@@ -426,4 +446,47 @@ async fn health_readiness_docs_and_cors() {
         .await
         .expect("request");
     assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn an_idempotency_key_makes_creation_safe_to_retry() {
+    let mut app = TestApp::spawn().await;
+    let body = json!({
+        "subject": "Once only",
+        "body": "<p>Hi</p>",
+        "recipients": ["a@example.org", "b@example.org"]
+    });
+    let (status, replayed, first) = app.post_with_key(&body, "retry-me-7").await;
+    assert_eq!(status, 202, "{first}");
+    assert_eq!(replayed.as_deref(), Some("false"));
+
+    let (status, replayed, again) = app.post_with_key(&body, "retry-me-7").await;
+    assert_eq!(status, 202, "{again}");
+    assert_eq!(replayed.as_deref(), Some("true"));
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(again["totalEmails"], 2);
+
+    let mut changed = body.clone();
+    changed["subject"] = json!("Once only, edited");
+    let (status, _, conflict) = app.post_with_key(&changed, "retry-me-7").await;
+    assert_eq!(status, 409);
+    assert_error_shape(&conflict, "idempotency_conflict");
+    assert_eq!(conflict["error"]["details"]["campaignId"], first["id"]);
+
+    let (_, list) = app.get("/api/emails").await;
+    assert_eq!(list["total"], 1, "one campaign for three requests");
+    let waiting: i64 = app
+        .redis
+        .llen(format!("{}:email-queue:wait", app.prefix))
+        .await
+        .expect("llen");
+    assert_eq!(waiting, 1, "one queue job");
+
+    for bad in ["", "has space", &"k".repeat(256)] {
+        let (status, _, error) = app.post_with_key(&body, bad).await;
+        assert_eq!(status, 400, "key {bad:?}: {error}");
+        assert_error_shape(&error, "invalid_request");
+    }
+    let (_, list) = app.get("/api/emails").await;
+    assert_eq!(list["total"], 1, "invalid keys store nothing");
 }

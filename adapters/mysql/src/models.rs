@@ -130,7 +130,7 @@ pub(crate) struct NewRecipientRow<'a> {
     pub updated_at: NaiveDateTime,
 }
 
-fn campaign_id(bytes: &[u8]) -> Result<CampaignId, RepositoryError> {
+pub(crate) fn campaign_id(bytes: &[u8]) -> Result<CampaignId, RepositoryError> {
     CampaignId::from_slice(bytes)
         .ok_or_else(|| corrupt("EmailJob.id", format!("{} bytes", bytes.len())))
 }

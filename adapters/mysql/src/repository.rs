@@ -6,12 +6,14 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, PoolError};
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
-use paloma_application::ports::{CampaignRepository, RepositoryError};
+use paloma_application::ports::{CampaignRepository, Created, RepositoryError};
 use paloma_domain::{
-    Campaign, CampaignId, CampaignStatus, NewCampaign, Outcome, OutcomeKind, Page, PageRequest,
-    Recipient, RecipientId, RecipientStatus, TimelinePoint,
+    Campaign, CampaignId, CampaignStatus, Idempotency, IdempotencyKey, NewCampaign, Outcome,
+    OutcomeKind, Page, PageRequest, Recipient, RecipientId, RecipientStatus, RequestFingerprint,
+    TimelinePoint,
 };
 use tracing::instrument;
 
@@ -19,7 +21,7 @@ use crate::error::{DbError, PoolTimedOut, corrupt, diesel_error, pool_error};
 use crate::models::{
     CampaignRow, NewCampaignRow, NewRecipientRow, RecipientRow, from_db_time, to_db_time,
 };
-use crate::schema::{email_job, recipient};
+use crate::schema::{email_job, idempotency_key, recipient};
 use crate::setup::split_url;
 
 /// The connection pool type the repository uses.
@@ -164,6 +166,104 @@ async fn require_campaign(
         .ok_or(DbError::Repo(RepositoryError::NotFound(id)))
 }
 
+/// The campaign an idempotency key names, with its request's fingerprint.
+async fn find_key(
+    conn: &mut AsyncMysqlConnection,
+    key: &IdempotencyKey,
+) -> Result<Option<Created>, RepositoryError> {
+    let row: Option<(Vec<u8>, Vec<u8>)> = idempotency_key::table
+        .filter(idempotency_key::key.eq(key.as_str().as_bytes()))
+        .select((idempotency_key::email_job_id, idempotency_key::fingerprint))
+        .first(conn)
+        .await
+        .optional()
+        .map_err(diesel_error)?;
+    let Some((campaign_id, fingerprint)) = row else {
+        return Ok(None);
+    };
+    let fingerprint: [u8; 32] = fingerprint.try_into().map_err(|f: Vec<u8>| {
+        corrupt("IdempotencyKey.fingerprint", format!("{} bytes", f.len()))
+    })?;
+    Ok(Some(Created::KeyTaken {
+        campaign_id: crate::models::campaign_id(&campaign_id)?,
+        fingerprint: RequestFingerprint::from_bytes(fingerprint),
+    }))
+}
+
+/// Inserts the campaign, its idempotency key if any, and its recipients (in chunks); the caller
+/// holds the transaction.
+async fn insert_campaign(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    campaign: &NewCampaign,
+    idempotency: Option<&Idempotency>,
+    now: DateTime<Utc>,
+) -> Result<Campaign, DbError> {
+    let now_db = to_db_time(now);
+    let total = count_u32(campaign.recipients.len())?;
+    let duplicates = count_u32(campaign.duplicates_removed)?;
+    let id_bytes = id.as_bytes();
+    diesel::insert_into(email_job::table)
+        .values(NewCampaignRow {
+            id: id_bytes.as_slice(),
+            subject: campaign.subject.as_str(),
+            body: campaign.body.as_str(),
+            status: CampaignStatus::Pending.as_str(),
+            total_emails: total,
+            sent_emails: 0,
+            failed_emails: 0,
+            duplicates_removed: duplicates,
+            created_at: now_db,
+            updated_at: now_db,
+        })
+        .execute(conn)
+        .await?;
+    // Before the recipients: a concurrent request with the same key fails here, early.
+    if let Some(idempotency) = idempotency {
+        diesel::insert_into(idempotency_key::table)
+            .values((
+                idempotency_key::key.eq(idempotency.key.as_str().as_bytes()),
+                idempotency_key::fingerprint.eq(idempotency.fingerprint.as_bytes().as_slice()),
+                idempotency_key::email_job_id.eq(id_bytes.as_slice()),
+                idempotency_key::created_at.eq(now_db),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    for chunk in campaign.recipients.chunks(INSERT_CHUNK) {
+        let rows: Vec<NewRecipientRow<'_>> = chunk
+            .iter()
+            .map(|r| NewRecipientRow {
+                id: RecipientId::new().as_bytes().to_vec(),
+                email_job_id: id_bytes.as_slice(),
+                email: r.email.as_str(),
+                name: r.name.as_ref().map(|n| n.as_str()),
+                status: RecipientStatus::Pending.as_str(),
+                attempts: 0,
+                next_attempt_at: now_db,
+                updated_at: now_db,
+            })
+            .collect();
+        diesel::insert_into(recipient::table)
+            .values(&rows)
+            .execute(conn)
+            .await?;
+    }
+    Ok(Campaign {
+        id,
+        subject: campaign.subject.as_str().to_owned(),
+        status: CampaignStatus::Pending,
+        total_emails: total,
+        sent_emails: 0,
+        failed_emails: 0,
+        duplicates_removed: duplicates,
+        created_at: from_db_time(now_db),
+        started_at: None,
+        completed_at: None,
+        updated_at: from_db_time(now_db),
+    })
+}
+
 fn limit_of(n: u32) -> i64 {
     i64::from(n)
 }
@@ -229,63 +329,61 @@ impl CampaignRepository for MysqlCampaignRepository {
         campaign: &NewCampaign,
         now: DateTime<Utc>,
     ) -> Result<Campaign, RepositoryError> {
-        let now_db = to_db_time(now);
-        let total = count_u32(campaign.recipients.len())?;
-        let duplicates = count_u32(campaign.duplicates_removed)?;
-        let id_bytes = id.as_bytes();
         let mut conn = self.conn().await?;
-        conn.transaction(async |conn| -> Result<(), DbError> {
-            diesel::insert_into(email_job::table)
-                .values(NewCampaignRow {
-                    id: id_bytes.as_slice(),
-                    subject: campaign.subject.as_str(),
-                    body: campaign.body.as_str(),
-                    status: CampaignStatus::Pending.as_str(),
-                    total_emails: total,
-                    sent_emails: 0,
-                    failed_emails: 0,
-                    duplicates_removed: duplicates,
-                    created_at: now_db,
-                    updated_at: now_db,
-                })
-                .execute(conn)
-                .await?;
-            for chunk in campaign.recipients.chunks(INSERT_CHUNK) {
-                let rows: Vec<NewRecipientRow<'_>> = chunk
-                    .iter()
-                    .map(|r| NewRecipientRow {
-                        id: RecipientId::new().as_bytes().to_vec(),
-                        email_job_id: id_bytes.as_slice(),
-                        email: r.email.as_str(),
-                        name: r.name.as_ref().map(|n| n.as_str()),
-                        status: RecipientStatus::Pending.as_str(),
-                        attempts: 0,
-                        next_attempt_at: now_db,
-                        updated_at: now_db,
-                    })
-                    .collect();
-                diesel::insert_into(recipient::table)
-                    .values(&rows)
-                    .execute(conn)
-                    .await?;
-            }
-            Ok(())
-        })
-        .await?;
+        let stored = conn
+            .transaction(async |conn| insert_campaign(conn, id, campaign, None, now).await)
+            .await?;
         tracing::debug!("campaign stored");
-        Ok(Campaign {
-            id,
-            subject: campaign.subject.as_str().to_owned(),
-            status: CampaignStatus::Pending,
-            total_emails: total,
-            sent_emails: 0,
-            failed_emails: 0,
-            duplicates_removed: duplicates,
-            created_at: from_db_time(now_db),
-            started_at: None,
-            completed_at: None,
-            updated_at: from_db_time(now_db),
-        })
+        Ok(stored)
+    }
+
+    #[instrument(level = "debug", skip_all, fields(campaign_id = %id, recipients = campaign.recipients.len()))]
+    async fn create_idempotent(
+        &self,
+        id: CampaignId,
+        campaign: &NewCampaign,
+        idempotency: &Idempotency,
+        now: DateTime<Utc>,
+    ) -> Result<Created, RepositoryError> {
+        let mut conn = self.conn().await?;
+        // The common replay is answered without touching the campaign tables.
+        if let Some(taken) = find_key(&mut conn, &idempotency.key).await? {
+            return Ok(taken);
+        }
+        let result = conn
+            .transaction(async |conn| {
+                insert_campaign(conn, id, campaign, Some(idempotency), now).await
+            })
+            .await;
+        match result {
+            Ok(stored) => {
+                tracing::debug!("campaign stored");
+                Ok(Created::New(stored))
+            }
+            // A concurrent request with the same key committed first: its campaign is the one.
+            Err(DbError::Diesel(DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                _,
+            ))) => find_key(&mut conn, &idempotency.key).await?.ok_or_else(|| {
+                RepositoryError::Conflict("idempotency key taken but not found".into())
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    #[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
+    async fn is_enqueued(&self, id: CampaignId) -> Result<bool, RepositoryError> {
+        let mut conn = self.conn().await?;
+        let enqueued_at: Option<Option<NaiveDateTime>> = email_job::table
+            .filter(email_job::id.eq(id.as_bytes().as_slice()))
+            .select(email_job::enqueued_at)
+            .first(&mut *conn)
+            .await
+            .optional()
+            .map_err(diesel_error)?;
+        enqueued_at
+            .map(|at| at.is_some())
+            .ok_or(RepositoryError::NotFound(id))
     }
 
     #[instrument(level = "debug", skip_all, fields(campaign_id = %id))]

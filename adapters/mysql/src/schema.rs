@@ -52,4 +52,19 @@ diesel::table! {
 }
 
 diesel::joinable!(recipient -> email_job (email_job_id));
-diesel::allow_tables_to_appear_in_same_query!(email_job, recipient);
+diesel::allow_tables_to_appear_in_same_query!(email_job, recipient, idempotency_key);
+
+diesel::table! {
+    /// An idempotency key and the campaign its first request created.
+    #[sql_name = "IdempotencyKey"]
+    idempotency_key (key) {
+        key -> Varbinary,
+        fingerprint -> Binary,
+        #[sql_name = "emailJobId"]
+        email_job_id -> Binary,
+        #[sql_name = "createdAt"]
+        created_at -> Datetime,
+    }
+}
+
+diesel::joinable!(idempotency_key -> email_job (email_job_id));

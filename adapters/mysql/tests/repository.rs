@@ -97,6 +97,19 @@ async fn assert_counters_match_rows(repo: &MysqlCampaignRepository, id: Campaign
     Ok(())
 }
 
+/// The migrations in the repository's `migrations/` directory.
+fn migration_count() -> anyhow::Result<usize> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir)? {
+        if entry?.path().is_dir() {
+            n += 1;
+        }
+    }
+    anyhow::ensure!(n > 0, "no migrations in {dir}");
+    Ok(n)
+}
+
 #[tokio::test]
 async fn migrations_apply_once_then_are_idempotent() -> TestResult {
     let name = format!("paloma_test_mig_{}", uuid::Uuid::now_v7().simple());
@@ -106,7 +119,7 @@ async fn migrations_apply_once_then_are_idempotent() -> TestResult {
     };
     create_database_if_missing(&db.url).await?;
     create_database_if_missing(&db.url).await?; // twice is fine
-    assert_eq!(run_migrations(&db.url).await?, 1);
+    assert_eq!(run_migrations(&db.url).await?, migration_count()?);
     assert_eq!(run_migrations(&db.url).await?, 0);
     // The tables work.
     let repo = MysqlCampaignRepository::connect(&db.url, 2)?;
@@ -131,7 +144,11 @@ async fn concurrent_migration_runs_apply_each_migration_once() -> TestResult {
     );
     let mut applied = [a?, b?, c?];
     applied.sort_unstable();
-    assert_eq!(applied, [0, 0, 1]);
+    assert_eq!(
+        applied,
+        [0, 0, migration_count()?],
+        "one run applies every migration"
+    );
     db.drop().await?;
     Ok(())
 }
@@ -1073,6 +1090,72 @@ async fn timeline_counts_final_recipients_per_bucket_of_their_final_time() -> Te
     );
 
     assert!(repo.timeline(CampaignId::new(), 60).await?.is_empty());
+    db.drop().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_idempotency_key_names_one_campaign_even_under_concurrent_requests() -> TestResult {
+    use paloma_application::ports::Created;
+    use paloma_domain::{Idempotency, IdempotencyKey, RequestFingerprint};
+
+    let (db, repo) = setup().await?;
+    let campaign = new_campaign("Once", &emails(3_000))?;
+    let idempotency = Idempotency {
+        key: IdempotencyKey::parse("client-retry-42")?,
+        fingerprint: RequestFingerprint::from_bytes([7; 32]),
+    };
+    // Eight requests with the same key at once: one stores, the others learn its campaign.
+    let attempts = (0..8).map(|_| {
+        let repo = repo.clone();
+        let campaign = campaign.clone();
+        let idempotency = idempotency.clone();
+        tokio::spawn(async move {
+            repo.create_idempotent(CampaignId::new(), &campaign, &idempotency, t0())
+                .await
+        })
+    });
+    let mut stored = Vec::new();
+    let mut named = Vec::new();
+    for attempt in futures::future::join_all(attempts).await {
+        match attempt?? {
+            Created::New(c) => stored.push(c.id),
+            Created::KeyTaken {
+                campaign_id,
+                fingerprint,
+            } => {
+                assert_eq!(fingerprint, idempotency.fingerprint);
+                named.push(campaign_id);
+            }
+        }
+    }
+    assert_eq!(stored.len(), 1, "exactly one request stores the campaign");
+    assert!(named.iter().all(|id| *id == stored[0]), "{named:?}");
+    let all = repo.list(PageRequest::default()).await?;
+    assert_eq!(
+        all.total, 1,
+        "no other campaign was stored, not even in part"
+    );
+    assert_eq!(row_counts(&repo, stored[0]).await?, (3_000, 0, 0));
+
+    assert!(!repo.is_enqueued(stored[0]).await?);
+    repo.mark_enqueued(stored[0], t0()).await?;
+    assert!(repo.is_enqueued(stored[0]).await?);
+    assert!(matches!(
+        repo.is_enqueued(CampaignId::new()).await,
+        Err(RepositoryError::NotFound(_))
+    ));
+
+    // Another key is independent.
+    let other = Idempotency {
+        key: IdempotencyKey::parse("client-retry-43")?,
+        ..idempotency
+    };
+    assert!(matches!(
+        repo.create_idempotent(CampaignId::new(), &campaign, &other, t0())
+            .await?,
+        Created::New(_)
+    ));
     db.drop().await?;
     Ok(())
 }

@@ -111,6 +111,9 @@ pub struct ApiConfig {
     pub cors_origins: Vec<String>,
     pub max_recipients: usize,
     pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub max_connections: usize,
+    pub idle_timeout: Duration,
 }
 
 impl ApiConfig {
@@ -127,6 +130,9 @@ impl ApiConfig {
                 .collect(),
             max_recipients: env.positive("MAX_RECIPIENTS", 100_000)? as usize,
             max_body_bytes: env.positive("MAX_BODY_BYTES", 32 * 1024 * 1024)? as usize,
+            request_timeout: env.millis("REQUEST_TIMEOUT_MS", 60_000)?,
+            max_connections: env.positive("MAX_CONNECTIONS", 1_024)? as usize,
+            idle_timeout: env.millis("IDLE_TIMEOUT_MS", 75_000)?,
         })
     }
 }

@@ -7,6 +7,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 mod handlers;
+pub mod listener;
 pub mod openapi;
 
 use std::sync::Arc;
@@ -23,6 +24,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
+
+pub use listener::LimitedListener;
 
 /// Checks each dependency the API needs; returns `(name, error)` for each one that is down.
 pub type ReadinessCheck =

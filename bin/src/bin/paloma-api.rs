@@ -9,7 +9,7 @@ use futures::FutureExt;
 use paloma::config::{ApiConfig, Env};
 use paloma::{shutdown, telemetry};
 use paloma_application::{CampaignService, SystemClock};
-use paloma_http::{AppState, HttpSettings, ReadinessCheck};
+use paloma_http::{AppState, HttpSettings, LimitedListener, ReadinessCheck};
 use paloma_mysql::MysqlCampaignRepository;
 use paloma_redis_queue::{QueueSettings, RedisJobQueue};
 use tracing::{error, info};
@@ -94,14 +94,19 @@ async fn serve(config: ApiConfig) -> anyhow::Result<()> {
     let settings = HttpSettings {
         cors_origins: config.cors_origins.clone(),
         max_body_bytes: config.max_body_bytes,
-        ..HttpSettings::default()
+        request_timeout: config.request_timeout,
     };
     let app = paloma_http::router(state, &settings);
 
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("binding {}", config.addr))?;
-    info!(addr = %listener.local_addr()?, "paloma-api listening");
+    info!(
+        addr = %listener.local_addr()?,
+        max_connections = config.max_connections,
+        "paloma-api listening"
+    );
+    let listener = LimitedListener::new(listener, config.max_connections, config.idle_timeout);
     let stop = shutdown::on_signal()?;
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { stop.cancelled().await })

@@ -1,6 +1,7 @@
 //! [`MysqlCampaignRepository`]: the [`CampaignRepository`] port on MySQL / MariaDB.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,7 +16,7 @@ use paloma_domain::{
     OutcomeKind, Page, PageRequest, Recipient, RecipientId, RecipientStatus, RequestFingerprint,
     TimelinePoint,
 };
-use tracing::instrument;
+use tracing::{Instrument, instrument};
 
 use crate::error::{DbError, PoolTimedOut, corrupt, diesel_error, pool_error};
 use crate::models::{
@@ -113,12 +114,16 @@ impl MysqlCampaignRepository {
     /// `Unavailable` when it does not within about 5 seconds.
     #[instrument(level = "debug", skip_all)]
     pub async fn ping(&self) -> Result<(), RepositoryError> {
-        let mut conn = self.conn().await?;
-        diesel::sql_query("SELECT 1")
-            .execute(&mut *conn)
-            .await
-            .map_err(diesel_error)?;
-        Ok(())
+        let repo = self.clone();
+        detached(async move {
+            let mut conn = repo.conn().await?;
+            diesel::sql_query("SELECT 1")
+                .execute(&mut *conn)
+                .await
+                .map_err(diesel_error)?;
+            Ok(())
+        })
+        .await
     }
 
     async fn conn(
@@ -321,7 +326,9 @@ impl<'a> OutcomeGroups<'a> {
     }
 }
 
-impl CampaignRepository for MysqlCampaignRepository {
+/// The queries themselves. The public [`MysqlCampaignRepository`] runs them through
+/// [`detached`].
+impl CampaignRepository for Attached {
     #[instrument(level = "debug", skip_all, fields(campaign_id = %id, recipients = campaign.recipients.len()))]
     async fn create(
         &self,
@@ -329,7 +336,7 @@ impl CampaignRepository for MysqlCampaignRepository {
         campaign: &NewCampaign,
         now: DateTime<Utc>,
     ) -> Result<Campaign, RepositoryError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.0.conn().await?;
         let stored = conn
             .transaction(async |conn| insert_campaign(conn, id, campaign, None, now).await)
             .await?;
@@ -345,11 +352,18 @@ impl CampaignRepository for MysqlCampaignRepository {
         idempotency: &Idempotency,
         now: DateTime<Utc>,
     ) -> Result<Created, RepositoryError> {
-        let mut conn = self.conn().await?;
-        // The common replay is answered without touching the campaign tables.
-        if let Some(taken) = find_key(&mut conn, &idempotency.key).await? {
+        // The common replay is answered without touching the campaign tables. (Outside the
+        // transaction below, so detached: see `detached`.)
+        let (repo, key) = (self.0.clone(), idempotency.key.clone());
+        let taken = detached(async move {
+            let mut conn = repo.conn().await?;
+            find_key(&mut conn, &key).await
+        })
+        .await?;
+        if let Some(taken) = taken {
             return Ok(taken);
         }
+        let mut conn = self.0.conn().await?;
         let result = conn
             .transaction(async |conn| {
                 insert_campaign(conn, id, campaign, Some(idempotency), now).await
@@ -373,7 +387,7 @@ impl CampaignRepository for MysqlCampaignRepository {
 
     #[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
     async fn is_enqueued(&self, id: CampaignId) -> Result<bool, RepositoryError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.0.conn().await?;
         let enqueued_at: Option<Option<NaiveDateTime>> = email_job::table
             .filter(email_job::id.eq(id.as_bytes().as_slice()))
             .select(email_job::enqueued_at)
@@ -388,13 +402,13 @@ impl CampaignRepository for MysqlCampaignRepository {
 
     #[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
     async fn get(&self, id: CampaignId) -> Result<Option<Campaign>, RepositoryError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.0.conn().await?;
         Ok(load_campaign(&mut conn, id, false).await?)
     }
 
     #[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
     async fn get_body(&self, id: CampaignId) -> Result<Option<String>, RepositoryError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.0.conn().await?;
         email_job::table
             .filter(email_job::id.eq(id.as_bytes().as_slice()))
             .select(email_job::body)
@@ -406,7 +420,7 @@ impl CampaignRepository for MysqlCampaignRepository {
 
     #[instrument(level = "debug", skip_all, fields(page = page.page(), per_page = page.per_page()))]
     async fn list(&self, page: PageRequest) -> Result<Page<Campaign>, RepositoryError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.0.conn().await?;
         let rows: Vec<CampaignRow> = email_job::table
             .select(CampaignRow::as_select())
             .order(email_job::id.desc())
@@ -438,7 +452,7 @@ impl CampaignRepository for MysqlCampaignRepository {
         status: Option<RecipientStatus>,
         page: PageRequest,
     ) -> Result<Page<Recipient>, RepositoryError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.0.conn().await?;
         // One transaction: the rows and the counters come from the same snapshot.
         let (campaign, rows) = conn
             .transaction(async |conn| -> Result<_, DbError> {
@@ -481,7 +495,7 @@ impl CampaignRepository for MysqlCampaignRepository {
         bucket_seconds: u32,
     ) -> Result<Vec<TimelinePoint>, RepositoryError> {
         use diesel::sql_types::{Binary, Integer, Unsigned};
-        let mut conn = self.conn().await?;
+        let mut conn = self.0.conn().await?;
         // Times are stored as naive UTC, so TIMESTAMPDIFF from the epoch is independent of the
         // session's time zone (UNIX_TIMESTAMP would not be).
         let rows: Vec<TimelineRow> = diesel::sql_query(
@@ -519,7 +533,7 @@ impl CampaignRepository for MysqlCampaignRepository {
         now: DateTime<Utc>,
     ) -> Result<(), RepositoryError> {
         let now_db = to_db_time(now);
-        let mut conn = self.conn().await?;
+        let mut conn = self.0.conn().await?;
         conn.transaction(async |conn| -> Result<(), DbError> {
             require_campaign(conn, id, true).await?;
             diesel::update(email_job::table.filter(email_job::id.eq(id.as_bytes().as_slice())))
@@ -541,7 +555,7 @@ impl CampaignRepository for MysqlCampaignRepository {
         created_before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<CampaignId>, RepositoryError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.0.conn().await?;
         let ids: Vec<Vec<u8>> = email_job::table
             .filter(email_job::status.eq(CampaignStatus::Pending.as_str()))
             .filter(email_job::enqueued_at.is_null())
@@ -564,7 +578,7 @@ impl CampaignRepository for MysqlCampaignRepository {
     #[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
     async fn start(&self, id: CampaignId, now: DateTime<Utc>) -> Result<Campaign, RepositoryError> {
         let now_db = to_db_time(now);
-        let mut conn = self.conn().await?;
+        let mut conn = self.0.conn().await?;
         let campaign = conn
             .transaction(async |conn| -> Result<Campaign, DbError> {
                 let campaign = require_campaign(conn, id, true).await?;
@@ -603,7 +617,7 @@ impl CampaignRepository for MysqlCampaignRepository {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Recipient>, RepositoryError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.0.conn().await?;
         let mut query = recipient::table
             .filter(recipient::email_job_id.eq(id.as_bytes().as_slice()))
             .filter(recipient::status.eq(RecipientStatus::Pending.as_str()))
@@ -621,7 +635,7 @@ impl CampaignRepository for MysqlCampaignRepository {
 
     #[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
     async fn next_due(&self, id: CampaignId) -> Result<Option<DateTime<Utc>>, RepositoryError> {
-        let mut conn = self.conn().await?;
+        let mut conn = self.0.conn().await?;
         let due: Option<NaiveDateTime> = recipient::table
             .filter(recipient::email_job_id.eq(id.as_bytes().as_slice()))
             .filter(recipient::status.eq(RecipientStatus::Pending.as_str()))
@@ -643,7 +657,7 @@ impl CampaignRepository for MysqlCampaignRepository {
         let groups = OutcomeGroups::new(outcomes);
         let campaign_bytes = id.as_bytes().as_slice();
         let pending = RecipientStatus::Pending.as_str();
-        let mut conn = self.conn().await?;
+        let mut conn = self.0.conn().await?;
         let campaign = conn
             .transaction(async |conn| -> Result<Campaign, DbError> {
                 // Lock the campaign first: every writer takes EmailJob before Recipient rows.
@@ -743,7 +757,7 @@ impl CampaignRepository for MysqlCampaignRepository {
         now: DateTime<Utc>,
     ) -> Result<Campaign, RepositoryError> {
         let now_db = to_db_time(now);
-        let mut conn = self.conn().await?;
+        let mut conn = self.0.conn().await?;
         let campaign = conn
             .transaction(async |conn| -> Result<Campaign, DbError> {
                 let campaign = require_campaign(conn, id, true).await?;
@@ -781,5 +795,152 @@ impl CampaignRepository for MysqlCampaignRepository {
             })
             .await?;
         Ok(campaign)
+    }
+}
+
+/// Runs one repository call on a task of its own and waits for it, so that the call finishes
+/// even when its caller stops waiting (an HTTP client hangs up, a timeout fires). Dropping a
+/// query midway would put a half-read connection back into the pool, and the next call on it
+/// would fail. (A call cancelled inside a transaction is caught by the pool anyway: an open
+/// transaction marks the connection broken. That is why the transactional writes, which take
+/// borrowed input, run attached.)
+async fn detached<T, F>(call: F) -> Result<T, RepositoryError>
+where
+    F: Future<Output = Result<T, RepositoryError>> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::spawn(call.in_current_span())
+        .await
+        .map_err(|e| RepositoryError::Unknown(Box::new(e)))?
+}
+
+/// The repository's calls, run by [`MysqlCampaignRepository`] either directly or detached.
+struct Attached(MysqlCampaignRepository);
+
+impl MysqlCampaignRepository {
+    fn attached(&self) -> Attached {
+        Attached(self.clone())
+    }
+}
+
+impl CampaignRepository for MysqlCampaignRepository {
+    // Transactional: cancellation-safe as they are (see `detached`).
+    async fn create(
+        &self,
+        id: CampaignId,
+        campaign: &NewCampaign,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        self.attached().create(id, campaign, now).await
+    }
+
+    async fn create_idempotent(
+        &self,
+        id: CampaignId,
+        campaign: &NewCampaign,
+        idempotency: &Idempotency,
+        now: DateTime<Utc>,
+    ) -> Result<Created, RepositoryError> {
+        self.attached()
+            .create_idempotent(id, campaign, idempotency, now)
+            .await
+    }
+
+    async fn record_outcomes(
+        &self,
+        id: CampaignId,
+        outcomes: &[Outcome],
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        self.attached().record_outcomes(id, outcomes, now).await
+    }
+
+    // Single statements: detached.
+    async fn is_enqueued(&self, id: CampaignId) -> Result<bool, RepositoryError> {
+        let repo = self.attached();
+        detached(async move { repo.is_enqueued(id).await }).await
+    }
+
+    async fn get(&self, id: CampaignId) -> Result<Option<Campaign>, RepositoryError> {
+        let repo = self.attached();
+        detached(async move { repo.get(id).await }).await
+    }
+
+    async fn get_body(&self, id: CampaignId) -> Result<Option<String>, RepositoryError> {
+        let repo = self.attached();
+        detached(async move { repo.get_body(id).await }).await
+    }
+
+    async fn list(&self, page: PageRequest) -> Result<Page<Campaign>, RepositoryError> {
+        let repo = self.attached();
+        detached(async move { repo.list(page).await }).await
+    }
+
+    async fn list_recipients(
+        &self,
+        id: CampaignId,
+        status: Option<RecipientStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Recipient>, RepositoryError> {
+        let repo = self.attached();
+        detached(async move { repo.list_recipients(id, status, page).await }).await
+    }
+
+    async fn timeline(
+        &self,
+        id: CampaignId,
+        bucket_seconds: u32,
+    ) -> Result<Vec<TimelinePoint>, RepositoryError> {
+        let repo = self.attached();
+        detached(async move { repo.timeline(id, bucket_seconds).await }).await
+    }
+
+    async fn mark_enqueued(
+        &self,
+        id: CampaignId,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        let repo = self.attached();
+        detached(async move { repo.mark_enqueued(id, now).await }).await
+    }
+
+    async fn list_unenqueued(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CampaignId>, RepositoryError> {
+        let repo = self.attached();
+        detached(async move { repo.list_unenqueued(created_before, limit).await }).await
+    }
+
+    async fn start(&self, id: CampaignId, now: DateTime<Utc>) -> Result<Campaign, RepositoryError> {
+        let repo = self.attached();
+        detached(async move { repo.start(id, now).await }).await
+    }
+
+    async fn claim_batch(
+        &self,
+        id: CampaignId,
+        after: Option<RecipientId>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Recipient>, RepositoryError> {
+        let repo = self.attached();
+        detached(async move { repo.claim_batch(id, after, now, limit).await }).await
+    }
+
+    async fn next_due(&self, id: CampaignId) -> Result<Option<DateTime<Utc>>, RepositoryError> {
+        let repo = self.attached();
+        detached(async move { repo.next_due(id).await }).await
+    }
+
+    async fn finish(
+        &self,
+        id: CampaignId,
+        status: CampaignStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        let repo = self.attached();
+        detached(async move { repo.finish(id, status, now).await }).await
     }
 }

@@ -1159,3 +1159,41 @@ async fn an_idempotency_key_names_one_campaign_even_under_concurrent_requests() 
     db.drop().await?;
     Ok(())
 }
+
+/// A caller that stops waiting (an HTTP client that hangs up, a request timeout) drops the
+/// repository's future mid-query. The connection it used must not go back to the pool half-read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandoned_calls_leave_no_broken_connection_in_the_pool() -> TestResult {
+    let db = fresh_database().await?;
+    // One connection: every call reuses the one an abandoned call used.
+    let repo = MysqlCampaignRepository::connect(&db.url, 1)?;
+    let id = CampaignId::new();
+    repo.create(id, &new_campaign("Abandoned", &emails(400))?, t0())
+        .await?;
+    let expected = repo
+        .list_recipients(id, None, PageRequest::new(Some(1), Some(200)))
+        .await?;
+    for round in 0..60u64 {
+        // Give up after a growing delay, so the drop lands at many points of the exchange.
+        let patience = Duration::from_micros(50 + round * 40);
+        let _ = tokio::time::timeout(
+            patience,
+            repo.list_recipients(id, None, PageRequest::new(Some(1), Some(200))),
+        )
+        .await;
+        let _ = tokio::time::timeout(patience, repo.get(id)).await;
+        let _ = tokio::time::timeout(patience, repo.timeline(id, 1)).await;
+        let page = repo
+            .list_recipients(id, None, PageRequest::new(Some(1), Some(200)))
+            .await
+            .map_err(|e| anyhow::anyhow!("round {round}: {e:?}"))?;
+        assert_eq!(page, expected, "round {round}");
+        let campaign = repo
+            .get(id)
+            .await
+            .map_err(|e| anyhow::anyhow!("round {round}: {e:?}"))?;
+        assert_eq!(campaign.map(|c| c.total_emails), Some(400), "round {round}");
+    }
+    db.drop().await?;
+    Ok(())
+}

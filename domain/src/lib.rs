@@ -21,7 +21,7 @@ pub use idempotency::{
     Idempotency, IdempotencyKey, IdempotencyKeyError, MAX_IDEMPOTENCY_KEY_LEN, RequestFingerprint,
 };
 pub use ids::{CampaignId, RecipientId};
-pub use page::{Page, PageRequest};
+pub use page::{Page, PageRequest, PageRequestError};
 pub use recipient::{
     EmailAddress, EmailAddressError, NewRecipient, Recipient, RecipientName, RecipientNameError,
     RecipientStatus,

@@ -11,13 +11,24 @@ use uuid::Uuid;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateCampaignRequest {
-    /// One line, 1 to 255 characters.
-    #[schema(example = "Our November newsletter")]
+    /// One line, 1 to 255 characters, not blank (leading and trailing spaces are removed).
+    #[schema(
+        example = "Our November newsletter",
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub subject: String,
-    /// The HTML body, sent as it is (at most 2 MiB).
-    #[schema(example = "<h1>Hello!</h1><p>News of the month.</p>")]
+    /// The HTML body, sent as it is: not blank, at most 2 MiB (UTF-8 bytes).
+    #[schema(
+        example = "<h1>Hello!</h1><p>News of the month.</p>",
+        min_length = 1,
+        pattern = r"\S"
+    )]
     pub body: String,
-    /// At least one recipient; addresses repeated (ignoring case) are sent once.
+    /// At least one recipient; addresses repeated (ignoring case) are sent once. The API's
+    /// `MAX_RECIPIENTS` (default 100,000) caps the list: more is 413.
+    #[schema(min_items = 1)]
     pub recipients: Vec<RecipientEntry>,
 }
 
@@ -25,7 +36,7 @@ pub struct CreateCampaignRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum RecipientEntry {
-    #[schema(example = "ann@example.org")]
+    #[schema(example = "ann@example.org", format = "email")]
     Address(String),
     Detailed(DetailedRecipient),
 }
@@ -33,9 +44,15 @@ pub enum RecipientEntry {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DetailedRecipient {
-    #[schema(example = "bob@example.org")]
+    #[schema(example = "bob@example.org", format = "email", max_length = 254)]
     pub email: String,
-    #[schema(example = "Bob")]
+    /// Display name, at most 200 characters, no control characters (surrounding spaces are
+    /// removed; blank means none).
+    #[schema(
+        example = "Bob",
+        max_length = 200,
+        pattern = r"^\s*([^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?\s*$"
+    )]
     pub name: Option<String>,
 }
 
@@ -262,10 +279,10 @@ impl From<Page<Recipient>> for RecipientPage {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// 1-based page number (default 1).
-    #[param(minimum = 1)]
+    /// 1-based page number (default 1); out of range is 400.
+    #[param(minimum = 1, maximum = 2147483647)]
     pub page: Option<u32>,
-    /// Items per page, 1 to 200 (default 20).
+    /// Items per page, 1 to 200 (default 20); outside that range is 400.
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
@@ -286,8 +303,10 @@ pub struct CampaignQuery {
 pub struct RecipientQuery {
     /// Only recipients in this status.
     pub status: Option<RecipientStatusDto>,
-    #[param(minimum = 1)]
+    /// 1-based page number (default 1); out of range is 400.
+    #[param(minimum = 1, maximum = 2147483647)]
     pub page: Option<u32>,
+    /// Items per page, 1 to 200 (default 20); outside that range is 400.
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }

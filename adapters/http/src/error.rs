@@ -4,7 +4,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use paloma_application::{CreateCampaignError, QueryError};
-use paloma_domain::NewCampaignError;
+use paloma_domain::{NewCampaignError, PageRequestError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -155,5 +155,11 @@ impl From<QueryError> for ApiError {
                 Self::internal()
             }
         }
+    }
+}
+
+impl From<PageRequestError> for ApiError {
+    fn from(e: PageRequestError) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", e.to_string())
     }
 }

@@ -19,7 +19,7 @@ use crate::extract::{ApiJson, ApiQuery, IdPath, IdempotencyKeyHeader};
     tag = "campaigns",
     request_body = CreateCampaignRequest,
     params(
-        ("Idempotency-Key" = Option<String>, Header,
+        ("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,255}$",
             description = "1-255 visible ASCII characters chosen by the client (e.g. a UUID). A retry with the same key and the same content gets the same campaign back and creates nothing; the same key with different content gets 409."),
     ),
     responses(
@@ -104,7 +104,7 @@ pub async fn list_campaigns<R: CampaignRepository, Q: JobQueue, C: Clock>(
     State(state): State<AppState<R, Q, C>>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<CampaignPage>, ApiError> {
-    let page = PageRequest::new(query.page, query.per_page);
+    let page = PageRequest::parse(query.page, query.per_page)?;
     Ok(Json(state.campaigns.list(page).await?.into()))
 }
 
@@ -126,7 +126,7 @@ pub async fn list_recipients<R: CampaignRepository, Q: JobQueue, C: Clock>(
     IdPath(id): IdPath,
     ApiQuery(query): ApiQuery<RecipientQuery>,
 ) -> Result<Json<RecipientPage>, ApiError> {
-    let page = PageRequest::new(query.page, query.per_page);
+    let page = PageRequest::parse(query.page, query.per_page)?;
     let recipients = state
         .campaigns
         .list_recipients(

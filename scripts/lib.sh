@@ -137,3 +137,19 @@ ensure_services() {
     ensure_mariadb
     ensure_redis
 }
+
+# free_port: print a TCP port on 127.0.0.1 that is free right now.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_http SECONDS URL PID: wait until URL answers 2xx, failing early when process PID exits.
+wait_http() {
+    local timeout="$1" url="$2" pid="$3" i
+    for ((i = 0; i < timeout * 2; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 1
+        curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
+        sleep 0.5
+    done
+    return 1
+}

@@ -1,0 +1,15 @@
+import { CampaignList } from "@/components/CampaignList";
+import { parsePage } from "@/lib/params";
+
+export default async function CampaignsPage({ searchParams }: PageProps<"/">) {
+  const page = parsePage((await searchParams).page);
+  return (
+    <>
+      <div className="mb-6">
+        <h1 className="text-2xl font-bold tracking-tight text-slate-900">Campaigns</h1>
+        <p className="mt-1 text-sm text-slate-600">Newest first, with live delivery progress.</p>
+      </div>
+      <CampaignList page={page} />
+    </>
+  );
+}

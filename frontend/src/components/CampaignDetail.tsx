@@ -1,0 +1,254 @@
+"use client";
+
+import Link from "next/link";
+import { useState } from "react";
+
+import { api } from "@/lib/api/client";
+import { unwrap } from "@/lib/api/errors";
+import { isActive, type Campaign } from "@/lib/api/types";
+import { formatCount, formatDateTime, formatDuration, formatRate } from "@/lib/format";
+import type { RecipientFilter } from "@/lib/params";
+import {
+  addSample,
+  averageRate,
+  breakdown,
+  etaSeconds,
+  ratePerSecond,
+  type Sample,
+} from "@/lib/progress";
+import { usePolled } from "@/lib/use-polled";
+
+import { HtmlPreview } from "./HtmlPreview";
+import { ProgressBar } from "./ProgressBar";
+import { RecipientsCard } from "./RecipientsCard";
+import { StatusBadge } from "./StatusBadge";
+import { TimelineCard } from "./TimelineCard";
+import { Card, ErrorNotice, Spinner, Stat, Swatch, buttonSecondary } from "./ui";
+
+interface Props {
+  id: string;
+  filter: RecipientFilter;
+  page: number;
+}
+
+function Speed({ campaign, samples }: { campaign: Campaign; samples: readonly Sample[] }) {
+  const done = campaign.sentEmails + campaign.failedEmails;
+  if (campaign.status === "PENDING") {
+    return (
+      <>
+        <Stat label="Send rate" value="—" hint="Waiting for a worker" />
+        <Stat label="Time left" value="—" hint="Not started yet" />
+      </>
+    );
+  }
+  if (campaign.status === "PROCESSING") {
+    const rate = ratePerSecond(samples);
+    const eta = etaSeconds(campaign.pendingEmails, rate);
+    return (
+      <>
+        <Stat
+          label="Send rate"
+          value={formatRate(rate)}
+          hint={rate === null ? "Measuring…" : "Over the last 20 s"}
+        />
+        <Stat
+          label="Time left"
+          value={eta === null ? "—" : `~${formatDuration(eta)}`}
+          hint={rate === null ? "Measuring…" : rate === 0 ? "No progress lately" : "Estimated"}
+        />
+      </>
+    );
+  }
+  const started = campaign.startedAt ? Date.parse(campaign.startedAt) : NaN;
+  const completed = campaign.completedAt ? Date.parse(campaign.completedAt) : NaN;
+  const duration = (completed - started) / 1000;
+  return (
+    <>
+      <Stat
+        label="Average rate"
+        value={formatRate(averageRate(done, campaign.startedAt, campaign.completedAt))}
+      />
+      <Stat label="Duration" value={Number.isFinite(duration) ? formatDuration(duration) : "—"} />
+    </>
+  );
+}
+
+function Overview({ campaign, samples }: { campaign: Campaign; samples: readonly Sample[] }) {
+  const counts = {
+    total: campaign.totalEmails,
+    sent: campaign.sentEmails,
+    failed: campaign.failedEmails,
+    pending: campaign.pendingEmails,
+  };
+  const b = breakdown(counts);
+  return (
+    <Card>
+      <div className="flex flex-wrap items-baseline justify-between gap-2">
+        <p className="text-3xl font-bold tabular-nums text-slate-900">
+          {b.done}%<span className="ml-2 text-base font-medium text-slate-600">done</span>
+        </p>
+        <p className="flex flex-wrap gap-x-4 gap-y-1 text-xs text-slate-600 tabular-nums">
+          <span className="inline-flex items-center gap-1.5">
+            <Swatch tone="sent" /> Sent {b.rounded.sent}%
+          </span>
+          <span className="inline-flex items-center gap-1.5">
+            <Swatch tone="failed" /> Failed {b.rounded.failed}%
+          </span>
+          <span className="inline-flex items-center gap-1.5">
+            <Swatch tone="remaining" /> Remaining {b.rounded.remaining}%
+          </span>
+        </p>
+      </div>
+      <div className="mt-3">
+        <ProgressBar counts={counts} label="Delivery progress" size="lg" />
+      </div>
+      <dl className="mt-5 grid grid-cols-2 gap-x-4 gap-y-5 sm:grid-cols-3 lg:grid-cols-6">
+        <Stat label="Sent" value={formatCount(counts.sent)} tone="sent" />
+        <Stat label="Failed" value={formatCount(counts.failed)} tone="failed" />
+        <Stat label="Remaining" value={formatCount(counts.pending)} />
+        <Stat
+          label="Recipients"
+          value={formatCount(counts.total)}
+          hint={
+            campaign.duplicatesRemoved > 0
+              ? `${formatCount(campaign.duplicatesRemoved)} duplicate${campaign.duplicatesRemoved === 1 ? "" : "s"} removed`
+              : undefined
+          }
+        />
+        <Speed campaign={campaign} samples={samples} />
+      </dl>
+    </Card>
+  );
+}
+
+function MessageCard({ id, subject }: { id: string; subject: string }) {
+  const { data, error } = usePolled(`body:${id}`, () =>
+    unwrap(
+      api().GET("/api/emails/{id}", {
+        params: { path: { id }, query: { includeBody: true } },
+      }),
+    ),
+  );
+  return (
+    <Card title="Message" headingId="message-heading">
+      <p className="text-sm text-slate-600">
+        Subject: <span className="font-medium break-words text-slate-900">{subject}</span>
+      </p>
+      <div className="mt-3">
+        {data?.body != null ? (
+          <HtmlPreview html={data.body} title="Email preview" className="h-96" />
+        ) : error ? (
+          <p className="text-sm text-slate-600">The message body could not be loaded.</p>
+        ) : (
+          <Spinner label="Loading the message" />
+        )}
+      </div>
+    </Card>
+  );
+}
+
+/** One campaign, live: progress, speed, chart, message and recipients. */
+export function CampaignDetail({ id, filter, page }: Props) {
+  const [samples, setSamples] = useState<Sample[]>([]);
+  const { data: campaign, error, live, refresh } = usePolled(
+    `campaign:${id}`,
+    () => unwrap(api().GET("/api/emails/{id}", { params: { path: { id } } })),
+    {
+      keepPolling: (c) => isActive(c.status),
+      onData: (c) =>
+        setSamples((prev) =>
+          addSample(prev, { at: Date.now(), done: c.sentEmails + c.failedEmails }),
+        ),
+    },
+  );
+
+  if (!campaign) {
+    if (error && (error.status === 404 || error.status === 400)) {
+      return (
+        <div className="rounded-lg border border-slate-200 bg-white px-6 py-12 text-center">
+          <h1 className="text-xl font-semibold text-slate-900">Campaign not found</h1>
+          <p className="mt-1 text-sm text-slate-600">
+            There is no campaign with the id <span className="font-mono break-all">{id}</span>.
+          </p>
+          <Link href="/" className={`${buttonSecondary} mt-5`}>
+            Back to the campaigns
+          </Link>
+        </div>
+      );
+    }
+    if (error) {
+      return (
+        <ErrorNotice title="The campaign could not be loaded.">
+          <p>{error.unreachable ? "The Paloma API cannot be reached. Retrying…" : error.message}</p>
+          <button type="button" onClick={refresh} className={`${buttonSecondary} mt-3`}>
+            Try again
+          </button>
+        </ErrorNotice>
+      );
+    }
+    return (
+      <div className="py-12 text-center">
+        <Spinner label="Loading the campaign" />
+      </div>
+    );
+  }
+
+  const active = isActive(campaign.status);
+  return (
+    <div className="space-y-6">
+      <div>
+        <div className="flex flex-wrap items-start gap-x-3 gap-y-2">
+          <h1 className="min-w-0 text-2xl font-bold tracking-tight break-words text-slate-900">
+            {campaign.subject}
+          </h1>
+          <div className="flex items-center gap-2 pt-1">
+            <StatusBadge status={campaign.status} />
+            {live && (
+              <span className="inline-flex items-center gap-1.5 text-xs font-medium text-blue-800">
+                <span aria-hidden="true" className="size-2 animate-pulse rounded-full bg-blue-600" />
+                Live
+              </span>
+            )}
+          </div>
+        </div>
+        <dl className="mt-2 flex flex-wrap gap-x-5 gap-y-1 text-sm text-slate-600">
+          <div className="flex gap-1">
+            <dt>Created</dt>
+            <dd>
+              <time dateTime={campaign.createdAt}>{formatDateTime(campaign.createdAt, true)}</time>
+            </dd>
+          </div>
+          {campaign.startedAt && (
+            <div className="flex gap-1">
+              <dt>Started</dt>
+              <dd>
+                <time dateTime={campaign.startedAt}>
+                  {formatDateTime(campaign.startedAt, true)}
+                </time>
+              </dd>
+            </div>
+          )}
+          {campaign.completedAt && (
+            <div className="flex gap-1">
+              <dt>{campaign.status === "FAILED" ? "Stopped" : "Completed"}</dt>
+              <dd>
+                <time dateTime={campaign.completedAt}>
+                  {formatDateTime(campaign.completedAt, true)}
+                </time>
+              </dd>
+            </div>
+          )}
+        </dl>
+      </div>
+
+      <Overview campaign={campaign} samples={samples} />
+
+      <div className="grid gap-6 lg:grid-cols-2 lg:items-start">
+        <TimelineCard campaignId={id} active={active} />
+        <MessageCard id={id} subject={campaign.subject} />
+      </div>
+
+      <RecipientsCard campaign={campaign} filter={filter} page={page} active={active} />
+    </div>
+  );
+}

@@ -1,0 +1,164 @@
+import { act, cleanup, render, screen } from "@testing-library/react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+import type { Campaign, CampaignPage } from "@/lib/api/types";
+
+const { fetchMock } = vi.hoisted(() => ({
+  fetchMock: vi.fn<(request: Request) => Promise<Response>>(),
+}));
+
+vi.mock("@/lib/api/client", async (importActual) => {
+  const actual = await importActual<typeof import("@/lib/api/client")>();
+  const { ApiStatusStore } = await import("@/lib/api/status");
+  const client = actual.createPalomaClient({
+    baseUrl: "http://paloma.test",
+    fetch: (request) => fetchMock(request),
+    status: new ApiStatusStore(),
+  });
+  return { ...actual, api: () => client };
+});
+
+import { CampaignList } from "./CampaignList";
+
+function campaign(overrides: Partial<Campaign>): Campaign {
+  return {
+    id: "0190c7c4-0000-7000-8000-000000000001",
+    subject: "Spring sale",
+    status: "PROCESSING",
+    totalEmails: 10,
+    sentEmails: 5,
+    failedEmails: 1,
+    pendingEmails: 4,
+    progress: 60,
+    duplicatesRemoved: 0,
+    createdAt: "2026-03-01T09:30:00Z",
+    updatedAt: "2026-03-01T09:31:00Z",
+    startedAt: "2026-03-01T09:30:01Z",
+    completedAt: null,
+    ...overrides,
+  };
+}
+
+function page(items: Campaign[], extra: Partial<CampaignPage> = {}): Response {
+  const body: CampaignPage = {
+    items,
+    page: 1,
+    perPage: 20,
+    total: items.length,
+    totalPages: 1,
+    ...extra,
+  };
+  return new Response(JSON.stringify(body), {
+    status: 200,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+async function advance(ms: number) {
+  await act(async () => {
+    await vi.advanceTimersByTimeAsync(ms);
+  });
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+  fetchMock.mockReset();
+});
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+});
+
+describe("CampaignList", () => {
+  it("shows each campaign's status, progress and counts, polling until none is active", async () => {
+    fetchMock
+      .mockResolvedValueOnce(page([campaign({})]))
+      .mockResolvedValueOnce(
+        page([
+          campaign({
+            status: "COMPLETED",
+            sentEmails: 9,
+            pendingEmails: 0,
+            progress: 100,
+            completedAt: "2026-03-01T09:32:00Z",
+          }),
+        ]),
+      );
+    render(<CampaignList page={1} />);
+    await advance(0);
+
+    const request = fetchMock.mock.calls[0]![0];
+    expect(new URL(request.url).search).toBe("?page=1&perPage=20");
+    expect(screen.getByRole("link", { name: "Spring sale" }).getAttribute("href")).toBe(
+      "/campaigns/0190c7c4-0000-7000-8000-000000000001",
+    );
+    expect(screen.getByText("Processing")).toBeTruthy();
+    const bar = screen.getByRole("progressbar", { name: "Delivery progress of Spring sale" });
+    expect(bar.getAttribute("aria-valuenow")).toBe("60");
+    const item = screen.getByRole("listitem");
+    expect(item.textContent).toContain("5 sent");
+    expect(item.textContent).toContain("1 failed");
+    expect(item.textContent).toContain("4 remaining");
+    expect(screen.getByText("Updating live")).toBeTruthy();
+
+    await advance(1500);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    expect(screen.getByText("Completed")).toBeTruthy();
+    expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("100");
+    expect(screen.queryByText("Updating live")).toBeNull();
+
+    // Nothing is active any more: no further calls.
+    await advance(10_000);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+  });
+
+  it("does not poll when every campaign is finished", async () => {
+    fetchMock.mockResolvedValue(page([campaign({ status: "FAILED", pendingEmails: 0, failedEmails: 5 })]));
+    render(<CampaignList page={1} />);
+    await advance(0);
+    expect(screen.getByText("Failed", { selector: "[data-status]" })).toBeTruthy();
+    await advance(10_000);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+  });
+
+  it("keeps retrying while the API is unreachable and recovers by itself", async () => {
+    fetchMock
+      .mockRejectedValueOnce(new TypeError("fetch failed"))
+      .mockRejectedValueOnce(new TypeError("fetch failed"))
+      .mockResolvedValueOnce(page([campaign({ status: "COMPLETED", pendingEmails: 0 })]));
+    render(<CampaignList page={1} />);
+    await advance(0);
+    expect(screen.getByText("The campaigns could not be loaded.")).toBeTruthy();
+
+    await advance(2000);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    await advance(2000);
+    expect(fetchMock).toHaveBeenCalledTimes(3);
+    expect(screen.queryByText("The campaigns could not be loaded.")).toBeNull();
+    expect(screen.getByRole("link", { name: "Spring sale" })).toBeTruthy();
+  });
+
+  it("shows an empty state with a way to create the first campaign", async () => {
+    fetchMock.mockResolvedValueOnce(page([]));
+    render(<CampaignList page={1} />);
+    await advance(0);
+    expect(screen.getByText("No campaigns yet")).toBeTruthy();
+    expect(screen.getByRole("link", { name: "Create your first campaign" }).getAttribute("href")).toBe(
+      "/campaigns/new",
+    );
+  });
+
+  it("asks for the requested page and links to the pages around it", async () => {
+    fetchMock.mockResolvedValueOnce(
+      page([campaign({ status: "COMPLETED", pendingEmails: 0 })], { page: 2, total: 45, totalPages: 3 }),
+    );
+    render(<CampaignList page={2} />);
+    await advance(0);
+    expect(new URL(fetchMock.mock.calls[0]![0].url).searchParams.get("page")).toBe("2");
+    const nav = screen.getByRole("navigation", { name: "Campaign pages" });
+    expect(nav.textContent).toContain("Page 2 of 3");
+    expect(screen.getByRole("link", { name: "← Previous" }).getAttribute("href")).toBe("/");
+    expect(screen.getByRole("link", { name: "Next →" }).getAttribute("href")).toBe("/?page=3");
+    expect(screen.getByText("45 campaigns")).toBeTruthy();
+  });
+});

@@ -1,0 +1,170 @@
+"use client";
+
+import Link from "next/link";
+
+import { api } from "@/lib/api/client";
+import { unwrap } from "@/lib/api/errors";
+import { isActive, type Campaign, type CampaignPage } from "@/lib/api/types";
+import { formatCount, formatDateTime, plural } from "@/lib/format";
+import { usePolled } from "@/lib/use-polled";
+
+import { Pagination } from "./Pagination";
+import { ProgressBar } from "./ProgressBar";
+import { StatusBadge } from "./StatusBadge";
+import { ErrorNotice, Spinner, Swatch, buttonPrimary, buttonSecondary } from "./ui";
+
+export const CAMPAIGNS_PER_PAGE = 20;
+
+function hasActive(page: CampaignPage): boolean {
+  return page.items.some((c) => isActive(c.status));
+}
+
+function CampaignRow({ campaign }: { campaign: Campaign }) {
+  const counts = {
+    total: campaign.totalEmails,
+    sent: campaign.sentEmails,
+    failed: campaign.failedEmails,
+    pending: campaign.pendingEmails,
+  };
+  return (
+    <li className="relative rounded-lg border border-slate-200 bg-white p-4 shadow-xs transition-colors focus-within:ring-2 focus-within:ring-blue-600 hover:border-slate-300 sm:p-5">
+      <div className="flex items-start justify-between gap-3">
+        <h2 className="min-w-0 text-base font-semibold break-words text-slate-900">
+          <Link
+            href={`/campaigns/${campaign.id}`}
+            className="rounded-sm after:absolute after:inset-0 after:content-[''] hover:underline focus-visible:outline-none"
+          >
+            {campaign.subject}
+          </Link>
+        </h2>
+        <StatusBadge status={campaign.status} />
+      </div>
+      <div className="mt-3">
+        <ProgressBar counts={counts} label={`Delivery progress of ${campaign.subject}`} />
+      </div>
+      <dl className="mt-3 flex flex-wrap items-center gap-x-4 gap-y-1 text-sm text-slate-700 tabular-nums">
+        <div className="flex items-center gap-1.5">
+          <Swatch tone="sent" />
+          <dt className="sr-only">Sent</dt>
+          <dd>
+            <span className="font-semibold text-emerald-800">{formatCount(counts.sent)}</span> sent
+          </dd>
+        </div>
+        <div className="flex items-center gap-1.5">
+          <Swatch tone="failed" />
+          <dt className="sr-only">Failed</dt>
+          <dd>
+            <span className="font-semibold text-red-800">{formatCount(counts.failed)}</span> failed
+          </dd>
+        </div>
+        <div className="flex items-center gap-1.5">
+          <Swatch tone="remaining" />
+          <dt className="sr-only">Remaining</dt>
+          <dd>
+            <span className="font-semibold text-slate-900">{formatCount(counts.pending)}</span>{" "}
+            remaining
+          </dd>
+        </div>
+        <div className="flex w-full flex-col text-slate-600 sm:ml-auto sm:w-auto sm:flex-row sm:gap-1">
+          <dt className="sr-only">Recipients</dt>
+          <dd>
+            {plural(counts.total, "recipient", "recipients")}
+            <span aria-hidden="true" className="hidden sm:inline">
+              {" "}
+              ·
+            </span>
+          </dd>
+          <dt className="sr-only">Created</dt>
+          <dd>
+            Created <time dateTime={campaign.createdAt}>{formatDateTime(campaign.createdAt)}</time>
+          </dd>
+        </div>
+      </dl>
+    </li>
+  );
+}
+
+/** The campaigns, newest first, refreshed every 1.5 s while any of them is still sending. */
+export function CampaignList({ page }: { page: number }) {
+  const { data, error, loading, live, refresh } = usePolled(
+    `campaigns:${page}`,
+    () =>
+      unwrap(
+        api().GET("/api/emails", {
+          params: { query: { page, perPage: CAMPAIGNS_PER_PAGE } },
+        }),
+      ),
+    { keepPolling: hasActive },
+  );
+
+  if (!data) {
+    if (error) {
+      return (
+        <ErrorNotice title="The campaigns could not be loaded.">
+          <p>{error.unreachable ? "The Paloma API cannot be reached." : error.message}</p>
+          <button type="button" onClick={refresh} className={`${buttonSecondary} mt-3`}>
+            Try again
+          </button>
+        </ErrorNotice>
+      );
+    }
+    return (
+      <div className="py-12 text-center">
+        <Spinner label="Loading campaigns" />
+      </div>
+    );
+  }
+
+  if (data.total === 0) {
+    return (
+      <div className="rounded-lg border border-dashed border-slate-300 bg-white px-6 py-14 text-center">
+        <h2 className="text-lg font-semibold text-slate-900">No campaigns yet</h2>
+        <p className="mt-1 text-sm text-slate-600">
+          Write a message, paste your recipients, and follow the delivery live.
+        </p>
+        <Link href="/campaigns/new" className={`${buttonPrimary} mt-5`}>
+          Create your first campaign
+        </Link>
+      </div>
+    );
+  }
+
+  if (data.items.length === 0) {
+    return (
+      <div className="rounded-lg border border-slate-200 bg-white px-6 py-10 text-center text-sm text-slate-700">
+        <p>There are no campaigns on page {page}.</p>
+        <Link href="/" className={`${buttonSecondary} mt-4`}>
+          Go to the first page
+        </Link>
+      </div>
+    );
+  }
+
+  const totalPages = Number(data.totalPages);
+  return (
+    <div aria-busy={loading}>
+      <p className="mb-3 flex items-center gap-2 text-sm text-slate-600" aria-live="off">
+        <span className="tabular-nums">
+          {formatCount(Number(data.total))} {data.total === 1 ? "campaign" : "campaigns"}
+        </span>
+        {live && (
+          <span className="inline-flex items-center gap-1.5 text-blue-800">
+            <span aria-hidden="true" className="size-2 animate-pulse rounded-full bg-blue-600" />
+            Updating live
+          </span>
+        )}
+      </p>
+      <ul className="space-y-3" aria-label="Campaigns">
+        {data.items.map((c) => (
+          <CampaignRow key={c.id} campaign={c} />
+        ))}
+      </ul>
+      <Pagination
+        page={page}
+        totalPages={totalPages}
+        hrefFor={(p) => (p === 1 ? "/" : `/?page=${p}`)}
+        label="Campaign pages"
+      />
+    </div>
+  );
+}

@@ -1,0 +1,219 @@
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+const { fetchMock, push } = vi.hoisted(() => ({
+  fetchMock: vi.fn<(request: Request) => Promise<Response>>(),
+  push: vi.fn(),
+}));
+
+vi.mock("next/navigation", () => ({
+  useRouter: () => ({ push, replace: vi.fn(), prefetch: vi.fn() }),
+}));
+
+vi.mock("@/lib/api/client", async (importActual) => {
+  const actual = await importActual<typeof import("@/lib/api/client")>();
+  const { ApiStatusStore } = await import("@/lib/api/status");
+  const client = actual.createPalomaClient({
+    baseUrl: "http://paloma.test",
+    fetch: (request) => fetchMock(request),
+    status: new ApiStatusStore(),
+  });
+  return { ...actual, api: () => client };
+});
+
+import { NewCampaignForm } from "./NewCampaignForm";
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+/** The error text linked to a field through aria-describedby. */
+function describedText(element: HTMLElement): string {
+  return (element.getAttribute("aria-describedby") ?? "")
+    .split(" ")
+    .map((id) => document.getElementById(id)?.textContent ?? "")
+    .join(" ");
+}
+
+function fill(subject: string, body: string, recipients: string) {
+  fireEvent.change(screen.getByLabelText("Subject"), { target: { value: subject } });
+  fireEvent.change(screen.getByLabelText("HTML body"), { target: { value: body } });
+  fireEvent.change(screen.getByLabelText("Recipients"), { target: { value: recipients } });
+}
+
+beforeEach(() => {
+  fetchMock.mockReset();
+  push.mockReset();
+});
+afterEach(cleanup);
+
+describe("NewCampaignForm", () => {
+  it("counts valid, invalid (with line numbers) and duplicate recipients before sending", async () => {
+    render(<NewCampaignForm />);
+    fireEvent.change(screen.getByLabelText("Recipients"), {
+      target: { value: "ann@example.org\nnope\nANN@example.org; bob@example.org" },
+    });
+    const check = await screen.findByRole("list", { name: "Recipient check" });
+    expect(check.textContent).toContain("2 valid");
+    expect(check.textContent).toContain("1 invalid");
+    expect(check.textContent).toContain("1 duplicate");
+    expect(screen.getByText("nope").closest("li")?.textContent).toMatch(/^line 2: nope/i);
+  });
+
+  it("renders the body preview in a sandboxed iframe, not in the page", async () => {
+    render(<NewCampaignForm />);
+    fireEvent.change(screen.getByLabelText("HTML body"), {
+      target: { value: '<h1 id="injected">Hi</h1><script>window.hacked = 1</script>' },
+    });
+    const frame = (await screen.findByTitle("Email preview")) as HTMLIFrameElement;
+    expect(frame.tagName).toBe("IFRAME");
+    expect(frame.getAttribute("sandbox")).toBe("");
+    expect(frame.getAttribute("srcdoc")).toContain('<h1 id="injected">');
+    expect(document.getElementById("injected")).toBeNull();
+  });
+
+  it("checks the fields before sending anything", async () => {
+    render(<NewCampaignForm />);
+    fireEvent.click(screen.getByRole("button", { name: "Send campaign" }));
+    const subject = screen.getByLabelText("Subject");
+    expect(subject.getAttribute("aria-invalid")).toBe("true");
+    expect(describedText(subject)).toContain("Enter a subject.");
+    expect(describedText(screen.getByLabelText("HTML body"))).toContain("Enter the HTML body");
+    expect(describedText(screen.getByLabelText("Recipients"))).toContain(
+      "Add at least one valid recipient.",
+    );
+    expect(document.activeElement).toBe(subject);
+    expect(fetchMock).not.toHaveBeenCalled();
+  });
+
+  it("sends valid, unique recipients with names and opens the new campaign", async () => {
+    fetchMock.mockResolvedValueOnce(json(202, { id: "0190c7c4-0000-7000-8000-000000000001" }));
+    render(<NewCampaignForm />);
+    fill(
+      "  Spring sale  ",
+      "<p>Hello</p>",
+      "Ann Smith <ann@example.org>\nbad-address\nANN@example.org, bob@example.org",
+    );
+    fireEvent.click(screen.getByRole("button", { name: "Send campaign" }));
+
+    await waitFor(() =>
+      expect(push).toHaveBeenCalledWith("/campaigns/0190c7c4-0000-7000-8000-000000000001"),
+    );
+    const request = fetchMock.mock.calls[0]![0];
+    expect(request.method).toBe("POST");
+    expect(new URL(request.url).pathname).toBe("/api/emails");
+    expect(await request.json()).toEqual({
+      subject: "Spring sale",
+      body: "<p>Hello</p>",
+      recipients: [{ email: "ann@example.org", name: "Ann Smith" }, "bob@example.org"],
+    });
+  });
+
+  it("shows the server's 422 errors next to the fields they concern", async () => {
+    fetchMock.mockResolvedValueOnce(
+      json(422, {
+        error: {
+          code: "validation_failed",
+          message: "the campaign has invalid fields",
+          details: {
+            fields: [{ field: "subject", message: "the subject is longer than 255 characters" }],
+            invalidRecipients: [
+              { index: 1, value: "b@bad", reason: "the address is not a valid email address" },
+            ],
+            invalidRecipientCount: 1,
+          },
+        },
+      }),
+    );
+    render(<NewCampaignForm />);
+    fill("Hello", "<p>Hi</p>", "a@example.org\n\nb@bad");
+    fireEvent.click(screen.getByRole("button", { name: "Send campaign" }));
+
+    const subject = screen.getByLabelText("Subject");
+    await waitFor(() => expect(subject.getAttribute("aria-invalid")).toBe("true"));
+    expect(describedText(subject)).toContain("The subject is longer than 255 characters.");
+    const recipients = screen.getByLabelText("Recipients");
+    expect(recipients.getAttribute("aria-invalid")).toBe("true");
+    expect(describedText(recipients)).toContain("The server refused 1 invalid address.");
+    // Index 1 of what was sent is the address on line 3 of the text.
+    const issue = screen.getByText("b@bad", { selector: "li span.font-mono" }).closest("li");
+    expect(issue?.textContent).toMatch(/line 3: b@bad — the address is not a valid email address/i);
+    expect(screen.getByLabelText("HTML body").getAttribute("aria-invalid")).toBeNull();
+    expect(push).not.toHaveBeenCalled();
+
+    // Editing the field clears its error.
+    fireEvent.change(subject, { target: { value: "Shorter" } });
+    expect(subject.getAttribute("aria-invalid")).toBeNull();
+  });
+
+  it("says so when the API cannot be reached", async () => {
+    fetchMock.mockRejectedValueOnce(new TypeError("fetch failed"));
+    render(<NewCampaignForm />);
+    fill("Hello", "<p>Hi</p>", "a@example.org");
+    fireEvent.click(screen.getByRole("button", { name: "Send campaign" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("cannot be reached, so nothing was sent");
+    expect((screen.getByRole("button", { name: "Send campaign" }) as HTMLButtonElement).disabled).toBe(
+      false,
+    );
+  });
+
+  it("sends one Idempotency-Key per content, so a retry cannot create the campaign twice", async () => {
+    fetchMock
+      .mockRejectedValueOnce(new TypeError("fetch failed"))
+      .mockRejectedValueOnce(new TypeError("fetch failed"))
+      .mockResolvedValueOnce(json(202, { id: "0190c7c4-0000-7000-8000-000000000003" }));
+    render(<NewCampaignForm />);
+    fill("Hello", "<p>Hi</p>", "a@example.org");
+    const send = screen.getByRole("button", { name: "Send campaign" });
+
+    fireEvent.click(send);
+    await screen.findByRole("alert");
+    fireEvent.click(send);
+    await waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(2));
+    await waitFor(() => expect((send as HTMLButtonElement).disabled).toBe(false));
+    fireEvent.change(screen.getByLabelText("Subject"), { target: { value: "Hello again" } });
+    fireEvent.click(send);
+    await waitFor(() => expect(push).toHaveBeenCalled());
+
+    const keys = fetchMock.mock.calls.map(([request]) => request.headers.get("Idempotency-Key"));
+    expect(keys[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(keys[1]).toBe(keys[0]);
+    expect(keys[2]).not.toBe(keys[0]);
+  });
+
+  it("adds the recipients of an uploaded CSV file and reports its bad rows", async () => {
+    const user = userEvent.setup();
+    render(<NewCampaignForm />);
+    fireEvent.change(screen.getByLabelText("Recipients"), {
+      target: { value: "ann@example.org" },
+    });
+    const file = new File(
+      ['email,name\ncarol@example.org,"Doe, Carol"\nbroken,Nobody\nANN@example.org,Ann\n'],
+      "list.csv",
+      { type: "text/csv" },
+    );
+    await user.upload(screen.getByLabelText("Upload CSV"), file);
+
+    const check = await screen.findByRole("list", { name: "Recipient check" });
+    await waitFor(() => expect(check.textContent).toContain("2 valid"));
+    expect(check.textContent).toContain("1 invalid");
+    expect(check.textContent).toContain("1 duplicate");
+    expect(screen.getByText("broken").closest("li")?.textContent).toMatch(/^CSV row 3: broken/i);
+  });
+
+  it("explains a CSV file without an email column", async () => {
+    const user = userEvent.setup();
+    render(<NewCampaignForm />);
+    await user.upload(
+      screen.getByLabelText("Upload CSV"),
+      new File(["name,city\nAnn,Paris\n"], "people.csv", { type: "text/csv" }),
+    );
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain('people.csv: The CSV file has no "email" column.');
+  });
+});

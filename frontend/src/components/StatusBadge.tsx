@@ -1,0 +1,36 @@
+import type { CampaignStatus, RecipientStatus } from "@/lib/api/types";
+
+const STYLES: Record<CampaignStatus | RecipientStatus, string> = {
+  PENDING: "bg-slate-100 text-slate-700 ring-slate-300",
+  PROCESSING: "bg-blue-50 text-blue-800 ring-blue-300",
+  COMPLETED: "bg-emerald-50 text-emerald-800 ring-emerald-300",
+  SENT: "bg-emerald-50 text-emerald-800 ring-emerald-300",
+  FAILED: "bg-red-50 text-red-800 ring-red-300",
+};
+
+const LABELS: Record<CampaignStatus | RecipientStatus, string> = {
+  PENDING: "Pending",
+  PROCESSING: "Processing",
+  COMPLETED: "Completed",
+  SENT: "Sent",
+  FAILED: "Failed",
+};
+
+export function statusLabel(status: CampaignStatus | RecipientStatus): string {
+  return LABELS[status];
+}
+
+/** A coloured pill: pending gray, processing blue, completed / sent green, failed red. */
+export function StatusBadge({ status }: { status: CampaignStatus | RecipientStatus }) {
+  return (
+    <span
+      className={`inline-flex shrink-0 items-center gap-1.5 rounded-full px-2.5 py-0.5 text-xs font-semibold ring-1 ring-inset ${STYLES[status]}`}
+      data-status={status}
+    >
+      {status === "PROCESSING" && (
+        <span aria-hidden="true" className="size-1.5 animate-pulse rounded-full bg-blue-600" />
+      )}
+      {LABELS[status]}
+    </span>
+  );
+}

@@ -1,0 +1,76 @@
+"use client";
+
+import dynamic from "next/dynamic";
+import { useMemo } from "react";
+
+import { api } from "@/lib/api/client";
+import { unwrap } from "@/lib/api/errors";
+import { formatCount, formatDateTime, formatDuration } from "@/lib/format";
+import { toSeries } from "@/lib/timeline";
+import { usePolled } from "@/lib/use-polled";
+
+import { Card, Spinner } from "./ui";
+
+// uPlot draws on a canvas: load it in the browser only, and only on this page.
+const TimelineChart = dynamic(() => import("./TimelineChart"), {
+  ssr: false,
+  loading: () => <div className="h-[232px]" />,
+});
+
+export const TIMELINE_INTERVAL_MS = 3000;
+
+/** "Messages sent over time": a bar chart of the campaign's timeline, refreshed while it sends. */
+export function TimelineCard({ campaignId, active }: { campaignId: string; active: boolean }) {
+  const { data, error } = usePolled(
+    // A new key when the campaign stops sending: one last call picks up its final outcomes.
+    `timeline:${campaignId}:${active ? "live" : "final"}`,
+    () =>
+      unwrap(
+        api().GET("/api/emails/{id}/timeline", {
+          params: { path: { id: campaignId } },
+        }),
+      ),
+    { keepPolling: () => active, intervalMs: TIMELINE_INTERVAL_MS },
+  );
+  const series = useMemo(() => (data ? toSeries(data) : null), [data]);
+
+  let content: React.ReactNode;
+  if (!data || !series) {
+    content = error ? (
+      <p className="text-sm text-slate-600">The chart is not available right now.</p>
+    ) : (
+      <Spinner label="Loading chart" />
+    );
+  } else if (series.x.length === 0) {
+    content = <p className="text-sm text-slate-600">No messages have been sent yet.</p>;
+  } else {
+    const sent = series.sent.reduce((a, b) => a + b, 0);
+    const failed = series.failed.reduce((a, b) => a + b, 0);
+    const peak = Math.max(...series.sent.map((s, i) => s + (series.failed[i] ?? 0)));
+    const from = new Date((series.x[0] ?? 0) * 1000).toISOString();
+    const to = new Date(
+      ((series.x[series.x.length - 1] ?? 0) + data.bucketSeconds) * 1000,
+    ).toISOString();
+    content = (
+      <figure>
+        <div aria-hidden="true">
+          <TimelineChart series={series} bucketSeconds={data.bucketSeconds} />
+        </div>
+        <figcaption className="mt-2 text-xs text-slate-600">
+          Messages per {formatDuration(data.bucketSeconds)} from {formatDateTime(from, true)} to{" "}
+          {formatDateTime(to, true)}: {formatCount(sent)} sent, {formatCount(failed)} failed; at
+          most {formatCount(peak)} in one interval.
+        </figcaption>
+      </figure>
+    );
+  }
+
+  return (
+    <Card
+      title="Messages over time"
+      headingId="timeline-heading"
+    >
+      {content}
+    </Card>
+  );
+}

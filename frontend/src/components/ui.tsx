@@ -1,0 +1,90 @@
+import type { ReactNode } from "react";
+
+/** A white panel with an optional heading. */
+export function Card({
+  title,
+  actions,
+  children,
+  className = "",
+  headingId,
+}: {
+  title?: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+  className?: string;
+  headingId?: string;
+}) {
+  return (
+    <section
+      aria-labelledby={title ? headingId : undefined}
+      className={`rounded-lg border border-slate-200 bg-white shadow-xs ${className}`}
+    >
+      {title && (
+        <div className="flex flex-wrap items-center justify-between gap-2 border-b border-slate-200 px-4 py-3 sm:px-5">
+          <h2 id={headingId} className="text-base font-semibold text-slate-900">
+            {title}
+          </h2>
+          {actions}
+        </div>
+      )}
+      <div className="p-4 sm:p-5">{children}</div>
+    </section>
+  );
+}
+
+/** A figure with its caption: "Sent 1,234". */
+export function Stat({
+  label,
+  value,
+  tone = "default",
+  hint,
+}: {
+  label: string;
+  value: ReactNode;
+  tone?: "default" | "sent" | "failed";
+  hint?: ReactNode;
+}) {
+  const color =
+    tone === "sent" ? "text-emerald-700" : tone === "failed" ? "text-red-700" : "text-slate-900";
+  return (
+    <div className="min-w-0">
+      <dt className="text-xs font-medium tracking-wide text-slate-600 uppercase">{label}</dt>
+      <dd className={`mt-1 text-2xl font-semibold tabular-nums ${color}`}>{value}</dd>
+      {hint && <dd className="mt-0.5 text-xs text-slate-600">{hint}</dd>}
+    </div>
+  );
+}
+
+/** A small square that matches a bar colour, for legends. */
+export function Swatch({ tone }: { tone: "sent" | "failed" | "remaining" }) {
+  const color =
+    tone === "sent" ? "bg-emerald-600" : tone === "failed" ? "bg-red-600" : "bg-slate-300";
+  return <span aria-hidden="true" className={`inline-block size-2.5 rounded-sm ${color}`} />;
+}
+
+export function Spinner({ label = "Loading" }: { label?: string }) {
+  return (
+    <span role="status" className="inline-flex items-center gap-2 text-sm text-slate-600">
+      <span
+        aria-hidden="true"
+        className="size-4 animate-spin rounded-full border-2 border-slate-300 border-t-blue-600"
+      />
+      {label}…
+    </span>
+  );
+}
+
+/** A message for failed loads that has no data to show. */
+export function ErrorNotice({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="rounded-lg border border-red-200 bg-red-50 p-4 text-sm text-red-900">
+      <p className="font-semibold">{title}</p>
+      {children && <div className="mt-1">{children}</div>}
+    </div>
+  );
+}
+
+export const buttonPrimary =
+  "inline-flex min-h-10 items-center justify-center gap-2 rounded-md bg-blue-700 px-4 text-sm font-semibold text-white shadow-xs hover:bg-blue-800 disabled:cursor-not-allowed disabled:bg-slate-400";
+export const buttonSecondary =
+  "inline-flex min-h-10 items-center justify-center gap-2 rounded-md border border-slate-300 bg-white px-4 text-sm font-semibold text-slate-800 shadow-xs hover:bg-slate-50 disabled:cursor-not-allowed disabled:text-slate-400";

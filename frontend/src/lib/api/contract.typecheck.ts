@@ -1,0 +1,31 @@
+/**
+ * Compile-time proof that `tsc` rejects wrong uses of the API: each line below is a mistake that
+ * must not type-check (`@ts-expect-error` fails the build if it ever does). Never imported.
+ */
+import { api } from "./client";
+
+export function apiMisuseFailsToCompile(): void {
+  const client = api();
+  // @ts-expect-error: there is no such route
+  void client.GET("/api/campaigns");
+  // @ts-expect-error: the campaign id path parameter is required
+  void client.GET("/api/emails/{id}");
+  // @ts-expect-error: perPage is a number, not a string
+  void client.GET("/api/emails", { params: { query: { perPage: "20" } } });
+  void client.GET("/api/emails/{id}/recipients", {
+    // @ts-expect-error: a recipient's status is PENDING, SENT or FAILED
+    params: { path: { id: "x" }, query: { status: "BOUNCED" } },
+  });
+  // @ts-expect-error: recipients are required
+  void client.POST("/api/emails", { body: { subject: "Hello", body: "<p>Hi</p>" } });
+  // @ts-expect-error: campaigns cannot be deleted
+  void client.DELETE("/api/emails/{id}", { params: { path: { id: "x" } } });
+  void client.GET("/api/emails").then(({ data }) => {
+    // @ts-expect-error: a campaign page has `items`, not `campaigns`
+    return data?.campaigns;
+  });
+  void client.GET("/api/emails/{id}/timeline", { params: { path: { id: "x" } } }).then(({ data }) => {
+    // @ts-expect-error: timeline points count `sent` and `failed`, not `delivered`
+    return data?.points[0]?.delivered;
+  });
+}

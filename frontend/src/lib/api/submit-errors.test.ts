@@ -1,0 +1,165 @@
+import { describe, expect, it } from "vitest";
+
+import { ApiError, toApiError } from "./errors";
+import { mapSubmitError } from "./submit-errors";
+
+// The bodies below are what adapters/http/src/error.rs and extract.rs send.
+describe("mapSubmitError", () => {
+  it("puts each validation_failed field message next to its field", () => {
+    const error = toApiError(422, {
+      error: {
+        code: "validation_failed",
+        message: "the campaign has invalid fields",
+        details: {
+          fields: [
+            { field: "subject", message: "the subject is empty" },
+            { field: "body", message: "the body is larger than 2097152 bytes" },
+          ],
+          invalidRecipients: [],
+          invalidRecipientCount: 0,
+        },
+      },
+    });
+    const mapped = mapSubmitError(error);
+    expect(mapped.fields).toEqual({
+      subject: "The subject is empty.",
+      body: "The body is larger than 2097152 bytes.",
+    });
+    expect(mapped.recipients).toEqual([]);
+    expect(mapped.form).toBeUndefined();
+  });
+
+  it("lists invalid recipients by index, with the total count, under the recipients field", () => {
+    const error = toApiError(422, {
+      error: {
+        code: "validation_failed",
+        message: "the campaign has invalid fields",
+        details: {
+          fields: [],
+          invalidRecipients: [
+            { index: 2, value: "x@", reason: "the address is not a valid email address" },
+            { index: 5, value: "", reason: "the address is empty" },
+          ],
+          invalidRecipientCount: 130,
+        },
+      },
+    });
+    const mapped = mapSubmitError(error);
+    expect(mapped.recipients).toEqual([
+      { index: 2, value: "x@", reason: "the address is not a valid email address" },
+      { index: 5, value: "", reason: "the address is empty" },
+    ]);
+    expect(mapped.invalidRecipientCount).toBe(130);
+    expect(mapped.fields.recipients).toBe("The server refused 130 invalid addresses.");
+  });
+
+  it("keeps the API's own message for the recipients list as a whole", () => {
+    const mapped = mapSubmitError(
+      toApiError(422, {
+        error: {
+          code: "validation_failed",
+          message: "the campaign has invalid fields",
+          details: {
+            fields: [{ field: "recipients", message: "at least one recipient is required" }],
+            invalidRecipients: [],
+            invalidRecipientCount: 0,
+          },
+        },
+      }),
+    );
+    expect(mapped.fields).toEqual({ recipients: "At least one recipient is required." });
+  });
+
+  it("maps an unknown field to a form-level message rather than dropping it", () => {
+    const mapped = mapSubmitError(
+      toApiError(422, {
+        error: {
+          code: "validation_failed",
+          message: "the campaign has invalid fields",
+          details: { fields: [{ field: "sender", message: "unknown sender" }] },
+        },
+      }),
+    );
+    expect(mapped.fields).toEqual({});
+    expect(mapped.form).toBe("Sender: unknown sender.");
+  });
+
+  it("finds the field named in an invalid_request (schema) error", () => {
+    const missing = mapSubmitError(
+      toApiError(422, {
+        error: {
+          code: "invalid_request",
+          message: "missing field `subject` at line 1 column 40",
+        },
+      }),
+    );
+    expect(missing.fields.subject).toBe("Missing field `subject` at line 1 column 40.");
+
+    const wrongType = mapSubmitError(
+      toApiError(422, {
+        error: {
+          code: "invalid_request",
+          message: "recipients[3]: data did not match any variant of untagged enum RecipientEntry",
+        },
+      }),
+    );
+    expect(Object.keys(wrongType.fields)).toEqual(["recipients"]);
+
+    const other = mapSubmitError(
+      toApiError(422, { error: { code: "invalid_request", message: "unknown field `x`" } }),
+    );
+    expect(other.fields).toEqual({});
+    expect(other.form).toBe("The server rejected the request: unknown field `x`");
+  });
+
+  it("shows too many recipients (413) next to the recipients", () => {
+    const mapped = mapSubmitError(
+      toApiError(413, {
+        error: {
+          code: "payload_too_large",
+          message: "too many recipients: 100001, the limit is 100000",
+          details: { maxRecipients: 100_000, recipients: 100_001 },
+        },
+      }),
+    );
+    expect(mapped.fields.recipients).toBe(
+      "Too many recipients: 100001; the limit is 100000 per campaign.",
+    );
+  });
+
+  it("turns a request that is too large, storage down and no answer into form messages", () => {
+    const tooLarge = mapSubmitError(
+      toApiError(413, {
+        error: { code: "payload_too_large", message: "the request body is too large" },
+      }),
+    );
+    expect(tooLarge.fields).toEqual({});
+    expect(tooLarge.form).toMatch(/too large/);
+
+    const down = mapSubmitError(
+      toApiError(503, {
+        error: { code: "service_unavailable", message: "a dependency of the service is unavailable" },
+      }),
+    );
+    expect(down.form).toMatch(/temporarily unavailable, so nothing was saved/);
+
+    const proxy = mapSubmitError(
+      toApiError(502, { error: { code: "api_unreachable", message: "unreachable" } }),
+    );
+    expect(proxy.form).toMatch(/cannot be reached/);
+
+    const conflict = mapSubmitError(
+      toApiError(409, { error: { code: "idempotency_conflict", message: "key reused" } }),
+    );
+    expect(conflict.form).toMatch(/conflicts with an earlier one/);
+
+    const offline = mapSubmitError(new ApiError(0, "network_error", "offline"));
+    expect(offline.form).toMatch(/cannot be reached/);
+  });
+
+  it("copes with a body that is not the API's error shape", () => {
+    const error = toApiError(500, "<html>Bad gateway</html>");
+    expect(error.code).toBe("http_500");
+    expect(mapSubmitError(error).form).toBe("The server answered with HTTP 500.");
+  });
+});

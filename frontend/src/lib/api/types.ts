@@ -1,0 +1,24 @@
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
+
+export type Campaign = Schemas["CampaignResponse"];
+export type CampaignPage = Schemas["CampaignPage"];
+export type CampaignStatus = Schemas["CampaignStatusDto"];
+export type CreateCampaignRequest = Schemas["CreateCampaignRequest"];
+export type CreatedCampaign = Schemas["CreateCampaignResponse"];
+export type ErrorBody = Schemas["ErrorBody"];
+export type RecipientEntry = Schemas["RecipientEntry"];
+export type RecipientPage = Schemas["RecipientPage"];
+export type RecipientRow = Schemas["RecipientResponse"];
+export type RecipientStatus = Schemas["RecipientStatusDto"];
+
+/** Campaign states in which the counters still move. */
+export const ACTIVE_STATUSES: readonly CampaignStatus[] = ["PENDING", "PROCESSING"];
+
+export function isActive(status: CampaignStatus): boolean {
+  return ACTIVE_STATUSES.includes(status);
+}
+
+export type Timeline = Schemas["TimelineResponse"];
+export type TimelinePoint = Schemas["TimelinePointResponse"];

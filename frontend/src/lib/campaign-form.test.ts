@@ -1,0 +1,64 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+import { newIdempotencyKey, toCreateRequest, validateCampaignForm } from "./campaign-form";
+
+const ann = { email: "ann@example.org", name: "Ann", line: 1, source: "paste" as const };
+const bob = { email: "bob@example.org", line: 2, source: "csv" as const };
+
+describe("validateCampaignForm", () => {
+  it("accepts a complete campaign", () => {
+    expect(validateCampaignForm({ subject: "Hi", body: "<p>x</p>", recipients: [ann] })).toEqual({});
+  });
+
+  it("names each missing or invalid field as the API would", () => {
+    expect(validateCampaignForm({ subject: "  ", body: " \n", recipients: [] })).toEqual({
+      subject: "Enter a subject.",
+      body: "Enter the HTML body of the email.",
+      recipients: "Add at least one valid recipient.",
+    });
+    expect(validateCampaignForm({ subject: "a\nb", body: "x", recipients: [ann] }).subject).toMatch(
+      /one line/,
+    );
+    expect(
+      validateCampaignForm({ subject: "é".repeat(256), body: "x", recipients: [ann] }).subject,
+    ).toBe("The subject is longer than 255 characters.");
+    expect(
+      validateCampaignForm({ subject: "é".repeat(255), body: "x", recipients: [ann] }).subject,
+    ).toBeUndefined();
+    expect(
+      validateCampaignForm({ subject: "s", body: "x".repeat(2 * 1024 * 1024 + 1), recipients: [ann] })
+        .body,
+    ).toBe("The HTML body is larger than 2 MiB.");
+  });
+});
+
+describe("toCreateRequest", () => {
+  it("trims the subject and sends names only where there are some", () => {
+    expect(toCreateRequest({ subject: " Hi ", body: "<p>x</p>", recipients: [ann, bob] })).toEqual({
+      subject: "Hi",
+      body: "<p>x</p>",
+      recipients: [{ email: "ann@example.org", name: "Ann" }, "bob@example.org"],
+    });
+  });
+});
+
+describe("newIdempotencyKey", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it("works without crypto.randomUUID, which plain-HTTP pages lack", () => {
+    const real = globalThis.crypto;
+    vi.stubGlobal("crypto", { getRandomValues: real.getRandomValues.bind(real) });
+    expect(newIdempotencyKey()).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it("makes distinct version 4 UUIDs", () => {
+    const a = newIdempotencyKey();
+    const b = newIdempotencyKey();
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(a).not.toBe(b);
+  });
+});

@@ -15,7 +15,7 @@ mod tests;
 pub use campaigns::{CampaignService, CreateCampaignError, CreatedCampaign, QueryError};
 pub use ports::{
     CampaignRepository, Clock, Created, JobConsumer, JobQueue, Mailer, OutgoingMessage, QueueError,
-    RepositoryError, SystemClock, TakenJob,
+    RepositoryError, SendSlot, SendThrottle, SystemClock, TakenJob, Unthrottled,
 };
 
 pub use worker::{JobOutcome, ReconcileError, RunError, RunOutcome, Worker, WorkerSettings};

@@ -177,6 +177,31 @@ pub enum QueueError {
     Unknown(String),
 }
 
+/// When the next message may leave, under a send rate shared by every worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendSlot {
+    /// A slot is reserved for this caller: send after waiting this long.
+    After(Duration),
+    /// Every slot within the throttle's horizon is taken: ask again after this long.
+    Busy(Duration),
+}
+
+/// A limit on how fast messages leave, shared by all workers (e.g. a free SMTP account's quota).
+pub trait SendThrottle: Send + Sync + 'static {
+    /// Reserves the next free slot if it is near enough.
+    fn reserve(&self) -> impl Future<Output = Result<SendSlot, QueueError>> + Send;
+}
+
+/// No limit: every message may leave at once.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unthrottled;
+
+impl SendThrottle for Unthrottled {
+    async fn reserve(&self) -> Result<SendSlot, QueueError> {
+        Ok(SendSlot::After(Duration::ZERO))
+    }
+}
+
 /// The producer side of the campaign queue.
 pub trait JobQueue: Send + Sync + 'static {
     /// Adds one job `{ "jobUuid": "<campaign id>" }`; returns the queue's job id.

@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod idempotency;
 pub mod ids;
 pub mod page;
+pub mod rate;
 pub mod recipient;
 pub mod timeline;
 
@@ -22,6 +23,7 @@ pub use idempotency::{
 };
 pub use ids::{CampaignId, RecipientId};
 pub use page::{Page, PageRequest, PageRequestError};
+pub use rate::{SendRate, SendRateError};
 pub use recipient::{
     EmailAddress, EmailAddressError, NewRecipient, Recipient, RecipientName, RecipientNameError,
     RecipientStatus,

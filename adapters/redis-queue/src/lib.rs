@@ -14,6 +14,9 @@
 
 mod keys;
 mod scripts;
+mod throttle;
+
+pub use throttle::RedisSendThrottle;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -5,3 +5,4 @@
 mod helpers;
 mod interop;
 mod protocol;
+mod throttle;

@@ -59,9 +59,32 @@ impl std::fmt::Debug for TestSmtpServer {
     }
 }
 
+/// Whether a [`TestSmtpServer`] serves clients, set at any time with
+/// [`TestSmtpServer::set_availability`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Availability {
+    /// Serving normally.
+    #[default]
+    Up,
+    /// Answers `421 4.3.2 service not available` to new connections (as its greeting) and to
+    /// the next command on open ones, then closes the connection; a message whose data ends
+    /// meanwhile gets the `421` instead of `250` and is not recorded.
+    ServiceUnavailable,
+    /// Down: the listening socket is closed, so new connections are refused, and open
+    /// connections are closed without a reply at their next command; a message whose data ends
+    /// meanwhile is not recorded.
+    Refusing,
+}
+
+/// The `421` reply of [`Availability::ServiceUnavailable`].
+const UNAVAILABLE_REPLY: &str = "421 4.3.2 service not available, closing transmission channel";
+
 /// State shared by the server's tasks and the handle.
 struct Shared {
     rules: SmtpRules,
+    availability: watch::Sender<Availability>,
+    /// Connections turned away and commands refused because the server was not up.
+    turned_away: AtomicUsize,
     messages: Mutex<Vec<ReceivedMessage>>,
     /// The number of messages received, for waiters.
     received: watch::Sender<usize>,
@@ -95,6 +118,8 @@ impl TestSmtpServer {
 
         let shared = Arc::new(Shared {
             rules,
+            availability: watch::Sender::new(Availability::Up),
+            turned_away: AtomicUsize::new(0),
             messages: Mutex::new(Vec::new()),
             received: watch::Sender::new(0),
             seen: Mutex::new(HashSet::new()),
@@ -102,7 +127,7 @@ impl TestSmtpServer {
             active: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
         });
-        runtime.spawn(accept_loop(listener, Arc::clone(&shared)));
+        runtime.spawn(accept_loop(listener, port, Arc::clone(&shared)));
         Ok(TestSmtpServer {
             port,
             shared,
@@ -158,6 +183,24 @@ impl TestSmtpServer {
     pub fn peak_connections(&self) -> usize {
         self.shared.peak.load(Ordering::SeqCst)
     }
+
+    /// Takes the server down (see [`Availability`]) or brings it back up, at once; it stays on
+    /// the same port. Going [`Availability::Refusing`] closes the listening socket
+    /// asynchronously, within a few milliseconds.
+    pub fn set_availability(&self, availability: Availability) {
+        self.shared.availability.send_replace(availability);
+    }
+
+    /// The current [`Availability`].
+    pub fn availability(&self) -> Availability {
+        *self.shared.availability.borrow()
+    }
+
+    /// How many times the server turned a client away while it was not up: `421` replies given
+    /// and connections closed (refused connections are not seen, so not counted).
+    pub fn turned_away(&self) -> usize {
+        self.shared.turned_away.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for TestSmtpServer {
@@ -170,11 +213,46 @@ impl Drop for TestSmtpServer {
     }
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+/// Binds `127.0.0.1:port` (std sets `SO_REUSEADDR`, so the port can be bound again while old
+/// connections linger in `TIME_WAIT`).
+fn bind(port: u16) -> io::Result<TcpListener> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+    listener.set_nonblocking(true)?;
+    TcpListener::from_std(listener)
+}
+
+async fn accept(listener: Option<&TcpListener>) -> io::Result<(TcpStream, std::net::SocketAddr)> {
+    match listener {
+        Some(listener) => listener.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn accept_loop(listener: TcpListener, port: u16, shared: Arc<Shared>) {
+    let mut listener = Some(listener);
+    let mut availability = shared.availability.subscribe();
     let mut sessions = JoinSet::new();
     loop {
+        let refusing = *availability.borrow_and_update() == Availability::Refusing;
+        if refusing {
+            listener = None;
+        } else if listener.is_none() {
+            match bind(port) {
+                Ok(l) => listener = Some(l),
+                Err(error) => {
+                    tracing::warn!(%error, port, "test SMTP server cannot listen again; retrying");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            }
+        }
         tokio::select! {
-            accepted = listener.accept() => match accepted {
+            changed = availability.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+            accepted = accept(listener.as_ref()) => match accepted {
                 Ok((stream, _)) => {
                     let number = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
                     let active = shared.active.fetch_add(1, Ordering::SeqCst) + 1;
@@ -247,15 +325,39 @@ where
     }
 
     async fn run(mut self) -> io::Result<()> {
+        if self.turned_away().await? {
+            return Ok(());
+        }
         self.reply(&format!("220 {SERVER_NAME} ESMTP ready"))
             .await?;
         while let Some(line) = self.read_line().await? {
+            if self.turned_away().await? {
+                break;
+            }
             let line = String::from_utf8_lossy(&line).into_owned();
             if let Next::Quit = self.command(&line).await? {
                 break;
             }
         }
         Ok(())
+    }
+
+    /// When the server is not up: answers `421` (or nothing, when refusing) and says that the
+    /// session must end.
+    async fn turned_away(&mut self) -> io::Result<bool> {
+        let availability = *self.shared.availability.borrow();
+        match availability {
+            Availability::Up => Ok(false),
+            Availability::ServiceUnavailable => {
+                self.shared.turned_away.fetch_add(1, Ordering::SeqCst);
+                self.reply(UNAVAILABLE_REPLY).await?;
+                Ok(true)
+            }
+            Availability::Refusing => {
+                self.shared.turned_away.fetch_add(1, Ordering::SeqCst);
+                Ok(true)
+            }
+        }
     }
 
     /// Reads one line without its line ending; `None` at end of stream.
@@ -386,6 +488,12 @@ where
             tokio::time::sleep(delay).await;
         }
         let transaction = std::mem::take(&mut self.transaction);
+        if self.turned_away().await? {
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "the server went down during DATA",
+            ));
+        }
         if data.len() > MAX_MESSAGE_SIZE {
             return self.reply("552 5.3.4 message too big").await;
         }
@@ -694,6 +802,88 @@ mod tests {
         drop(server);
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(TcpStream::connect(("127.0.0.1", port)).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_server_that_is_unavailable_answers_421_and_records_nothing() {
+        let server = TestSmtpServer::start(SmtpRules::default()).expect("start");
+        // A session opened while up, then the server goes down in the middle of it.
+        let mut open = TcpStream::connect(("127.0.0.1", server.port()))
+            .await
+            .expect("connect");
+        open.write_all(b"EHLO c\r\nMAIL FROM:<s@x.org>\r\nRCPT TO:<r@x.org>\r\n")
+            .await
+            .expect("write");
+        let mut buffer = vec![0u8; 4096];
+        let mut seen = String::new();
+        while !seen.ends_with("250 2.1.5 OK\r\n") {
+            let n = open.read(&mut buffer).await.expect("read");
+            assert!(n > 0, "closed early: {seen}");
+            seen.push_str(&String::from_utf8_lossy(&buffer[..n]));
+        }
+        server.set_availability(Availability::ServiceUnavailable);
+        assert_eq!(server.availability(), Availability::ServiceUnavailable);
+        open.write_all(b"DATA\r\n").await.expect("write");
+        let mut rest = String::new();
+        open.read_to_string(&mut rest).await.expect("read");
+        assert!(rest.starts_with("421 4.3.2 "), "{rest}");
+
+        let transcript = converse(&server, "EHLO c\r\nQUIT\r\n").await;
+        assert_eq!(codes(&transcript), ["421"]);
+        assert_eq!(server.turned_away(), 2);
+
+        server.set_availability(Availability::Up);
+        let transcript = converse(
+            &server,
+            "EHLO c\r\nMAIL FROM:<s@x.org>\r\nRCPT TO:<r@x.org>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n",
+        )
+        .await;
+        assert_eq!(
+            codes(&transcript),
+            ["220", "250", "250", "250", "354", "250", "221"]
+        );
+        assert_eq!(server.messages().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_refusing_server_closes_its_port_and_opens_it_again() {
+        let server = TestSmtpServer::start(SmtpRules::default()).expect("start");
+        let port = server.port();
+        let mut open = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect");
+        let mut greeting = [0u8; 3];
+        open.read_exact(&mut greeting).await.expect("greeting");
+        assert_eq!(&greeting, b"220");
+
+        server.set_availability(Availability::Refusing);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            assert!(Instant::now() < deadline, "still accepting connections");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // The open connection is closed, without a reply, at its next command.
+        open.write_all(b"NOOP\r\n").await.expect("write");
+        let mut rest = Vec::new();
+        let _ = open.read_to_end(&mut rest).await;
+        assert!(
+            !String::from_utf8_lossy(&rest).contains("250 2.0.0 OK"),
+            "{rest:?}"
+        );
+
+        server.set_availability(Availability::Up);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Ok(mut again) = TcpStream::connect(("127.0.0.1", port)).await {
+                let mut greeting = [0u8; 3];
+                again.read_exact(&mut greeting).await.expect("greeting");
+                assert_eq!(&greeting, b"220");
+                break;
+            }
+            assert!(Instant::now() < deadline, "not accepting again");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(server.turned_away() >= 1);
     }
 
     #[tokio::test]

@@ -245,27 +245,40 @@ where
     /// Sends every due recipient of one campaign, keeping `concurrency` messages in flight and
     /// writing outcomes in batches, until nothing is pending (then the campaign is finished),
     /// `shutdown` is cancelled or the lease is lost.
+    ///
+    /// While the database is unavailable it waits and retries (keeping the job's lock and the
+    /// outcomes of what it already sent), however long that takes: failing the run would drop
+    /// those outcomes, so their messages would be sent again, and would spend the queue job's
+    /// attempts until the campaign was left with no job at all.
     pub async fn run_campaign(
         &self,
         id: CampaignId,
         shutdown: &CancellationToken,
         lease_lost: &CancellationToken,
     ) -> Result<RunOutcome, RunError> {
-        let campaign = match self.repo.start(id, self.clock.now()).await {
+        let stop = (shutdown, lease_lost);
+        let started = self
+            .patiently("starting the campaign", stop, || {
+                self.repo.start(id, self.clock.now())
+            })
+            .await;
+        let campaign = match started {
             Ok(c) => c,
             Err(RepositoryError::NotFound(_)) => return Err(RunError::NotFound),
-            Err(e) => return Err(e.into()),
+            Err(e) => return interrupted(e, shutdown, lease_lost),
         };
         if campaign.status.is_final() {
             info!(status = %campaign.status, "campaign already final");
             return Ok(RunOutcome::Finished(campaign.status));
         }
-        let body: Arc<str> = self
-            .repo
-            .get_body(id)
-            .await?
-            .ok_or(RunError::NotFound)?
-            .into();
+        let body = match self
+            .patiently("reading the body", stop, || self.repo.get_body(id))
+            .await
+        {
+            Ok(body) => body,
+            Err(e) => return interrupted(e, shutdown, lease_lost),
+        };
+        let body: Arc<str> = body.ok_or(RunError::NotFound)?.into();
         let subject: Arc<str> = campaign.subject.as_str().into();
         info!(
             total = campaign.total_emails,
@@ -288,9 +301,21 @@ where
             while !stopping && in_flight.len() < s.concurrency.max(1) {
                 if batch.is_empty() && !pass_done {
                     let claimed = self
-                        .repo
-                        .claim_batch(id, cursor, self.clock.now(), s.batch_size)
-                        .await?;
+                        .patiently("reading recipients", stop, || {
+                            self.repo
+                                .claim_batch(id, cursor, self.clock.now(), s.batch_size)
+                        })
+                        .await;
+                    let claimed = match claimed {
+                        Ok(claimed) => claimed,
+                        // Stopping: the loop below drains what is in flight and writes it.
+                        Err(RepositoryError::Unavailable(_))
+                            if shutdown.is_cancelled() || lease_lost.is_cancelled() =>
+                        {
+                            break;
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
                     match claimed.last() {
                         Some(last) => cursor = Some(last.id),
                         None => pass_done = true,
@@ -325,8 +350,21 @@ where
                 if !pass_done {
                     continue;
                 }
-                match self.repo.next_due(id).await? {
-                    None => return self.finish(id).await.map(RunOutcome::Finished),
+                let next_due = self
+                    .patiently("looking for retries", stop, || self.repo.next_due(id))
+                    .await;
+                let next_due = match next_due {
+                    Ok(next_due) => next_due,
+                    Err(e) => return interrupted(e, shutdown, lease_lost),
+                };
+                match next_due {
+                    None => {
+                        return match self.finish(id, stop).await {
+                            Ok(status) => Ok(RunOutcome::Finished(status)),
+                            Err(RunError::Repository(e)) => interrupted(e, shutdown, lease_lost),
+                            Err(e) => Err(e),
+                        };
+                    }
                     Some(due) => {
                         let wait = (due - self.clock.now()).to_std().unwrap_or_default();
                         let wait = wait.min(s.max_idle_wait);
@@ -409,15 +447,26 @@ where
         }
     }
 
-    async fn finish(&self, id: CampaignId) -> Result<CampaignStatus, RunError> {
-        let campaign = self.repo.get(id).await?.ok_or(RunError::NotFound)?;
+    async fn finish(
+        &self,
+        id: CampaignId,
+        stop: (&CancellationToken, &CancellationToken),
+    ) -> Result<CampaignStatus, RunError> {
+        let campaign = self
+            .patiently("reading the counters", stop, || self.repo.get(id))
+            .await?
+            .ok_or(RunError::NotFound)?;
         // A campaign none of whose messages could be delivered has failed as a whole.
         let status = if campaign.sent_emails == 0 && campaign.failed_emails > 0 {
             CampaignStatus::Failed
         } else {
             CampaignStatus::Completed
         };
-        let done = self.repo.finish(id, status, self.clock.now()).await?;
+        let done = self
+            .patiently("finishing the campaign", stop, || {
+                self.repo.finish(id, status, self.clock.now())
+            })
+            .await?;
         info!(
             status = %done.status,
             sent = done.sent_emails,
@@ -425,6 +474,39 @@ where
             "campaign done"
         );
         Ok(done.status)
+    }
+
+    /// Runs one repository call, calling it again with backoff while the database is
+    /// unavailable. Returns its answer, or the `Unavailable` error once shutdown is requested or
+    /// the lease is lost (`stop`).
+    async fn patiently<T, F, Fut>(
+        &self,
+        doing: &'static str,
+        (shutdown, lease_lost): (&CancellationToken, &CancellationToken),
+        mut call: F,
+    ) -> Result<T, RepositoryError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, RepositoryError>>,
+    {
+        let mut tries = 0u32;
+        loop {
+            match call().await {
+                Err(RepositoryError::Unavailable(e))
+                    if !shutdown.is_cancelled() && !lease_lost.is_cancelled() =>
+                {
+                    tries += 1;
+                    let wait = backoff(tries);
+                    warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "database unavailable while {doing}; retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        () = shutdown.cancelled() => {}
+                        () = lease_lost.cancelled() => {}
+                    }
+                }
+                answer => return answer,
+            }
+        }
     }
 
     async fn housekeeping(self, shutdown: CancellationToken) {
@@ -495,7 +577,185 @@ async fn renew_lock<J: JobConsumer>(
     }
 }
 
+/// The run's answer when a repository call gave up: `Stopped` or `LeaseLost` when that is why
+/// (the database was unavailable and the run was asked to stop), the error otherwise.
+fn interrupted(
+    e: RepositoryError,
+    shutdown: &CancellationToken,
+    lease_lost: &CancellationToken,
+) -> Result<RunOutcome, RunError> {
+    match e {
+        RepositoryError::Unavailable(_) if lease_lost.is_cancelled() => Ok(RunOutcome::LeaseLost),
+        RepositoryError::Unavailable(_) if shutdown.is_cancelled() => Ok(RunOutcome::Stopped),
+        RepositoryError::NotFound(_) => Err(RunError::NotFound),
+        e => Err(e.into()),
+    }
+}
+
 /// 200 ms doubling up to 10 s.
 fn backoff(tries: u32) -> Duration {
     Duration::from_millis(200u64.saturating_mul(1 << tries.min(6))).min(Duration::from_secs(10))
+}
+
+#[cfg(test)]
+mod outage_tests {
+    //! The database going away under a running campaign (the other use-case tests are in
+    //! `tests.rs`).
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use paloma_domain::{NewCampaign, NewCampaignInput, RecipientInput};
+
+    use super::*;
+    use crate::fakes::{FakeConsumer, FakeMailer, FakeQueue, FakeRepo};
+    use crate::ports::SystemClock;
+
+    /// A mail server that takes the fake database down for `outage` when it receives message
+    /// number `at`.
+    struct Saboteur {
+        inner: FakeMailer,
+        repo: Arc<FakeRepo>,
+        at: usize,
+        outage: Duration,
+        received: AtomicUsize,
+    }
+
+    impl Mailer for Saboteur {
+        async fn send(&self, message: OutgoingMessage) -> DeliveryOutcome {
+            if self.received.fetch_add(1, Ordering::SeqCst) + 1 == self.at {
+                self.repo.down.store(true, Ordering::SeqCst);
+                let (repo, outage) = (self.repo.clone(), self.outage);
+                tokio::spawn(async move {
+                    tokio::time::sleep(outage).await;
+                    repo.down.store(false, Ordering::SeqCst);
+                });
+            }
+            self.inner.send(message).await
+        }
+    }
+
+    async fn campaign(repo: &FakeRepo, n: usize) -> CampaignId {
+        let input = NewCampaignInput {
+            subject: "Outage".into(),
+            body: "<p>Hi</p>".into(),
+            recipients: (0..n)
+                .map(|i| RecipientInput {
+                    email: format!("user{i}@example.org"),
+                    name: None,
+                })
+                .collect(),
+        };
+        let campaign = NewCampaign::parse(input, n).expect("valid");
+        let id = CampaignId::new();
+        repo.create(id, &campaign, chrono::Utc::now())
+            .await
+            .expect("stored");
+        id
+    }
+
+    fn worker<M: Mailer>(
+        repo: Arc<FakeRepo>,
+        mailer: Arc<M>,
+    ) -> Worker<FakeRepo, FakeConsumer, FakeQueue, M, SystemClock> {
+        let settings = WorkerSettings {
+            concurrency: 4,
+            // Small batches: a read of recipients is due every few messages, so the outage
+            // hits one.
+            batch_size: 3,
+            flush_size: 50,
+            flush_interval: Duration::from_secs(60),
+            max_idle_wait: Duration::from_millis(20),
+            ..WorkerSettings::default()
+        };
+        Worker::new(
+            repo,
+            Arc::default(),
+            Arc::default(),
+            mailer,
+            Arc::new(SystemClock),
+            settings,
+        )
+    }
+
+    #[tokio::test]
+    async fn an_outage_while_reading_recipients_is_waited_out_and_nothing_is_sent_twice() {
+        let repo = Arc::new(FakeRepo::default());
+        let id = campaign(&repo, 40).await;
+        let mailer = Arc::new(Saboteur {
+            inner: FakeMailer::default(),
+            repo: repo.clone(),
+            at: 10,
+            outage: Duration::from_millis(500),
+            received: AtomicUsize::new(0),
+        });
+        let never = CancellationToken::new();
+        let run = worker(repo.clone(), mailer.clone())
+            .run_campaign(id, &never, &never)
+            .await;
+        assert_eq!(
+            run.expect("ran through the outage"),
+            RunOutcome::Finished(CampaignStatus::Completed)
+        );
+        let attempts = mailer.inner.attempts.lock().expect("lock").clone();
+        assert_eq!(attempts.len(), 40);
+        assert!(
+            attempts.values().all(|n| *n == 1),
+            "nobody received two: {attempts:?}"
+        );
+        assert_eq!(repo.campaign(id).sent_emails, 40);
+    }
+
+    #[tokio::test]
+    async fn a_run_that_starts_during_an_outage_waits_for_the_database() {
+        let repo = Arc::new(FakeRepo::default());
+        let id = campaign(&repo, 5).await;
+        repo.down.store(true, Ordering::SeqCst);
+        let back = repo.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            back.down.store(false, Ordering::SeqCst);
+        });
+        let mailer = Arc::new(FakeMailer::default());
+        let never = CancellationToken::new();
+        let run = worker(repo.clone(), mailer.clone())
+            .run_campaign(id, &never, &never)
+            .await;
+        assert_eq!(
+            run.expect("ran after the outage"),
+            RunOutcome::Finished(CampaignStatus::Completed)
+        );
+        assert_eq!(mailer.delivered.lock().expect("lock").len(), 5);
+    }
+
+    #[tokio::test]
+    async fn shutdown_during_an_outage_stops_the_run_and_losing_the_lease_too() {
+        let repo = Arc::new(FakeRepo::default());
+        let id = campaign(&repo, 5).await;
+        repo.down.store(true, Ordering::SeqCst);
+        let worker = worker(repo.clone(), Arc::new(FakeMailer::default()));
+        for lease in [false, true] {
+            let (shutdown, lease_lost) = (CancellationToken::new(), CancellationToken::new());
+            let cancel = if lease {
+                lease_lost.clone()
+            } else {
+                shutdown.clone()
+            };
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                cancel.cancel();
+            });
+            let run = tokio::time::timeout(
+                Duration::from_secs(5),
+                worker.run_campaign(id, &shutdown, &lease_lost),
+            )
+            .await
+            .expect("stops promptly");
+            let expected = if lease {
+                RunOutcome::LeaseLost
+            } else {
+                RunOutcome::Stopped
+            };
+            assert_eq!(run.expect("no error"), expected);
+        }
+    }
 }

@@ -1,0 +1,233 @@
+//! What the end-to-end and fault tests share: one isolated Paloma (its own database and queue
+//! prefix) running the real binaries, and helpers to drive and inspect it.
+
+// Each test binary uses its own subset of these helpers.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use paloma_testkit::TestSmtpServer;
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// One isolated Paloma: its own database and queue prefix.
+pub struct Paloma {
+    /// The database the binaries use (`DATABASE_URL`).
+    pub db_url: String,
+    /// The test database's name.
+    pub db_name: String,
+    /// The Redis the binaries use (`REDIS_URL`).
+    pub redis_url: String,
+    pub prefix: String,
+    pub api_port: u16,
+    pub api: Option<Child>,
+    pub workers: Vec<Child>,
+    pub http: reqwest::Client,
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+impl Paloma {
+    /// A fresh database on the test server and a fresh queue prefix on the default Redis.
+    pub async fn new() -> Self {
+        let db = paloma_mysql::testing::fresh_database()
+            .await
+            .expect("fresh database");
+        Self {
+            db_url: db.url,
+            db_name: db.name,
+            redis_url: REDIS_URL.to_owned(),
+            prefix: paloma_testkit::unique_name("test-e2e-"),
+            api_port: free_port(),
+            api: None,
+            workers: vec![],
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Sends the binaries' database traffic to the same host on `port` (a proxy) instead of
+    /// the server. `prefer_socket=false`: otherwise the driver, seeing a local server, would
+    /// switch to its Unix socket after connecting and bypass the proxy.
+    pub fn with_database_at(mut self, port: u16) -> Self {
+        let url = with_port(&self.db_url, port);
+        let separator = if url.contains('?') { '&' } else { '?' };
+        self.db_url = format!("{url}{separator}prefer_socket=false");
+        self
+    }
+
+    /// Uses the Redis at `url` instead of the default one.
+    pub fn with_redis(mut self, url: &str) -> Self {
+        url.clone_into(&mut self.redis_url);
+        self
+    }
+
+    pub fn command(&self, bin: &str) -> Command {
+        let mut cmd = Command::new(bin);
+        cmd.env("DATABASE_URL", &self.db_url)
+            .env("REDIS_URL", &self.redis_url)
+            .env("QUEUE_PREFIX", &self.prefix)
+            .env(
+                "RUST_LOG",
+                std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        cmd
+    }
+
+    pub async fn start_api(&mut self) {
+        let child = self
+            .command(env!("CARGO_BIN_EXE_paloma-api"))
+            .env("API_ADDR", format!("127.0.0.1:{}", self.api_port))
+            .spawn()
+            .expect("spawn paloma-api");
+        self.api = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = self.http.get(self.url("/readyz")).send().await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "paloma-api did not become ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Starts a worker with short lock and retry timings (overridable through `extra`).
+    pub fn start_worker(&mut self, smtp_url: &str, extra: &[(&str, &str)]) {
+        let mut cmd = self.command(env!("CARGO_BIN_EXE_paloma-worker"));
+        cmd.env("SMTP_URL", smtp_url)
+            .env("WORKER_CONCURRENCY", "20")
+            .env("RETRY_BASE_DELAY_MS", "200")
+            .env("LOCK_DURATION_MS", "3000")
+            .env("LOCK_RENEW_MS", "1000")
+            .env("STALLED_INTERVAL_MS", "1000");
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        self.workers.push(cmd.spawn().expect("spawn paloma-worker"));
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.api_port, path)
+    }
+
+    /// `POST /api/emails`, expecting `202`.
+    pub async fn post(&self, body: &Value) -> Value {
+        let (status, body) = self.try_post(body).await;
+        assert_eq!(status, 202, "{body}");
+        body
+    }
+
+    /// `POST /api/emails`: the status and the JSON body (`null` when it is not JSON).
+    pub async fn try_post(&self, body: &Value) -> (u16, Value) {
+        let resp = self
+            .http
+            .post(self.url("/api/emails"))
+            .json(body)
+            .send()
+            .await
+            .expect("POST");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `GET`, expecting `200`.
+    pub async fn get(&self, path: &str) -> Value {
+        let resp = self.http.get(self.url(path)).send().await.expect("GET");
+        assert_eq!(resp.status().as_u16(), 200, "GET {path}");
+        resp.json().await.expect("json")
+    }
+
+    pub async fn campaign(&self, id: &str) -> Value {
+        self.get(&format!("/api/emails/{id}")).await
+    }
+
+    pub async fn wait_final(&self, id: &str, timeout: Duration) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let c = self.campaign(id).await;
+            if c["status"] == "COMPLETED" || c["status"] == "FAILED" {
+                return c;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "campaign not finished in time: {c}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Every recipient row in one status, read page by page (rows, not counters).
+    pub async fn recipients(&self, id: &str, status: &str) -> Vec<Value> {
+        let mut all = vec![];
+        for page in 1.. {
+            let p = self
+                .get(&format!(
+                    "/api/emails/{id}/recipients?status={status}&perPage=200&page={page}"
+                ))
+                .await;
+            let items = p["items"].as_array().cloned().unwrap_or_default();
+            if items.is_empty() {
+                break;
+            }
+            all.extend(items);
+        }
+        all
+    }
+
+    pub async fn redis(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.redis_url.as_str())
+            .expect("url")
+            .get_multiplexed_async_connection()
+            .await
+            .expect("redis")
+    }
+
+    /// The queue key `<prefix>:email-queue:<suffix>`.
+    pub fn key(&self, suffix: &str) -> String {
+        format!("{}:email-queue:{suffix}", self.prefix)
+    }
+}
+
+/// `url` (`mysql://user@host:port/db`) with its port replaced, host kept.
+pub fn with_port(url: &str, port: u16) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (credentials, host_port) = match authority.rsplit_once('@') {
+        Some((credentials, host_port)) => (format!("{credentials}@"), host_port),
+        None => (String::new(), authority),
+    };
+    let host = host_port
+        .rsplit_once(':')
+        .map_or(host_port, |(host, _port)| host);
+    format!("{scheme}://{credentials}{host}:{port}{path}")
+}
+
+pub fn campaign(subject: &str, emails: &[String]) -> Value {
+    json!({ "subject": subject, "body": format!("<h1>{subject}</h1><p>Hello from Paloma.</p>"), "recipients": emails })
+}
+
+pub fn addresses(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}{i}@example.org")).collect()
+}
+
+/// Messages received per recipient address.
+pub fn by_recipient(server: &TestSmtpServer) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for m in server.messages() {
+        for r in &m.rcpt_to {
+            *counts.entry(r.clone()).or_default() += 1;
+        }
+    }
+    counts
+}

@@ -18,7 +18,7 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use crate::ports::{
     CampaignRepository, Clock, JobConsumer, JobQueue, Mailer, OutgoingMessage, QueueError,
-    RepositoryError, TakenJob,
+    RepositoryError, SendSlot, SendThrottle, TakenJob, Unthrottled,
 };
 
 /// How a worker behaves; every field has a production default.
@@ -95,16 +95,17 @@ pub enum RunError {
 }
 
 /// Takes jobs and sends campaigns. Cheap to share: everything inside is behind `Arc`.
-pub struct Worker<R, J, P, M, C> {
+pub struct Worker<R, J, P, M, C, T = Unthrottled> {
     repo: Arc<R>,
     jobs: Arc<J>,
     producer: Arc<P>,
     mailer: Arc<M>,
     clock: Arc<C>,
+    throttle: Arc<T>,
     settings: WorkerSettings,
 }
 
-impl<R, J, P, M, C> Clone for Worker<R, J, P, M, C> {
+impl<R, J, P, M, C, T> Clone for Worker<R, J, P, M, C, T> {
     fn clone(&self) -> Self {
         Self {
             repo: self.repo.clone(),
@@ -112,19 +113,14 @@ impl<R, J, P, M, C> Clone for Worker<R, J, P, M, C> {
             producer: self.producer.clone(),
             mailer: self.mailer.clone(),
             clock: self.clock.clone(),
+            throttle: self.throttle.clone(),
             settings: self.settings.clone(),
         }
     }
 }
 
-impl<R, J, P, M, C> Worker<R, J, P, M, C>
-where
-    R: CampaignRepository,
-    J: JobConsumer,
-    P: JobQueue,
-    M: Mailer,
-    C: Clock,
-{
+impl<R, J, P, M, C> Worker<R, J, P, M, C, Unthrottled> {
+    /// A worker without a send rate limit (see [`Worker::with_throttle`]).
     pub fn new(
         repo: Arc<R>,
         jobs: Arc<J>,
@@ -139,10 +135,35 @@ where
             producer,
             mailer,
             clock,
+            throttle: Arc::new(Unthrottled),
             settings,
         }
     }
 
+    /// The same worker, sending no faster than `throttle` allows (a rate shared with other
+    /// workers).
+    pub fn with_throttle<T: SendThrottle>(self, throttle: Arc<T>) -> Worker<R, J, P, M, C, T> {
+        Worker {
+            repo: self.repo,
+            jobs: self.jobs,
+            producer: self.producer,
+            mailer: self.mailer,
+            clock: self.clock,
+            throttle,
+            settings: self.settings,
+        }
+    }
+}
+
+impl<R, J, P, M, C, T> Worker<R, J, P, M, C, T>
+where
+    R: CampaignRepository,
+    J: JobConsumer,
+    P: JobQueue,
+    M: Mailer,
+    C: Clock,
+    T: SendThrottle,
+{
     /// Runs until `shutdown` is cancelled: takes jobs one at a time, and in the background
     /// keeps the queue healthy (delayed jobs, stalled jobs, campaigns never enqueued). On
     /// shutdown it takes no new job, flushes what is in flight and puts an unfinished job back.
@@ -322,6 +343,13 @@ where
                     }
                     batch.extend(claimed);
                 }
+                if batch.is_empty() {
+                    break;
+                }
+                if !self.wait_for_send_slot(stop).await {
+                    // Stopping: what is in flight is drained and written below.
+                    break;
+                }
                 let Some(r) = batch.pop_front() else { break };
                 let message = OutgoingMessage {
                     campaign_id: id,
@@ -476,18 +504,54 @@ where
         Ok(done.status)
     }
 
+    /// Waits for the send throttle to grant one message. False when shutdown is requested or
+    /// the lease is lost first. While the throttle cannot be asked (Redis down), it waits and
+    /// asks again: sending past a quota is worse than sending late.
+    async fn wait_for_send_slot(
+        &self,
+        (shutdown, lease_lost): (&CancellationToken, &CancellationToken),
+    ) -> bool {
+        let mut failures = 0u32;
+        loop {
+            let wait = match self.throttle.reserve().await {
+                Ok(SendSlot::After(wait)) if wait.is_zero() => return true,
+                Ok(SendSlot::After(wait)) => {
+                    // The slot is ours: wait for it unless stopping (then it goes unused).
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => return true,
+                        () = shutdown.cancelled() => return false,
+                        () = lease_lost.cancelled() => return false,
+                    }
+                }
+                Ok(SendSlot::Busy(retry)) => retry,
+                Err(e) => {
+                    failures += 1;
+                    if failures == 1 || failures.is_multiple_of(20) {
+                        warn!(error = %e, "cannot reach the send throttle; waiting");
+                    }
+                    Duration::from_millis(250 * u64::from(failures.min(8)))
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = shutdown.cancelled() => return false,
+                () = lease_lost.cancelled() => return false,
+            }
+        }
+    }
+
     /// Runs one repository call, calling it again with backoff while the database is
     /// unavailable. Returns its answer, or the `Unavailable` error once shutdown is requested or
     /// the lease is lost (`stop`).
-    async fn patiently<T, F, Fut>(
+    async fn patiently<V, F, Fut>(
         &self,
         doing: &'static str,
         (shutdown, lease_lost): (&CancellationToken, &CancellationToken),
         mut call: F,
-    ) -> Result<T, RepositoryError>
+    ) -> Result<V, RepositoryError>
     where
         F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, RepositoryError>>,
+        Fut: Future<Output = Result<V, RepositoryError>>,
     {
         let mut tries = 0u32;
         loop {

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use paloma_domain::SendRate;
+
 #[derive(Debug, thiserror::Error)]
 #[error("invalid {var}: {message} (got {value:?})")]
 pub struct ConfigError {
@@ -151,6 +153,8 @@ pub struct WorkerConfig {
     pub lock_duration: Duration,
     pub lock_renew: Duration,
     pub stalled_interval: Duration,
+    /// `SEND_RATE_LIMIT`: a rate shared by every worker of the queue; unset: no limit.
+    pub send_rate: Option<SendRate>,
 }
 
 impl WorkerConfig {
@@ -167,6 +171,14 @@ impl WorkerConfig {
             lock_duration: env.millis("LOCK_DURATION_MS", 30_000)?,
             lock_renew: env.millis("LOCK_RENEW_MS", 15_000)?,
             stalled_interval: env.millis("STALLED_INTERVAL_MS", 30_000)?,
+            send_rate: match env.optional("SEND_RATE_LIMIT") {
+                None => None,
+                Some(raw) => Some(SendRate::parse(&raw).map_err(|e| ConfigError {
+                    var: "SEND_RATE_LIMIT",
+                    value: raw.clone(),
+                    message: e.to_string(),
+                })?),
+            },
         };
         if config.lock_renew >= config.lock_duration {
             return Err(ConfigError {
@@ -191,6 +203,22 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         Env(move |k: &str| map.get(k).cloned())
+    }
+
+    #[test]
+    fn the_send_rate_limit_is_optional_and_checked() {
+        let none = WorkerConfig::from_env(&env(&[])).expect("valid");
+        assert_eq!(none.send_rate, None);
+        let set = WorkerConfig::from_env(&env(&[("SEND_RATE_LIMIT", "1/10s")])).expect("valid");
+        assert_eq!(set.send_rate, SendRate::new(1, Duration::from_secs(10)));
+        let bad = WorkerConfig::from_env(&env(&[("SEND_RATE_LIMIT", "fast")]));
+        assert!(matches!(
+            bad,
+            Err(ConfigError {
+                var: "SEND_RATE_LIMIT",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -296,3 +296,63 @@ async fn a_campaign_enqueued_by_paloma_api_reaches_a_node_bull_worker() {
     assert_eq!(counts["waiting"], 0, "{counts}");
     assert_eq!(counts["active"], 0, "{counts}");
 }
+
+/// `SEND_RATE_LIMIT` is one budget for all workers: two workers, each sending its own campaign
+/// at the same time, share 20 messages per second between them.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_workers_share_one_send_rate_limit() {
+    let smtp = TestSmtpServer::start(SmtpRules::default()).expect("smtp");
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    for _ in 0..2 {
+        paloma.start_worker(
+            &smtp.url(),
+            &[("SEND_RATE_LIMIT", "20/s"), ("WORKER_CONCURRENCY", "5")],
+        );
+    }
+    let a = paloma
+        .post(&campaign("Rate A", &addresses("ratea", 30)))
+        .await;
+    let b = paloma
+        .post(&campaign("Rate B", &addresses("rateb", 30)))
+        .await;
+    let ids = [a["id"].as_str().expect("id"), b["id"].as_str().expect("id")];
+    for id in ids {
+        let done = paloma.wait_final(id, Duration::from_secs(60)).await;
+        assert_eq!(done["sentEmails"], 30, "{done}");
+    }
+
+    // When the SMTP server received each message, per campaign.
+    let received = smtp.messages();
+    let times_of = |prefix: &str| {
+        let mut times: Vec<Instant> = received
+            .iter()
+            .filter(|m| m.rcpt_to.iter().any(|r| r.starts_with(prefix)))
+            .map(|m| m.received_at)
+            .collect();
+        times.sort();
+        times
+    };
+    let (times_a, times_b) = (times_of("ratea"), times_of("rateb"));
+    assert_eq!((times_a.len(), times_b.len()), (30, 30));
+    assert!(
+        times_a[0] < times_b[29] && times_b[0] < times_a[29],
+        "the two campaigns were sent at the same time, by the two workers"
+    );
+    let mut all: Vec<Instant> = [times_a, times_b].concat();
+    all.sort();
+    let span = all[59] - all[0];
+    println!(
+        "60 messages from two workers under one 20/s limit: {} ms from first to last",
+        span.as_millis()
+    );
+    // 60 messages at 20/s together take about 3 s; at 20/s each they would take 1.5 s.
+    assert!(span >= Duration::from_millis(2_800), "{span:?}");
+    for (i, start) in all.iter().enumerate() {
+        let within = all[i..]
+            .iter()
+            .take_while(|t| t.duration_since(*start) < Duration::from_secs(1))
+            .count();
+        assert!(within <= 21, "{within} messages within one second");
+    }
+}

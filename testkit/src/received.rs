@@ -15,6 +15,8 @@ pub struct ReceivedMessage {
     pub auth_user: Option<String>,
     /// Which connection (1-based, in accept order) carried the message.
     pub connection: usize,
+    /// When the end of its `DATA` arrived.
+    pub received_at: std::time::Instant,
 }
 
 /// A display name and address read from an address header.
@@ -129,6 +131,7 @@ mod tests {
             data: data.into(),
             auth_user: None,
             connection: 1,
+            received_at: std::time::Instant::now(),
         }
     }
 

@@ -503,6 +503,7 @@ where
             data: String::from_utf8_lossy(&data).into_owned(),
             auth_user: self.auth_user.clone(),
             connection: self.connection,
+            received_at: std::time::Instant::now(),
         };
         let number = {
             let mut messages = lock(&self.shared.messages);

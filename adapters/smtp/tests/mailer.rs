@@ -412,6 +412,7 @@ async fn the_file_mailer_writes_one_parseable_eml_per_message() -> anyhow::Resul
             data,
             auth_user: None,
             connection: 0,
+            received_at: std::time::Instant::now(),
         };
         assert_eq!(eml.subject().as_deref(), Some("Bonjour à tous"));
         assert_eq!(eml.html_body().as_deref(), Some("<p>é</p>"));

@@ -54,6 +54,7 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         .await
         .context("connecting to Redis")?;
     let consumer = queue.consumer();
+    let throttle_queue = queue.clone();
     let mailer = Arc::new(
         AnyMailer::from_config(
             config.smtp_url.as_deref(),
@@ -92,7 +93,16 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         settings,
     );
     let stop = shutdown::on_signal()?;
-    worker.run(stop).await;
+    match config.send_rate {
+        None => worker.run(stop).await,
+        Some(rate) => {
+            info!(rate = %rate, "sending no faster than SEND_RATE_LIMIT, shared by every worker");
+            worker
+                .with_throttle(Arc::new(throttle_queue.send_throttle(rate)))
+                .run(stop)
+                .await;
+        }
+    }
     mailer.shutdown().await;
     Ok(())
 }

@@ -20,6 +20,34 @@ pub use received::{MailboxInfo, ReceivedMessage};
 pub use rules::SmtpRules;
 pub use server::{Availability, TestSmtpServer};
 
+/// A test server's own multi-threaded runtime (threads named `name`) and a non-blocking
+/// listener on `127.0.0.1:0` registered with it, plus the port it got. Servers run on their own
+/// runtime so that they keep serving whatever the test's runtime is doing.
+pub(crate) fn background_listener(
+    name: &str,
+) -> std::io::Result<(tokio::runtime::Runtime, tokio::net::TcpListener, u16)> {
+    let listener = loopback_listener(0)?;
+    let port = listener.local_addr()?.port();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(name)
+        .enable_all()
+        .build()?;
+    let listener = {
+        let _entered = runtime.enter();
+        tokio::net::TcpListener::from_std(listener)?
+    };
+    Ok((runtime, listener, port))
+}
+
+/// A non-blocking std listener on `127.0.0.1:port`. (std sets SO_REUSEADDR on Unix, so a port
+/// can be bound again while connections of the previous socket linger in TIME_WAIT.)
+pub(crate) fn loopback_listener(port: u16) -> std::io::Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
 /// `prefix` followed by a fresh UUID in its simple (32 hex digits, no dashes) form, e.g.
 /// `paloma_test_0190f3c2...`. Unique per call; usable as a Redis key prefix or a MySQL
 /// database name (only `[0-9a-f]` is added to the prefix).

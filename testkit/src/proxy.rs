@@ -83,17 +83,7 @@ impl std::fmt::Debug for TcpProxy {
 impl TcpProxy {
     /// Binds `127.0.0.1:0` and starts forwarding every connection to `upstream`.
     pub fn start(upstream: SocketAddr) -> io::Result<TcpProxy> {
-        let listener = bind(0)?;
-        let port = listener.local_addr()?.port();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("test-tcp-proxy")
-            .enable_all()
-            .build()?;
-        let listener = {
-            let _entered = runtime.enter();
-            TcpListener::from_std(listener)?
-        };
+        let (runtime, listener, port) = crate::background_listener("test-tcp-proxy")?;
         let shared = Arc::new(Shared {
             upstream,
             switch: watch::Sender::new(Switch { up: true, cuts: 0 }),
@@ -193,14 +183,6 @@ impl Drop for TcpProxy {
     }
 }
 
-fn bind(port: u16) -> io::Result<std::net::TcpListener> {
-    // std sets SO_REUSEADDR on Unix, so the port can be bound again while connections of the
-    // previous socket linger in TIME_WAIT.
-    let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
-    listener.set_nonblocking(true)?;
-    Ok(listener)
-}
-
 /// Listens while the switch is up; drops the listener while it is cut.
 async fn accept_loop(mut listener: Option<TcpListener>, port: u16, shared: Arc<Shared>) {
     let mut switch = shared.switch.subscribe();
@@ -212,7 +194,7 @@ async fn accept_loop(mut listener: Option<TcpListener>, port: u16, shared: Arc<S
                 listener = None;
                 shared.listening.send_replace(false);
             }
-            (None, true) => match bind(port).and_then(TcpListener::from_std) {
+            (None, true) => match crate::loopback_listener(port).and_then(TcpListener::from_std) {
                 Ok(l) => {
                     listener = Some(l);
                     shared.listening.send_replace(true);

@@ -102,19 +102,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl TestSmtpServer {
     /// Binds `127.0.0.1:0` and starts serving with `rules`.
     pub fn start(rules: SmtpRules) -> io::Result<TestSmtpServer> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-        listener.set_nonblocking(true)?;
-        let port = listener.local_addr()?.port();
-
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("test-smtp-server")
-            .enable_all()
-            .build()?;
-        let listener = {
-            let _entered = runtime.enter();
-            TcpListener::from_std(listener)?
-        };
+        let (runtime, listener, port) = crate::background_listener("test-smtp-server")?;
 
         let shared = Arc::new(Shared {
             rules,

@@ -11,6 +11,8 @@
 #   ensure_mariadb         MariaDB reachable on 127.0.0.1:3306 (root, empty password), starting it if needed
 #   ensure_redis           Redis reachable on 127.0.0.1:6379, starting it if needed
 #   ensure_services        both
+#   free_port / wait_http  a free local port; wait until a URL answers
+#   drop_test_state DB PREFIX, print_log_tails DIR   clean-up and diagnostics of test scripts
 #
 # Set PALOMA_SKIP_SERVICES=1 to skip the service checks (e.g. DATABASE_URL/REDIS_URL point elsewhere).
 
@@ -152,4 +154,22 @@ wait_http() {
         sleep 0.5
     done
     return 1
+}
+
+# drop_test_state DB PREFIX: remove a test run's database and its Redis keys (best effort).
+drop_test_state() {
+    local db="$1" prefix="$2"
+    mariadb -uroot -h127.0.0.1 -P3306 --protocol=tcp -e "DROP DATABASE IF EXISTS \`$db\`" 2>/dev/null || true
+    redis-cli -h 127.0.0.1 -p 6379 --scan --pattern "$prefix:*" 2>/dev/null \
+        | xargs -r redis-cli -h 127.0.0.1 -p 6379 del >/dev/null 2>&1 || true
+}
+
+# print_log_tails DIR: the last lines of every *.log in DIR, for a failed run.
+print_log_tails() {
+    local log
+    for log in "$1"/*.log; do
+        [[ -f "$log" ]] || continue
+        header "last lines of $log"
+        tail -n 40 "$log" >&2 || true
+    done
 }

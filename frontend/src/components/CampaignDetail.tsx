@@ -23,7 +23,7 @@ import { ProgressBar } from "./ProgressBar";
 import { RecipientsCard } from "./RecipientsCard";
 import { StatusBadge } from "./StatusBadge";
 import { TimelineCard } from "./TimelineCard";
-import { Card, ErrorNotice, Spinner, Stat, Swatch, buttonSecondary } from "./ui";
+import { Card, LoadFailed, PageLoading, Spinner, Stat, Swatch, buttonSecondary } from "./ui";
 
 interface Props {
   id: string;
@@ -178,19 +178,14 @@ export function CampaignDetail({ id, filter, page }: Props) {
     }
     if (error) {
       return (
-        <ErrorNotice title="The campaign could not be loaded.">
-          <p>{error.unreachable ? "The Paloma API cannot be reached. Retrying…" : error.message}</p>
-          <button type="button" onClick={refresh} className={`${buttonSecondary} mt-3`}>
-            Try again
-          </button>
-        </ErrorNotice>
+        <LoadFailed
+          title="The campaign could not be loaded."
+          message={error.unreachable ? "The Paloma API cannot be reached. Retrying…" : error.message}
+          onRetry={refresh}
+        />
       );
     }
-    return (
-      <div className="py-12 text-center">
-        <Spinner label="Loading the campaign" />
-      </div>
-    );
+    return <PageLoading label="Loading the campaign" />;
   }
 
   const active = isActive(campaign.status);

@@ -11,7 +11,7 @@ import { usePolled } from "@/lib/use-polled";
 import { Pagination } from "./Pagination";
 import { ProgressBar } from "./ProgressBar";
 import { StatusBadge } from "./StatusBadge";
-import { ErrorNotice, Spinner, Swatch, buttonPrimary, buttonSecondary } from "./ui";
+import { LoadFailed, PageLoading, Swatch, buttonPrimary, buttonSecondary } from "./ui";
 
 export const CAMPAIGNS_PER_PAGE = 20;
 
@@ -100,19 +100,14 @@ export function CampaignList({ page }: { page: number }) {
   if (!data) {
     if (error) {
       return (
-        <ErrorNotice title="The campaigns could not be loaded.">
-          <p>{error.unreachable ? "The Paloma API cannot be reached." : error.message}</p>
-          <button type="button" onClick={refresh} className={`${buttonSecondary} mt-3`}>
-            Try again
-          </button>
-        </ErrorNotice>
+        <LoadFailed
+          title="The campaigns could not be loaded."
+          message={error.unreachable ? "The Paloma API cannot be reached." : error.message}
+          onRetry={refresh}
+        />
       );
     }
-    return (
-      <div className="py-12 text-center">
-        <Spinner label="Loading campaigns" />
-      </div>
-    );
+    return <PageLoading label="Loading campaigns" />;
   }
 
   if (data.total === 0) {

@@ -88,3 +88,35 @@ export const buttonPrimary =
   "inline-flex min-h-10 items-center justify-center gap-2 rounded-md bg-blue-700 px-4 text-sm font-semibold text-white shadow-xs hover:bg-blue-800 disabled:cursor-not-allowed disabled:bg-slate-400";
 export const buttonSecondary =
   "inline-flex min-h-10 items-center justify-center gap-2 rounded-md border border-slate-300 bg-white px-4 text-sm font-semibold text-slate-800 shadow-xs hover:bg-slate-50 disabled:cursor-not-allowed disabled:text-slate-400";
+
+/**
+ * A page's first load failed: why, and a button to try again. Polling retries by itself; the
+ * button lets the user not wait.
+ */
+export function LoadFailed({
+  title,
+  message,
+  onRetry,
+}: {
+  title: string;
+  message: string;
+  onRetry: () => void;
+}) {
+  return (
+    <ErrorNotice title={title}>
+      <p>{message}</p>
+      <button type="button" onClick={onRetry} className={`${buttonSecondary} mt-3`}>
+        Try again
+      </button>
+    </ErrorNotice>
+  );
+}
+
+/** A page's first load in progress. */
+export function PageLoading({ label }: { label: string }) {
+  return (
+    <div className="py-12 text-center">
+      <Spinner label={label} />
+    </div>
+  );
+}

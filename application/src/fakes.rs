@@ -348,6 +348,36 @@ impl CampaignRepository for FakeRepo {
         c.completed_at = Some(now);
         Ok(c.clone())
     }
+
+    async fn abandon(
+        &self,
+        id: CampaignId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        self.check()?;
+        let mut rs = lock(&self.recipients);
+        let mut all = lock(&self.campaigns);
+        let c = &mut all.get_mut(&id).ok_or(RepositoryError::NotFound(id))?.0;
+        if c.status.is_final() {
+            return Ok(c.clone());
+        }
+        for r in rs
+            .values_mut()
+            .filter(|r| r.campaign_id == id && r.status == RecipientStatus::Pending)
+        {
+            r.status = RecipientStatus::Failed;
+            r.error = Some(reason.to_owned());
+            r.updated_at = now;
+            c.failed_emails += 1;
+        }
+        c.status = c
+            .status
+            .transition(CampaignStatus::Failed)
+            .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
+        c.completed_at = Some(now);
+        Ok(c.clone())
+    }
 }
 
 #[derive(Default)]

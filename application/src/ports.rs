@@ -165,6 +165,17 @@ pub trait CampaignRepository: Send + Sync + 'static {
         status: CampaignStatus,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
+
+    /// Stops a campaign for good: in one transaction every recipient still `PENDING` becomes
+    /// `FAILED` with `reason` (its attempts unchanged, so an untried recipient shows 0), the
+    /// failed counter grows by exactly those rows, and the campaign ends `FAILED` with
+    /// `completedAt = now`. A campaign that is already final is returned unchanged.
+    fn abandon(
+        &self,
+        id: CampaignId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -550,3 +550,146 @@ async fn a_running_worker_takes_jobs_and_stops_on_shutdown() {
     assert_eq!(env.repo.campaign(id).status, CampaignStatus::Completed);
     assert_eq!(env.consumer.settled.lock().expect("lock")[0].1, "completed");
 }
+
+fn with_threshold(
+    env: &Env,
+    threshold: Option<paloma_domain::FailureThreshold>,
+) -> Worker<FakeRepo, FakeConsumer, FakeQueue, FakeMailer, SystemClock> {
+    Worker::new(
+        env.repo.clone(),
+        env.consumer.clone(),
+        env.queue.clone(),
+        env.mailer.clone(),
+        Arc::new(SystemClock),
+        WorkerSettings {
+            failure_threshold: threshold,
+            ..Env::settings(3)
+        },
+    )
+}
+
+#[tokio::test]
+async fn a_campaign_past_the_failure_threshold_stops_and_says_so_in_every_unsent_row() {
+    let env = Env::new(FakeMailer::default());
+    let mut emails = addresses("bounce", 60);
+    emails.extend(addresses("ok", 140));
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let id = env
+        .service()
+        .create(input(&refs), None)
+        .await
+        .expect("created")
+        .campaign
+        .id;
+    let threshold = paloma_domain::FailureThreshold::new(0.5, 20);
+
+    let run = with_threshold(&env, threshold)
+        .run_campaign(id, &CancellationToken::new(), &CancellationToken::new())
+        .await;
+
+    assert_eq!(
+        run.expect("ran"),
+        RunOutcome::Finished(CampaignStatus::Failed)
+    );
+    let c = env.repo.campaign(id);
+    assert_eq!(c.status, CampaignStatus::Failed);
+    assert!(c.completed_at.is_some());
+    assert_eq!(c.sent_emails + c.failed_emails, 200, "nothing left pending");
+    assert_counters_match_rows(&env, id);
+    let attempted: u32 = env.mailer.attempts.lock().expect("lock").values().sum();
+    // It stopped soon after the 20th failure: the flush size and the messages in flight bound
+    // how many more were tried, far from all 60 bounces, let alone the 140 others.
+    assert!((20..=30).contains(&attempted), "{attempted} attempted");
+    assert!(env.mailer.delivered.lock().expect("lock").is_empty());
+    let rows = env.repo.recipients_of(id);
+    let untried: Vec<_> = rows.iter().filter(|r| r.attempts == 0).collect();
+    assert_eq!(untried.len() as u32, 200 - attempted);
+    for r in untried {
+        assert_eq!(r.status, RecipientStatus::Failed);
+        let error = r.error.as_deref().unwrap_or_default();
+        assert!(
+            error.starts_with("not sent: the campaign was stopped after ")
+                && error.ends_with("(failure threshold 50% after 20 messages)"),
+            "{error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn failures_under_the_threshold_do_not_stop_the_campaign() {
+    let env = Env::new(FakeMailer::default());
+    // 40 bounces in 100, spread out: 40% < 50%.
+    let emails: Vec<String> = (0..100)
+        .map(|i| {
+            let prefix = if i % 5 < 2 { "bounce" } else { "ok" };
+            format!("{prefix}{i}@example.org")
+        })
+        .collect();
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let id = env
+        .service()
+        .create(input(&refs), None)
+        .await
+        .expect("created")
+        .campaign
+        .id;
+
+    let run = with_threshold(&env, paloma_domain::FailureThreshold::new(0.5, 20))
+        .run_campaign(id, &CancellationToken::new(), &CancellationToken::new())
+        .await;
+
+    assert_eq!(
+        run.expect("ran"),
+        RunOutcome::Finished(CampaignStatus::Completed)
+    );
+    let c = env.repo.campaign(id);
+    assert_eq!((c.sent_emails, c.failed_emails), (60, 40));
+    assert_counters_match_rows(&env, id);
+}
+
+#[tokio::test]
+async fn a_campaign_resumed_past_the_threshold_stops_without_sending() {
+    let env = Env::new(FakeMailer::default());
+    let mut emails = addresses("bounce", 30);
+    emails.extend(addresses("ok", 30));
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let id = env
+        .service()
+        .create(input(&refs), None)
+        .await
+        .expect("created")
+        .campaign
+        .id;
+    // A first worker, without a threshold, recorded the 30 bounces and died.
+    let failed: Vec<paloma_domain::Outcome> = env
+        .repo
+        .recipients_of(id)
+        .iter()
+        .filter(|r| r.email.starts_with("bounce"))
+        .map(|r| paloma_domain::Outcome {
+            recipient_id: r.id,
+            attempts: 1,
+            kind: paloma_domain::OutcomeKind::Failed {
+                error: "550 no such user".into(),
+            },
+        })
+        .collect();
+    use crate::ports::CampaignRepository;
+    env.repo
+        .record_outcomes(id, &failed, chrono::Utc::now())
+        .await
+        .expect("recorded");
+
+    let run = with_threshold(&env, paloma_domain::FailureThreshold::new(0.5, 20))
+        .run_campaign(id, &CancellationToken::new(), &CancellationToken::new())
+        .await;
+
+    assert_eq!(
+        run.expect("ran"),
+        RunOutcome::Finished(CampaignStatus::Failed)
+    );
+    assert!(env.mailer.attempts.lock().expect("lock").is_empty());
+    let c = env.repo.campaign(id);
+    assert_eq!((c.sent_emails, c.failed_emails), (0, 60));
+    assert_counters_match_rows(&env, id);
+}

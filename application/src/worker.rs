@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use paloma_domain::{
-    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, Outcome, RecipientId, RetryPolicy,
+    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, FailureThreshold, Outcome, RecipientId,
+    RetryPolicy,
 };
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -46,6 +47,8 @@ pub struct WorkerSettings {
     pub reconcile_grace: Duration,
     /// Longest wait between two passes while only retries that are not yet due remain.
     pub max_idle_wait: Duration,
+    /// When this many messages of a campaign fail, the rest are not sent (`None`: never).
+    pub failure_threshold: Option<FailureThreshold>,
 }
 
 impl Default for WorkerSettings {
@@ -62,6 +65,7 @@ impl Default for WorkerSettings {
             reconcile_interval: Duration::from_secs(30),
             reconcile_grace: Duration::from_secs(10),
             max_idle_wait: Duration::from_secs(5),
+            failure_threshold: FailureThreshold::new(0.5, 100),
         }
     }
 }
@@ -292,6 +296,10 @@ where
             info!(status = %campaign.status, "campaign already final");
             return Ok(RunOutcome::Finished(campaign.status));
         }
+        // Resumed after a crash with the threshold already passed.
+        if let Some(reason) = self.threshold_passed(&campaign) {
+            return self.abandon(id, &reason, stop).await;
+        }
         let body = match self
             .patiently("reading the body", stop, || self.repo.get_body(id))
             .await
@@ -315,9 +323,12 @@ where
         let mut outcomes: Vec<Outcome> = Vec::with_capacity(s.flush_size);
         let mut flush_tick = tokio::time::interval(s.flush_interval);
         flush_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Why the campaign must stop sending, once its failures pass the threshold.
+        let mut tripped: Option<String> = None;
 
         loop {
-            let stopping = shutdown.is_cancelled() || lease_lost.is_cancelled();
+            let stopping =
+                shutdown.is_cancelled() || lease_lost.is_cancelled() || tripped.is_some();
             // Keep the pipeline full.
             while !stopping && in_flight.len() < s.concurrency.max(1) {
                 if batch.is_empty() && !pass_done {
@@ -368,12 +379,16 @@ where
             }
 
             if in_flight.is_empty() {
-                self.flush(id, &mut outcomes, shutdown).await?;
+                self.flush_and_check(id, &mut outcomes, shutdown, &mut tripped)
+                    .await?;
                 if lease_lost.is_cancelled() {
                     return Ok(RunOutcome::LeaseLost);
                 }
                 if shutdown.is_cancelled() {
                     return Ok(RunOutcome::Stopped);
+                }
+                if let Some(reason) = &tripped {
+                    return self.abandon(id, reason, stop).await;
                 }
                 if !pass_done {
                     continue;
@@ -417,18 +432,73 @@ where
                     Ok((recipient, attempts, delivery)) => {
                         outcomes.push(s.retry.decide(recipient, attempts, delivery, self.clock.now()));
                         if outcomes.len() >= s.flush_size {
-                            self.flush(id, &mut outcomes, shutdown).await?;
+                            self.flush_and_check(id, &mut outcomes, shutdown, &mut tripped).await?;
                         }
                     }
                     // The recipient stays PENDING and is sent on the next pass.
                     Err(e) => error!(error = %e, "a send task failed"),
                 },
                 _ = flush_tick.tick() => {
-                    self.flush(id, &mut outcomes, shutdown).await?;
+                    self.flush_and_check(id, &mut outcomes, shutdown, &mut tripped).await?;
                 }
                 () = shutdown.cancelled(), if !stopping => {}
                 () = lease_lost.cancelled(), if !stopping => {}
             }
+        }
+    }
+
+    /// [`flush`](Self::flush), then notes in `tripped` why sending must stop if the written
+    /// counters pass the failure threshold.
+    async fn flush_and_check(
+        &self,
+        id: CampaignId,
+        outcomes: &mut Vec<Outcome>,
+        shutdown: &CancellationToken,
+        tripped: &mut Option<String>,
+    ) -> Result<(), RunError> {
+        if let Some(campaign) = self.flush(id, outcomes, shutdown).await?
+            && tripped.is_none()
+        {
+            *tripped = self.threshold_passed(&campaign);
+        }
+        Ok(())
+    }
+
+    /// Why the campaign must stop, if its failures have passed the threshold.
+    fn threshold_passed(&self, campaign: &Campaign) -> Option<String> {
+        let threshold = self.settings.failure_threshold?;
+        threshold
+            .is_passed(campaign.sent_emails, campaign.failed_emails)
+            .then(|| threshold.not_sent_reason(campaign.sent_emails, campaign.failed_emails))
+    }
+
+    /// Ends the campaign `FAILED`, every recipient not yet sent marked with `reason`.
+    async fn abandon(
+        &self,
+        id: CampaignId,
+        reason: &str,
+        stop: (&CancellationToken, &CancellationToken),
+    ) -> Result<RunOutcome, RunError> {
+        warn!(
+            reason,
+            "failure threshold passed; the campaign stops sending"
+        );
+        match self
+            .patiently("stopping the campaign", stop, || {
+                self.repo.abandon(id, reason, self.clock.now())
+            })
+            .await
+        {
+            Ok(done) => {
+                info!(
+                    status = %done.status,
+                    sent = done.sent_emails,
+                    failed = done.failed_emails,
+                    "campaign stopped"
+                );
+                Ok(RunOutcome::Finished(done.status))
+            }
+            Err(e) => interrupted(e, stop.0, stop.1),
         }
     }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use paloma_domain::SendRate;
+use paloma_domain::{FailureThreshold, SendRate};
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid {var}: {message} (got {value:?})")]
@@ -155,6 +155,11 @@ pub struct WorkerConfig {
     pub stalled_interval: Duration,
     /// `SEND_RATE_LIMIT`: a rate shared by every worker of the queue; unset: no limit.
     pub send_rate: Option<SendRate>,
+    /// `FAILURE_THRESHOLD` (default 0.5) after `FAILURE_THRESHOLD_MIN_ATTEMPTS` (default 100)
+    /// finished messages; `off`: never stop a campaign for its failures.
+    pub failure_threshold: Option<FailureThreshold>,
+    /// `RECONCILE_INTERVAL_MS`: how often campaigns without a live queue job are looked for.
+    pub reconcile_interval: Duration,
 }
 
 impl WorkerConfig {
@@ -179,6 +184,16 @@ impl WorkerConfig {
                     message: e.to_string(),
                 })?),
             },
+            failure_threshold: {
+                let min_attempts = env.positive("FAILURE_THRESHOLD_MIN_ATTEMPTS", 100)? as u32;
+                let raw = env.string("FAILURE_THRESHOLD", "0.5");
+                FailureThreshold::parse(&raw, min_attempts).map_err(|e| ConfigError {
+                    var: "FAILURE_THRESHOLD",
+                    value: raw.clone(),
+                    message: e.to_string(),
+                })?
+            },
+            reconcile_interval: env.millis("RECONCILE_INTERVAL_MS", 30_000)?,
         };
         if config.lock_renew >= config.lock_duration {
             return Err(ConfigError {
@@ -203,6 +218,25 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         Env(move |k: &str| map.get(k).cloned())
+    }
+
+    #[test]
+    fn failure_threshold_defaults_to_half_after_100_and_can_be_off() {
+        let default = WorkerConfig::from_env(&env(&[])).expect("valid");
+        assert_eq!(default.failure_threshold, FailureThreshold::new(0.5, 100));
+        let set = WorkerConfig::from_env(&env(&[
+            ("FAILURE_THRESHOLD", "20%"),
+            ("FAILURE_THRESHOLD_MIN_ATTEMPTS", "10"),
+        ]))
+        .expect("valid");
+        assert_eq!(set.failure_threshold, FailureThreshold::new(0.2, 10));
+        let off = WorkerConfig::from_env(&env(&[("FAILURE_THRESHOLD", "off")])).expect("valid");
+        assert_eq!(off.failure_threshold, None);
+        for bad in ["1.5", "lots", "0"] {
+            let err = WorkerConfig::from_env(&env(&[("FAILURE_THRESHOLD", bad)]))
+                .expect_err("invalid");
+            assert_eq!(err.var, "FAILURE_THRESHOLD");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod page;
 pub mod rate;
 pub mod recipient;
+pub mod threshold;
 pub mod timeline;
 
 pub use campaign::{
@@ -28,6 +29,7 @@ pub use recipient::{
     EmailAddress, EmailAddressError, NewRecipient, Recipient, RecipientName, RecipientNameError,
     RecipientStatus,
 };
+pub use threshold::{FailureThreshold, FailureThresholdError};
 pub use timeline::{MAX_TIMELINE_BUCKETS, Timeline, TimelinePoint};
 
 /// A state transition that the rules do not allow.

@@ -796,6 +796,61 @@ impl CampaignRepository for Attached {
             .await?;
         Ok(campaign)
     }
+
+    #[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
+    async fn abandon(
+        &self,
+        id: CampaignId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        let now_db = to_db_time(now);
+        let campaign_bytes = id.as_bytes().as_slice();
+        let mut conn = self.0.conn().await?;
+        let campaign = conn
+            .transaction(async |conn| -> Result<Campaign, DbError> {
+                let campaign = require_campaign(conn, id, true).await?;
+                if campaign.status.is_final() {
+                    return Ok(campaign);
+                }
+                let status = campaign
+                    .status
+                    .transition(CampaignStatus::Failed)
+                    .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
+                let moved = diesel::update(
+                    recipient::table
+                        .filter(recipient::email_job_id.eq(campaign_bytes))
+                        .filter(recipient::status.eq(RecipientStatus::Pending.as_str())),
+                )
+                .set((
+                    recipient::status.eq(RecipientStatus::Failed.as_str()),
+                    recipient::error.eq(Some(reason)),
+                    recipient::updated_at.eq(now_db),
+                ))
+                .execute(conn)
+                .await?;
+                let moved =
+                    u32::try_from(moved).map_err(|e| RepositoryError::Unknown(Box::new(e)))?;
+                diesel::update(email_job::table.filter(email_job::id.eq(campaign_bytes)))
+                    .set((
+                        email_job::status.eq(status.as_str()),
+                        email_job::failed_emails.eq(email_job::failed_emails + moved),
+                        email_job::completed_at.eq(Some(now_db)),
+                        email_job::updated_at.eq(now_db),
+                    ))
+                    .execute(conn)
+                    .await?;
+                Ok(Campaign {
+                    status,
+                    failed_emails: campaign.failed_emails.saturating_add(moved),
+                    completed_at: Some(from_db_time(now_db)),
+                    updated_at: from_db_time(now_db),
+                    ..campaign
+                })
+            })
+            .await?;
+        Ok(campaign)
+    }
 }
 
 /// Runs one repository call on a task of its own and waits for it, so that the call finishes
@@ -853,6 +908,15 @@ impl CampaignRepository for MysqlCampaignRepository {
         now: DateTime<Utc>,
     ) -> Result<Campaign, RepositoryError> {
         self.attached().record_outcomes(id, outcomes, now).await
+    }
+
+    async fn abandon(
+        &self,
+        id: CampaignId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        self.attached().abandon(id, reason, now).await
     }
 
     // Single statements: detached.

@@ -934,6 +934,88 @@ async fn start_and_finish_follow_the_campaign_rules() -> TestResult {
 }
 
 #[tokio::test]
+async fn abandon_fails_every_pending_row_with_the_reason_and_ends_the_campaign() -> TestResult {
+    let (db, repo) = setup().await?;
+    let id = CampaignId::new();
+    let now = t0();
+    repo.create(id, &new_campaign("Stopped", &emails(6))?, now)
+        .await?;
+    repo.start(id, now).await?;
+    let rows = repo.claim_batch(id, None, now, 10).await?;
+    let later = now + TimeDelta::minutes(5);
+    // One sent, two failed, one deferred (still PENDING, tried once), two never tried.
+    let outcomes = [
+        (rows[0].id, OutcomeKind::Sent),
+        (
+            rows[1].id,
+            OutcomeKind::Failed {
+                error: "550 a".into(),
+            },
+        ),
+        (
+            rows[2].id,
+            OutcomeKind::Failed {
+                error: "550 b".into(),
+            },
+        ),
+        (
+            rows[3].id,
+            OutcomeKind::Retry {
+                at: later,
+                error: "451 later".into(),
+            },
+        ),
+    ]
+    .map(|(recipient_id, kind)| Outcome {
+        recipient_id,
+        attempts: 1,
+        kind,
+    });
+    repo.record_outcomes(id, &outcomes, now).await?;
+
+    let t1 = now + TimeDelta::seconds(1);
+    let done = repo.abandon(id, "not sent: stopped", t1).await?;
+    assert_eq!(
+        (
+            done.status,
+            done.sent_emails,
+            done.failed_emails,
+            done.completed_at
+        ),
+        (CampaignStatus::Failed, 1, 5, Some(t1))
+    );
+    assert_eq!(repo.get(id).await?, Some(done.clone()));
+    assert_counters_match_rows(&repo, id).await?;
+    let after = repo
+        .list_recipients(id, None, PageRequest::default())
+        .await?
+        .items;
+    let summary: Vec<_> = after
+        .iter()
+        .map(|r| (r.status, r.attempts, r.error.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (RecipientStatus::Sent, 1, ""),
+            (RecipientStatus::Failed, 1, "550 a"),
+            (RecipientStatus::Failed, 1, "550 b"),
+            (RecipientStatus::Failed, 1, "not sent: stopped"),
+            (RecipientStatus::Failed, 0, "not sent: stopped"),
+            (RecipientStatus::Failed, 0, "not sent: stopped"),
+        ]
+    );
+
+    // Once final, it changes nothing.
+    let again = repo
+        .abandon(id, "other", t1 + TimeDelta::seconds(1))
+        .await?;
+    assert_eq!(again, done);
+    db.drop().await?;
+    Ok(())
+}
+
+#[tokio::test]
 async fn list_unenqueued_finds_pending_campaigns_never_enqueued() -> TestResult {
     let (db, repo) = setup().await?;
     let now = t0();

@@ -76,12 +76,17 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         },
         renew_interval: config.lock_renew,
         maintenance_interval: config.stalled_interval.min(Duration::from_secs(5)),
+        reconcile_interval: config.reconcile_interval,
+        failure_threshold: config.failure_threshold,
         ..WorkerSettings::default()
     };
     info!(
         mailer = mailer.describe(),
         concurrency = config.concurrency,
         queue = %common.queue_name,
+        failure_threshold = config
+            .failure_threshold
+            .map_or_else(|| "off".to_owned(), |t| t.to_string()),
         "paloma-worker started"
     );
     let worker = Worker::new(

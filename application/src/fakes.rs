@@ -229,7 +229,7 @@ impl CampaignRepository for FakeRepo {
         Ok(())
     }
 
-    async fn list_unenqueued(
+    async fn list_unfinished(
         &self,
         before: DateTime<Utc>,
         limit: u32,
@@ -237,9 +237,7 @@ impl CampaignRepository for FakeRepo {
         self.check()?;
         Ok(lock(&self.campaigns)
             .values()
-            .filter(|c| {
-                c.0.status == CampaignStatus::Pending && c.2.is_none() && c.0.created_at < before
-            })
+            .filter(|c| !c.0.status.is_final() && c.0.created_at < before)
             .take(limit as usize)
             .map(|c| c.0.id)
             .collect())
@@ -380,20 +378,41 @@ impl CampaignRepository for FakeRepo {
     }
 }
 
+/// A queue in memory: every job added stays live unless its campaign is put in `lost` (a job
+/// that vanished from Redis, or ended failed); adding a job for it again makes it live.
 #[derive(Default)]
 pub struct FakeQueue {
     pub enqueued: Mutex<Vec<CampaignId>>,
+    pub lost: Mutex<HashSet<CampaignId>>,
     pub down: AtomicBool,
+}
+
+impl FakeQueue {
+    fn check(&self) -> Result<(), QueueError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(QueueError::Unavailable("fake redis is down".into()));
+        }
+        Ok(())
+    }
 }
 
 impl JobQueue for FakeQueue {
     async fn enqueue(&self, campaign: CampaignId) -> Result<String, QueueError> {
-        if self.down.load(Ordering::SeqCst) {
-            return Err(QueueError::Unavailable("fake redis is down".into()));
-        }
+        self.check()?;
+        lock(&self.lost).remove(&campaign);
         let mut q = lock(&self.enqueued);
         q.push(campaign);
         Ok(q.len().to_string())
+    }
+
+    async fn live_campaigns(&self) -> Result<HashSet<CampaignId>, QueueError> {
+        self.check()?;
+        let lost = lock(&self.lost);
+        Ok(lock(&self.enqueued)
+            .iter()
+            .filter(|c| !lost.contains(c))
+            .copied()
+            .collect())
     }
 }
 
@@ -402,10 +421,13 @@ impl JobQueue for FakeQueue {
 pub struct FakeConsumer {
     pub waiting: Mutex<Vec<TakenJob>>,
     pub settled: Mutex<Vec<(String, &'static str, String)>>,
+    /// campaign -> the job id holding it
+    pub claims: Mutex<HashMap<CampaignId, String>>,
 }
 
 impl FakeConsumer {
     fn settle(&self, job: &TakenJob, how: &'static str, detail: &str) {
+        lock(&self.claims).retain(|_, holder| *holder != job.job_id);
         lock(&self.settled).push((job.job_id.clone(), how, detail.to_owned()));
     }
 }
@@ -417,6 +439,15 @@ impl JobConsumer for FakeConsumer {
             tokio::time::sleep(timeout.min(Duration::from_millis(10))).await;
         }
         Ok(job)
+    }
+    async fn claim_campaign(
+        &self,
+        job: &TakenJob,
+        campaign: CampaignId,
+    ) -> Result<bool, QueueError> {
+        let mut claims = lock(&self.claims);
+        let holder = claims.entry(campaign).or_insert_with(|| job.job_id.clone());
+        Ok(*holder == job.job_id)
     }
     async fn renew(&self, _job: &TakenJob) -> Result<(), QueueError> {
         Ok(())

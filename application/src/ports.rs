@@ -4,6 +4,7 @@
 //! reached or timed out: worth retrying) or `Unknown` (anything else). Adapters translate their
 //! driver errors into these at the boundary.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,8 +115,9 @@ pub trait CampaignRepository: Send + Sync + 'static {
         id: CampaignId,
     ) -> impl Future<Output = Result<bool, RepositoryError>> + Send;
 
-    /// `PENDING` campaigns created before `created_before` whose queue job was never added.
-    fn list_unenqueued(
+    /// Campaigns that are not final (`PENDING` or `PROCESSING`) and were created before
+    /// `created_before`, oldest first: the ones that need a live queue job.
+    fn list_unfinished(
         &self,
         created_before: DateTime<Utc>,
         limit: u32,
@@ -130,8 +132,8 @@ pub trait CampaignRepository: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
 
     /// Up to `limit` `PENDING` recipients due at `now` (`nextAttemptAt <= now`) with an id
-    /// greater than `after`, in id order. It changes nothing: the queue job's lock makes the
-    /// worker that holds it the only one sending this campaign.
+    /// greater than `after`, in id order. It changes nothing: the queue job's lock and the
+    /// campaign claim make the worker that holds them the only one sending this campaign.
     fn claim_batch(
         &self,
         id: CampaignId,
@@ -220,6 +222,13 @@ pub trait JobQueue: Send + Sync + 'static {
         &self,
         campaign: CampaignId,
     ) -> impl Future<Output = Result<String, QueueError>> + Send;
+
+    /// The campaigns named by a job that will still be processed: waiting, paused, delayed
+    /// (a retry) or active (held by a worker, or stalled and about to return to waiting).
+    /// Read in one step, so a job moving between those states is never missed.
+    fn live_campaigns(
+        &self,
+    ) -> impl Future<Output = Result<HashSet<CampaignId>, QueueError>> + Send;
 }
 
 /// A job this worker took and holds the lock of.
@@ -241,7 +250,18 @@ pub trait JobConsumer: Send + Sync + 'static {
         timeout: Duration,
     ) -> impl Future<Output = Result<Option<TakenJob>, QueueError>> + Send;
 
-    /// Extends the job's lock. `LockLost` when another worker owns it now.
+    /// Makes the job the only one sending `campaign`: false when another job holds the
+    /// campaign (two jobs can name one campaign: a reconciler and an API racing, a Node
+    /// producer). The claim lasts as long as the job's lock, is extended with it by
+    /// [`renew`](Self::renew), and is dropped when the job is settled.
+    fn claim_campaign(
+        &self,
+        job: &TakenJob,
+        campaign: CampaignId,
+    ) -> impl Future<Output = Result<bool, QueueError>> + Send;
+
+    /// Extends the job's lock (and its campaign claim). `LockLost` when another worker owns
+    /// either now.
     fn renew(&self, job: &TakenJob) -> impl Future<Output = Result<(), QueueError>> + Send;
 
     /// Marks the job completed.

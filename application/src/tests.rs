@@ -204,6 +204,88 @@ async fn a_campaign_accepted_while_the_queue_is_down_is_enqueued_by_the_reconcil
 }
 
 #[tokio::test]
+async fn the_reconciler_enqueues_unfinished_campaigns_whose_job_was_lost_and_only_those() {
+    let env = Env::new(FakeMailer::default());
+    let service = env.service();
+    let mut ids = Vec::new();
+    for email in ["a@x.org", "b@x.org", "c@x.org"] {
+        ids.push(
+            service
+                .create(input(&[email]), None)
+                .await
+                .expect("created")
+                .campaign
+                .id,
+        );
+    }
+    let (sending, lost, done) = (ids[0], ids[1], ids[2]);
+    let worker = env.worker(1);
+    let never = CancellationToken::new();
+    worker
+        .run_campaign(done, &never, &never)
+        .await
+        .expect("finished");
+    use crate::ports::CampaignRepository;
+    env.repo
+        .start(lost, chrono::Utc::now())
+        .await
+        .expect("started");
+    // Redis lost the jobs of `lost` and `done`; `sending` still has its job.
+    env.queue.lost.lock().expect("lock").extend([lost, done]);
+    tokio::time::sleep(Duration::from_millis(5)).await; // older than the (zero) grace period
+
+    assert_eq!(worker.reconcile().await.expect("reconciled"), 1);
+    let enqueued = env.queue.enqueued.lock().expect("lock").clone();
+    assert_eq!(
+        enqueued,
+        [sending, lost, done, lost],
+        "only the PROCESSING orphan"
+    );
+    assert_eq!(
+        worker.reconcile().await.expect("reconciled"),
+        0,
+        "it is live now"
+    );
+
+    // The queue unreachable: the pass fails and enqueues nothing.
+    env.queue.lost.lock().expect("lock").insert(lost);
+    env.queue.down.store(true, Ordering::SeqCst);
+    assert!(worker.reconcile().await.is_err());
+}
+
+#[tokio::test]
+async fn two_jobs_for_one_campaign_never_send_it_twice() {
+    let env = Env::new(FakeMailer {
+        delay: Some(Duration::from_millis(2)),
+        ..FakeMailer::default()
+    });
+    let emails = addresses("dup", 60);
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let id = env
+        .service()
+        .create(input(&refs), None)
+        .await
+        .expect("created")
+        .campaign
+        .id;
+    let never = CancellationToken::new();
+    let (first, second) = (env.worker(4), env.worker(4));
+    let (a, b) = tokio::join!(first.handle_job(job("1", Ok(id)), &never), async {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        second.handle_job(job("2", Ok(id)), &never).await
+    });
+    assert_eq!((a, b), (JobOutcome::Completed, JobOutcome::Duplicate));
+    let attempts = env.mailer.attempts.lock().expect("lock").clone();
+    assert_eq!(attempts.len(), 60);
+    assert!(attempts.values().all(|n| *n == 1), "{attempts:?}");
+    // Settled jobs let go of the campaign: a later job may claim it (and finds it final).
+    assert_eq!(
+        env.worker(1).handle_job(job("3", Ok(id)), &never).await,
+        JobOutcome::Completed
+    );
+}
+
+#[tokio::test]
 async fn the_store_being_down_is_reported_as_unavailable() {
     let env = Env::new(FakeMailer::default());
     env.repo.down.store(true, Ordering::SeqCst);

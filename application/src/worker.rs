@@ -1,9 +1,10 @@
 //! The worker-side use case: take campaign jobs from the queue and send them.
 //!
-//! One job is one campaign. While a worker holds the job's lock it is the only one sending that
-//! campaign, so recipients are read in id order without being marked: a crash leaves them
-//! `PENDING` and the next worker sends them, which bounds duplicates to the messages that were
-//! in flight at the crash.
+//! One job is one campaign. A worker sends a campaign only while it holds both the job's lock
+//! and the campaign's claim (two jobs may name one campaign; the claim lets one of them send),
+//! so recipients are read in id order without being marked: a crash leaves them `PENDING` and
+//! the next worker sends them, which bounds duplicates to the messages that were in flight at
+//! the crash. A reconciler gives every unfinished campaign a job again if its job was lost.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -87,6 +88,8 @@ pub enum JobOutcome {
     Completed,
     Released,
     LeaseLost,
+    /// Another job was sending the same campaign; this one was completed without sending.
+    Duplicate,
     Failed(String),
 }
 
@@ -210,6 +213,26 @@ where
                 }
             };
             tracing::Span::current().record("campaign_id", tracing::field::display(campaign));
+
+            match self.jobs.claim_campaign(&job, campaign).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    // The holder sends every recipient; if it dies, its own job comes back.
+                    info!("another job is sending this campaign; completing this one");
+                    if let Err(e) = self.jobs.complete(&job).await {
+                        warn!(error = %e, "could not complete the duplicate job");
+                    }
+                    return JobOutcome::Duplicate;
+                }
+                Err(e) => {
+                    warn!(error = %e, "could not claim the campaign; putting the job back");
+                    return match self.jobs.release(&job).await {
+                        Ok(()) => JobOutcome::Released,
+                        // The stalled check returns it once its lock expires.
+                        Err(_) => JobOutcome::LeaseLost,
+                    };
+                }
+            }
 
             let lease_lost = CancellationToken::new();
             let renewer = tokio::spawn(renew_lock(
@@ -663,22 +686,36 @@ where
         }
     }
 
-    /// Enqueues campaigns that were stored but whose queue job was never added (the queue was
-    /// down when the API accepted them). Returns how many were enqueued.
+    /// Enqueues every unfinished campaign that no live queue job names: one stored while the
+    /// queue was down, or whose job was lost (Redis restarted without persistence, a job
+    /// deleted by hand, a job that ran out of attempts). Returns how many were enqueued.
+    ///
+    /// The database is read before the queue, so a campaign that finishes in between is at
+    /// worst enqueued once more, and that job finds it final. A job added while another is
+    /// still live is harmless too: the campaign claim lets only one of them send.
     pub async fn reconcile(&self) -> Result<usize, ReconcileError> {
         let grace = chrono::Duration::from_std(self.settings.reconcile_grace).unwrap_or_default();
-        let orphans = self
+        let unfinished = self
             .repo
-            .list_unenqueued(self.clock.now() - grace, 100)
+            .list_unfinished(self.clock.now() - grace, RECONCILE_BATCH)
             .await?;
-        for id in &orphans {
+        if unfinished.is_empty() {
+            return Ok(0);
+        }
+        let live = self.producer.live_campaigns().await?;
+        let mut enqueued = 0;
+        for id in unfinished.iter().filter(|id| !live.contains(id)) {
             self.producer.enqueue(*id).await?;
             self.repo.mark_enqueued(*id, self.clock.now()).await?;
-            info!(campaign_id = %id, "reconciler enqueued a campaign that had no queue job");
+            enqueued += 1;
+            info!(campaign_id = %id, "reconciler enqueued an unfinished campaign that had no live queue job");
         }
-        Ok(orphans.len())
+        Ok(enqueued)
     }
 }
+
+/// Unfinished campaigns looked at per reconciler pass (the rest wait for the next one).
+const RECONCILE_BATCH: u32 = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {

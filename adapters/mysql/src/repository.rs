@@ -550,15 +550,17 @@ impl CampaignRepository for Attached {
     }
 
     #[instrument(level = "debug", skip_all, fields(limit = limit))]
-    async fn list_unenqueued(
+    async fn list_unfinished(
         &self,
         created_before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<CampaignId>, RepositoryError> {
         let mut conn = self.0.conn().await?;
         let ids: Vec<Vec<u8>> = email_job::table
-            .filter(email_job::status.eq(CampaignStatus::Pending.as_str()))
-            .filter(email_job::enqueued_at.is_null())
+            .filter(email_job::status.eq_any([
+                CampaignStatus::Pending.as_str(),
+                CampaignStatus::Processing.as_str(),
+            ]))
             .filter(email_job::created_at.lt(to_db_time(created_before)))
             .select(email_job::id)
             .order(email_job::id.asc())
@@ -968,13 +970,13 @@ impl CampaignRepository for MysqlCampaignRepository {
         detached(async move { repo.mark_enqueued(id, now).await }).await
     }
 
-    async fn list_unenqueued(
+    async fn list_unfinished(
         &self,
         created_before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<CampaignId>, RepositoryError> {
         let repo = self.attached();
-        detached(async move { repo.list_unenqueued(created_before, limit).await }).await
+        detached(async move { repo.list_unfinished(created_before, limit).await }).await
     }
 
     async fn start(&self, id: CampaignId, now: DateTime<Utc>) -> Result<Campaign, RepositoryError> {

@@ -1016,36 +1016,48 @@ async fn abandon_fails_every_pending_row_with_the_reason_and_ends_the_campaign()
 }
 
 #[tokio::test]
-async fn list_unenqueued_finds_pending_campaigns_never_enqueued() -> TestResult {
+async fn list_unfinished_finds_pending_and_processing_campaigns_past_the_cutoff() -> TestResult {
     let (db, repo) = setup().await?;
     let now = t0();
-    let old_a = CampaignId::new();
-    let old_b = CampaignId::new();
-    let old_c = CampaignId::new();
-    let fresh = CampaignId::new();
-    for (id, at) in [
-        (old_a, now - TimeDelta::minutes(10)),
-        (old_b, now - TimeDelta::minutes(9)),
-        (old_c, now - TimeDelta::minutes(8)),
-        (fresh, now),
-    ] {
-        repo.create(id, &new_campaign("Sweep", &emails(1))?, at)
+    let ids: Vec<CampaignId> = (0..5).map(|_| CampaignId::new()).collect();
+    let (pending, enqueued, processing, finished, fresh) = (ids[0], ids[1], ids[2], ids[3], ids[4]);
+    for (i, id) in ids.iter().enumerate() {
+        let at = if *id == fresh {
+            now
+        } else {
+            now - TimeDelta::minutes(10 - i as i64)
+        };
+        repo.create(*id, &new_campaign("Sweep", &emails(1))?, at)
             .await?;
     }
+    repo.mark_enqueued(enqueued, now).await?;
+    repo.start(processing, now).await?;
+    repo.start(finished, now).await?;
+    let rid = repo.claim_batch(finished, None, now, 1).await?[0].id;
+    repo.record_outcomes(
+        finished,
+        &[Outcome {
+            recipient_id: rid,
+            attempts: 1,
+            kind: OutcomeKind::Sent,
+        }],
+        now,
+    )
+    .await?;
+    repo.finish(finished, CampaignStatus::Completed, now)
+        .await?;
+
     let cutoff = now - TimeDelta::minutes(1);
     assert_eq!(
-        repo.list_unenqueued(cutoff, 10).await?,
-        [old_a, old_b, old_c]
+        repo.list_unfinished(cutoff, 10).await?,
+        [pending, enqueued, processing],
+        "enqueued or not, oldest first; not the finished one nor the fresh one"
     );
-    assert_eq!(repo.list_unenqueued(cutoff, 2).await?, [old_a, old_b]);
-
-    repo.mark_enqueued(old_a, now).await?;
-    repo.start(old_c, now).await?; // no longer PENDING
-    assert_eq!(repo.list_unenqueued(cutoff, 10).await?, [old_b]);
+    assert_eq!(repo.list_unfinished(cutoff, 2).await?, [pending, enqueued]);
     assert_eq!(
-        repo.list_unenqueued(now + TimeDelta::seconds(1), 10)
+        repo.list_unfinished(now + TimeDelta::seconds(1), 10)
             .await?,
-        [old_b, fresh]
+        [pending, enqueued, processing, fresh]
     );
 
     let missing = CampaignId::new();

@@ -42,6 +42,12 @@ impl Keys {
     pub fn lock(&self, id: &str) -> String {
         format!("{}{id}:lock", self.base)
     }
+
+    /// Paloma's claim on a campaign: not a bull key, and no job's (its hash would need the id
+    /// `campaign-claim:<uuid>`).
+    pub fn campaign_claim(&self, campaign: &str) -> String {
+        format!("{}campaign-claim:{campaign}", self.base)
+    }
 }
 
 #[cfg(test)]
@@ -56,5 +62,9 @@ mod tests {
         assert_eq!(keys.stalled_check, "bull:email-queue:stalled-check");
         assert_eq!(keys.base, "bull:email-queue:");
         assert_eq!(keys.lock("7"), "bull:email-queue:7:lock");
+        assert_eq!(
+            keys.campaign_claim("0190"),
+            "bull:email-queue:campaign-claim:0190"
+        );
     }
 }

@@ -18,7 +18,7 @@ mod throttle;
 
 pub use throttle::RedisSendThrottle;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -224,6 +224,27 @@ impl JobQueue for RedisJobQueue {
         debug!(job_id = %id, campaign_id = %campaign, "enqueued campaign job");
         Ok(id)
     }
+
+    async fn live_campaigns(&self) -> Result<HashSet<CampaignId>, QueueError> {
+        let shared = &self.shared;
+        let mut conn = shared.conn().await?;
+        let data: Vec<String> = shared
+            .scripts
+            .live
+            .key(&shared.keys.wait)
+            .key(&shared.keys.paused)
+            .key(&shared.keys.active)
+            .key(&shared.keys.delayed)
+            .arg(&shared.keys.base)
+            .invoke_async(&mut *conn)
+            .await
+            .map_err(redis_error)?;
+        // Jobs whose data names no campaign (another producer's) are not Paloma's concern.
+        Ok(data
+            .iter()
+            .filter_map(|raw| campaign_of(raw).ok())
+            .collect())
+    }
 }
 
 /// The worker side of the queue: pooled connections for the scripts, plus one dedicated
@@ -328,6 +349,40 @@ impl RedisJobConsumer {
             .map_err(redis_error)
     }
 
+    /// Takes or extends (`drop` false) or drops the job's claim on `campaign`; false when
+    /// another job holds it.
+    async fn claim(
+        &self,
+        job: &TakenJob,
+        campaign: CampaignId,
+        drop: bool,
+    ) -> Result<bool, QueueError> {
+        let shared = &self.shared;
+        let mut conn = shared.conn().await?;
+        let ours: i64 = shared
+            .scripts
+            .claim
+            .key(shared.keys.campaign_claim(&campaign.to_string()))
+            .arg(&job.job_id)
+            .arg(&job.token)
+            .arg(shared.lock_millis())
+            .arg(if drop { "1" } else { "0" })
+            .invoke_async(&mut *conn)
+            .await
+            .map_err(redis_error)?;
+        Ok(ours == 1)
+    }
+
+    /// Lets go of the settled job's campaign claim, if it has one. Best effort: a claim left
+    /// behind expires with the lock duration.
+    async fn drop_claim(&self, job: &TakenJob) {
+        if let Ok(campaign) = job.campaign
+            && let Err(e) = self.claim(job, campaign, true).await
+        {
+            debug!(job_id = %job.job_id, error = %e, "could not drop the campaign claim");
+        }
+    }
+
     /// Promotes due delayed jobs; returns how many moved.
     async fn promote_delayed(&self) -> Result<u64, QueueError> {
         let shared = &self.shared;
@@ -427,13 +482,26 @@ impl JobConsumer for RedisJobConsumer {
             .invoke_async(&mut *conn)
             .await
             .map_err(redis_error)?;
-        if extended == 1 {
-            debug!(job_id = %job.job_id, "renewed job lock");
-            Ok(())
-        } else {
+        if extended != 1 {
             debug!(job_id = %job.job_id, "job lock lost");
-            Err(QueueError::LockLost)
+            return Err(QueueError::LockLost);
         }
+        if let Ok(campaign) = job.campaign
+            && !self.claim(job, campaign, false).await?
+        {
+            debug!(job_id = %job.job_id, "campaign claim lost to another job");
+            return Err(QueueError::LockLost);
+        }
+        debug!(job_id = %job.job_id, "renewed job lock");
+        Ok(())
+    }
+
+    async fn claim_campaign(
+        &self,
+        job: &TakenJob,
+        campaign: CampaignId,
+    ) -> Result<bool, QueueError> {
+        self.claim(job, campaign, false).await
     }
 
     async fn complete(&self, job: &TakenJob) -> Result<(), QueueError> {
@@ -453,6 +521,7 @@ impl JobConsumer for RedisJobConsumer {
             .await
             .map_err(redis_error)?;
         finish_code(code, &job.job_id)?;
+        self.drop_claim(job).await;
         debug!(job_id = %job.job_id, "completed job");
         Ok(())
     }
@@ -482,6 +551,7 @@ impl JobConsumer for RedisJobConsumer {
             .map_err(redis_error)?;
         let outcome = answer.first().copied().unwrap_or(i64::MIN);
         finish_code(outcome.min(0), &job.job_id)?;
+        self.drop_claim(job).await;
         let attempts_made = answer.get(1).copied().unwrap_or_default();
         match outcome {
             1 => debug!(
@@ -515,6 +585,7 @@ impl JobConsumer for RedisJobConsumer {
             .await
             .map_err(redis_error)?;
         finish_code(code, &job.job_id)?;
+        self.drop_claim(job).await;
         debug!(job_id = %job.job_id, "released job");
         Ok(())
     }
@@ -565,11 +636,7 @@ fn pairs(flat: Vec<String>) -> HashMap<String, String> {
 
 /// Builds the taken job from its hash; never fails on odd data.
 fn taken_job(job_id: String, token: String, hash: &HashMap<String, String>) -> TakenJob {
-    let raw = hash.get("data").cloned().unwrap_or_default();
-    let campaign = serde_json::from_str::<serde_json::Value>(&raw)
-        .ok()
-        .and_then(|data| data.get("jobUuid")?.as_str()?.parse::<CampaignId>().ok())
-        .ok_or(raw);
+    let campaign = campaign_of(hash.get("data").map_or("", String::as_str));
     let attempts_made = hash
         .get("attemptsMade")
         .and_then(|value| value.trim().parse::<u32>().ok())
@@ -580,6 +647,14 @@ fn taken_job(job_id: String, token: String, hash: &HashMap<String, String>) -> T
         campaign,
         attempts_made,
     }
+}
+
+/// The campaign a job's data names (`{"jobUuid": "<id>"}`); `Err` holds the raw data.
+fn campaign_of(raw: &str) -> Result<CampaignId, String> {
+    serde_json::from_str::<serde_json::Value>(raw)
+        .ok()
+        .and_then(|data| data.get("jobUuid")?.as_str()?.parse::<CampaignId>().ok())
+        .ok_or_else(|| raw.to_owned())
 }
 
 /// Connection trouble is `Unavailable` (worth retrying); anything else is `Unknown`.

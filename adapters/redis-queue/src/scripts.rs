@@ -23,6 +23,8 @@ pub(crate) struct Scripts {
     pub release: Script,
     pub promote: Script,
     pub stalled: Script,
+    pub live: Script,
+    pub claim: Script,
 }
 
 impl Scripts {
@@ -36,6 +38,8 @@ impl Scripts {
             release: Script::new(lua!("release.lua")),
             promote: Script::new(lua!("promote.lua")),
             stalled: Script::new(lua!("stalled.lua")),
+            live: Script::new(lua!("live.lua")),
+            claim: Script::new(lua!("claim.lua")),
         }
     }
 }

@@ -77,6 +77,8 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         renew_interval: config.lock_renew,
         maintenance_interval: config.stalled_interval.min(Duration::from_secs(5)),
         reconcile_interval: config.reconcile_interval,
+        // The API enqueues right after storing: a campaign younger than this is left to it.
+        reconcile_grace: config.reconcile_interval.min(Duration::from_secs(10)),
         failure_threshold: config.failure_threshold,
         ..WorkerSettings::default()
     };

@@ -2,6 +2,7 @@
 //! `REDIS_URL`), each test on its own key prefix, and against a real Node bull 4.16.5
 //! (`interop/`, run `npm install` there first).
 
+mod claims;
 mod helpers;
 mod interop;
 mod protocol;

@@ -1,9 +1,10 @@
 //! Fault tests (reliability): the real `paloma-api` and `paloma-worker` binaries while what
 //! they depend on fails under them - a worker killed with SIGKILL (once, three times, or with a
 //! second worker standing by), Redis restarted, MySQL cut off, the SMTP server down, Redis down
-//! when a campaign is posted - checking that every accepted campaign completes, that every
-//! address gets its message, that the counters equal the rows, and how many messages were sent
-//! twice.
+//! when a campaign is posted, the queue's jobs lost, two jobs for one campaign, a list that
+//! fails past the threshold, SIGTERM under load - checking that every accepted campaign
+//! completes (or fails with every row explained), that every address gets its message, that
+//! the counters equal the rows, and how many messages were sent twice.
 //!
 //! Each test prints its figures; see them with
 //! `cargo test -p paloma --test faults -- --nocapture`.
@@ -906,6 +907,239 @@ async fn a_campaign_posted_while_redis_is_down_is_stored_then_sent() {
         delivery.duplicates
     );
     assert_eq!(delivery.duplicates, 0);
+    assert_eq!(queue_state(&paloma).await, completed_queue(1));
+}
+
+/// Deletes every key of the test's queue: what a Redis restarted without persistence (or a
+/// `FLUSHDB`) does to the jobs.
+async fn wipe_queue(paloma: &Paloma) -> usize {
+    let mut redis = paloma.redis().await;
+    let keys: Vec<String> = redis
+        .keys(format!("{}:*", paloma.prefix))
+        .await
+        .expect("KEYS");
+    if !keys.is_empty() {
+        let _: () = redis.del(&keys).await.expect("DEL");
+    }
+    keys.len()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_campaign_whose_job_was_lost_is_enqueued_again_by_the_reconciler() {
+    const N: usize = 3_000;
+    let smtp = TestSmtpServer::start(SmtpRules::default()).expect("smtp");
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    let reconcile = [("RECONCILE_INTERVAL_MS", "1000")];
+    paloma.start_worker(&smtp.url(), &reconcile);
+    let emails = addresses("lostjob", N);
+    let id = post_campaign(&paloma, "Lost job", &emails).await;
+
+    wait_messages(&smtp, 800, Duration::from_secs(60)).await;
+    let kill = kill_worker(&mut paloma, 0, &smtp, &id).await;
+    let unrecorded = kill.unrecorded_total();
+    let wiped = wipe_queue(&paloma).await;
+    let c = paloma.campaign(&id).await;
+    assert_eq!(c["status"], "PROCESSING", "{c}");
+    paloma.start_worker(&smtp.url(), &reconcile);
+    let recovery =
+        time_to_next_message(&smtp, kill.delivered, kill.at, Duration::from_secs(30)).await;
+    paloma.wait_final(&id, Duration::from_secs(120)).await;
+
+    let delivery = assert_delivered_to_all(&paloma, &smtp, &id, &emails).await;
+    eprintln!(
+        "[job lost] {N} recipients: worker killed at {} delivered ({unrecorded} unrecorded), then \
+         all {wiped} keys of the queue deleted; a new worker's reconciler (every 1 s) enqueued the \
+         PROCESSING campaign again and sending resumed {} ms after the kill; {} messages for {} \
+         addresses = {} duplicates",
+        kill.delivered,
+        recovery.as_millis(),
+        delivery.messages,
+        delivery.addresses,
+        delivery.duplicates
+    );
+    assert_eq!(delivery.duplicates, unrecorded);
+    assert!(unrecorded <= UNRECORDED_PER_KILL);
+    assert_eq!(queue_state(&paloma).await, completed_queue(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_jobs_for_one_campaign_send_it_once() {
+    const N: usize = 2_000;
+    let smtp =
+        TestSmtpServer::start(SmtpRules::default().delay(Duration::from_millis(10))).expect("smtp");
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    paloma.start_worker(&smtp.url(), &[]);
+    paloma.start_worker(&smtp.url(), &[]);
+    let emails = addresses("twojobs", N);
+    let id = post_campaign(&paloma, "Enqueued twice", &emails).await;
+    // A second job for the same campaign, as a Node producer (or an API and a reconciler
+    // racing) could add; the idle worker takes it while the first is sending.
+    wait_messages(&smtp, 100, Duration::from_secs(60)).await;
+    let mut settings = paloma_redis_queue::QueueSettings::new(paloma.redis_url.clone());
+    settings.prefix = paloma.prefix.clone();
+    let producer = paloma_redis_queue::RedisJobQueue::connect(settings)
+        .await
+        .expect("producer");
+    use paloma_application::JobQueue;
+    producer
+        .enqueue(id.parse().expect("campaign id"))
+        .await
+        .expect("second job");
+    // The idle worker takes the second job and, the campaign being claimed, completes it at
+    // once: while the first job is still sending.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while queue_state(&paloma).await[3].1 == 0 {
+        assert!(Instant::now() < deadline, "the second job was not settled");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mid = paloma.campaign(&id).await;
+    assert_eq!(mid["status"], "PROCESSING", "{mid}");
+    let sent_mid = counter(&mid, "sentEmails");
+    paloma.wait_final(&id, Duration::from_secs(120)).await;
+
+    let delivery = assert_delivered_to_all(&paloma, &smtp, &id, &emails).await;
+    eprintln!(
+        "[two jobs, two workers] {N} recipients: the second job was completed unsent while the \
+         first was sending ({sent_mid} sent by then); {} messages for {} addresses = {} \
+         duplicates",
+        delivery.messages, delivery.addresses, delivery.duplicates
+    );
+    assert_eq!(delivery.duplicates, 0, "the second job sent nothing");
+    assert_eq!(queue_state(&paloma).await, completed_queue(2));
+}
+
+// ----------------------------------------------------------------------------------------------
+// 8. Failure threshold
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_campaign_past_the_failure_threshold_stops_with_every_unsent_row_explained() {
+    const N: usize = 5_000;
+    // 7 addresses in 10 are refused: far past the default threshold (half, after 100).
+    let emails: Vec<String> = (0..N)
+        .map(|i| {
+            let prefix = if i % 10 < 7 { "refused" } else { "fine" };
+            format!("{prefix}{i}@example.org")
+        })
+        .collect();
+    let smtp = TestSmtpServer::start(SmtpRules::default().reject_prefix("refused")).expect("smtp");
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    paloma.start_worker(&smtp.url(), &[]);
+    let id = post_campaign(&paloma, "Bad list", &emails).await;
+    let c = paloma.wait_final(&id, Duration::from_secs(120)).await;
+
+    assert_eq!(c["status"], "FAILED", "{c}");
+    let (sent, failed) = (counter(&c, "sentEmails"), counter(&c, "failedEmails"));
+    assert_eq!(sent + failed, N as u64, "nothing left pending: {c}");
+    assert_eq!(counter(&c, "pendingEmails"), 0, "{c}");
+    let by_status = rows_by_status(&paloma, &id).await;
+    assert_eq!(
+        by_status,
+        vec![("FAILED".to_owned(), failed), ("SENT".to_owned(), sent)],
+        "the rows agree with the counters"
+    );
+    let untried = sql(
+        &paloma,
+        &format!(
+            "SELECT COUNT(*), MIN(error) = MAX(error), MIN(error) FROM Recipient \
+             WHERE emailJobId = {} AND attempts = 0",
+            id_literal(&id)
+        ),
+    )
+    .await;
+    let untried_count: u64 = untried[0][0].parse().expect("count");
+    let tried = N as u64 - untried_count;
+    assert!(untried_count > 0);
+    assert_eq!(untried[0][1], "1", "one reason for all: {untried:?}");
+    assert!(
+        untried[0][2].starts_with("not sent: the campaign was stopped after ")
+            && untried[0][2].ends_with("(failure threshold 50% after 100 messages)"),
+        "{untried:?}"
+    );
+    let not_sent_rows = sql(
+        &paloma,
+        &format!(
+            "SELECT COUNT(*) FROM Recipient WHERE emailJobId = {} AND status = 'FAILED' \
+             AND error LIKE 'not sent:%'",
+            id_literal(&id)
+        ),
+    )
+    .await;
+    let not_sent: u64 = not_sent_rows[0][0].parse().expect("count");
+    // Every untried row says so, and nothing else: no message reached the server for them.
+    assert_eq!(not_sent, untried_count);
+    assert_eq!(smtp.message_count() as u64, sent);
+    eprintln!(
+        "[failure threshold] {N} recipients, 70% refused: stopped after {tried} attempts \
+         ({sent} sent, {} refused by the server); {untried_count} recipients never tried, each \
+         FAILED with \"{}\"",
+        failed - untried_count,
+        untried[0][2]
+    );
+    // It stopped at the first write of outcomes past the threshold: a flush plus what was in
+    // flight, far from the whole list.
+    assert!(
+        tried <= (FLUSH_SIZE + 2 * CONCURRENCY) as u64,
+        "{tried} tried"
+    );
+    assert_eq!(queue_state(&paloma).await, completed_queue(1));
+}
+
+// ----------------------------------------------------------------------------------------------
+// 9. Graceful shutdown under load
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_under_load_loses_nothing_sends_nothing_twice_and_the_standby_resumes_at_once() {
+    const N: usize = 10_000;
+    let smtp = TestSmtpServer::start(SmtpRules::default()).expect("smtp");
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    paloma.start_worker(&smtp.url(), &[]);
+    let emails = addresses("sigterm", N);
+    let id = post_campaign(&paloma, "SIGTERM under load", &emails).await;
+    wait_messages(&smtp, 300, Duration::from_secs(60)).await;
+    paloma.start_worker(&smtp.url(), &[]); // stands by: the first one holds the job
+    wait_messages(&smtp, 3_000, Duration::from_secs(60)).await;
+
+    let mut worker = paloma.workers.remove(0);
+    let pid = worker.id().expect("pid");
+    let at = Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(15), worker.wait())
+        .await
+        .expect("stops in time")
+        .expect("exit");
+    let stopped_in = at.elapsed();
+    assert!(exit.success(), "clean exit: {exit:?}");
+    let delivered = smtp.message_count();
+    let recovery = time_to_next_message(&smtp, delivered, at, Duration::from_secs(30)).await;
+    paloma.wait_final(&id, Duration::from_secs(120)).await;
+
+    let delivery = assert_delivered_to_all(&paloma, &smtp, &id, &emails).await;
+    eprintln!(
+        "[SIGTERM under load] {N} recipients, concurrency {CONCURRENCY}: the sending worker exited \
+         cleanly {} ms after SIGTERM with {delivered} delivered; the standby worker sent its \
+         first message {} ms after the signal (lock {} ms: it did not wait for it); {} messages \
+         for {} addresses = {} duplicates",
+        stopped_in.as_millis(),
+        recovery.as_millis(),
+        LOCK_DURATION.as_millis(),
+        delivery.messages,
+        delivery.addresses,
+        delivery.duplicates
+    );
+    assert_eq!(delivery.duplicates, 0);
+    assert_eq!(delivery.messages, N);
+    assert!(
+        recovery < LOCK_DURATION - LOCK_RENEW,
+        "resumed at once, not after the lock expired: {recovery:?}"
+    );
     assert_eq!(queue_state(&paloma).await, completed_queue(1));
 }
 

@@ -233,8 +233,8 @@ mod tests {
         let off = WorkerConfig::from_env(&env(&[("FAILURE_THRESHOLD", "off")])).expect("valid");
         assert_eq!(off.failure_threshold, None);
         for bad in ["1.5", "lots", "0"] {
-            let err = WorkerConfig::from_env(&env(&[("FAILURE_THRESHOLD", bad)]))
-                .expect_err("invalid");
+            let err =
+                WorkerConfig::from_env(&env(&[("FAILURE_THRESHOLD", bad)])).expect_err("invalid");
             assert_eq!(err.var, "FAILURE_THRESHOLD");
         }
     }

@@ -40,7 +40,7 @@ impl EmailAddress {
         if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(EmailAddressError::ForbiddenCharacters);
         }
-        if !trimmed.validate_email() {
+        if !trimmed.validate_email() || !is_rfc5322_compatible(trimmed) {
             return Err(EmailAddressError::Invalid);
         }
         Ok(Self(trimmed.to_owned()))
@@ -56,6 +56,26 @@ impl EmailAddress {
         self.0.to_lowercase()
     }
 }
+
+/// `validator` follows HTML5, which allows dots anywhere in the local part (`.a@x.org`,
+/// `a..b@x.org`), a domain literal after other text (`a@x[127.0.0.1]`), and an international
+/// domain whose ASCII form is longer than DNS allows. RFC 5322 and RFC 1035, and so the SMTP
+/// adapter's parser, refuse them: such an address would be accepted here and then fail
+/// permanently at sending, so it is refused here.
+fn is_rfc5322_compatible(address: &str) -> bool {
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return false;
+    };
+    let dot_atom = !local.starts_with('.') && !local.ends_with('.') && !local.contains("..");
+    let whole_literal =
+        !domain.contains(['[', ']']) || (domain.starts_with('[') && domain.ends_with(']'));
+    let dns_length = domain.is_ascii()
+        || idna::domain_to_ascii(domain).is_ok_and(|ascii| ascii.len() <= MAX_DOMAIN_LEN);
+    dot_atom && whole_literal && dns_length
+}
+
+/// RFC 1035 section 2.3.4: a domain name is at most 253 characters in its text form.
+const MAX_DOMAIN_LEN: usize = 253;
 
 impl fmt::Display for EmailAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -219,6 +239,37 @@ mod tests {
         );
     }
 
+    /// HTML5 (and so `validator`) allows these, RFC 5322 and DNS do not: the SMTP adapter could
+    /// never send to them, so the API must not accept them.
+    #[test]
+    fn addresses_smtp_cannot_use_are_refused() {
+        let snowmen = |n: usize| format!("a@{}", vec!["☃"; n].join("."));
+        for bad in [
+            ".a@example.org",
+            "a.@example.org",
+            "a..b@example.org",
+            "a@x[127.0.0.1]",
+            // 32 labels `xn--n3h`: 255 characters in ASCII form, over DNS's 253.
+            &snowmen(32),
+        ] {
+            assert_eq!(
+                EmailAddress::parse(bad),
+                Err(EmailAddressError::Invalid),
+                "{bad}"
+            );
+        }
+        for ok in [
+            "a.b.c@example.org",
+            "a@[127.0.0.1]",
+            "a@[2001:db8::1]",
+            "joerg@bücher.de",
+            // 31 labels: 247 characters in ASCII form.
+            &snowmen(31),
+        ] {
+            assert!(EmailAddress::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
     #[test]
     fn dedup_key_ignores_case() {
         let a = EmailAddress::parse("Ann@Example.org").expect("valid");
@@ -265,6 +316,54 @@ mod tests {
         fn addresses_with_injected_headers_are_refused(local in "[a-z]{1,10}", hdr in "[A-Za-z: ]{0,20}") {
             let raw = format!("{local}@example.org\n{hdr}");
             prop_assert!(EmailAddress::parse(&raw).is_err() || hdr.trim().is_empty());
+        }
+    }
+
+    /// Adversarial names and addresses, with the strategies of the campaign tests.
+    mod adversarial {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::campaign::tests::adversarial::{control_char, hostile_text};
+
+        proptest! {
+            /// A name is kept trimmed, a blank one is no name, and a control character left
+            /// after trimming refuses it (the name ends up in the `To:` header).
+            #[test]
+            fn a_name_is_accepted_exactly_when_it_is_one_short_line(raw in hostile_text(220)) {
+                let trimmed = raw.trim();
+                let length = trimmed.chars().count();
+                let one_line = !trimmed.contains(char::is_control);
+                match RecipientName::parse(Some(&raw)) {
+                    Ok(None) => prop_assert!(trimmed.is_empty()),
+                    Ok(Some(name)) => {
+                        prop_assert_eq!(name.as_str(), trimmed);
+                        prop_assert!(one_line && length <= RecipientName::MAX_CHARS);
+                    }
+                    Err(RecipientNameError::ForbiddenCharacters) => {
+                        prop_assert!(!one_line && length <= RecipientName::MAX_CHARS);
+                    }
+                    Err(RecipientNameError::TooLong { .. }) => {
+                        prop_assert!(length > RecipientName::MAX_CHARS);
+                    }
+                }
+            }
+
+            /// A control character or any Unicode space inside an address refuses it, so nothing
+            /// can be appended to the `RCPT TO` command or the `To:` header through it.
+            #[test]
+            fn an_address_with_a_control_or_space_inside_is_refused(
+                local in "[a-z]{1,10}",
+                bad in prop_oneof![
+                    control_char(),
+                    prop::sample::select(vec![' ', '\u{a0}', '\u{2028}', '\u{2029}', '\u{3000}']),
+                ],
+                tail in prop::sample::select(vec!["", "Bcc: x@evil.test", "\r\nX-Injected: yes"]),
+            ) {
+                let raw = format!("{local}@exa{bad}mple.org{tail}");
+                let refused = Err(EmailAddressError::ForbiddenCharacters);
+                prop_assert_eq!(EmailAddress::parse(&raw), refused);
+            }
         }
     }
 }

@@ -1,8 +1,11 @@
 //! Building the RFC 5322 message for one recipient.
 
-use lettre::Message;
+use email_encoding::headers::rfc2047;
+use email_encoding::headers::writer::EmailWriter;
+use lettre::address::Envelope;
 use lettre::message::Mailbox;
-use lettre::message::header::{self, ContentType};
+use lettre::message::header::{self, ContentType, Header, HeaderName, HeaderValue};
+use lettre::{Address, Message};
 use paloma_application::OutgoingMessage;
 use paloma_domain::{DeliveryOutcome, message_id};
 
@@ -33,24 +36,34 @@ impl Sender {
 
     /// The message for one recipient. `Permanent` when the recipient's address cannot be used.
     pub(crate) fn build(&self, message: &OutgoingMessage) -> Result<Message, DeliveryOutcome> {
-        let address = message.to.trim().parse().map_err(|error| {
+        let address: Address = message.to.trim().parse().map_err(|error| {
             DeliveryOutcome::Permanent(format!(
                 "invalid recipient address {:?}: {error}",
                 message.to
             ))
         })?;
+        // The domain refuses control characters in names, but a row written by other means
+        // may hold one, and lettre panics on a CR or LF in a display name: each becomes a space.
         let name = message
             .to_name
             .as_deref()
-            .map(str::trim)
+            .map(|name| name.replace(char::is_control, " ").trim().to_owned())
             .filter(|name| !name.is_empty());
-        let to = Mailbox::new(name.map(str::to_owned), address);
+        // Given, not derived: lettre would derive it by parsing the `To:` header back, and its
+        // header parser refuses addresses its address parser accepts (domain literals such as
+        // `a@[127.0.0.1]`).
+        let envelope = Envelope::new(Some(self.mailbox.email.clone()), vec![address.clone()])
+            .map_err(|error| {
+                DeliveryOutcome::Permanent(format!("cannot build the envelope: {error}"))
+            })?;
+        let to = Mailbox::new(name, address);
         let id = message_id(message.campaign_id, message.recipient_id, self.domain());
 
         Message::builder()
+            .envelope(envelope)
             .from(self.mailbox.clone())
             .to(to)
-            .subject(&*message.subject)
+            .header(EncodedSubject(message.subject.to_string()))
             .message_id(Some(id))
             .date_now()
             .header(header::MIME_VERSION_1_0)
@@ -59,6 +72,42 @@ impl Sender {
             .map_err(|error| {
                 DeliveryOutcome::Permanent(format!("cannot build the message: {error}"))
             })
+    }
+}
+
+/// The `Subject` header, so that readers decode exactly the stored subject. lettre encodes word
+/// by word and writes ASCII words as they are, which loses in two ways: text shaped like an
+/// RFC 2047 encoded-word (`=?utf-8?q?=0D=0ABcc:_x?=`) is decoded by the reader into something
+/// else than what was validated (here a line break), and decoders disagree on the spaces
+/// between encoded and plain words. A subject that is not printable ASCII (the domain allows
+/// any Unicode but no control characters; older rows may differ) or contains `=?` is therefore
+/// encoded whole; a plain ASCII one is left to lettre.
+#[derive(Debug, Clone)]
+struct EncodedSubject(String);
+
+impl Header for EncodedSubject {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Subject")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        if self.0.bytes().all(|b| (b' '..=b'~').contains(&b)) && !self.0.contains("=?") {
+            return HeaderValue::new(Self::name(), self.0.clone());
+        }
+        let mut encoded = String::new();
+        let written = {
+            let mut writer = EmailWriter::new(&mut encoded, "Subject: ".len(), 0, false);
+            rfc2047::encode(&self.0, &mut writer)
+        };
+        match written {
+            // Only base64 encoded-words and folding: nothing a value could inject.
+            Ok(()) => HeaderValue::dangerous_new_pre_encoded(Self::name(), self.0.clone(), encoded),
+            Err(_) => HeaderValue::new(Self::name(), self.0.clone()),
+        }
     }
 }
 
@@ -159,6 +208,174 @@ mod tests {
                     );
                 }
                 other => panic!("{bad}: expected a permanent failure, got {other:?}"),
+            }
+        }
+    }
+
+    /// Adversarial input: whatever the domain accepts must be sendable, and nothing in a
+    /// subject or a name may turn into a header of its own.
+    mod adversarial {
+        use paloma_domain::{EmailAddress, RecipientName, Subject};
+        use paloma_testkit::ReceivedMessage;
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// The headers `build` writes, each exactly once; anything else is injected.
+        const HEADERS: [&str; 8] = [
+            "From",
+            "To",
+            "Subject",
+            "Message-ID",
+            "Date",
+            "MIME-Version",
+            "Content-Type",
+            "Content-Transfer-Encoding",
+        ];
+
+        /// Addresses in the HTML5 syntax the domain validates against, including its corners
+        /// where RFC 5322 (and so lettre) is stricter: dots anywhere in the local part, domain
+        /// literals, IDNs.
+        fn html5_address() -> impl Strategy<Value = String> {
+            let local = "[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]{1,20}";
+            let label = "[a-zA-Z0-9]([a-zA-Z0-9-]{0,8}[a-zA-Z0-9])?";
+            let domain = prop_oneof![
+                prop::collection::vec(label, 1..4).prop_map(|labels| labels.join(".")),
+                "[a-z]{0,3}\\[(127\\.0\\.0\\.1|::1|2001:db8::1|::ffff:10\\.0\\.0\\.1)\\]",
+                "\\p{L}{1,8}\\.[a-z]{2,4}",
+                "[☃★♥✉]{1,3}\\.[a-z]{2,3}",
+                prop::collection::vec("[☃é✉]{1,3}", 1..70).prop_map(|labels| labels.join(".")),
+            ];
+            (local, domain).prop_map(|(local, domain)| format!("{local}@{domain}"))
+        }
+
+        /// Text with the characters that break headers: CR, LF, NUL, NEL, separators, bidi
+        /// overrides, combining marks, emoji, and RFC 2047 / quoting punctuation.
+        fn hostile_text() -> impl Strategy<Value = String> {
+            let special = prop::sample::select(vec![
+                '\r', '\n', '\t', '\0', '\u{85}', '\u{2028}', '\u{202e}', '\u{200f}', '\u{301}',
+                '\u{feff}', '😀', '👩', '\u{200d}', 'ע', ' ', ':', '=', '?', '"', '\\', '<', '>',
+                '@', ',', '(', ')',
+            ]);
+            let header = prop::sample::select(vec![
+                "\r\nBcc: evil@attacker.test",
+                "\nX-Injected: yes",
+                "\r\n\r\n<p>a new body</p>",
+                "=?utf-8?q?=0D=0ABcc:_x@evil.test?=",
+                "",
+            ]);
+            (
+                prop::collection::vec(prop_oneof![any::<char>(), special], 0..40),
+                header,
+            )
+                .prop_map(|(chars, header)| chars.into_iter().collect::<String>() + header)
+        }
+
+        /// [`hostile_text`] without its control characters: what the domain lets through.
+        fn one_line_text() -> impl Strategy<Value = String> {
+            hostile_text().prop_map(|text| text.replace(char::is_control, ""))
+        }
+
+        fn message(to: &str, name: Option<String>, subject: &str) -> OutgoingMessage {
+            OutgoingMessage {
+                to_name: name,
+                subject: Arc::from(subject),
+                ..outgoing(to, None)
+            }
+        }
+
+        /// The header block of a formatted message, one unfolded line per header.
+        fn header_lines(raw: &str) -> Vec<String> {
+            let head = raw.split("\r\n\r\n").next().unwrap_or_default();
+            let mut lines: Vec<String> = Vec::new();
+            for line in head.split("\r\n") {
+                match lines.last_mut() {
+                    Some(last) if line.starts_with([' ', '\t']) => last.push_str(line),
+                    _ => lines.push(line.to_owned()),
+                }
+            }
+            lines
+        }
+
+        fn as_received(raw: String) -> ReceivedMessage {
+            ReceivedMessage {
+                mail_from: String::new(),
+                rcpt_to: Vec::new(),
+                data: raw,
+                auth_user: None,
+                connection: 0,
+                received_at: std::time::Instant::now(),
+            }
+        }
+
+        proptest! {
+            /// An address the API accepts must not fail later as "invalid recipient address":
+            /// every address the domain accepts builds a message addressed to it.
+            #[test]
+            fn every_address_the_domain_accepts_builds_a_message(raw in html5_address()) {
+                let sender = Sender::parse("no-reply@example.org").expect("valid");
+                if let Ok(address) = EmailAddress::parse(&raw) {
+                    let built = sender.build(&outgoing(address.as_str(), Some("Ann")));
+                    prop_assert!(built.is_ok(), "{raw:?} accepted by the domain: {built:?}");
+                    let envelope = built.expect("checked").envelope().clone();
+                    let to: Vec<String> = envelope.to().iter().map(ToString::to_string).collect();
+                    prop_assert_eq!(to, [address.as_str()]);
+                }
+            }
+
+            /// Whatever reaches the mailer (even a subject or name the domain would refuse, from
+            /// an old row or another producer), the message has each of its own headers exactly
+            /// once and no other: no CR/LF in a value becomes a header or a body.
+            #[test]
+            fn no_subject_or_name_adds_a_header(
+                subject in hostile_text(),
+                name in prop::option::of(hostile_text()),
+            ) {
+                let sender = Sender::parse("Paloma <no-reply@example.org>").expect("valid");
+                let built = sender.build(&message("ann@example.org", name, &subject));
+                let raw = String::from_utf8(built.expect("builds").formatted()).expect("utf-8");
+                let head = raw.split("\r\n\r\n").next().unwrap_or_default();
+                let bare_break = head.replace("\r\n", "").contains(['\r', '\n']);
+                prop_assert!(!bare_break, "a bare CR or LF: {raw:?}");
+                let names: Vec<String> = header_lines(&raw)
+                    .iter()
+                    .map(|line| line.split(':').next().unwrap_or_default().to_owned())
+                    .collect();
+                let mut sorted = names.clone();
+                sorted.sort();
+                let mut expected: Vec<String> = HEADERS.iter().map(|h| (*h).to_owned()).collect();
+                expected.sort();
+                prop_assert_eq!(sorted, expected, "headers {:?} in {:?}", names, raw);
+                let received = as_received(raw);
+                let body = received.html_body();
+                prop_assert_eq!(body.as_deref(), Some("<p>Hi</p>"));
+                // An empty subject reads as none.
+                let decoded = received.subject().unwrap_or_default();
+                prop_assert_eq!(decoded, subject, "{:?}", received.data);
+            }
+
+            /// A subject and a name the domain accepts arrive as they were: decoded, they equal
+            /// the stored text, whatever its script, emoji, bidi or combining marks.
+            #[test]
+            fn accepted_subjects_and_names_round_trip(
+                subject in one_line_text(),
+                name in one_line_text(),
+            ) {
+                let parsed = (Subject::parse(&subject), RecipientName::parse(Some(&name)));
+                let (Ok(subject), Ok(Some(name))) = parsed else {
+                    return Ok(());
+                };
+                let sender = Sender::parse("Paloma <no-reply@example.org>").expect("valid");
+                let name = name.as_str().to_owned();
+                let out = message("ann@example.org", Some(name.clone()), subject.as_str());
+                let raw = sender.build(&out).expect("builds").formatted();
+                let received = as_received(String::from_utf8(raw).expect("utf-8"));
+                let decoded = received.subject();
+                prop_assert_eq!(decoded.as_deref(), Some(subject.as_str()), "{:?}", received.data);
+                let to = received.to_header();
+                prop_assert_eq!(to.len(), 1, "{:?}", received.data);
+                prop_assert_eq!(to[0].name.as_deref(), Some(name.as_str()), "{:?}", received.data);
+                prop_assert_eq!(to[0].address.as_str(), "ann@example.org");
             }
         }
     }

@@ -104,6 +104,111 @@ async fn a_message_arrives_with_its_headers_and_body() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The names of a received message's headers, in order.
+fn header_names(m: &ReceivedMessage) -> Vec<String> {
+    m.parsed()
+        .map(|p| p.headers().iter().map(|h| h.name().to_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// Unicode of every kind, and header injection attempts that bypassed the domain's validation
+/// (an old row, another producer), arrive over a real SMTP dialogue as one message to one
+/// recipient, with each header once, nothing injected, and the subject and name as they were.
+#[tokio::test]
+async fn hostile_subjects_and_names_arrive_intact_without_injected_headers() -> anyhow::Result<()> {
+    let server = TestSmtpServer::start(SmtpRules::default())?;
+    let mailer = SmtpMailer::new(&server.url(), FROM, 1)?;
+    let cases: [(&str, &str, &str); 5] = [
+        (
+            "emoji, RTL and combining marks",
+            "👩\u{200d}💻 Nouveautés: שלום עולם \u{202e}txt.exe\u{202c} — Cafe\u{301} ☃",
+            "זואי 👩\u{200d}🚀 Zoe\u{308}",
+        ),
+        (
+            "CRLF in the subject",
+            "Hello\r\nBcc: evil@attacker.test\r\nX-Injected: yes",
+            "Eve",
+        ),
+        (
+            "CRLF in the name",
+            "Hello",
+            "Eve\r\nBcc: evil@attacker.test\r\nX-Injected: yes",
+        ),
+        (
+            "an empty line to start a body",
+            "Hello\r\n\r\n<p>a new body</p>",
+            "Eve\n\nX-Injected: yes",
+        ),
+        (
+            "an encoded-word hiding a CRLF",
+            "=?utf-8?q?Hi=0D=0ABcc:_evil@attacker.test?=",
+            "=?utf-8?q?Eve=0D=0AX-Injected:_yes?=",
+        ),
+    ];
+    for (i, (case, subject, name)) in cases.iter().enumerate() {
+        let to = format!("target{i}@example.org");
+        let message = outgoing(CampaignId::new(), &to, Some(name), subject, "<p>Hi</p>");
+        assert_eq!(mailer.send(message).await, DeliveryOutcome::Sent, "{case}");
+
+        let received = server.wait_for(i + 1, WAIT).await;
+        assert_eq!(received.len(), i + 1, "{case}: one message per send");
+        let m = &received[i];
+        assert_eq!(
+            m.rcpt_to,
+            [to.as_str()],
+            "{case}: no added envelope recipient"
+        );
+        let names = header_names(m);
+        for expected in [
+            "From",
+            "To",
+            "Subject",
+            "Message-ID",
+            "Date",
+            "MIME-Version",
+        ] {
+            assert_eq!(
+                names
+                    .iter()
+                    .filter(|n| n.eq_ignore_ascii_case(expected))
+                    .count(),
+                1,
+                "{case}: one {expected} header in {names:?}"
+            );
+        }
+        for injected in ["Bcc", "Cc", "X-Injected"] {
+            assert!(
+                !names.iter().any(|n| n.eq_ignore_ascii_case(injected)),
+                "{case}: injected {injected} header in {names:?}"
+            );
+        }
+        let head = m.data.split("\r\n\r\n").next().unwrap_or_default();
+        assert!(
+            !head.lines().any(|line| {
+                let line = line.to_ascii_lowercase();
+                line.starts_with("bcc:") || line.starts_with("x-injected:")
+            }),
+            "{case}: an injected line in {head:?}"
+        );
+        assert_eq!(m.subject().as_deref(), Some(*subject), "{case}: {head}");
+        assert_eq!(
+            m.html_body().as_deref().map(str::trim_end),
+            Some("<p>Hi</p>"),
+            "{case}: the body is untouched"
+        );
+        let expected_name = name.replace(char::is_control, " ").trim().to_owned();
+        assert_eq!(
+            m.to_header(),
+            [MailboxInfo {
+                name: Some(expected_name),
+                address: to.clone()
+            }],
+            "{case}: {head}"
+        );
+    }
+    Ok(())
+}
+
 /// Sends 100 messages at once through a mailer with 5 connections and checks they all
 /// arrived over at most 5 connections.
 async fn hundred_messages_over_five_connections() -> anyhow::Result<()> {

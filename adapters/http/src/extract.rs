@@ -36,13 +36,18 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             "malformed_json",
             format!(
                 "the body is not valid JSON: {}",
-                std::error::Error::source(&e).map_or_else(|| e.body_text(), ToString::to_string)
+                bounded(
+                    std::error::Error::source(&e)
+                        .map_or_else(|| e.body_text(), ToString::to_string)
+                )
             ),
         ),
         JsonRejection::JsonDataError(e) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_request",
-            std::error::Error::source(&e).map_or_else(|| e.body_text(), ToString::to_string),
+            bounded(
+                std::error::Error::source(&e).map_or_else(|| e.body_text(), ToString::to_string),
+            ),
         ),
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -61,6 +66,18 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             "invalid_request",
             "the request body could not be read",
         ),
+    }
+}
+
+/// The longest parser message sent back, in characters.
+const MAX_MESSAGE_CHARS: usize = 500;
+
+/// serde's messages quote the input (an unknown field's name, the path to the error), so a
+/// 1 MiB key would come back twice over: the message is cut to [`MAX_MESSAGE_CHARS`].
+fn bounded(message: String) -> String {
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((cut, _)) => format!("{}…", &message[..cut]),
+        None => message,
     }
 }
 

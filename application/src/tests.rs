@@ -775,3 +775,47 @@ async fn a_campaign_resumed_past_the_threshold_stops_without_sending() {
     assert_eq!((c.sent_emails, c.failed_emails), (0, 60));
     assert_counters_match_rows(&env, id);
 }
+
+#[tokio::test]
+async fn the_read_cache_answers_for_its_ttl_and_never_keeps_an_error() {
+    let env = Env::new(FakeMailer::default());
+    let service = env.service().with_read_cache(Duration::from_millis(300));
+    let id = service
+        .create(input(&["a@x.org", "b@x.org"]), None)
+        .await
+        .expect("created")
+        .campaign
+        .id;
+    // An error is not remembered: the next read tries again.
+    env.repo.down.store(true, Ordering::SeqCst);
+    assert!(matches!(
+        service.get(id).await,
+        Err(crate::QueryError::Unavailable(_))
+    ));
+    env.repo.down.store(false, Ordering::SeqCst);
+    assert_eq!(
+        service.get(id).await.expect("read").status,
+        CampaignStatus::Pending
+    );
+
+    // The worker moves on; for the TTL the cache still answers what it read.
+    env.worker(2)
+        .run_campaign(id, &CancellationToken::new(), &CancellationToken::new())
+        .await
+        .expect("sent");
+    assert_eq!(
+        service.get(id).await.expect("read").status,
+        CampaignStatus::Pending
+    );
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let fresh = service.get(id).await.expect("read");
+    assert_eq!(
+        (fresh.status, fresh.sent_emails),
+        (CampaignStatus::Completed, 2)
+    );
+    // Unknown ids are reported as such, cached or not.
+    assert!(matches!(
+        service.get(paloma_domain::CampaignId::new()).await,
+        Err(crate::QueryError::NotFound)
+    ));
+}

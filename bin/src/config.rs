@@ -116,6 +116,8 @@ pub struct ApiConfig {
     pub request_timeout: Duration,
     pub max_connections: usize,
     pub idle_timeout: Duration,
+    /// `CAMPAIGN_CACHE_MS`: how long a campaign read is answered from memory (0: never).
+    pub campaign_cache: Duration,
 }
 
 impl ApiConfig {
@@ -135,6 +137,11 @@ impl ApiConfig {
             request_timeout: env.millis("REQUEST_TIMEOUT_MS", 60_000)?,
             max_connections: env.positive("MAX_CONNECTIONS", 1_024)? as usize,
             idle_timeout: env.millis("IDLE_TIMEOUT_MS", 75_000)?,
+            campaign_cache: Duration::from_millis(env.parse(
+                "CAMPAIGN_CACHE_MS",
+                100,
+                "milliseconds, 0 for no cache",
+            )?),
         })
     }
 }
@@ -266,6 +273,10 @@ mod tests {
         assert_eq!(api.common.queue_name, "email-queue");
         assert_eq!(api.common.queue_prefix, "bull");
         assert_eq!(api.max_recipients, 100_000);
+        assert_eq!(api.campaign_cache, Duration::from_millis(100));
+        let uncached =
+            ApiConfig::from_env(&env(&[("CAMPAIGN_CACHE_MS", "0")])).expect("0 is allowed");
+        assert_eq!(uncached.campaign_cache, Duration::ZERO);
         assert_eq!(api.cors_origins, ["http://localhost:3000"]);
         let worker = WorkerConfig::from_env(&env(&[])).expect("defaults are valid");
         assert_eq!(worker.concurrency, 5);

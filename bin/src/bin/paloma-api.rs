@@ -83,12 +83,15 @@ async fn serve(config: ApiConfig) -> anyhow::Result<()> {
         })
     };
     let state = AppState {
-        campaigns: Arc::new(CampaignService::new(
-            Arc::new(repo),
-            Arc::new(queue),
-            SystemClock,
-            config.max_recipients,
-        )),
+        campaigns: Arc::new(
+            CampaignService::new(
+                Arc::new(repo),
+                Arc::new(queue),
+                SystemClock,
+                config.max_recipients,
+            )
+            .with_read_cache(config.campaign_cache),
+        ),
         readiness,
     };
     let settings = HttpSettings {

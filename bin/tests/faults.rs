@@ -574,8 +574,10 @@ async fn a_standby_worker_resumes_the_campaign_once_the_dead_ones_lock_expires()
 async fn a_redis_restart_mid_campaign_loses_no_job() {
     const N: usize = 4_000;
     let mut redis_server = RedisServer::start().await;
+    // Slow enough (20 connections x 50 ms: about 400 messages/s) that the campaign is still
+    // sending when Redis comes back, whatever the machine's speed.
     let smtp =
-        TestSmtpServer::start(SmtpRules::default().delay(Duration::from_millis(5))).expect("smtp");
+        TestSmtpServer::start(SmtpRules::default().delay(Duration::from_millis(50))).expect("smtp");
     let mut paloma = Paloma::new().await.with_redis(&redis_server.url());
     paloma.start_api().await;
     paloma.start_worker(&smtp.url(), &[]);

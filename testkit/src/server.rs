@@ -498,7 +498,11 @@ where
             messages.push(message);
             messages.len()
         };
-        self.shared.received.send_replace(number);
+        // Never backwards: another connection may have pushed (and published) a later message
+        // between the push above and this line.
+        self.shared
+            .received
+            .send_modify(|count| *count = (*count).max(number));
         self.reply(&format!("250 2.0.0 OK queued as {number}"))
             .await
     }

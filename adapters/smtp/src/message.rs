@@ -80,8 +80,8 @@ impl Sender {
 /// RFC 2047 encoded-word (`=?utf-8?q?=0D=0ABcc:_x?=`) is decoded by the reader into something
 /// else than what was validated (here a line break), and decoders disagree on the spaces
 /// between encoded and plain words. A subject that is not printable ASCII (the domain allows
-/// any Unicode but no control characters; older rows may differ) or contains `=?` is therefore
-/// encoded whole; a plain ASCII one is left to lettre.
+/// any Unicode but no control characters; older rows may differ), contains `=?` or starts or
+/// ends with a space is therefore encoded whole; a plain ASCII one is left to lettre.
 #[derive(Debug, Clone)]
 struct EncodedSubject(String);
 
@@ -95,7 +95,11 @@ impl Header for EncodedSubject {
     }
 
     fn display(&self) -> HeaderValue {
-        if self.0.bytes().all(|b| (b' '..=b'~').contains(&b)) && !self.0.contains("=?") {
+        // Leading or trailing spaces are encoded too: readers trim a plain header value.
+        let plain = self.0.bytes().all(|b| (b' '..=b'~').contains(&b))
+            && !self.0.contains("=?")
+            && self.0.trim() == self.0;
+        if plain {
             return HeaderValue::new(Self::name(), self.0.clone());
         }
         let mut encoded = String::new();

@@ -63,13 +63,21 @@ impl Env {
         mailer: Arc<M>,
         concurrency: usize,
     ) -> Worker<FakeRepo, FakeConsumer, FakeQueue, M, SystemClock> {
+        self.worker_with_settings(mailer, Self::settings(concurrency))
+    }
+
+    fn worker_with_settings<M: crate::ports::Mailer>(
+        &self,
+        mailer: Arc<M>,
+        settings: WorkerSettings,
+    ) -> Worker<FakeRepo, FakeConsumer, FakeQueue, M, SystemClock> {
         Worker::new(
             self.repo.clone(),
             self.consumer.clone(),
             self.queue.clone(),
             mailer,
             Arc::new(SystemClock),
-            Self::settings(concurrency),
+            settings,
         )
     }
 }
@@ -86,6 +94,17 @@ fn input(emails: &[&str]) -> NewCampaignInput {
             })
             .collect(),
     }
+}
+
+/// Creates a campaign to `emails` through the use case; its id.
+async fn create(env: &Env, emails: &[String]) -> paloma_domain::CampaignId {
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    env.service()
+        .create(input(&refs), None)
+        .await
+        .expect("created")
+        .campaign
+        .id
 }
 
 fn addresses(prefix: &str, n: usize) -> Vec<String> {
@@ -260,14 +279,7 @@ async fn two_jobs_for_one_campaign_never_send_it_twice() {
         ..FakeMailer::default()
     });
     let emails = addresses("dup", 60);
-    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
-    let id = env
-        .service()
-        .create(input(&refs), None)
-        .await
-        .expect("created")
-        .campaign
-        .id;
+    let id = create(&env, &emails).await;
     let never = CancellationToken::new();
     let (first, second) = (env.worker(4), env.worker(4));
     let (a, b) = tokio::join!(first.handle_job(job("1", Ok(id)), &never), async {
@@ -302,14 +314,7 @@ async fn the_store_being_down_is_reported_as_unavailable() {
 async fn a_campaign_is_sent_once_to_everyone_and_completed() {
     let env = Env::new(FakeMailer::default());
     let emails = addresses("user", 53);
-    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
-    let id = env
-        .service()
-        .create(input(&refs), None)
-        .await
-        .expect("created")
-        .campaign
-        .id;
+    let id = create(&env, &emails).await;
 
     let run = env
         .worker(4)
@@ -379,14 +384,7 @@ async fn permanent_failures_fail_and_transient_ones_are_retried() {
     let mut emails = addresses("ok", 10);
     emails.extend(addresses("bounce", 3));
     emails.extend(addresses("greylist", 4));
-    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
-    let id = env
-        .service()
-        .create(input(&refs), None)
-        .await
-        .expect("created")
-        .campaign
-        .id;
+    let id = create(&env, &emails).await;
 
     let run = env
         .worker(3)
@@ -458,14 +456,7 @@ async fn shutdown_flushes_in_flight_outcomes_and_a_second_run_sends_only_the_res
         ..FakeMailer::default()
     });
     let emails = addresses("user", 200);
-    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
-    let id = env
-        .service()
-        .create(input(&refs), None)
-        .await
-        .expect("created")
-        .campaign
-        .id;
+    let id = create(&env, &emails).await;
 
     let shutdown = CancellationToken::new();
     let stopper = shutdown.clone();
@@ -513,14 +504,7 @@ async fn outcomes_survive_a_database_outage() {
         ..FakeMailer::default()
     });
     let emails = addresses("user", 40);
-    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
-    let id = env
-        .service()
-        .create(input(&refs), None)
-        .await
-        .expect("created")
-        .campaign
-        .id;
+    let id = create(&env, &emails).await;
     let repo = env.repo.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(15)).await;
@@ -637,12 +621,8 @@ fn with_threshold(
     env: &Env,
     threshold: Option<paloma_domain::FailureThreshold>,
 ) -> Worker<FakeRepo, FakeConsumer, FakeQueue, FakeMailer, SystemClock> {
-    Worker::new(
-        env.repo.clone(),
-        env.consumer.clone(),
-        env.queue.clone(),
+    env.worker_with_settings(
         env.mailer.clone(),
-        Arc::new(SystemClock),
         WorkerSettings {
             failure_threshold: threshold,
             ..Env::settings(3)
@@ -655,14 +635,7 @@ async fn a_campaign_past_the_failure_threshold_stops_and_says_so_in_every_unsent
     let env = Env::new(FakeMailer::default());
     let mut emails = addresses("bounce", 60);
     emails.extend(addresses("ok", 140));
-    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
-    let id = env
-        .service()
-        .create(input(&refs), None)
-        .await
-        .expect("created")
-        .campaign
-        .id;
+    let id = create(&env, &emails).await;
     let threshold = paloma_domain::FailureThreshold::new(0.5, 20);
 
     let run = with_threshold(&env, threshold)
@@ -707,14 +680,7 @@ async fn failures_under_the_threshold_do_not_stop_the_campaign() {
             format!("{prefix}{i}@example.org")
         })
         .collect();
-    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
-    let id = env
-        .service()
-        .create(input(&refs), None)
-        .await
-        .expect("created")
-        .campaign
-        .id;
+    let id = create(&env, &emails).await;
 
     let run = with_threshold(&env, paloma_domain::FailureThreshold::new(0.5, 20))
         .run_campaign(id, &CancellationToken::new(), &CancellationToken::new())
@@ -734,14 +700,7 @@ async fn a_campaign_resumed_past_the_threshold_stops_without_sending() {
     let env = Env::new(FakeMailer::default());
     let mut emails = addresses("bounce", 30);
     emails.extend(addresses("ok", 30));
-    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
-    let id = env
-        .service()
-        .create(input(&refs), None)
-        .await
-        .expect("created")
-        .campaign
-        .id;
+    let id = create(&env, &emails).await;
     // A first worker, without a threshold, recorded the 30 bounces and died.
     let failed: Vec<paloma_domain::Outcome> = env
         .repo

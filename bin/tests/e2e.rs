@@ -153,18 +153,7 @@ async fn sigterm_puts_the_job_back_and_another_worker_finishes_it_without_duplic
     let id = created["id"].as_str().expect("id").to_owned();
     smtp.wait_for(40, Duration::from_secs(30)).await;
 
-    let mut worker = paloma.workers.pop().expect("worker");
-    let pid = worker.id().expect("pid");
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let exit = tokio::time::timeout(Duration::from_secs(15), worker.wait())
-        .await
-        .expect("stops in time")
-        .expect("exit");
-    assert!(exit.success(), "clean exit: {exit:?}");
+    paloma.sigterm_worker(paloma.workers.len() - 1).await;
 
     // The job is back in `wait`, not stuck in `active`, and the campaign is mid-way.
     let mut redis = paloma.redis().await;

@@ -1105,20 +1105,8 @@ async fn sigterm_under_load_loses_nothing_sends_nothing_twice_and_the_standby_re
     paloma.start_worker(&smtp.url(), &[]); // stands by: the first one holds the job
     wait_messages(&smtp, 3_000, Duration::from_secs(60)).await;
 
-    let mut worker = paloma.workers.remove(0);
-    let pid = worker.id().expect("pid");
-    let at = Instant::now();
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let exit = tokio::time::timeout(Duration::from_secs(15), worker.wait())
-        .await
-        .expect("stops in time")
-        .expect("exit");
+    let at = paloma.sigterm_worker(0).await;
     let stopped_in = at.elapsed();
-    assert!(exit.success(), "clean exit: {exit:?}");
     let delivered = smtp.message_count();
     let recovery = time_to_next_message(&smtp, delivered, at, Duration::from_secs(30)).await;
     paloma.wait_final(&id, Duration::from_secs(120)).await;

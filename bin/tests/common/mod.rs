@@ -117,6 +117,25 @@ impl Paloma {
         self.workers.push(cmd.spawn().expect("spawn paloma-worker"));
     }
 
+    /// Sends SIGTERM to worker `index` (removing it) and waits up to 15 s for it to exit;
+    /// asserts a clean exit and returns when the signal was sent.
+    pub async fn sigterm_worker(&mut self, index: usize) -> Instant {
+        let mut worker = self.workers.remove(index);
+        let pid = worker.id().expect("pid");
+        let at = Instant::now();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let exit = tokio::time::timeout(Duration::from_secs(15), worker.wait())
+            .await
+            .expect("stops in time")
+            .expect("exit");
+        assert!(exit.success(), "clean exit: {exit:?}");
+        at
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{}", self.api_port, path)
     }

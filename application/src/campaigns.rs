@@ -8,7 +8,7 @@ use paloma_domain::{
 };
 use tracing::{info, warn};
 
-use crate::ports::{CampaignRepository, Clock, Created, JobQueue, RepositoryError};
+use crate::ports::{CampaignStore, Clock, Created, JobProducer, RepositoryError};
 
 /// A campaign just accepted.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,7 +92,7 @@ pub struct CampaignService<R, Q, C> {
     recent: Option<moka::future::Cache<CampaignId, Campaign>>,
 }
 
-impl<R: CampaignRepository, Q: JobQueue, C: Clock> CampaignService<R, Q, C> {
+impl<R: CampaignStore, Q: JobProducer, C: Clock> CampaignService<R, Q, C> {
     pub fn new(repo: Arc<R>, queue: Arc<Q>, clock: C, max_recipients: usize) -> Self {
         Self {
             repo,

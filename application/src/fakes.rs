@@ -55,7 +55,7 @@ impl FakeRepo {
     }
 }
 
-impl CampaignRepository for FakeRepo {
+impl CampaignStore for FakeRepo {
     async fn create(
         &self,
         id: CampaignId,
@@ -228,7 +228,9 @@ impl CampaignRepository for FakeRepo {
         }
         Ok(())
     }
+}
 
+impl DeliveryLedger for FakeRepo {
     async fn list_unfinished(
         &self,
         before: DateTime<Utc>,
@@ -257,7 +259,7 @@ impl CampaignRepository for FakeRepo {
         Ok(c.clone())
     }
 
-    async fn claim_batch(
+    async fn due_recipients(
         &self,
         id: CampaignId,
         after: Option<RecipientId>,
@@ -396,7 +398,7 @@ impl FakeQueue {
     }
 }
 
-impl JobQueue for FakeQueue {
+impl JobProducer for FakeQueue {
     async fn enqueue(&self, campaign: CampaignId) -> Result<String, QueueError> {
         self.check()?;
         lock(&self.lost).remove(&campaign);

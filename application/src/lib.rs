@@ -14,8 +14,9 @@ mod tests;
 
 pub use campaigns::{CampaignService, CreateCampaignError, CreatedCampaign, QueryError};
 pub use ports::{
-    CampaignRepository, Clock, Created, JobConsumer, JobQueue, Mailer, OutgoingMessage, QueueError,
-    RepositoryError, SendSlot, SendThrottle, SystemClock, TakenJob, Unthrottled,
+    CampaignStore, Clock, Created, DeliveryLedger, JobConsumer, JobProducer, Mailer,
+    OutgoingMessage, QueueError, RepositoryError, SendSlot, SendThrottle, SystemClock, TakenJob,
+    Unthrottled,
 };
 
 pub use worker::{JobOutcome, ReconcileError, RunError, RunOutcome, Worker, WorkerSettings};

@@ -29,7 +29,7 @@ pub enum RepositoryError {
     Unknown(#[source] BoxError),
 }
 
-/// What [`CampaignRepository::create_idempotent`] did.
+/// What [`CampaignStore::create_idempotent`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Created {
     /// The campaign was stored.
@@ -42,8 +42,10 @@ pub enum Created {
     },
 }
 
-/// The campaign store (MySQL in production).
-pub trait CampaignRepository: Send + Sync + 'static {
+/// The campaigns as records: creating one, reading campaigns, their bodies, recipients and
+/// progress, and whether a campaign's queue job was added. The API's port; the worker reads
+/// through it too (MySQL in production).
+pub trait CampaignStore: Send + Sync + 'static {
     /// Stores the campaign as `PENDING` with every recipient `PENDING`, in one transaction:
     /// either all of it is stored or nothing is.
     fn create(
@@ -101,7 +103,8 @@ pub trait CampaignRepository: Send + Sync + 'static {
         bucket_seconds: u32,
     ) -> impl Future<Output = Result<Vec<TimelinePoint>, RepositoryError>> + Send;
 
-    /// Records that the campaign's queue job was added.
+    /// Records that the campaign's queue job was added (by the API right after storing the
+    /// campaign, or by the worker's reconciler).
     fn mark_enqueued(
         &self,
         id: CampaignId,
@@ -114,15 +117,11 @@ pub trait CampaignRepository: Send + Sync + 'static {
         &self,
         id: CampaignId,
     ) -> impl Future<Output = Result<bool, RepositoryError>> + Send;
+}
 
-    /// Campaigns that are not final (`PENDING` or `PROCESSING`) and were created before
-    /// `created_before`, oldest first: the ones that need a live queue job.
-    fn list_unfinished(
-        &self,
-        created_before: DateTime<Utc>,
-        limit: u32,
-    ) -> impl Future<Output = Result<Vec<CampaignId>, RepositoryError>> + Send;
-
+/// The worker's bookkeeping of delivery: moving a campaign through its states, the recipients
+/// due, the outcome of each attempt, and the campaigns still to deliver (MySQL in production).
+pub trait DeliveryLedger: Send + Sync + 'static {
     /// Moves a campaign to `PROCESSING` (setting `startedAt` the first time). A campaign that is
     /// already final is returned unchanged. `NotFound` when it does not exist.
     fn start(
@@ -134,7 +133,7 @@ pub trait CampaignRepository: Send + Sync + 'static {
     /// Up to `limit` `PENDING` recipients due at `now` (`nextAttemptAt <= now`) with an id
     /// greater than `after`, in id order. It changes nothing: the queue job's lock and the
     /// campaign claim make the worker that holds them the only one sending this campaign.
-    fn claim_batch(
+    fn due_recipients(
         &self,
         id: CampaignId,
         after: Option<RecipientId>,
@@ -178,6 +177,14 @@ pub trait CampaignRepository: Send + Sync + 'static {
         reason: &str,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
+
+    /// Campaigns that are not final (`PENDING` or `PROCESSING`) and were created before
+    /// `created_before`, oldest first: the ones that need a live queue job.
+    fn list_unfinished(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<CampaignId>, RepositoryError>> + Send;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -216,7 +223,7 @@ impl SendThrottle for Unthrottled {
 }
 
 /// The producer side of the campaign queue.
-pub trait JobQueue: Send + Sync + 'static {
+pub trait JobProducer: Send + Sync + 'static {
     /// Adds one job `{ "jobUuid": "<campaign id>" }`; returns the queue's job id.
     fn enqueue(
         &self,

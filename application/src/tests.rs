@@ -244,7 +244,7 @@ async fn the_reconciler_enqueues_unfinished_campaigns_whose_job_was_lost_and_onl
         .run_campaign(done, &never, &never)
         .await
         .expect("finished");
-    use crate::ports::CampaignRepository;
+    use crate::ports::DeliveryLedger;
     env.repo
         .start(lost, chrono::Utc::now())
         .await
@@ -715,7 +715,7 @@ async fn a_campaign_resumed_past_the_threshold_stops_without_sending() {
             },
         })
         .collect();
-    use crate::ports::CampaignRepository;
+    use crate::ports::DeliveryLedger;
     env.repo
         .record_outcomes(id, &failed, chrono::Utc::now())
         .await

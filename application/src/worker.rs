@@ -19,8 +19,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
 use crate::ports::{
-    CampaignRepository, Clock, JobConsumer, JobQueue, Mailer, OutgoingMessage, QueueError,
-    RepositoryError, SendSlot, SendThrottle, TakenJob, Unthrottled,
+    CampaignStore, Clock, DeliveryLedger, JobConsumer, JobProducer, Mailer, OutgoingMessage,
+    QueueError, RepositoryError, SendSlot, SendThrottle, TakenJob, Unthrottled,
 };
 
 /// How a worker behaves; every field has a production default.
@@ -164,9 +164,9 @@ impl<R, J, P, M, C> Worker<R, J, P, M, C, Unthrottled> {
 
 impl<R, J, P, M, C, T> Worker<R, J, P, M, C, T>
 where
-    R: CampaignRepository,
+    R: CampaignStore + DeliveryLedger,
     J: JobConsumer,
-    P: JobQueue,
+    P: JobProducer,
     M: Mailer,
     C: Clock,
     T: SendThrottle,
@@ -358,7 +358,7 @@ where
                     let claimed = self
                         .patiently("reading recipients", stop, || {
                             self.repo
-                                .claim_batch(id, cursor, self.clock.now(), s.batch_size)
+                                .due_recipients(id, cursor, self.clock.now(), s.batch_size)
                         })
                         .await;
                     let claimed = match claimed {

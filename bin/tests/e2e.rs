@@ -216,7 +216,7 @@ async fn node(paloma: &Paloma, script: &str, args: &[&str]) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_job_added_by_a_node_bull_producer_is_sent_by_paloma_worker() {
-    use paloma_application::CampaignRepository;
+    use paloma_application::CampaignStore;
     let smtp = TestSmtpServer::start(SmtpRules::default()).expect("smtp");
     let mut paloma = Paloma::new().await;
     // Store a campaign without enqueueing it, as another service sharing the database would.

@@ -984,7 +984,7 @@ async fn two_jobs_for_one_campaign_send_it_once() {
     let producer = paloma_redis_queue::RedisJobQueue::connect(settings)
         .await
         .expect("producer");
-    use paloma_application::JobQueue;
+    use paloma_application::JobProducer;
     producer
         .enqueue(id.parse().expect("campaign id"))
         .await

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderName, StatusCode, header};
 use axum::response::IntoResponse;
-use paloma_application::{CampaignRepository, Clock, JobQueue};
+use paloma_application::{CampaignStore, Clock, JobProducer};
 use paloma_domain::{CampaignId, PageRequest};
 
 use crate::AppState;
@@ -36,7 +36,7 @@ use crate::extract::{ApiJson, ApiQuery, IdPath, IdempotencyKeyHeader};
         (status = 503, description = "The database is unavailable; nothing was stored", body = ErrorBody),
     )
 )]
-pub async fn create_campaign<R: CampaignRepository, Q: JobQueue, C: Clock>(
+pub async fn create_campaign<R: CampaignStore, Q: JobProducer, C: Clock>(
     State(state): State<AppState<R, Q, C>>,
     IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     ApiJson(request): ApiJson<CreateCampaignRequest>,
@@ -74,7 +74,7 @@ const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
         (status = 503, body = ErrorBody),
     )
 )]
-pub async fn get_campaign<R: CampaignRepository, Q: JobQueue, C: Clock>(
+pub async fn get_campaign<R: CampaignStore, Q: JobProducer, C: Clock>(
     State(state): State<AppState<R, Q, C>>,
     IdPath(id): IdPath,
     ApiQuery(query): ApiQuery<CampaignQuery>,
@@ -100,7 +100,7 @@ pub async fn get_campaign<R: CampaignRepository, Q: JobQueue, C: Clock>(
         (status = 503, body = ErrorBody),
     )
 )]
-pub async fn list_campaigns<R: CampaignRepository, Q: JobQueue, C: Clock>(
+pub async fn list_campaigns<R: CampaignStore, Q: JobProducer, C: Clock>(
     State(state): State<AppState<R, Q, C>>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<CampaignPage>, ApiError> {
@@ -121,7 +121,7 @@ pub async fn list_campaigns<R: CampaignRepository, Q: JobQueue, C: Clock>(
         (status = 503, body = ErrorBody),
     )
 )]
-pub async fn list_recipients<R: CampaignRepository, Q: JobQueue, C: Clock>(
+pub async fn list_recipients<R: CampaignStore, Q: JobProducer, C: Clock>(
     State(state): State<AppState<R, Q, C>>,
     IdPath(id): IdPath,
     ApiQuery(query): ApiQuery<RecipientQuery>,
@@ -151,7 +151,7 @@ pub async fn list_recipients<R: CampaignRepository, Q: JobQueue, C: Clock>(
         (status = 503, body = ErrorBody),
     )
 )]
-pub async fn campaign_timeline<R: CampaignRepository, Q: JobQueue, C: Clock>(
+pub async fn campaign_timeline<R: CampaignStore, Q: JobProducer, C: Clock>(
     State(state): State<AppState<R, Q, C>>,
     IdPath(id): IdPath,
 ) -> Result<Json<TimelineResponse>, ApiError> {
@@ -175,7 +175,7 @@ pub async fn healthz() -> Json<HealthResponse> {
     tag = "health",
     responses((status = 200, body = HealthResponse), (status = 503, body = HealthResponse))
 )]
-pub async fn readyz<R: CampaignRepository, Q: JobQueue, C: Clock>(
+pub async fn readyz<R: CampaignStore, Q: JobProducer, C: Clock>(
     State(state): State<AppState<R, Q, C>>,
 ) -> (StatusCode, Json<HealthResponse>) {
     let down = (state.readiness)().await;

@@ -18,7 +18,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::routing::get;
 use futures::future::BoxFuture;
-use paloma_application::{CampaignRepository, CampaignService, Clock, JobQueue};
+use paloma_application::{CampaignService, CampaignStore, Clock, JobProducer};
 use tower_http::cors::CorsLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -70,8 +70,8 @@ impl Default for HttpSettings {
 /// The whole application: API routes, health checks, the OpenAPI document and Swagger UI.
 pub fn router<R, Q, C>(state: AppState<R, Q, C>, settings: &HttpSettings) -> Router
 where
-    R: CampaignRepository,
-    Q: JobQueue,
+    R: CampaignStore,
+    Q: JobProducer,
     C: Clock,
 {
     let api = Router::new()

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::{TestApp, assert_error_shape};
-use paloma_application::CampaignRepository;
+use paloma_application::CampaignStore;
 use paloma_domain::PageRequest;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};

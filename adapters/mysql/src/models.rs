@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use paloma_application::ports::RepositoryError;
 use paloma_domain::{
-    Campaign, CampaignId, CampaignStatus, Recipient, RecipientId, RecipientStatus,
+    Campaign, CampaignId, CampaignStatus, PageRequest, Recipient, RecipientId, RecipientStatus,
 };
 
 use crate::error::corrupt;
@@ -133,4 +133,35 @@ pub(crate) struct NewRecipientRow<'a> {
 pub(crate) fn campaign_id(bytes: &[u8]) -> Result<CampaignId, RepositoryError> {
     CampaignId::from_slice(bytes)
         .ok_or_else(|| corrupt("EmailJob.id", format!("{} bytes", bytes.len())))
+}
+
+/// A change to `Recipient` rows: each `None` leaves its column alone (`Some(None)` writes
+/// `NULL`). One type for every kind of move, so one `UPDATE` helper applies them all.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, AsChangeset)]
+#[diesel(table_name = recipient, check_for_backend(diesel::mysql::Mysql))]
+pub(crate) struct RecipientChange<'a> {
+    pub status: Option<&'static str>,
+    pub attempts: Option<u32>,
+    pub next_attempt_at: Option<NaiveDateTime>,
+    pub sent_at: Option<Option<NaiveDateTime>>,
+    pub error: Option<Option<&'a str>>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A page size or limit as SQL's `LIMIT` takes it.
+pub(crate) fn limit_of(n: u32) -> i64 {
+    i64::from(n)
+}
+
+/// A page's first row as SQL's `OFFSET` takes it.
+pub(crate) fn offset_of(page: PageRequest) -> i64 {
+    i64::try_from(page.offset()).unwrap_or(i64::MAX)
+}
+
+/// A count for an `INT UNSIGNED` column.
+pub(crate) fn count_u32<N>(n: N) -> Result<u32, RepositoryError>
+where
+    u32: TryFrom<N, Error = std::num::TryFromIntError>,
+{
+    u32::try_from(n).map_err(|e| RepositoryError::Unknown(Box::new(e)))
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Binary, Text};
 use diesel_async::RunQueryDsl;
-use paloma_application::ports::{CampaignRepository, RepositoryError};
+use paloma_application::ports::{CampaignStore, DeliveryLedger, RepositoryError};
 use paloma_domain::{
     CampaignId, CampaignStatus, NewCampaign, NewCampaignInput, Outcome, OutcomeKind, PageRequest,
     RecipientId, RecipientInput, RecipientStatus,
@@ -402,7 +402,7 @@ async fn list_recipients_filters_by_status_with_totals_from_counters() -> TestRe
 }
 
 #[tokio::test]
-async fn claim_batch_follows_the_cursor_and_skips_recipients_not_due() -> TestResult {
+async fn due_recipients_follows_the_cursor_and_skips_recipients_not_due() -> TestResult {
     let (db, repo) = setup().await?;
     let id = CampaignId::new();
     let now = t0();
@@ -412,7 +412,7 @@ async fn claim_batch_follows_the_cursor_and_skips_recipients_not_due() -> TestRe
     repo.create(other, &new_campaign("Other", &emails(3))?, now)
         .await?;
 
-    let first = repo.claim_batch(id, None, now, 3).await?;
+    let first = repo.due_recipients(id, None, now, 3).await?;
     let rid: Vec<_> = first.iter().map(|r| r.id).collect();
     assert_eq!(first.len(), 3);
     assert!(
@@ -422,9 +422,9 @@ async fn claim_batch_follows_the_cursor_and_skips_recipients_not_due() -> TestRe
     );
     assert_eq!(first[0].email, "user0@example.org");
     // Claiming changes nothing: the same call gives the same batch.
-    assert_eq!(repo.claim_batch(id, None, now, 3).await?, first);
+    assert_eq!(repo.due_recipients(id, None, now, 3).await?, first);
 
-    let second = repo.claim_batch(id, Some(rid[2]), now, 3).await?;
+    let second = repo.due_recipients(id, Some(rid[2]), now, 3).await?;
     let emails_got: Vec<_> = second.iter().map(|r| r.email.as_str()).collect();
     assert_eq!(
         emails_got,
@@ -434,17 +434,17 @@ async fn claim_batch_follows_the_cursor_and_skips_recipients_not_due() -> TestRe
             "user5@example.org"
         ]
     );
-    let last = repo.claim_batch(id, Some(second[2].id), now, 3).await?;
+    let last = repo.due_recipients(id, Some(second[2].id), now, 3).await?;
     assert_eq!(last.len(), 1);
     assert!(
-        repo.claim_batch(id, Some(last[0].id), now, 3)
+        repo.due_recipients(id, Some(last[0].id), now, 3)
             .await?
             .is_empty()
     );
 
     // Not due before `now`.
     assert!(
-        repo.claim_batch(id, None, now - TimeDelta::milliseconds(1), 10)
+        repo.due_recipients(id, None, now - TimeDelta::milliseconds(1), 10)
             .await?
             .is_empty()
     );
@@ -474,10 +474,10 @@ async fn claim_batch_follows_the_cursor_and_skips_recipients_not_due() -> TestRe
         },
     ];
     repo.record_outcomes(id, &outcomes, now).await?;
-    let due_now = repo.claim_batch(id, None, now, 10).await?;
+    let due_now = repo.due_recipients(id, None, now, 10).await?;
     assert_eq!(due_now.len(), 4);
     assert_eq!(due_now[0].email, "user3@example.org");
-    let due_later = repo.claim_batch(id, None, later, 10).await?;
+    let due_later = repo.due_recipients(id, None, later, 10).await?;
     assert_eq!(due_later.len(), 5);
     assert_eq!(due_later[0].id, rid[0]);
     assert_eq!(due_later[0].attempts, 1);
@@ -496,7 +496,7 @@ async fn record_outcomes_moves_rows_and_counters_together_without_double_countin
         .await?;
     repo.start(id, now).await?;
     let rid: Vec<RecipientId> = repo
-        .claim_batch(id, None, now, 100)
+        .due_recipients(id, None, now, 100)
         .await?
         .iter()
         .map(|r| r.id)
@@ -678,7 +678,7 @@ async fn record_outcomes_moves_rows_and_counters_together_without_double_countin
     repo.create(other, &new_campaign("Other", &emails(2))?, now)
         .await?;
     let foreign: Vec<_> = repo
-        .claim_batch(other, None, now, 10)
+        .due_recipients(other, None, now, 10)
         .await?
         .iter()
         .map(|r| Outcome {
@@ -709,7 +709,7 @@ async fn record_outcomes_of_a_large_batch_is_consistent() -> TestResult {
     let now = t0();
     repo.create(id, &new_campaign("Many", &emails(2_500))?, now)
         .await?;
-    let batch = repo.claim_batch(id, None, now, 2_500).await?;
+    let batch = repo.due_recipients(id, None, now, 2_500).await?;
     assert_eq!(batch.len(), 2_500);
     let outcomes: Vec<_> = batch
         .iter()
@@ -748,7 +748,7 @@ async fn next_due_is_the_earliest_pending_attempt() -> TestResult {
         .await?;
     assert_eq!(repo.next_due(id).await?, Some(now));
     let rid: Vec<_> = repo
-        .claim_batch(id, None, now, 10)
+        .due_recipients(id, None, now, 10)
         .await?
         .iter()
         .map(|r| r.id)
@@ -839,7 +839,7 @@ async fn start_and_finish_follow_the_campaign_rules() -> TestResult {
         Err(RepositoryError::Conflict(_))
     ));
     let rid: Vec<_> = repo
-        .claim_batch(id, None, t2, 10)
+        .due_recipients(id, None, t2, 10)
         .await?
         .iter()
         .map(|r| r.id)
@@ -901,7 +901,7 @@ async fn start_and_finish_follow_the_campaign_rules() -> TestResult {
     let other = CampaignId::new();
     repo.create(other, &new_campaign("Unstarted", &emails(1))?, now)
         .await?;
-    let r = repo.claim_batch(other, None, now, 1).await?;
+    let r = repo.due_recipients(other, None, now, 1).await?;
     repo.record_outcomes(
         other,
         &[Outcome {
@@ -941,7 +941,7 @@ async fn abandon_fails_every_pending_row_with_the_reason_and_ends_the_campaign()
     repo.create(id, &new_campaign("Stopped", &emails(6))?, now)
         .await?;
     repo.start(id, now).await?;
-    let rows = repo.claim_batch(id, None, now, 10).await?;
+    let rows = repo.due_recipients(id, None, now, 10).await?;
     let later = now + TimeDelta::minutes(5);
     // One sent, two failed, one deferred (still PENDING, tried once), two never tried.
     let outcomes = [
@@ -1033,7 +1033,7 @@ async fn list_unfinished_finds_pending_and_processing_campaigns_past_the_cutoff(
     repo.mark_enqueued(enqueued, now).await?;
     repo.start(processing, now).await?;
     repo.start(finished, now).await?;
-    let rid = repo.claim_batch(finished, None, now, 1).await?[0].id;
+    let rid = repo.due_recipients(finished, None, now, 1).await?[0].id;
     repo.record_outcomes(
         finished,
         &[Outcome {

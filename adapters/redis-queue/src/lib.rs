@@ -1,6 +1,6 @@
 //! The campaign queue on Redis, wire-compatible with Node's `bull` 4.x.
 //!
-//! [`RedisJobQueue`] is the producer ([`JobQueue`]): it adds jobs exactly as a Node
+//! [`RedisJobQueue`] is the producer ([`JobProducer`]): it adds jobs exactly as a Node
 //! `queue.add({ jobUuid }, { attempts, backoff })` would store them. [`RedisJobConsumer`] is the
 //! worker side ([`JobConsumer`]): it takes jobs with a blocking move `wait -> active`, locks
 //! them with a token and a TTL, renews, completes, fails (with bull's exponential backoff
@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use bb8::{Pool, PooledConnection, RunError};
 use bb8_redis::RedisConnectionManager;
-use paloma_application::{JobConsumer, JobQueue, QueueError, TakenJob};
+use paloma_application::{JobConsumer, JobProducer, QueueError, TakenJob};
 use paloma_domain::CampaignId;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, ErrorKind, RedisError, ServerErrorKind};
@@ -201,7 +201,7 @@ impl RedisJobQueue {
     }
 }
 
-impl JobQueue for RedisJobQueue {
+impl JobProducer for RedisJobQueue {
     async fn enqueue(&self, campaign: CampaignId) -> Result<String, QueueError> {
         let shared = &self.shared;
         let data = serde_json::json!({ "jobUuid": campaign.to_string() }).to_string();

@@ -158,7 +158,7 @@ impl TestApp {
 
     /// Asserts that nothing was written anywhere: no campaign row, no queue key.
     pub async fn assert_nothing_written(&mut self) {
-        use paloma_application::CampaignRepository;
+        use paloma_application::CampaignStore;
         let page = self
             .repo
             .list(paloma_domain::PageRequest::default())

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use paloma_application::{JobConsumer, JobQueue, QueueError, TakenJob};
+use paloma_application::{JobConsumer, JobProducer, QueueError, TakenJob};
 use paloma_domain::CampaignId;
 
 use crate::helpers::TestQueue;

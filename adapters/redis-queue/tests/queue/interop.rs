@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use paloma_application::{JobConsumer, JobQueue};
+use paloma_application::{JobConsumer, JobProducer};
 use paloma_domain::CampaignId;
 use serde_json::{Value, json};
 

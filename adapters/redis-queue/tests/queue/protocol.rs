@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
-use paloma_application::{JobConsumer, JobQueue, QueueError, TakenJob};
+use paloma_application::{JobConsumer, JobProducer, QueueError, TakenJob};
 use paloma_domain::CampaignId;
 use paloma_redis_queue::{QueueSettings, RedisJobConsumer, RedisJobQueue};
 

@@ -1,0 +1,458 @@
+//! The [`CampaignStore`] port: its queries, as plain functions over a connection, and the one
+//! impl that runs them on [`MysqlCampaignRepository`]'s pool.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
+use futures::FutureExt;
+use paloma_application::ports::{CampaignStore, Created, RepositoryError};
+use paloma_domain::{
+    Campaign, CampaignId, CampaignStatus, Idempotency, IdempotencyKey, NewCampaign, Page,
+    PageRequest, Recipient, RecipientId, RecipientStatus, RequestFingerprint, TimelinePoint,
+};
+use tracing::instrument;
+
+use crate::db::MysqlCampaignRepository;
+use crate::error::{DbError, corrupt, diesel_error};
+use crate::models::{
+    CampaignRow, NewCampaignRow, NewRecipientRow, RecipientRow, count_u32, from_db_time, limit_of,
+    offset_of, to_db_time,
+};
+use crate::schema::{email_job, idempotency_key, recipient};
+
+/// Rows per multi-row `INSERT` of recipients (8 placeholders each: far below MySQL's 65,535).
+const INSERT_CHUNK: usize = 2_000;
+
+/// Reads one campaign, locking its row for the rest of the transaction when `lock` is set.
+pub(crate) async fn load(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    lock: bool,
+) -> Result<Option<Campaign>, DbError> {
+    let query = email_job::table
+        .filter(email_job::id.eq(id.as_bytes().as_slice()))
+        .select(CampaignRow::as_select());
+    let row = if lock {
+        query.for_update().first(conn).await.optional()?
+    } else {
+        query.first(conn).await.optional()?
+    };
+    Ok(row.map(Campaign::try_from).transpose()?)
+}
+
+/// Like [`load`], and `NotFound` when there is no such campaign.
+pub(crate) async fn require(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    lock: bool,
+) -> Result<Campaign, DbError> {
+    load(conn, id, lock)
+        .await?
+        .ok_or(DbError::Repo(RepositoryError::NotFound(id)))
+}
+
+/// See [`CampaignStore::create`].
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id, recipients = campaign.recipients.len()))]
+pub(crate) async fn create(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    campaign: &NewCampaign,
+    now: DateTime<Utc>,
+) -> Result<Campaign, RepositoryError> {
+    let stored = conn
+        .transaction(async |conn| insert(conn, id, campaign, None, now).await)
+        .await?;
+    tracing::debug!("campaign stored");
+    Ok(stored)
+}
+
+/// See [`CampaignStore::create_idempotent`]. (The impl first asks [`find_key`] on a connection
+/// of its own, so that the common replay touches no campaign table.)
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id, recipients = campaign.recipients.len()))]
+pub(crate) async fn create_idempotent(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    campaign: &NewCampaign,
+    idempotency: &Idempotency,
+    now: DateTime<Utc>,
+) -> Result<Created, RepositoryError> {
+    let result = conn
+        .transaction(async |conn| insert(conn, id, campaign, Some(idempotency), now).await)
+        .await;
+    match result {
+        Ok(stored) => {
+            tracing::debug!("campaign stored");
+            Ok(Created::New(stored))
+        }
+        // A concurrent request with the same key committed first: its campaign is the one.
+        Err(DbError::Diesel(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))) => {
+            find_key(conn, &idempotency.key).await?.ok_or_else(|| {
+                RepositoryError::Conflict("idempotency key taken but not found".into())
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The campaign an idempotency key names, with its request's fingerprint.
+pub(crate) async fn find_key(
+    conn: &mut AsyncMysqlConnection,
+    key: &IdempotencyKey,
+) -> Result<Option<Created>, RepositoryError> {
+    let row: Option<(Vec<u8>, Vec<u8>)> = idempotency_key::table
+        .filter(idempotency_key::key.eq(key.as_str().as_bytes()))
+        .select((idempotency_key::email_job_id, idempotency_key::fingerprint))
+        .first(conn)
+        .await
+        .optional()
+        .map_err(diesel_error)?;
+    let Some((campaign_id, fingerprint)) = row else {
+        return Ok(None);
+    };
+    let fingerprint: [u8; 32] = fingerprint.try_into().map_err(|f: Vec<u8>| {
+        corrupt("IdempotencyKey.fingerprint", format!("{} bytes", f.len()))
+    })?;
+    Ok(Some(Created::KeyTaken {
+        campaign_id: crate::models::campaign_id(&campaign_id)?,
+        fingerprint: RequestFingerprint::from_bytes(fingerprint),
+    }))
+}
+
+/// Inserts the campaign, its idempotency key if any, and its recipients (in chunks); the caller
+/// holds the transaction.
+async fn insert(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    campaign: &NewCampaign,
+    idempotency: Option<&Idempotency>,
+    now: DateTime<Utc>,
+) -> Result<Campaign, DbError> {
+    let now_db = to_db_time(now);
+    let total = count_u32(campaign.recipients.len())?;
+    let duplicates = count_u32(campaign.duplicates_removed)?;
+    let id_bytes = id.as_bytes();
+    diesel::insert_into(email_job::table)
+        .values(NewCampaignRow {
+            id: id_bytes.as_slice(),
+            subject: campaign.subject.as_str(),
+            body: campaign.body.as_str(),
+            status: CampaignStatus::Pending.as_str(),
+            total_emails: total,
+            sent_emails: 0,
+            failed_emails: 0,
+            duplicates_removed: duplicates,
+            created_at: now_db,
+            updated_at: now_db,
+        })
+        .execute(conn)
+        .await?;
+    // Before the recipients: a concurrent request with the same key fails here, early.
+    if let Some(idempotency) = idempotency {
+        diesel::insert_into(idempotency_key::table)
+            .values((
+                idempotency_key::key.eq(idempotency.key.as_str().as_bytes()),
+                idempotency_key::fingerprint.eq(idempotency.fingerprint.as_bytes().as_slice()),
+                idempotency_key::email_job_id.eq(id_bytes.as_slice()),
+                idempotency_key::created_at.eq(now_db),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    for chunk in campaign.recipients.chunks(INSERT_CHUNK) {
+        let rows: Vec<NewRecipientRow<'_>> = chunk
+            .iter()
+            .map(|r| NewRecipientRow {
+                id: RecipientId::new().as_bytes().to_vec(),
+                email_job_id: id_bytes.as_slice(),
+                email: r.email.as_str(),
+                name: r.name.as_ref().map(|n| n.as_str()),
+                status: RecipientStatus::Pending.as_str(),
+                attempts: 0,
+                next_attempt_at: now_db,
+                updated_at: now_db,
+            })
+            .collect();
+        diesel::insert_into(recipient::table)
+            .values(&rows)
+            .execute(conn)
+            .await?;
+    }
+    Ok(Campaign {
+        id,
+        subject: campaign.subject.as_str().to_owned(),
+        status: CampaignStatus::Pending,
+        total_emails: total,
+        sent_emails: 0,
+        failed_emails: 0,
+        duplicates_removed: duplicates,
+        created_at: from_db_time(now_db),
+        started_at: None,
+        completed_at: None,
+        updated_at: from_db_time(now_db),
+    })
+}
+
+/// See [`CampaignStore::is_enqueued`].
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
+pub(crate) async fn is_enqueued(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+) -> Result<bool, RepositoryError> {
+    let enqueued_at: Option<Option<NaiveDateTime>> = email_job::table
+        .filter(email_job::id.eq(id.as_bytes().as_slice()))
+        .select(email_job::enqueued_at)
+        .first(conn)
+        .await
+        .optional()
+        .map_err(diesel_error)?;
+    enqueued_at
+        .map(|at| at.is_some())
+        .ok_or(RepositoryError::NotFound(id))
+}
+
+/// See [`CampaignStore::get`].
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
+pub(crate) async fn get(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+) -> Result<Option<Campaign>, RepositoryError> {
+    Ok(load(conn, id, false).await?)
+}
+
+/// See [`CampaignStore::get_body`].
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
+pub(crate) async fn get_body(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+) -> Result<Option<String>, RepositoryError> {
+    email_job::table
+        .filter(email_job::id.eq(id.as_bytes().as_slice()))
+        .select(email_job::body)
+        .first::<String>(conn)
+        .await
+        .optional()
+        .map_err(diesel_error)
+}
+
+/// See [`CampaignStore::list`].
+#[instrument(level = "debug", skip_all, fields(page = page.page(), per_page = page.per_page()))]
+pub(crate) async fn list(
+    conn: &mut AsyncMysqlConnection,
+    page: PageRequest,
+) -> Result<Page<Campaign>, RepositoryError> {
+    let rows: Vec<CampaignRow> = email_job::table
+        .select(CampaignRow::as_select())
+        .order(email_job::id.desc())
+        .limit(limit_of(page.per_page()))
+        .offset(offset_of(page))
+        .load(conn)
+        .await
+        .map_err(diesel_error)?;
+    let total: i64 = email_job::table
+        .count()
+        .get_result(conn)
+        .await
+        .map_err(diesel_error)?;
+    Ok(Page {
+        items: rows
+            .into_iter()
+            .map(Campaign::try_from)
+            .collect::<Result<_, _>>()?,
+        page: page.page(),
+        per_page: page.per_page(),
+        total: u64::try_from(total).unwrap_or(0),
+    })
+}
+
+/// See [`CampaignStore::list_recipients`].
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id, status = ?status, page = page.page()))]
+pub(crate) async fn list_recipients(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    status: Option<RecipientStatus>,
+    page: PageRequest,
+) -> Result<Page<Recipient>, RepositoryError> {
+    // One transaction: the rows and the counters come from the same snapshot.
+    let (campaign, rows) = conn
+        .transaction(async |conn| -> Result<_, DbError> {
+            let campaign = require(conn, id, false).await?;
+            let mut query = recipient::table
+                .filter(recipient::email_job_id.eq(id.as_bytes().as_slice()))
+                .select(RecipientRow::as_select())
+                .order(recipient::id.asc())
+                .limit(limit_of(page.per_page()))
+                .offset(offset_of(page))
+                .into_boxed();
+            if let Some(status) = status {
+                query = query.filter(recipient::status.eq(status.as_str()));
+            }
+            let rows: Vec<RecipientRow> = query.load(conn).await?;
+            Ok((campaign, rows))
+        })
+        .await?;
+    let total = match status {
+        None => campaign.total_emails,
+        Some(RecipientStatus::Sent) => campaign.sent_emails,
+        Some(RecipientStatus::Failed) => campaign.failed_emails,
+        Some(RecipientStatus::Pending) => campaign.pending_emails(),
+    };
+    Ok(Page {
+        items: rows
+            .into_iter()
+            .map(Recipient::try_from)
+            .collect::<Result<_, _>>()?,
+        page: page.page(),
+        per_page: page.per_page(),
+        total: u64::from(total),
+    })
+}
+
+/// One bucket of [`timeline`].
+#[derive(Debug, QueryableByName)]
+struct TimelineRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    bucket: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    sent: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    failed: i64,
+}
+
+/// See [`CampaignStore::timeline`].
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id, bucket_seconds))]
+pub(crate) async fn timeline(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    bucket_seconds: u32,
+) -> Result<Vec<TimelinePoint>, RepositoryError> {
+    use diesel::sql_types::{Binary, Integer, Unsigned};
+    // Times are stored as naive UTC, so TIMESTAMPDIFF from the epoch is independent of the
+    // session's time zone (UNIX_TIMESTAMP would not be).
+    let rows: Vec<TimelineRow> = diesel::sql_query(
+        "SELECT CAST(TIMESTAMPDIFF(SECOND, '1970-01-01 00:00:00', \
+                    COALESCE(`sentAt`, `updatedAt`)) DIV ? AS SIGNED) AS bucket, \
+                CAST(SUM(`status` = 'SENT') AS SIGNED) AS sent, \
+                CAST(SUM(`status` = 'FAILED') AS SIGNED) AS failed \
+         FROM `Recipient` \
+         WHERE `emailJobId` = ? AND `status` IN ('SENT', 'FAILED') \
+         GROUP BY bucket ORDER BY bucket",
+    )
+    .bind::<Unsigned<Integer>, _>(bucket_seconds.max(1))
+    .bind::<Binary, _>(id.as_bytes().as_slice())
+    .load(conn)
+    .await
+    .map_err(diesel_error)?;
+    let width = i64::from(bucket_seconds.max(1));
+    rows.into_iter()
+        .map(|row| {
+            let at = DateTime::from_timestamp(row.bucket.saturating_mul(width), 0)
+                .ok_or_else(|| corrupt("Recipient.sentAt", row.bucket.to_string()))?;
+            Ok(TimelinePoint {
+                at,
+                sent: u64::try_from(row.sent).unwrap_or(0),
+                failed: u64::try_from(row.failed).unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
+/// See [`CampaignStore::mark_enqueued`].
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
+pub(crate) async fn mark_enqueued(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    now: DateTime<Utc>,
+) -> Result<(), RepositoryError> {
+    let now_db = to_db_time(now);
+    conn.transaction(async |conn| -> Result<(), DbError> {
+        require(conn, id, true).await?;
+        diesel::update(email_job::table.filter(email_job::id.eq(id.as_bytes().as_slice())))
+            .set((
+                email_job::enqueued_at.eq(Some(now_db)),
+                email_job::updated_at.eq(now_db),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
+
+/// Each method takes a connection and calls the query function of the same name above. The
+/// transactional writes that borrow their input run on the caller's task; the rest run
+/// detached (see [`MysqlCampaignRepository::detached`]).
+impl CampaignStore for MysqlCampaignRepository {
+    async fn create(
+        &self,
+        id: CampaignId,
+        campaign: &NewCampaign,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        create(&mut *self.conn().await?, id, campaign, now).await
+    }
+
+    async fn create_idempotent(
+        &self,
+        id: CampaignId,
+        campaign: &NewCampaign,
+        idempotency: &Idempotency,
+        now: DateTime<Utc>,
+    ) -> Result<Created, RepositoryError> {
+        // The common replay is answered without touching the campaign tables.
+        let key = idempotency.key.clone();
+        let taken = self
+            .detached(move |conn| async move { find_key(conn, &key).await }.boxed())
+            .await?;
+        if let Some(taken) = taken {
+            return Ok(taken);
+        }
+        create_idempotent(&mut *self.conn().await?, id, campaign, idempotency, now).await
+    }
+
+    async fn is_enqueued(&self, id: CampaignId) -> Result<bool, RepositoryError> {
+        self.detached(move |conn| is_enqueued(conn, id).boxed())
+            .await
+    }
+
+    async fn get(&self, id: CampaignId) -> Result<Option<Campaign>, RepositoryError> {
+        self.detached(move |conn| get(conn, id).boxed()).await
+    }
+
+    async fn get_body(&self, id: CampaignId) -> Result<Option<String>, RepositoryError> {
+        self.detached(move |conn| get_body(conn, id).boxed()).await
+    }
+
+    async fn list(&self, page: PageRequest) -> Result<Page<Campaign>, RepositoryError> {
+        self.detached(move |conn| list(conn, page).boxed()).await
+    }
+
+    async fn list_recipients(
+        &self,
+        id: CampaignId,
+        status: Option<RecipientStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Recipient>, RepositoryError> {
+        self.detached(move |conn| list_recipients(conn, id, status, page).boxed())
+            .await
+    }
+
+    async fn timeline(
+        &self,
+        id: CampaignId,
+        bucket_seconds: u32,
+    ) -> Result<Vec<TimelinePoint>, RepositoryError> {
+        self.detached(move |conn| timeline(conn, id, bucket_seconds).boxed())
+            .await
+    }
+
+    async fn mark_enqueued(
+        &self,
+        id: CampaignId,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        self.detached(move |conn| mark_enqueued(conn, id, now).boxed())
+            .await
+    }
+}

@@ -1,0 +1,429 @@
+//! The [`DeliveryLedger`] port: its queries, as plain functions over a connection, and the one
+//! impl that runs them on [`MysqlCampaignRepository`]'s pool.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
+use futures::FutureExt;
+use paloma_application::ports::{DeliveryLedger, RepositoryError};
+use paloma_domain::{
+    Campaign, CampaignId, CampaignStatus, Outcome, OutcomeKind, Recipient, RecipientId,
+    RecipientStatus,
+};
+use tracing::instrument;
+
+use crate::campaigns::require;
+use crate::db::MysqlCampaignRepository;
+use crate::error::{DbError, corrupt, diesel_error};
+use crate::models::{RecipientChange, RecipientRow, count_u32, from_db_time, limit_of, to_db_time};
+use crate::schema::{email_job, recipient};
+
+/// Ids per `WHERE id IN (...)` of one `UPDATE`.
+const UPDATE_CHUNK: usize = 1_000;
+
+/// Which of a campaign's `PENDING` recipients [`update_pending`] changes.
+#[derive(Debug, Clone, Copy)]
+enum Pending<'a> {
+    /// Every one.
+    All,
+    /// Those with these ids (in chunks of [`UPDATE_CHUNK`]).
+    Among(&'a [&'a [u8]]),
+}
+
+/// Applies `change` to the campaign's recipients that are still `PENDING` (all of them, or
+/// those among some ids) and returns how many rows it changed. Recipients that moved on are
+/// left alone, so an outcome recorded twice counts once. The caller holds the transaction and
+/// the campaign's row lock.
+async fn update_pending(
+    conn: &mut AsyncMysqlConnection,
+    campaign: CampaignId,
+    which: Pending<'_>,
+    change: &RecipientChange<'_>,
+) -> Result<usize, DbError> {
+    let campaign_bytes = campaign.as_bytes();
+    let pending_of_campaign = || {
+        diesel::update(recipient::table)
+            .filter(recipient::email_job_id.eq(campaign_bytes.as_slice()))
+            .filter(recipient::status.eq(RecipientStatus::Pending.as_str()))
+    };
+    let mut moved: usize = 0;
+    match which {
+        Pending::All => moved += pending_of_campaign().set(change).execute(conn).await?,
+        Pending::Among(ids) => {
+            for chunk in ids.chunks(UPDATE_CHUNK) {
+                moved += pending_of_campaign()
+                    .filter(recipient::id.eq_any(chunk))
+                    .set(change)
+                    .execute(conn)
+                    .await?;
+            }
+        }
+    }
+    Ok(moved)
+}
+
+/// See [`DeliveryLedger::start`].
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
+pub(crate) async fn start(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    now: DateTime<Utc>,
+) -> Result<Campaign, RepositoryError> {
+    let now_db = to_db_time(now);
+    let campaign = conn
+        .transaction(async |conn| -> Result<Campaign, DbError> {
+            let campaign = require(conn, id, true).await?;
+            if campaign.status.is_final() {
+                return Ok(campaign);
+            }
+            let status = campaign
+                .status
+                .transition(CampaignStatus::Processing)
+                .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
+            let started_at = campaign.started_at.map(to_db_time).unwrap_or(now_db);
+            diesel::update(email_job::table.filter(email_job::id.eq(id.as_bytes().as_slice())))
+                .set((
+                    email_job::status.eq(status.as_str()),
+                    email_job::started_at.eq(Some(started_at)),
+                    email_job::updated_at.eq(now_db),
+                ))
+                .execute(conn)
+                .await?;
+            Ok(Campaign {
+                status,
+                started_at: Some(from_db_time(started_at)),
+                updated_at: from_db_time(now_db),
+                ..campaign
+            })
+        })
+        .await?;
+    Ok(campaign)
+}
+
+/// See [`DeliveryLedger::due_recipients`].
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id, limit = limit))]
+pub(crate) async fn due_recipients(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    after: Option<RecipientId>,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<Recipient>, RepositoryError> {
+    let mut query = recipient::table
+        .filter(recipient::email_job_id.eq(id.as_bytes().as_slice()))
+        .filter(recipient::status.eq(RecipientStatus::Pending.as_str()))
+        .filter(recipient::next_attempt_at.le(to_db_time(now)))
+        .select(RecipientRow::as_select())
+        .order(recipient::id.asc())
+        .limit(limit_of(limit))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(recipient::id.gt(after.as_bytes().to_vec()));
+    }
+    let rows: Vec<RecipientRow> = query.load(conn).await.map_err(diesel_error)?;
+    rows.into_iter().map(Recipient::try_from).collect()
+}
+
+/// See [`DeliveryLedger::next_due`].
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
+pub(crate) async fn next_due(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+) -> Result<Option<DateTime<Utc>>, RepositoryError> {
+    let due: Option<NaiveDateTime> = recipient::table
+        .filter(recipient::email_job_id.eq(id.as_bytes().as_slice()))
+        .filter(recipient::status.eq(RecipientStatus::Pending.as_str()))
+        .select(diesel::dsl::min(recipient::next_attempt_at))
+        .first(conn)
+        .await
+        .map_err(diesel_error)?;
+    Ok(due.map(from_db_time))
+}
+
+/// Outcomes grouped so that each group is one change (one `UPDATE` per chunk of ids): same
+/// target status and same values.
+fn group_outcomes(
+    outcomes: &[Outcome],
+    now: NaiveDateTime,
+) -> HashMap<RecipientChange<'_>, Vec<&[u8]>> {
+    let mut groups: HashMap<RecipientChange<'_>, Vec<&[u8]>> = HashMap::new();
+    for o in outcomes {
+        let change = match &o.kind {
+            OutcomeKind::Sent => RecipientChange {
+                status: Some(RecipientStatus::Sent.as_str()),
+                attempts: Some(o.attempts),
+                next_attempt_at: None,
+                sent_at: Some(Some(now)),
+                error: Some(None),
+                updated_at: now,
+            },
+            OutcomeKind::Failed { error } => RecipientChange {
+                status: Some(RecipientStatus::Failed.as_str()),
+                attempts: Some(o.attempts),
+                next_attempt_at: None,
+                sent_at: None,
+                error: Some(Some(error.as_str())),
+                updated_at: now,
+            },
+            OutcomeKind::Retry { at, error } => RecipientChange {
+                status: None,
+                attempts: Some(o.attempts),
+                next_attempt_at: Some(to_db_time(*at)),
+                sent_at: None,
+                error: Some(Some(error.as_str())),
+                updated_at: now,
+            },
+        };
+        groups
+            .entry(change)
+            .or_default()
+            .push(o.recipient_id.as_bytes().as_slice());
+    }
+    groups
+}
+
+/// See [`DeliveryLedger::record_outcomes`].
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id, outcomes = outcomes.len()))]
+pub(crate) async fn record_outcomes(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    outcomes: &[Outcome],
+    now: DateTime<Utc>,
+) -> Result<Campaign, RepositoryError> {
+    let now_db = to_db_time(now);
+    let mut groups: Vec<_> = group_outcomes(outcomes, now_db).into_iter().collect();
+    // Successes first, then failures, then retries: when a batch names one recipient twice, the
+    // first change moves it out of `PENDING`, so a success wins.
+    groups.sort_by_key(|(change, _)| match change.status {
+        Some(status) if status == RecipientStatus::Sent.as_str() => 0,
+        Some(_) => 1,
+        None => 2,
+    });
+    let campaign_bytes = id.as_bytes().as_slice();
+    let campaign = conn
+        .transaction(async |conn| -> Result<Campaign, DbError> {
+            // Lock the campaign first: every writer takes EmailJob before Recipient rows.
+            let before = require(conn, id, true).await?;
+            let (mut sent, mut failed): (usize, usize) = (0, 0);
+            for (change, ids) in &groups {
+                let moved = update_pending(conn, id, Pending::Among(ids), change).await?;
+                if change.status == Some(RecipientStatus::Sent.as_str()) {
+                    sent += moved;
+                } else if change.status == Some(RecipientStatus::Failed.as_str()) {
+                    failed += moved;
+                }
+            }
+            let sent = count_u32(sent)?;
+            let failed = count_u32(failed)?;
+            diesel::update(email_job::table.filter(email_job::id.eq(campaign_bytes)))
+                .set((
+                    email_job::sent_emails.eq(email_job::sent_emails + sent),
+                    email_job::failed_emails.eq(email_job::failed_emails + failed),
+                    email_job::updated_at.eq(now_db),
+                ))
+                .execute(conn)
+                .await?;
+            Ok(Campaign {
+                sent_emails: before.sent_emails.saturating_add(sent),
+                failed_emails: before.failed_emails.saturating_add(failed),
+                updated_at: from_db_time(now_db),
+                ..before
+            })
+        })
+        .await?;
+    tracing::debug!(
+        sent = campaign.sent_emails,
+        failed = campaign.failed_emails,
+        "outcomes recorded"
+    );
+    Ok(campaign)
+}
+
+/// See [`DeliveryLedger::finish`].
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id, status = %status))]
+pub(crate) async fn finish(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    status: CampaignStatus,
+    now: DateTime<Utc>,
+) -> Result<Campaign, RepositoryError> {
+    let now_db = to_db_time(now);
+    let campaign = conn
+        .transaction(async |conn| -> Result<Campaign, DbError> {
+            let campaign = require(conn, id, true).await?;
+            if !status.is_final() {
+                return Err(RepositoryError::Conflict(format!(
+                    "a campaign can only finish as COMPLETED or FAILED, not {status}"
+                ))
+                .into());
+            }
+            let pending = campaign.pending_emails();
+            if pending > 0 {
+                return Err(RepositoryError::Conflict(format!(
+                    "{pending} recipients are still pending"
+                ))
+                .into());
+            }
+            let status = campaign
+                .status
+                .transition(status)
+                .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
+            diesel::update(email_job::table.filter(email_job::id.eq(id.as_bytes().as_slice())))
+                .set((
+                    email_job::status.eq(status.as_str()),
+                    email_job::completed_at.eq(Some(now_db)),
+                    email_job::updated_at.eq(now_db),
+                ))
+                .execute(conn)
+                .await?;
+            Ok(Campaign {
+                status,
+                completed_at: Some(from_db_time(now_db)),
+                updated_at: from_db_time(now_db),
+                ..campaign
+            })
+        })
+        .await?;
+    Ok(campaign)
+}
+
+/// See [`DeliveryLedger::abandon`].
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
+pub(crate) async fn abandon(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Campaign, RepositoryError> {
+    let now_db = to_db_time(now);
+    let campaign_bytes = id.as_bytes().as_slice();
+    let change = RecipientChange {
+        status: Some(RecipientStatus::Failed.as_str()),
+        attempts: None,
+        next_attempt_at: None,
+        sent_at: None,
+        error: Some(Some(reason)),
+        updated_at: now_db,
+    };
+    let campaign = conn
+        .transaction(async |conn| -> Result<Campaign, DbError> {
+            let campaign = require(conn, id, true).await?;
+            if campaign.status.is_final() {
+                return Ok(campaign);
+            }
+            let status = campaign
+                .status
+                .transition(CampaignStatus::Failed)
+                .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
+            let moved = count_u32(update_pending(conn, id, Pending::All, &change).await?)?;
+            diesel::update(email_job::table.filter(email_job::id.eq(campaign_bytes)))
+                .set((
+                    email_job::status.eq(status.as_str()),
+                    email_job::failed_emails.eq(email_job::failed_emails + moved),
+                    email_job::completed_at.eq(Some(now_db)),
+                    email_job::updated_at.eq(now_db),
+                ))
+                .execute(conn)
+                .await?;
+            Ok(Campaign {
+                status,
+                failed_emails: campaign.failed_emails.saturating_add(moved),
+                completed_at: Some(from_db_time(now_db)),
+                updated_at: from_db_time(now_db),
+                ..campaign
+            })
+        })
+        .await?;
+    Ok(campaign)
+}
+
+/// See [`DeliveryLedger::list_unfinished`].
+#[instrument(level = "debug", skip_all, fields(limit = limit))]
+pub(crate) async fn list_unfinished(
+    conn: &mut AsyncMysqlConnection,
+    created_before: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<CampaignId>, RepositoryError> {
+    let ids: Vec<Vec<u8>> = email_job::table
+        .filter(email_job::status.eq_any([
+            CampaignStatus::Pending.as_str(),
+            CampaignStatus::Processing.as_str(),
+        ]))
+        .filter(email_job::created_at.lt(to_db_time(created_before)))
+        .select(email_job::id)
+        .order(email_job::id.asc())
+        .limit(limit_of(limit))
+        .load(conn)
+        .await
+        .map_err(diesel_error)?;
+    ids.iter()
+        .map(|b| {
+            CampaignId::from_slice(b)
+                .ok_or_else(|| corrupt("EmailJob.id", format!("{} bytes", b.len())))
+        })
+        .collect()
+}
+
+/// Each method takes a connection and calls the query function of the same name above. The
+/// transactional writes that borrow their input run on the caller's task; the rest run
+/// detached (see [`MysqlCampaignRepository::detached`]).
+impl DeliveryLedger for MysqlCampaignRepository {
+    async fn start(&self, id: CampaignId, now: DateTime<Utc>) -> Result<Campaign, RepositoryError> {
+        self.detached(move |conn| start(conn, id, now).boxed())
+            .await
+    }
+
+    async fn due_recipients(
+        &self,
+        id: CampaignId,
+        after: Option<RecipientId>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Recipient>, RepositoryError> {
+        self.detached(move |conn| due_recipients(conn, id, after, now, limit).boxed())
+            .await
+    }
+
+    async fn next_due(&self, id: CampaignId) -> Result<Option<DateTime<Utc>>, RepositoryError> {
+        self.detached(move |conn| next_due(conn, id).boxed()).await
+    }
+
+    async fn record_outcomes(
+        &self,
+        id: CampaignId,
+        outcomes: &[Outcome],
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        record_outcomes(&mut *self.conn().await?, id, outcomes, now).await
+    }
+
+    async fn finish(
+        &self,
+        id: CampaignId,
+        status: CampaignStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        self.detached(move |conn| finish(conn, id, status, now).boxed())
+            .await
+    }
+
+    async fn abandon(
+        &self,
+        id: CampaignId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        abandon(&mut *self.conn().await?, id, reason, now).await
+    }
+
+    async fn list_unfinished(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<CampaignId>, RepositoryError> {
+        self.detached(move |conn| list_unfinished(conn, created_before, limit).boxed())
+            .await
+    }
+}

@@ -56,21 +56,6 @@ pub enum QueryError {
     Unknown(#[source] RepositoryError),
 }
 
-impl QueryError {
-    /// The same error for another waiter of a shared read (the source is not `Clone`; its text
-    /// is kept).
-    fn to_shared(&self) -> Self {
-        let source = |e: &RepositoryError| -> Box<dyn std::error::Error + Send + Sync> {
-            e.to_string().into()
-        };
-        match self {
-            Self::NotFound => Self::NotFound,
-            Self::Unavailable(e) => Self::Unavailable(RepositoryError::Unavailable(source(e))),
-            Self::Unknown(e) => Self::Unknown(RepositoryError::Unknown(source(e))),
-        }
-    }
-}
-
 impl From<RepositoryError> for QueryError {
     fn from(e: RepositoryError) -> Self {
         match e {
@@ -88,8 +73,6 @@ pub struct CampaignService<R, Q, C> {
     queue: Arc<Q>,
     clock: C,
     max_recipients: usize,
-    /// Campaigns read in the last moment (see [`CampaignService::with_read_cache`]).
-    recent: Option<moka::future::Cache<CampaignId, Campaign>>,
 }
 
 impl<R: CampaignStore, Q: JobProducer, C: Clock> CampaignService<R, Q, C> {
@@ -99,22 +82,7 @@ impl<R: CampaignStore, Q: JobProducer, C: Clock> CampaignService<R, Q, C> {
             queue,
             clock,
             max_recipients,
-            recent: None,
         }
-    }
-
-    /// Answers [`get`](Self::get) from memory for `ttl` after a read, and makes the concurrent
-    /// reads of one campaign share one database query. A dashboard polling progress, or many
-    /// watching one campaign, then costs the database at most one query per campaign per
-    /// `ttl`, at the price of counters up to `ttl` old. Zero: every read queries.
-    pub fn with_read_cache(mut self, ttl: std::time::Duration) -> Self {
-        self.recent = (!ttl.is_zero()).then(|| {
-            moka::future::Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(ttl)
-                .build()
-        });
-        self
     }
 
     pub fn max_recipients(&self) -> usize {
@@ -212,14 +180,7 @@ impl<R: CampaignStore, Q: JobProducer, C: Clock> CampaignService<R, Q, C> {
     }
 
     pub async fn get(&self, id: CampaignId) -> Result<Campaign, QueryError> {
-        let read = async { self.repo.get(id).await?.ok_or(QueryError::NotFound) };
-        match &self.recent {
-            None => read.await,
-            Some(recent) => recent
-                .try_get_with(id, read)
-                .await
-                .map_err(|shared| Arc::try_unwrap(shared).unwrap_or_else(|e| e.to_shared())),
-        }
+        self.repo.get(id).await?.ok_or(QueryError::NotFound)
     }
 
     pub async fn get_body(&self, id: CampaignId) -> Result<String, QueryError> {

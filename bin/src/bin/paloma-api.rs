@@ -9,6 +9,7 @@ use futures::FutureExt;
 use paloma::config::{ApiConfig, Env};
 use paloma::{shutdown, telemetry};
 use paloma_application::{CampaignService, SystemClock};
+use paloma_cache::CachedCampaignStore;
 use paloma_http::{AppState, HttpSettings, LimitedListener, ReadinessCheck};
 use paloma_mysql::MysqlCampaignRepository;
 use paloma_redis_queue::{QueueSettings, RedisJobQueue};
@@ -83,15 +84,12 @@ async fn serve(config: ApiConfig) -> anyhow::Result<()> {
         })
     };
     let state = AppState {
-        campaigns: Arc::new(
-            CampaignService::new(
-                Arc::new(repo),
-                Arc::new(queue),
-                SystemClock,
-                config.max_recipients,
-            )
-            .with_read_cache(config.campaign_cache),
-        ),
+        campaigns: Arc::new(CampaignService::new(
+            Arc::new(CachedCampaignStore::new(repo, config.campaign_cache)),
+            Arc::new(queue),
+            SystemClock,
+            config.max_recipients,
+        )),
         readiness,
     };
     let settings = HttpSettings {

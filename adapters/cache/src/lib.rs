@@ -1,0 +1,173 @@
+//! [`CachedCampaignStore`]: a [`CampaignStore`] that answers [`get`](CampaignStore::get) from
+//! memory for a moment after a read, around any other `CampaignStore`.
+//!
+//! A dashboard polling a campaign's progress, or many people watching one campaign, then costs
+//! the database at most one query per campaign per TTL, at the price of counters up to one TTL
+//! old. Every other call goes straight to the store it wraps.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use moka::future::Cache;
+use paloma_application::ports::{CampaignStore, Created, RepositoryError};
+use paloma_domain::{
+    Campaign, CampaignId, Idempotency, NewCampaign, Page, PageRequest, Recipient, RecipientStatus,
+    TimelinePoint,
+};
+
+/// Campaigns kept at most (a `Campaign` without its body is small).
+const MAX_CAMPAIGNS: u64 = 10_000;
+
+/// Wraps a [`CampaignStore`]: a campaign read is remembered for the TTL, and concurrent reads of
+/// one campaign share one query. Unknown ids and errors are not remembered: the next read asks
+/// the store again.
+pub struct CachedCampaignStore<S> {
+    inner: S,
+    /// `None` for a zero TTL: every read goes to the store.
+    recent: Option<Cache<CampaignId, Campaign>>,
+}
+
+impl<S> CachedCampaignStore<S> {
+    /// Remembers each campaign read for `ttl`. A zero `ttl` remembers nothing: every call goes
+    /// to `inner`.
+    pub fn new(inner: S, ttl: Duration) -> Self {
+        let recent = (!ttl.is_zero()).then(|| {
+            Cache::builder()
+                .max_capacity(MAX_CAMPAIGNS)
+                .time_to_live(ttl)
+                .build()
+        });
+        Self { inner, recent }
+    }
+
+    /// The store this one wraps.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for CachedCampaignStore<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedCampaignStore")
+            .field("inner", &self.inner)
+            .field(
+                "ttl",
+                &self.recent.as_ref().and_then(|c| c.policy().time_to_live()),
+            )
+            .finish()
+    }
+}
+
+/// Why a shared read gave no campaign to remember.
+#[derive(Debug)]
+enum Miss {
+    /// There is no such campaign.
+    Absent,
+    Failed(RepositoryError),
+}
+
+/// The answer of a shared read that found nothing to remember, for one of its waiters.
+fn answer(miss: Arc<Miss>) -> Result<Option<Campaign>, RepositoryError> {
+    match Arc::try_unwrap(miss) {
+        Ok(Miss::Absent) => Ok(None),
+        Ok(Miss::Failed(e)) => Err(e),
+        Err(shared) => match &*shared {
+            Miss::Absent => Ok(None),
+            Miss::Failed(e) => Err(copy_of(e)),
+        },
+    }
+}
+
+/// The same error for another waiter of a shared read (the source is not `Clone`; its text is
+/// kept).
+fn copy_of(e: &RepositoryError) -> RepositoryError {
+    type Source = Box<dyn std::error::Error + Send + Sync>;
+    let text = |source: &Source| -> Source { source.to_string().into() };
+    match e {
+        RepositoryError::Unavailable(source) => RepositoryError::Unavailable(text(source)),
+        RepositoryError::NotFound(id) => RepositoryError::NotFound(*id),
+        RepositoryError::Conflict(message) => RepositoryError::Conflict(message.clone()),
+        RepositoryError::Unknown(source) => RepositoryError::Unknown(text(source)),
+    }
+}
+
+impl<S: CampaignStore> CampaignStore for CachedCampaignStore<S> {
+    async fn get(&self, id: CampaignId) -> Result<Option<Campaign>, RepositoryError> {
+        let Some(recent) = &self.recent else {
+            return self.inner.get(id).await;
+        };
+        let read = async {
+            match self.inner.get(id).await {
+                Ok(Some(campaign)) => Ok(campaign),
+                Ok(None) => Err(Miss::Absent),
+                Err(e) => Err(Miss::Failed(e)),
+            }
+        };
+        match recent.try_get_with(id, read).await {
+            Ok(campaign) => Ok(Some(campaign)),
+            Err(miss) => answer(miss),
+        }
+    }
+
+    async fn create(
+        &self,
+        id: CampaignId,
+        campaign: &NewCampaign,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        self.inner.create(id, campaign, now).await
+    }
+
+    async fn create_idempotent(
+        &self,
+        id: CampaignId,
+        campaign: &NewCampaign,
+        idempotency: &Idempotency,
+        now: DateTime<Utc>,
+    ) -> Result<Created, RepositoryError> {
+        self.inner
+            .create_idempotent(id, campaign, idempotency, now)
+            .await
+    }
+
+    async fn get_body(&self, id: CampaignId) -> Result<Option<String>, RepositoryError> {
+        self.inner.get_body(id).await
+    }
+
+    async fn list(&self, page: PageRequest) -> Result<Page<Campaign>, RepositoryError> {
+        self.inner.list(page).await
+    }
+
+    async fn list_recipients(
+        &self,
+        id: CampaignId,
+        status: Option<RecipientStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Recipient>, RepositoryError> {
+        self.inner.list_recipients(id, status, page).await
+    }
+
+    async fn timeline(
+        &self,
+        id: CampaignId,
+        bucket_seconds: u32,
+    ) -> Result<Vec<TimelinePoint>, RepositoryError> {
+        self.inner.timeline(id, bucket_seconds).await
+    }
+
+    async fn mark_enqueued(
+        &self,
+        id: CampaignId,
+        now: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        self.inner.mark_enqueued(id, now).await
+    }
+
+    async fn is_enqueued(&self, id: CampaignId) -> Result<bool, RepositoryError> {
+        self.inner.is_enqueued(id).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,213 @@
+//! The cache against a store in memory that counts its reads.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use paloma_domain::CampaignStatus;
+
+use super::*;
+
+/// One campaign in memory; `get` takes `delay` and can be made to fail.
+struct CountingStore {
+    campaign: Mutex<Campaign>,
+    reads: AtomicUsize,
+    down: AtomicBool,
+    delay: Duration,
+}
+
+impl CountingStore {
+    fn new(delay: Duration) -> Self {
+        let now = Utc::now();
+        Self {
+            campaign: Mutex::new(Campaign {
+                id: CampaignId::new(),
+                subject: "Hello".into(),
+                status: CampaignStatus::Pending,
+                total_emails: 2,
+                sent_emails: 0,
+                failed_emails: 0,
+                duplicates_removed: 0,
+                created_at: now,
+                started_at: None,
+                completed_at: None,
+                updated_at: now,
+            }),
+            reads: AtomicUsize::new(0),
+            down: AtomicBool::new(false),
+            delay,
+        }
+    }
+
+    fn campaign(&self) -> std::sync::MutexGuard<'_, Campaign> {
+        self.campaign.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn id(&self) -> CampaignId {
+        self.campaign().id
+    }
+
+    fn reads(&self) -> usize {
+        self.reads.load(Ordering::SeqCst)
+    }
+}
+
+fn unused() -> RepositoryError {
+    RepositoryError::Unknown("not used by these tests".into())
+}
+
+impl CampaignStore for CountingStore {
+    async fn get(&self, id: CampaignId) -> Result<Option<Campaign>, RepositoryError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(self.delay).await;
+        if self.down.load(Ordering::SeqCst) {
+            return Err(RepositoryError::Unavailable("the store is down".into()));
+        }
+        let campaign = self.campaign().clone();
+        Ok((campaign.id == id).then_some(campaign))
+    }
+
+    async fn create(
+        &self,
+        _: CampaignId,
+        _: &NewCampaign,
+        _: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        Err(unused())
+    }
+
+    async fn create_idempotent(
+        &self,
+        _: CampaignId,
+        _: &NewCampaign,
+        _: &Idempotency,
+        _: DateTime<Utc>,
+    ) -> Result<Created, RepositoryError> {
+        Err(unused())
+    }
+
+    async fn get_body(&self, _: CampaignId) -> Result<Option<String>, RepositoryError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        Ok(Some("<p>Hello</p>".into()))
+    }
+
+    async fn list(&self, _: PageRequest) -> Result<Page<Campaign>, RepositoryError> {
+        Err(unused())
+    }
+
+    async fn list_recipients(
+        &self,
+        _: CampaignId,
+        _: Option<RecipientStatus>,
+        _: PageRequest,
+    ) -> Result<Page<Recipient>, RepositoryError> {
+        Err(unused())
+    }
+
+    async fn timeline(&self, _: CampaignId, _: u32) -> Result<Vec<TimelinePoint>, RepositoryError> {
+        Err(unused())
+    }
+
+    async fn mark_enqueued(&self, _: CampaignId, _: DateTime<Utc>) -> Result<(), RepositoryError> {
+        Err(unused())
+    }
+
+    async fn is_enqueued(&self, _: CampaignId) -> Result<bool, RepositoryError> {
+        Err(unused())
+    }
+}
+
+#[tokio::test]
+async fn a_read_is_answered_for_its_ttl_and_an_error_is_never_kept() {
+    let cache = CachedCampaignStore::new(
+        CountingStore::new(Duration::ZERO),
+        Duration::from_millis(300),
+    );
+    let store = cache.inner();
+    let id = store.id();
+
+    // An error is not remembered: the next read tries again.
+    store.down.store(true, Ordering::SeqCst);
+    assert!(matches!(
+        cache.get(id).await,
+        Err(RepositoryError::Unavailable(_))
+    ));
+    store.down.store(false, Ordering::SeqCst);
+    let first = cache.get(id).await.expect("read").expect("found");
+    assert_eq!(first.status, CampaignStatus::Pending);
+    assert_eq!(store.reads(), 2);
+
+    // The campaign moves on; for the TTL the cache still answers what it read.
+    {
+        let mut campaign = store.campaign();
+        campaign.status = CampaignStatus::Completed;
+        campaign.sent_emails = 2;
+    }
+    let cached = cache.get(id).await.expect("read").expect("found");
+    assert_eq!(cached.status, CampaignStatus::Pending);
+    assert_eq!(store.reads(), 2, "answered from memory");
+
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let fresh = cache.get(id).await.expect("read").expect("found");
+    assert_eq!(
+        (fresh.status, fresh.sent_emails),
+        (CampaignStatus::Completed, 2)
+    );
+    assert_eq!(store.reads(), 3);
+}
+
+#[tokio::test]
+async fn unknown_ids_are_reported_and_not_remembered() {
+    let cache =
+        CachedCampaignStore::new(CountingStore::new(Duration::ZERO), Duration::from_secs(60));
+    let unknown = CampaignId::new();
+    assert_eq!(cache.get(unknown).await.expect("read"), None);
+    assert_eq!(cache.get(unknown).await.expect("read"), None);
+    assert_eq!(cache.inner().reads(), 2);
+}
+
+#[tokio::test]
+async fn concurrent_reads_of_one_campaign_share_one_query() {
+    let cache = CachedCampaignStore::new(
+        CountingStore::new(Duration::from_millis(100)),
+        Duration::from_secs(60),
+    );
+    let id = cache.inner().id();
+    let (a, b, c, d) = tokio::join!(cache.get(id), cache.get(id), cache.get(id), cache.get(id));
+    for read in [a, b, c, d] {
+        assert_eq!(read.expect("read").map(|c| c.id), Some(id));
+    }
+    assert_eq!(cache.inner().reads(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_reads_that_fail_all_get_the_error() {
+    let cache = CachedCampaignStore::new(
+        CountingStore::new(Duration::from_millis(100)),
+        Duration::from_secs(60),
+    );
+    cache.inner().down.store(true, Ordering::SeqCst);
+    let id = cache.inner().id();
+    let (a, b, c) = tokio::join!(cache.get(id), cache.get(id), cache.get(id));
+    for read in [a, b, c] {
+        let Err(RepositoryError::Unavailable(source)) = read else {
+            panic!("expected Unavailable, got {read:?}");
+        };
+        assert_eq!(source.to_string(), "the store is down");
+    }
+    assert_eq!(cache.inner().reads(), 1);
+}
+
+#[tokio::test]
+async fn a_zero_ttl_remembers_nothing_and_other_calls_pass_through() {
+    let cache = CachedCampaignStore::new(CountingStore::new(Duration::ZERO), Duration::ZERO);
+    let id = cache.inner().id();
+    cache.get(id).await.expect("read");
+    cache.get(id).await.expect("read");
+    assert_eq!(cache.inner().reads(), 2);
+
+    let cache =
+        CachedCampaignStore::new(CountingStore::new(Duration::ZERO), Duration::from_secs(60));
+    cache.get_body(id).await.expect("read");
+    cache.get_body(id).await.expect("read");
+    assert_eq!(cache.inner().reads(), 2, "only `get` is cached");
+}

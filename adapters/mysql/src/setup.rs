@@ -7,6 +7,7 @@ use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use paloma_application::ports::RepositoryError;
+use url::Url;
 
 use crate::error::{connection_error, diesel_error};
 
@@ -16,7 +17,8 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations")
 /// How long establishing one connection outside the pool may take.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Serialises concurrent migration runs (the API and the workers all migrate on start-up).
+/// Serialises concurrent migration runs (several `paloma-api` processes starting at once, or
+/// `paloma-api migrate` run beside a starting API; workers never migrate).
 const MIGRATION_LOCK: &str = "paloma_migrations";
 const MIGRATION_LOCK_WAIT_SECS: u32 = 60;
 
@@ -38,44 +40,37 @@ fn invalid(msg: impl Into<String>) -> RepositoryError {
     RepositoryError::Unknown(Box::new(InvalidUrl(msg.into())))
 }
 
-/// Splits `mysql://user:pass@host:port/db?opts` into server URL and database name.
-pub(crate) fn split_url(url: &str) -> Result<SplitUrl, RepositoryError> {
-    let rest = url
-        .strip_prefix("mysql://")
-        .ok_or_else(|| invalid("the URL must start with mysql://"))?;
-    let (before_query, query) = match rest.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (rest, None),
-    };
-    let (authority, path) = match before_query.split_once('/') {
-        Some((a, p)) => (a, p),
-        None => (before_query, ""),
-    };
-    if authority.is_empty() {
+/// Parses a `mysql://` URL with a host. (The parser's message is kept, never the URL: it may
+/// hold a password.)
+fn parse_mysql_url(url: &str) -> Result<Url, RepositoryError> {
+    let url = Url::parse(url).map_err(|e| invalid(e.to_string()))?;
+    if url.scheme() != "mysql" {
+        return Err(invalid("the URL must start with mysql://"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
         return Err(invalid("the URL has no host"));
     }
-    let mut server = format!("mysql://{authority}");
-    if let Some(q) = query {
-        server.push('?');
-        server.push_str(q);
-    }
-    let database = Some(path.trim_end_matches('/'))
+    Ok(url)
+}
+
+/// Splits `mysql://user:pass@host:port/db?opts` into server URL and database name.
+pub(crate) fn split_url(url: &str) -> Result<SplitUrl, RepositoryError> {
+    let mut server = parse_mysql_url(url)?;
+    let database = Some(server.path().trim_start_matches('/').trim_end_matches('/'))
         .filter(|p| !p.is_empty())
         .map(str::to_owned);
-    Ok(SplitUrl { server, database })
+    server.set_path("");
+    Ok(SplitUrl {
+        server: server.into(),
+        database,
+    })
 }
 
 /// The URL of database `name` on the server of `url` (whatever database `url` names).
 pub(crate) fn with_database(url: &str, name: &str) -> Result<String, RepositoryError> {
-    let split = split_url(url)?;
-    let (base, query) = match split.server.split_once('?') {
-        Some((b, q)) => (b.to_owned(), Some(q.to_owned())),
-        None => (split.server, None),
-    };
-    Ok(match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    })
+    let mut url = parse_mysql_url(url)?;
+    url.set_path(&format!("/{name}"));
+    Ok(url.into())
 }
 
 /// A database name safe to put in SQL unquoted: `[A-Za-z0-9_]+`, at most 64 characters.
@@ -187,6 +182,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn urls_get_another_database() {
+        assert_eq!(
+            with_database("mysql://root@h:1/old?a=b", "new").expect("valid"),
+            "mysql://root@h:1/new?a=b"
+        );
+        assert_eq!(
+            with_database("mysql://root@h:1", "new").expect("valid"),
+            "mysql://root@h:1/new"
+        );
+    }
+
+    #[test]
     fn urls_split_into_server_and_database() {
         let s = split_url("mysql://root:pw@db:3306/paloma?ssl-mode=disabled").expect("valid");
         assert_eq!(s.server, "mysql://root:pw@db:3306?ssl-mode=disabled");
@@ -197,14 +204,12 @@ mod tests {
         let s = split_url("mysql://root@127.0.0.1:3306/").expect("valid");
         assert_eq!(s.database, None);
         assert!(split_url("postgres://x/y").is_err());
-        assert_eq!(
-            with_database("mysql://root@h:1/old?a=b", "new").expect("valid"),
-            "mysql://root@h:1/new?a=b"
-        );
-        assert_eq!(
-            with_database("mysql://root@h:1", "new").expect("valid"),
-            "mysql://root@h:1/new"
-        );
+        assert!(split_url("mysql:///paloma").is_err());
+        assert!(split_url("not a url").is_err());
+        // Escapes in the credentials are kept as they were written.
+        let s = split_url("mysql://app:p%40ss@[::1]:3306/paloma").expect("valid");
+        assert_eq!(s.server, "mysql://app:p%40ss@[::1]:3306");
+        assert_eq!(s.database.as_deref(), Some("paloma"));
     }
 
     #[test]

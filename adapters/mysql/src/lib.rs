@@ -18,6 +18,7 @@ mod error;
 mod models;
 mod schema;
 mod setup;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 pub use db::{MysqlCampaignRepository, MysqlPool};

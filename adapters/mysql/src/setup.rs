@@ -67,6 +67,7 @@ pub(crate) fn split_url(url: &str) -> Result<SplitUrl, RepositoryError> {
 }
 
 /// The URL of database `name` on the server of `url` (whatever database `url` names).
+#[cfg(feature = "testing")]
 pub(crate) fn with_database(url: &str, name: &str) -> Result<String, RepositoryError> {
     let mut url = parse_mysql_url(url)?;
     url.set_path(&format!("/{name}"));
@@ -120,7 +121,18 @@ pub async fn create_database_if_missing(database_url: &str) -> Result<(), Reposi
     Ok(())
 }
 
-/// Drops the database named by `database_url` if it exists. Meant for tests.
+/// A session of the server, as `information_schema.PROCESSLIST` lists it.
+#[cfg(feature = "testing")]
+#[derive(diesel::QueryableByName)]
+struct Session {
+    #[diesel(sql_type = diesel::sql_types::Unsigned<BigInt>)]
+    id: u64,
+}
+
+/// Drops the database named by `database_url` if it exists. Meant for tests: the sessions
+/// still using the database (a finished test's pool, a process it started, a transaction cut
+/// off mid-way whose locks would make `DROP DATABASE` wait) are ended first.
+#[cfg(feature = "testing")]
 pub(crate) async fn drop_database(database_url: &str) -> Result<(), RepositoryError> {
     let split = split_url(database_url)?;
     let name = split
@@ -128,6 +140,20 @@ pub(crate) async fn drop_database(database_url: &str) -> Result<(), RepositoryEr
         .ok_or_else(|| invalid("the URL names no database"))?;
     check_database_name(&name)?;
     let mut conn = establish(&split.server).await?;
+    let sessions: Vec<Session> = diesel::sql_query(
+        "SELECT ID AS id FROM information_schema.PROCESSLIST \
+         WHERE DB = ? AND ID <> CONNECTION_ID()",
+    )
+    .bind::<diesel::sql_types::Text, _>(&name)
+    .load(&mut conn)
+    .await
+    .map_err(diesel_error)?;
+    for session in sessions {
+        // It may have ended meanwhile.
+        let _ = diesel::sql_query(format!("KILL CONNECTION {}", session.id))
+            .execute(&mut conn)
+            .await;
+    }
     diesel::sql_query(format!("DROP DATABASE IF EXISTS `{name}`"))
         .execute(&mut conn)
         .await
@@ -182,6 +208,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "testing")]
     fn urls_get_another_database() {
         assert_eq!(
             with_database("mysql://root@h:1/old?a=b", "new").expect("valid"),

@@ -113,10 +113,7 @@ fn migration_count() -> anyhow::Result<usize> {
 #[tokio::test]
 async fn migrations_apply_once_then_are_idempotent() -> TestResult {
     let name = format!("paloma_test_mig_{}", uuid::Uuid::now_v7().simple());
-    let db = TestDatabase {
-        url: format!("{}/{name}", test_server_url().trim_end_matches('/')),
-        name,
-    };
+    let db = TestDatabase::named(&name)?;
     create_database_if_missing(&db.url).await?;
     create_database_if_missing(&db.url).await?; // twice is fine
     assert_eq!(run_migrations(&db.url).await?, migration_count()?);
@@ -125,17 +122,14 @@ async fn migrations_apply_once_then_are_idempotent() -> TestResult {
     let repo = MysqlCampaignRepository::connect(&db.url, 2)?;
     let page = repo.list(PageRequest::default()).await?;
     assert_eq!((page.items.len(), page.total), (0, 0));
-    db.drop().await?;
+    db.remove().await?;
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_migration_runs_apply_each_migration_once() -> TestResult {
     let name = format!("paloma_test_mig_{}", uuid::Uuid::now_v7().simple());
-    let db = TestDatabase {
-        url: database_url(&name)?,
-        name,
-    };
+    let db = TestDatabase::named(&name)?;
     create_database_if_missing(&db.url).await?;
     let (a, b, c) = tokio::join!(
         run_migrations(&db.url),
@@ -149,7 +143,7 @@ async fn concurrent_migration_runs_apply_each_migration_once() -> TestResult {
         [0, 0, migration_count()?],
         "one run applies every migration"
     );
-    db.drop().await?;
+    db.remove().await?;
     Ok(())
 }
 
@@ -168,6 +162,47 @@ async fn invalid_database_names_and_urls_are_refused() -> TestResult {
         MysqlCampaignRepository::connect("postgres://x/y", 1),
         Err(RepositoryError::Unknown(_))
     ));
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Whether database `name` exists on the test server.
+async fn database_exists(name: &str) -> anyhow::Result<bool> {
+    let server = MysqlCampaignRepository::connect(&test_server_url(), 1)?;
+    let mut conn = server.pool().get().await?;
+    let found: Count = diesel::sql_query(
+        "SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+    )
+    .bind::<Text, _>(name)
+    .get_result(&mut *conn)
+    .await?;
+    Ok(found.n > 0)
+}
+
+/// A test database goes when its guard does, even while a session still holds a transaction
+/// on its tables (which would make a plain `DROP DATABASE` wait).
+#[tokio::test]
+async fn a_test_database_is_dropped_with_its_guard() -> TestResult {
+    let db = fresh_database().await?;
+    let name = db.name.clone();
+    let repo = MysqlCampaignRepository::connect(&db.url, 1)?;
+    let mut conn = repo.pool().get().await?;
+    diesel::sql_query("START TRANSACTION")
+        .execute(&mut *conn)
+        .await?;
+    let _: Count = diesel::sql_query("SELECT COUNT(*) AS n FROM EmailJob")
+        .get_result(&mut *conn)
+        .await?;
+    assert!(database_exists(&name).await?);
+
+    drop(db);
+
+    assert!(!database_exists(&name).await?, "{name} is gone");
     Ok(())
 }
 
@@ -226,7 +261,7 @@ async fn create_get_and_list_newest_first_with_pagination() -> TestResult {
         .await;
     assert!(matches!(again, Err(RepositoryError::Unknown(_))));
     assert_eq!(repo.list(PageRequest::default()).await?.total, 5);
-    db.drop().await?;
+    db.remove().await?;
     Ok(())
 }
 
@@ -265,7 +300,7 @@ async fn create_stores_5000_recipients_in_order() -> TestResult {
         (r.next_attempt_at, r.updated_at, r.sent_at),
         (now, now, None)
     );
-    db.drop().await?;
+    db.remove().await?;
     Ok(())
 }
 
@@ -306,7 +341,7 @@ async fn create_is_atomic_when_a_later_chunk_fails() -> TestResult {
     repo.create(ok, &new_campaign("Fine", &emails(10))?, t0())
         .await?;
     assert_eq!(row_counts(&repo, ok).await?, (10, 0, 0));
-    db.drop().await?;
+    db.remove().await?;
     Ok(())
 }
 
@@ -397,7 +432,7 @@ async fn list_recipients_filters_by_status_with_totals_from_counters() -> TestRe
         repo.list_recipients(missing, None, PageRequest::default()).await,
         Err(RepositoryError::NotFound(m)) if m == missing
     ));
-    db.drop().await?;
+    db.remove().await?;
     Ok(())
 }
 
@@ -483,7 +518,7 @@ async fn due_recipients_follows_the_cursor_and_skips_recipients_not_due() -> Tes
     assert_eq!(due_later[0].attempts, 1);
     assert_eq!(due_later[0].error.as_deref(), Some("451 later"));
     assert_eq!(due_later[0].next_attempt_at, later);
-    db.drop().await?;
+    db.remove().await?;
     Ok(())
 }
 
@@ -698,7 +733,7 @@ async fn record_outcomes_moves_rows_and_counters_together_without_double_countin
         repo.record_outcomes(missing, &outcomes, t2).await,
         Err(RepositoryError::NotFound(m)) if m == missing
     ));
-    db.drop().await?;
+    db.remove().await?;
     Ok(())
 }
 
@@ -735,7 +770,7 @@ async fn record_outcomes_of_a_large_batch_is_consistent() -> TestResult {
         (1_500, 500, 500)
     );
     assert_counters_match_rows(&repo, id).await?;
-    db.drop().await?;
+    db.remove().await?;
     Ok(())
 }
 
@@ -806,7 +841,7 @@ async fn next_due_is_the_earliest_pending_attempt() -> TestResult {
     .await?;
     assert_eq!(repo.next_due(id).await?, None);
     assert_eq!(repo.next_due(CampaignId::new()).await?, None);
-    db.drop().await?;
+    db.remove().await?;
     Ok(())
 }
 
@@ -929,7 +964,7 @@ async fn start_and_finish_follow_the_campaign_rules() -> TestResult {
     assert!(
         matches!(repo.finish(missing, CampaignStatus::Completed, now).await, Err(RepositoryError::NotFound(m)) if m == missing)
     );
-    db.drop().await?;
+    db.remove().await?;
     Ok(())
 }
 
@@ -1011,7 +1046,7 @@ async fn abandon_fails_every_pending_row_with_the_reason_and_ends_the_campaign()
         .abandon(id, "other", t1 + TimeDelta::seconds(1))
         .await?;
     assert_eq!(again, done);
-    db.drop().await?;
+    db.remove().await?;
     Ok(())
 }
 
@@ -1064,7 +1099,7 @@ async fn list_unfinished_finds_pending_and_processing_campaigns_past_the_cutoff(
     assert!(
         matches!(repo.mark_enqueued(missing, now).await, Err(RepositoryError::NotFound(m)) if m == missing)
     );
-    db.drop().await?;
+    db.remove().await?;
     Ok(())
 }
 
@@ -1074,7 +1109,7 @@ async fn ping_answers_on_a_live_database() -> TestResult {
     repo.ping().await?;
     let clone = repo.clone();
     clone.ping().await?;
-    db.drop().await?;
+    db.remove().await?;
     Ok(())
 }
 
@@ -1184,7 +1219,7 @@ async fn timeline_counts_final_recipients_per_bucket_of_their_final_time() -> Te
     );
 
     assert!(repo.timeline(CampaignId::new(), 60).await?.is_empty());
-    db.drop().await?;
+    db.remove().await?;
     Ok(())
 }
 
@@ -1250,7 +1285,7 @@ async fn an_idempotency_key_names_one_campaign_even_under_concurrent_requests() 
             .await?,
         Created::New(_)
     ));
-    db.drop().await?;
+    db.remove().await?;
     Ok(())
 }
 
@@ -1288,6 +1323,6 @@ async fn abandoned_calls_leave_no_broken_connection_in_the_pool() -> TestResult 
             .map_err(|e| anyhow::anyhow!("round {round}: {e:?}"))?;
         assert_eq!(campaign.map(|c| c.total_emails), Some(400), "round {round}");
     }
-    db.drop().await?;
+    db.remove().await?;
     Ok(())
 }

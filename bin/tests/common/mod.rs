@@ -27,6 +27,8 @@ pub struct Paloma {
     pub api: Option<Child>,
     pub workers: Vec<Child>,
     pub http: reqwest::Client,
+    /// Drops the test's database when this is dropped (after the processes above).
+    _db: paloma_mysql::testing::TestDatabase,
 }
 
 pub fn free_port() -> u16 {
@@ -43,14 +45,15 @@ impl Paloma {
             .await
             .expect("fresh database");
         Self {
-            db_url: db.url,
-            db_name: db.name,
+            db_url: db.url.clone(),
+            db_name: db.name.clone(),
             redis_url: REDIS_URL.to_owned(),
             prefix: paloma_testkit::unique_name("test-e2e-"),
             api_port: free_port(),
             api: None,
             workers: vec![],
             http: reqwest::Client::new(),
+            _db: db,
         }
     }
 

@@ -27,6 +27,8 @@ pub struct TestApp {
     pub repo: MysqlCampaignRepository,
     pub redis: redis::aio::MultiplexedConnection,
     pub prefix: String,
+    /// Drops the test's database when the app is dropped.
+    _db: paloma_mysql::testing::TestDatabase,
 }
 
 impl TestApp {
@@ -93,6 +95,7 @@ impl TestApp {
             repo,
             redis,
             prefix,
+            _db: db,
         }
     }
 

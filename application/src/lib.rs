@@ -18,4 +18,6 @@ pub use ports::{
     RepositoryError, SendSlot, SendThrottle, SystemClock, TakenJob, Unthrottled,
 };
 
-pub use worker::{JobOutcome, ReconcileError, RunError, RunOutcome, Worker, WorkerSettings};
+pub use worker::{
+    Adapters, JobOutcome, ReconcileError, RunError, RunOutcome, Worker, WorkerPorts, WorkerSettings,
+};

@@ -12,9 +12,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::fakes::*;
 use crate::ports::{SystemClock, TakenJob};
+use crate::worker::Adapters;
 use crate::{CampaignService, CreateCampaignError, JobOutcome, RunOutcome, Worker, WorkerSettings};
 
-type TestWorker = Worker<FakeRepo, FakeConsumer, FakeQueue, FakeMailer, SystemClock>;
+type TestWorker<M = FakeMailer> =
+    Worker<Adapters<FakeRepo, FakeConsumer, FakeQueue, M, SystemClock>>;
 
 struct Env {
     repo: Arc<FakeRepo>,
@@ -62,7 +64,7 @@ impl Env {
         &self,
         mailer: Arc<M>,
         concurrency: usize,
-    ) -> Worker<FakeRepo, FakeConsumer, FakeQueue, M, SystemClock> {
+    ) -> TestWorker<M> {
         self.worker_with_settings(mailer, Self::settings(concurrency))
     }
 
@@ -70,7 +72,7 @@ impl Env {
         &self,
         mailer: Arc<M>,
         settings: WorkerSettings,
-    ) -> Worker<FakeRepo, FakeConsumer, FakeQueue, M, SystemClock> {
+    ) -> TestWorker<M> {
         Worker::new(
             self.repo.clone(),
             self.consumer.clone(),
@@ -617,10 +619,7 @@ async fn a_running_worker_takes_jobs_and_stops_on_shutdown() {
     assert_eq!(env.consumer.settled.lock().expect("lock")[0].1, "completed");
 }
 
-fn with_threshold(
-    env: &Env,
-    threshold: Option<paloma_domain::FailureThreshold>,
-) -> Worker<FakeRepo, FakeConsumer, FakeQueue, FakeMailer, SystemClock> {
+fn with_threshold(env: &Env, threshold: Option<paloma_domain::FailureThreshold>) -> TestWorker {
     env.worker_with_settings(
         env.mailer.clone(),
         WorkerSettings {

@@ -7,6 +7,7 @@
 //! the crash. A reconciler gives every unfinished campaign a job again if its job was lost.
 
 use std::collections::VecDeque;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -101,21 +102,57 @@ pub enum RunError {
     Repository(#[from] RepositoryError),
 }
 
+/// The port types one worker talks to, named once so that [`Worker`] has a single type
+/// parameter. [`Adapters`] fills them in from a list of types; an application may also
+/// implement it on a type of its own.
+pub trait WorkerPorts: Send + Sync + 'static {
+    /// Where recipients are read and delivery outcomes written.
+    type Ledger: CampaignRepository;
+    /// Where jobs are taken from and settled.
+    type Jobs: JobConsumer;
+    /// Where the reconciler adds the jobs that went missing.
+    type Producer: JobQueue;
+    type Mailer: Mailer;
+    type Clock: Clock;
+    type Throttle: SendThrottle;
+}
+
+/// [`WorkerPorts`] from a list of types, in the order of [`Worker::new`]'s arguments.
+pub struct Adapters<L, J, P, M, C, T = Unthrottled>(PhantomData<fn() -> (L, J, P, M, C, T)>);
+
+impl<L, J, P, M, C, T> WorkerPorts for Adapters<L, J, P, M, C, T>
+where
+    L: CampaignRepository,
+    J: JobConsumer,
+    P: JobQueue,
+    M: Mailer,
+    C: Clock,
+    T: SendThrottle,
+{
+    type Ledger = L;
+    type Jobs = J;
+    type Producer = P;
+    type Mailer = M;
+    type Clock = C;
+    type Throttle = T;
+}
+
 /// Takes jobs and sends campaigns. Cheap to share: everything inside is behind `Arc`.
-pub struct Worker<R, J, P, M, C, T = Unthrottled> {
-    repo: Arc<R>,
-    jobs: Arc<J>,
-    producer: Arc<P>,
-    mailer: Arc<M>,
-    clock: Arc<C>,
-    throttle: Arc<T>,
+pub struct Worker<P: WorkerPorts> {
+    ledger: Arc<P::Ledger>,
+    jobs: Arc<P::Jobs>,
+    producer: Arc<P::Producer>,
+    mailer: Arc<P::Mailer>,
+    clock: Arc<P::Clock>,
+    throttle: Arc<P::Throttle>,
     settings: WorkerSettings,
 }
 
-impl<R, J, P, M, C, T> Clone for Worker<R, J, P, M, C, T> {
+// Not derived: a derived `Clone` would demand that every port type be `Clone`.
+impl<P: WorkerPorts> Clone for Worker<P> {
     fn clone(&self) -> Self {
         Self {
-            repo: self.repo.clone(),
+            ledger: self.ledger.clone(),
             jobs: self.jobs.clone(),
             producer: self.producer.clone(),
             mailer: self.mailer.clone(),
@@ -126,10 +163,17 @@ impl<R, J, P, M, C, T> Clone for Worker<R, J, P, M, C, T> {
     }
 }
 
-impl<R, J, P, M, C> Worker<R, J, P, M, C, Unthrottled> {
+impl<L, J, P, M, C> Worker<Adapters<L, J, P, M, C>>
+where
+    L: CampaignRepository,
+    J: JobConsumer,
+    P: JobQueue,
+    M: Mailer,
+    C: Clock,
+{
     /// A worker without a send rate limit (see [`Worker::with_throttle`]).
     pub fn new(
-        repo: Arc<R>,
+        ledger: Arc<L>,
         jobs: Arc<J>,
         producer: Arc<P>,
         mailer: Arc<M>,
@@ -137,7 +181,7 @@ impl<R, J, P, M, C> Worker<R, J, P, M, C, Unthrottled> {
         settings: WorkerSettings,
     ) -> Self {
         Self {
-            repo,
+            ledger,
             jobs,
             producer,
             mailer,
@@ -149,9 +193,12 @@ impl<R, J, P, M, C> Worker<R, J, P, M, C, Unthrottled> {
 
     /// The same worker, sending no faster than `throttle` allows (a rate shared with other
     /// workers).
-    pub fn with_throttle<T: SendThrottle>(self, throttle: Arc<T>) -> Worker<R, J, P, M, C, T> {
+    pub fn with_throttle<T: SendThrottle>(
+        self,
+        throttle: Arc<T>,
+    ) -> Worker<Adapters<L, J, P, M, C, T>> {
         Worker {
-            repo: self.repo,
+            ledger: self.ledger,
             jobs: self.jobs,
             producer: self.producer,
             mailer: self.mailer,
@@ -162,15 +209,7 @@ impl<R, J, P, M, C> Worker<R, J, P, M, C, Unthrottled> {
     }
 }
 
-impl<R, J, P, M, C, T> Worker<R, J, P, M, C, T>
-where
-    R: CampaignRepository,
-    J: JobConsumer,
-    P: JobQueue,
-    M: Mailer,
-    C: Clock,
-    T: SendThrottle,
-{
+impl<P: WorkerPorts> Worker<P> {
     /// Runs until `shutdown` is cancelled: takes jobs one at a time, and in the background
     /// keeps the queue healthy (delayed jobs, stalled jobs, campaigns never enqueued). On
     /// shutdown it takes no new job, flushes what is in flight and puts an unfinished job back.
@@ -307,7 +346,7 @@ where
         let stop = (shutdown, lease_lost);
         let started = self
             .patiently("starting the campaign", stop, || {
-                self.repo.start(id, self.clock.now())
+                self.ledger.start(id, self.clock.now())
             })
             .await;
         let campaign = match started {
@@ -324,7 +363,7 @@ where
             return self.abandon(id, &reason, stop).await;
         }
         let body = match self
-            .patiently("reading the body", stop, || self.repo.get_body(id))
+            .patiently("reading the body", stop, || self.ledger.get_body(id))
             .await
         {
             Ok(body) => body,
@@ -357,7 +396,7 @@ where
                 if batch.is_empty() && !pass_done {
                     let claimed = self
                         .patiently("reading recipients", stop, || {
-                            self.repo
+                            self.ledger
                                 .claim_batch(id, cursor, self.clock.now(), s.batch_size)
                         })
                         .await;
@@ -417,7 +456,7 @@ where
                     continue;
                 }
                 let next_due = self
-                    .patiently("looking for retries", stop, || self.repo.next_due(id))
+                    .patiently("looking for retries", stop, || self.ledger.next_due(id))
                     .await;
                 let next_due = match next_due {
                     Ok(next_due) => next_due,
@@ -508,7 +547,7 @@ where
         );
         match self
             .patiently("stopping the campaign", stop, || {
-                self.repo.abandon(id, reason, self.clock.now())
+                self.ledger.abandon(id, reason, self.clock.now())
             })
             .await
         {
@@ -540,7 +579,7 @@ where
         let mut tries = 0u32;
         loop {
             match self
-                .repo
+                .ledger
                 .record_outcomes(id, outcomes, self.clock.now())
                 .await
             {
@@ -574,7 +613,7 @@ where
         stop: (&CancellationToken, &CancellationToken),
     ) -> Result<CampaignStatus, RunError> {
         let campaign = self
-            .patiently("reading the counters", stop, || self.repo.get(id))
+            .patiently("reading the counters", stop, || self.ledger.get(id))
             .await?
             .ok_or(RunError::NotFound)?;
         // A campaign none of whose messages could be delivered has failed as a whole.
@@ -585,7 +624,7 @@ where
         };
         let done = self
             .patiently("finishing the campaign", stop, || {
-                self.repo.finish(id, status, self.clock.now())
+                self.ledger.finish(id, status, self.clock.now())
             })
             .await?;
         info!(
@@ -696,7 +735,7 @@ where
     pub async fn reconcile(&self) -> Result<usize, ReconcileError> {
         let grace = chrono::Duration::from_std(self.settings.reconcile_grace).unwrap_or_default();
         let unfinished = self
-            .repo
+            .ledger
             .list_unfinished(self.clock.now() - grace, RECONCILE_BATCH)
             .await?;
         if unfinished.is_empty() {
@@ -706,7 +745,7 @@ where
         let mut enqueued = 0;
         for id in unfinished.iter().filter(|id| !live.contains(id)) {
             self.producer.enqueue(*id).await?;
-            self.repo.mark_enqueued(*id, self.clock.now()).await?;
+            self.ledger.mark_enqueued(*id, self.clock.now()).await?;
             enqueued += 1;
             info!(campaign_id = %id, "reconciler enqueued an unfinished campaign that had no live queue job");
         }
@@ -827,7 +866,7 @@ mod outage_tests {
     fn worker<M: Mailer>(
         repo: Arc<FakeRepo>,
         mailer: Arc<M>,
-    ) -> Worker<FakeRepo, FakeConsumer, FakeQueue, M, SystemClock> {
+    ) -> Worker<Adapters<FakeRepo, FakeConsumer, FakeQueue, M, SystemClock>> {
         let settings = WorkerSettings {
             concurrency: 4,
             // Small batches: a read of recipients is due every few messages, so the outage

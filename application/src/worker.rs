@@ -80,15 +80,18 @@ pub enum RunOutcome {
     /// Stopped for shutdown with outcomes flushed; the job should go back to the queue.
     Stopped,
     /// Another worker owns the job now; this one stopped sending.
-    LeaseLost,
+    LockLost,
 }
 
 /// What was done with one queue job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobOutcome {
     Completed,
+    /// Put back for another worker (shutdown, or the campaign could not be claimed).
     Released,
-    LeaseLost,
+    /// The job's lock went to another worker, or the job could not be settled: the stalled
+    /// check returns it to waiting once its lock expires.
+    LockLost,
     /// Another job was sending the same campaign; this one was completed without sending.
     Duplicate,
     Failed(String),
@@ -268,19 +271,19 @@ impl<P: WorkerPorts> Worker<P> {
                     return match self.jobs.release(&job).await {
                         Ok(()) => JobOutcome::Released,
                         // The stalled check returns it once its lock expires.
-                        Err(_) => JobOutcome::LeaseLost,
+                        Err(_) => JobOutcome::LockLost,
                     };
                 }
             }
 
-            let lease_lost = CancellationToken::new();
+            let lock_lost = CancellationToken::new();
             let renewer = tokio::spawn(renew_lock(
                 self.jobs.clone(),
                 job.clone(),
                 self.settings.renew_interval,
-                lease_lost.clone(),
+                lock_lost.clone(),
             ));
-            let result = self.run_campaign(campaign, shutdown, &lease_lost).await;
+            let result = self.run_campaign(campaign, shutdown, &lock_lost).await;
             renewer.abort();
 
             match result {
@@ -291,12 +294,12 @@ impl<P: WorkerPorts> Worker<P> {
                     }
                     Err(e) => {
                         warn!(error = %e, "campaign finished but the job could not be completed");
-                        JobOutcome::LeaseLost
+                        JobOutcome::LockLost
                     }
                 },
-                Ok(RunOutcome::LeaseLost) => {
+                Ok(RunOutcome::LockLost) => {
                     warn!("lost the job's lock; another worker owns this campaign now");
-                    JobOutcome::LeaseLost
+                    JobOutcome::LockLost
                 }
                 Ok(RunOutcome::Stopped) => match self.jobs.release(&job).await {
                     Ok(()) => {
@@ -305,7 +308,7 @@ impl<P: WorkerPorts> Worker<P> {
                     }
                     Err(e) => {
                         warn!(error = %e, "could not put the job back; the stalled check will");
-                        JobOutcome::LeaseLost
+                        JobOutcome::LockLost
                     }
                 },
                 Err(RunError::NotFound) => {
@@ -331,7 +334,7 @@ impl<P: WorkerPorts> Worker<P> {
 
     /// Sends every due recipient of one campaign, keeping `concurrency` messages in flight and
     /// writing outcomes in batches, until nothing is pending (then the campaign is finished),
-    /// `shutdown` is cancelled or the lease is lost.
+    /// `shutdown` is cancelled or the job's lock is lost.
     ///
     /// While the database is unavailable it waits and retries (keeping the job's lock and the
     /// outcomes of what it already sent), however long that takes: failing the run would drop
@@ -341,9 +344,9 @@ impl<P: WorkerPorts> Worker<P> {
         &self,
         id: CampaignId,
         shutdown: &CancellationToken,
-        lease_lost: &CancellationToken,
+        lock_lost: &CancellationToken,
     ) -> Result<RunOutcome, RunError> {
-        let stop = (shutdown, lease_lost);
+        let stop = (shutdown, lock_lost);
         let started = self
             .patiently("starting the campaign", stop, || {
                 self.ledger.start(id, self.clock.now())
@@ -352,7 +355,7 @@ impl<P: WorkerPorts> Worker<P> {
         let campaign = match started {
             Ok(c) => c,
             Err(RepositoryError::NotFound(_)) => return Err(RunError::NotFound),
-            Err(e) => return interrupted(e, shutdown, lease_lost),
+            Err(e) => return interrupted(e, shutdown, lock_lost),
         };
         if campaign.status.is_final() {
             info!(status = %campaign.status, "campaign already final");
@@ -367,7 +370,7 @@ impl<P: WorkerPorts> Worker<P> {
             .await
         {
             Ok(body) => body,
-            Err(e) => return interrupted(e, shutdown, lease_lost),
+            Err(e) => return interrupted(e, shutdown, lock_lost),
         };
         let body: Arc<str> = body.ok_or(RunError::NotFound)?.into();
         let subject: Arc<str> = campaign.subject.as_str().into();
@@ -390,7 +393,7 @@ impl<P: WorkerPorts> Worker<P> {
 
         loop {
             let stopping =
-                shutdown.is_cancelled() || lease_lost.is_cancelled() || tripped.is_some();
+                shutdown.is_cancelled() || lock_lost.is_cancelled() || tripped.is_some();
             // Keep the pipeline full.
             while !stopping && in_flight.len() < s.concurrency.max(1) {
                 if batch.is_empty() && !pass_done {
@@ -404,7 +407,7 @@ impl<P: WorkerPorts> Worker<P> {
                         Ok(claimed) => claimed,
                         // Stopping: the loop below drains what is in flight and writes it.
                         Err(RepositoryError::Unavailable(_))
-                            if shutdown.is_cancelled() || lease_lost.is_cancelled() =>
+                            if shutdown.is_cancelled() || lock_lost.is_cancelled() =>
                         {
                             break;
                         }
@@ -443,8 +446,8 @@ impl<P: WorkerPorts> Worker<P> {
             if in_flight.is_empty() {
                 self.flush_and_check(id, &mut outcomes, shutdown, &mut tripped)
                     .await?;
-                if lease_lost.is_cancelled() {
-                    return Ok(RunOutcome::LeaseLost);
+                if lock_lost.is_cancelled() {
+                    return Ok(RunOutcome::LockLost);
                 }
                 if shutdown.is_cancelled() {
                     return Ok(RunOutcome::Stopped);
@@ -460,13 +463,13 @@ impl<P: WorkerPorts> Worker<P> {
                     .await;
                 let next_due = match next_due {
                     Ok(next_due) => next_due,
-                    Err(e) => return interrupted(e, shutdown, lease_lost),
+                    Err(e) => return interrupted(e, shutdown, lock_lost),
                 };
                 match next_due {
                     None => {
                         return match self.finish(id, stop).await {
                             Ok(status) => Ok(RunOutcome::Finished(status)),
-                            Err(RunError::Repository(e)) => interrupted(e, shutdown, lease_lost),
+                            Err(RunError::Repository(e)) => interrupted(e, shutdown, lock_lost),
                             Err(e) => Err(e),
                         };
                     }
@@ -480,7 +483,7 @@ impl<P: WorkerPorts> Worker<P> {
                         tokio::select! {
                             () = tokio::time::sleep(wait) => {}
                             () = shutdown.cancelled() => {}
-                            () = lease_lost.cancelled() => {}
+                            () = lock_lost.cancelled() => {}
                         }
                         cursor = None;
                         pass_done = false;
@@ -504,7 +507,7 @@ impl<P: WorkerPorts> Worker<P> {
                     self.flush_and_check(id, &mut outcomes, shutdown, &mut tripped).await?;
                 }
                 () = shutdown.cancelled(), if !stopping => {}
-                () = lease_lost.cancelled(), if !stopping => {}
+                () = lock_lost.cancelled(), if !stopping => {}
             }
         }
     }
@@ -637,11 +640,11 @@ impl<P: WorkerPorts> Worker<P> {
     }
 
     /// Waits for the send throttle to grant one message. False when shutdown is requested or
-    /// the lease is lost first. While the throttle cannot be asked (Redis down), it waits and
+    /// the job's lock is lost first. While the throttle cannot be asked (Redis down), it waits and
     /// asks again: sending past a quota is worse than sending late.
     async fn wait_for_send_slot(
         &self,
-        (shutdown, lease_lost): (&CancellationToken, &CancellationToken),
+        (shutdown, lock_lost): (&CancellationToken, &CancellationToken),
     ) -> bool {
         let mut failures = 0u32;
         loop {
@@ -652,7 +655,7 @@ impl<P: WorkerPorts> Worker<P> {
                     tokio::select! {
                         () = tokio::time::sleep(wait) => return true,
                         () = shutdown.cancelled() => return false,
-                        () = lease_lost.cancelled() => return false,
+                        () = lock_lost.cancelled() => return false,
                     }
                 }
                 Ok(SendSlot::Busy(retry)) => retry,
@@ -667,18 +670,18 @@ impl<P: WorkerPorts> Worker<P> {
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
                 () = shutdown.cancelled() => return false,
-                () = lease_lost.cancelled() => return false,
+                () = lock_lost.cancelled() => return false,
             }
         }
     }
 
     /// Runs one repository call, calling it again with backoff while the database is
     /// unavailable. Returns its answer, or the `Unavailable` error once shutdown is requested or
-    /// the lease is lost (`stop`).
+    /// the job's lock is lost (`stop`).
     async fn patiently<V, F, Fut>(
         &self,
         doing: &'static str,
-        (shutdown, lease_lost): (&CancellationToken, &CancellationToken),
+        (shutdown, lock_lost): (&CancellationToken, &CancellationToken),
         mut call: F,
     ) -> Result<V, RepositoryError>
     where
@@ -689,7 +692,7 @@ impl<P: WorkerPorts> Worker<P> {
         loop {
             match call().await {
                 Err(RepositoryError::Unavailable(e))
-                    if !shutdown.is_cancelled() && !lease_lost.is_cancelled() =>
+                    if !shutdown.is_cancelled() && !lock_lost.is_cancelled() =>
                 {
                     tries += 1;
                     let wait = backoff(tries);
@@ -697,7 +700,7 @@ impl<P: WorkerPorts> Worker<P> {
                     tokio::select! {
                         () = tokio::time::sleep(wait) => {}
                         () = shutdown.cancelled() => {}
-                        () = lease_lost.cancelled() => {}
+                        () = lock_lost.cancelled() => {}
                     }
                 }
                 answer => return answer,
@@ -787,15 +790,15 @@ async fn renew_lock<J: JobConsumer>(
     }
 }
 
-/// The run's answer when a repository call gave up: `Stopped` or `LeaseLost` when that is why
+/// The run's answer when a repository call gave up: `Stopped` or `LockLost` when that is why
 /// (the database was unavailable and the run was asked to stop), the error otherwise.
 fn interrupted(
     e: RepositoryError,
     shutdown: &CancellationToken,
-    lease_lost: &CancellationToken,
+    lock_lost: &CancellationToken,
 ) -> Result<RunOutcome, RunError> {
     match e {
-        RepositoryError::Unavailable(_) if lease_lost.is_cancelled() => Ok(RunOutcome::LeaseLost),
+        RepositoryError::Unavailable(_) if lock_lost.is_cancelled() => Ok(RunOutcome::LockLost),
         RepositoryError::Unavailable(_) if shutdown.is_cancelled() => Ok(RunOutcome::Stopped),
         RepositoryError::NotFound(_) => Err(RunError::NotFound),
         e => Err(e.into()),
@@ -938,15 +941,15 @@ mod outage_tests {
     }
 
     #[tokio::test]
-    async fn shutdown_during_an_outage_stops_the_run_and_losing_the_lease_too() {
+    async fn shutdown_during_an_outage_stops_the_run_and_losing_the_lock_too() {
         let repo = Arc::new(FakeRepo::default());
         let id = campaign(&repo, 5).await;
         repo.down.store(true, Ordering::SeqCst);
         let worker = worker(repo.clone(), Arc::new(FakeMailer::default()));
-        for lease in [false, true] {
-            let (shutdown, lease_lost) = (CancellationToken::new(), CancellationToken::new());
-            let cancel = if lease {
-                lease_lost.clone()
+        for lose_lock in [false, true] {
+            let (shutdown, lock_lost) = (CancellationToken::new(), CancellationToken::new());
+            let cancel = if lose_lock {
+                lock_lost.clone()
             } else {
                 shutdown.clone()
             };
@@ -956,12 +959,12 @@ mod outage_tests {
             });
             let run = tokio::time::timeout(
                 Duration::from_secs(5),
-                worker.run_campaign(id, &shutdown, &lease_lost),
+                worker.run_campaign(id, &shutdown, &lock_lost),
             )
             .await
             .expect("stops promptly");
-            let expected = if lease {
-                RunOutcome::LeaseLost
+            let expected = if lose_lock {
+                RunOutcome::LockLost
             } else {
                 RunOutcome::Stopped
             };

@@ -1,5 +1,5 @@
 //! The database going away under a running campaign (the other use-case tests are in
-//! `tests.rs`).
+//! `tests.rs`). Time is paused: the outages and the backoff cost no real time.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,8 +11,8 @@ use paloma_domain::{
 use tokio_util::sync::CancellationToken;
 
 use super::{Adapters, RunOutcome, Worker, WorkerSettings};
-use crate::fakes::{FakeConsumer, FakeMailer, FakeQueue, FakeRepo};
-use crate::ports::{CampaignRepository, Mailer, OutgoingMessage, SystemClock};
+use crate::fakes::{FakeConsumer, FakeMailer, FakeQueue, FakeRepo, TokioClock};
+use crate::ports::{CampaignRepository, Mailer, OutgoingMessage};
 
 /// A mail server that takes the fake database down for `outage` when it receives message
 /// number `at`.
@@ -60,7 +60,7 @@ async fn campaign(repo: &FakeRepo, n: usize) -> CampaignId {
 fn worker<M: Mailer>(
     repo: Arc<FakeRepo>,
     mailer: Arc<M>,
-) -> Worker<Adapters<FakeRepo, FakeConsumer, FakeQueue, M, SystemClock>> {
+) -> Worker<Adapters<FakeRepo, FakeConsumer, FakeQueue, M, TokioClock>> {
     let settings = WorkerSettings {
         concurrency: 4,
         // Small batches: a read of recipients is due every few messages, so the outage
@@ -76,12 +76,12 @@ fn worker<M: Mailer>(
         Arc::default(),
         Arc::default(),
         mailer,
-        Arc::new(SystemClock),
+        Arc::new(TokioClock::default()),
         settings,
     )
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_outage_while_reading_recipients_is_waited_out_and_nothing_is_sent_twice() {
     let repo = Arc::new(FakeRepo::default());
     let id = campaign(&repo, 40).await;
@@ -109,7 +109,7 @@ async fn an_outage_while_reading_recipients_is_waited_out_and_nothing_is_sent_tw
     assert_eq!(repo.campaign(id).sent_emails, 40);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_run_that_starts_during_an_outage_waits_for_the_database() {
     let repo = Arc::new(FakeRepo::default());
     let id = campaign(&repo, 5).await;
@@ -131,7 +131,7 @@ async fn a_run_that_starts_during_an_outage_waits_for_the_database() {
     assert_eq!(mailer.delivered.lock().expect("lock").len(), 5);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn shutdown_during_an_outage_stops_the_run_and_losing_the_lock_too() {
     let repo = Arc::new(FakeRepo::default());
     let id = campaign(&repo, 5).await;

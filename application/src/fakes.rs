@@ -497,3 +497,27 @@ impl Mailer for FakeMailer {
         DeliveryOutcome::Sent
     }
 }
+
+/// A clock that follows tokio's time. Under paused time (`start_paused`) it moves only when the
+/// runtime advances, so retries and backoff take no real time and line up the same way on
+/// every run. Copies tell the same time.
+#[derive(Debug, Clone, Copy)]
+pub struct TokioClock {
+    start: tokio::time::Instant,
+    at_start: DateTime<Utc>,
+}
+
+impl Default for TokioClock {
+    fn default() -> Self {
+        Self {
+            start: tokio::time::Instant::now(),
+            at_start: Utc::now(),
+        }
+    }
+}
+
+impl Clock for TokioClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.at_start + chrono::TimeDelta::from_std(self.start.elapsed()).unwrap_or_default()
+    }
+}

@@ -19,4 +19,6 @@ pub use ports::{
     Unthrottled,
 };
 
-pub use worker::{JobOutcome, ReconcileError, RunError, RunOutcome, Worker, WorkerSettings};
+pub use worker::{
+    Adapters, JobOutcome, ReconcileError, RunError, RunOutcome, Worker, WorkerPorts, WorkerSettings,
+};

@@ -11,16 +11,22 @@ use paloma_domain::{
 use tokio_util::sync::CancellationToken;
 
 use crate::fakes::*;
-use crate::ports::{SystemClock, TakenJob};
+use crate::ports::{Clock, TakenJob};
+use crate::worker::Adapters;
 use crate::{CampaignService, CreateCampaignError, JobOutcome, RunOutcome, Worker, WorkerSettings};
 
-type TestWorker = Worker<FakeRepo, FakeConsumer, FakeQueue, FakeMailer, SystemClock>;
+type TestWorker<M = FakeMailer> =
+    Worker<Adapters<FakeRepo, FakeConsumer, FakeQueue, M, TokioClock>>;
 
+/// The fakes one test shares. The service and every worker read one clock, which follows
+/// tokio's time: the worker tests run with paused time, so their retries, backoff and
+/// deadlines cost no real time.
 struct Env {
     repo: Arc<FakeRepo>,
     queue: Arc<FakeQueue>,
     consumer: Arc<FakeConsumer>,
     mailer: Arc<FakeMailer>,
+    clock: TokioClock,
 }
 
 impl Env {
@@ -30,11 +36,12 @@ impl Env {
             queue: Arc::default(),
             consumer: Arc::default(),
             mailer: Arc::new(mailer),
+            clock: TokioClock::default(),
         }
     }
 
-    fn service(&self) -> CampaignService<FakeRepo, FakeQueue, SystemClock> {
-        CampaignService::new(self.repo.clone(), self.queue.clone(), SystemClock, 1000)
+    fn service(&self) -> CampaignService<FakeRepo, FakeQueue, TokioClock> {
+        CampaignService::new(self.repo.clone(), self.queue.clone(), self.clock, 1000)
     }
 
     fn settings(concurrency: usize) -> WorkerSettings {
@@ -62,7 +69,7 @@ impl Env {
         &self,
         mailer: Arc<M>,
         concurrency: usize,
-    ) -> Worker<FakeRepo, FakeConsumer, FakeQueue, M, SystemClock> {
+    ) -> TestWorker<M> {
         self.worker_with_settings(mailer, Self::settings(concurrency))
     }
 
@@ -70,13 +77,13 @@ impl Env {
         &self,
         mailer: Arc<M>,
         settings: WorkerSettings,
-    ) -> Worker<FakeRepo, FakeConsumer, FakeQueue, M, SystemClock> {
+    ) -> TestWorker<M> {
         Worker::new(
             self.repo.clone(),
             self.consumer.clone(),
             self.queue.clone(),
             mailer,
-            Arc::new(SystemClock),
+            Arc::new(self.clock),
             settings,
         )
     }
@@ -195,7 +202,7 @@ async fn invalid_input_stores_and_enqueues_nothing() {
     assert!(env.queue.enqueued.lock().expect("lock").is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_campaign_accepted_while_the_queue_is_down_is_enqueued_by_the_reconciler() {
     let env = Env::new(FakeMailer::default());
     env.queue.down.store(true, Ordering::SeqCst);
@@ -222,7 +229,7 @@ async fn a_campaign_accepted_while_the_queue_is_down_is_enqueued_by_the_reconcil
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_reconciler_enqueues_unfinished_campaigns_whose_job_was_lost_and_only_those() {
     let env = Env::new(FakeMailer::default());
     let service = env.service();
@@ -246,7 +253,7 @@ async fn the_reconciler_enqueues_unfinished_campaigns_whose_job_was_lost_and_onl
         .expect("finished");
     use crate::ports::DeliveryLedger;
     env.repo
-        .start(lost, chrono::Utc::now())
+        .start(lost, env.clock.now())
         .await
         .expect("started");
     // Redis lost the jobs of `lost` and `done`; `sending` still has its job.
@@ -272,7 +279,7 @@ async fn the_reconciler_enqueues_unfinished_campaigns_whose_job_was_lost_and_onl
     assert!(worker.reconcile().await.is_err());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn two_jobs_for_one_campaign_never_send_it_twice() {
     let env = Env::new(FakeMailer {
         delay: Some(Duration::from_millis(2)),
@@ -310,7 +317,7 @@ async fn the_store_being_down_is_reported_as_unavailable() {
     assert!(env.queue.enqueued.lock().expect("lock").is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_campaign_is_sent_once_to_everyone_and_completed() {
     let env = Env::new(FakeMailer::default());
     let emails = addresses("user", 53);
@@ -339,7 +346,7 @@ async fn a_campaign_is_sent_once_to_everyone_and_completed() {
     assert_counters_match_rows(&env, id);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_timeline_is_empty_before_the_start_and_counts_every_outcome_after() {
     let env = Env::new(FakeMailer::default());
     let emails = addresses("t", 12);
@@ -378,7 +385,7 @@ async fn the_timeline_is_empty_before_the_start_and_counts_every_outcome_after()
     ));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn permanent_failures_fail_and_transient_ones_are_retried() {
     let env = Env::new(FakeMailer::default());
     let mut emails = addresses("ok", 10);
@@ -414,7 +421,7 @@ async fn permanent_failures_fail_and_transient_ones_are_retried() {
     assert_counters_match_rows(&env, id);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn transient_failures_give_up_after_the_retry_limit() {
     struct AlwaysDefer;
     impl crate::ports::Mailer for AlwaysDefer {
@@ -449,7 +456,7 @@ async fn transient_failures_give_up_after_the_retry_limit() {
     assert_counters_match_rows(&env, id);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn shutdown_flushes_in_flight_outcomes_and_a_second_run_sends_only_the_rest() {
     let env = Env::new(FakeMailer {
         delay: Some(Duration::from_millis(5)),
@@ -497,7 +504,7 @@ async fn shutdown_flushes_in_flight_outcomes_and_a_second_run_sends_only_the_res
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn outcomes_survive_a_database_outage() {
     let env = Env::new(FakeMailer {
         delay: Some(Duration::from_millis(2)),
@@ -533,7 +540,7 @@ fn job(id: &str, campaign: Result<paloma_domain::CampaignId, String>) -> TakenJo
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn jobs_are_settled_by_what_happened() {
     let env = Env::new(FakeMailer::default());
     let id = env
@@ -581,7 +588,7 @@ async fn jobs_are_settled_by_what_happened() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_running_worker_takes_jobs_and_stops_on_shutdown() {
     let env = Env::new(FakeMailer::default());
     let id = env
@@ -617,10 +624,7 @@ async fn a_running_worker_takes_jobs_and_stops_on_shutdown() {
     assert_eq!(env.consumer.settled.lock().expect("lock")[0].1, "completed");
 }
 
-fn with_threshold(
-    env: &Env,
-    threshold: Option<paloma_domain::FailureThreshold>,
-) -> Worker<FakeRepo, FakeConsumer, FakeQueue, FakeMailer, SystemClock> {
+fn with_threshold(env: &Env, threshold: Option<paloma_domain::FailureThreshold>) -> TestWorker {
     env.worker_with_settings(
         env.mailer.clone(),
         WorkerSettings {
@@ -630,7 +634,7 @@ fn with_threshold(
     )
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_campaign_past_the_failure_threshold_stops_and_says_so_in_every_unsent_row() {
     let env = Env::new(FakeMailer::default());
     let mut emails = addresses("bounce", 60);
@@ -670,7 +674,7 @@ async fn a_campaign_past_the_failure_threshold_stops_and_says_so_in_every_unsent
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn failures_under_the_threshold_do_not_stop_the_campaign() {
     let env = Env::new(FakeMailer::default());
     // 40 bounces in 100, spread out: 40% < 50%.
@@ -695,7 +699,7 @@ async fn failures_under_the_threshold_do_not_stop_the_campaign() {
     assert_counters_match_rows(&env, id);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_campaign_resumed_past_the_threshold_stops_without_sending() {
     let env = Env::new(FakeMailer::default());
     let mut emails = addresses("bounce", 30);
@@ -717,7 +721,7 @@ async fn a_campaign_resumed_past_the_threshold_stops_without_sending() {
         .collect();
     use crate::ports::DeliveryLedger;
     env.repo
-        .record_outcomes(id, &failed, chrono::Utc::now())
+        .record_outcomes(id, &failed, env.clock.now())
         .await
         .expect("recorded");
 

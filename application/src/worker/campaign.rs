@@ -1,0 +1,436 @@
+//! Sending one campaign.
+//!
+//! A run reads the campaign's due recipients in id order (a pass), keeps `concurrency` messages
+//! in flight and writes their outcomes in batches. When a pass is done and nothing is in
+//! flight, it waits for the earliest retry to be due and starts another pass, until no
+//! recipient is pending; then it finishes the campaign. Once the failures pass the threshold it
+//! stops sending and abandons the campaign instead.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use paloma_domain::{
+    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, Outcome, Recipient, RecipientId,
+};
+use tokio::task::{JoinError, JoinSet};
+use tokio::time::{Interval, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, error, info, warn};
+
+use super::pace::{Stop, backoff};
+use super::{RunError, RunOutcome, Worker, WorkerPorts};
+use crate::ports::{
+    CampaignStore, Clock, DeliveryLedger, Mailer, OutgoingMessage, RepositoryError,
+};
+
+/// What one send task answers: the recipient, the attempt it made, and how it went.
+type Sent = (RecipientId, u32, DeliveryOutcome);
+
+impl<P: WorkerPorts> Worker<P> {
+    /// Sends every due recipient of one campaign, keeping `concurrency` messages in flight and
+    /// writing outcomes in batches, until nothing is pending (then the campaign is finished),
+    /// `shutdown` is cancelled or the job's lock is lost.
+    ///
+    /// While the database is unavailable it waits and retries (keeping the job's lock and the
+    /// outcomes of what it already sent), however long that takes: failing the run would drop
+    /// those outcomes, so their messages would be sent again, and would spend the queue job's
+    /// attempts until the campaign was left with no job at all.
+    pub async fn run_campaign(
+        &self,
+        id: CampaignId,
+        shutdown: &CancellationToken,
+        lock_lost: &CancellationToken,
+    ) -> Result<RunOutcome, RunError> {
+        let stop = Stop {
+            shutdown,
+            lock_lost,
+        };
+        let started = self
+            .patiently("starting the campaign", stop, || {
+                self.ledger.start(id, self.clock.now())
+            })
+            .await;
+        let campaign = match started {
+            Ok(c) => c,
+            Err(RepositoryError::NotFound(_)) => return Err(RunError::NotFound),
+            Err(e) => return interrupted(e, stop),
+        };
+        if campaign.status.is_final() {
+            info!(status = %campaign.status, "campaign already final");
+            return Ok(RunOutcome::Finished(campaign.status));
+        }
+        // Resumed after a crash with the threshold already passed.
+        if let Some(reason) = self.threshold_passed(&campaign) {
+            return self.abandon(id, &reason, stop).await;
+        }
+        let body = match self
+            .patiently("reading the body", stop, || self.ledger.get_body(id))
+            .await
+        {
+            Ok(body) => body,
+            Err(e) => return interrupted(e, stop),
+        };
+        let body: Arc<str> = body.ok_or(RunError::NotFound)?.into();
+        info!(
+            total = campaign.total_emails,
+            pending = campaign.pending_emails(),
+            "sending campaign"
+        );
+
+        let mut run = Run::new(self, id, stop, campaign.subject.as_str().into(), body);
+        loop {
+            let stopping = run.stopping();
+            if !stopping {
+                run.fill_pipeline().await?;
+            }
+            if run.in_flight.is_empty() {
+                if let Some(outcome) = run.idle().await? {
+                    return Ok(outcome);
+                }
+            } else {
+                run.wait_for_sends(stopping).await?;
+            }
+        }
+    }
+
+    /// Why the campaign must stop, if its failures have passed the threshold.
+    fn threshold_passed(&self, campaign: &Campaign) -> Option<String> {
+        let threshold = self.settings.failure_threshold?;
+        threshold
+            .is_passed(campaign.sent_emails, campaign.failed_emails)
+            .then(|| threshold.not_sent_reason(campaign.sent_emails, campaign.failed_emails))
+    }
+
+    /// Ends the campaign `FAILED`, every recipient not yet sent marked with `reason`.
+    async fn abandon(
+        &self,
+        id: CampaignId,
+        reason: &str,
+        stop: Stop<'_>,
+    ) -> Result<RunOutcome, RunError> {
+        warn!(
+            reason,
+            "failure threshold passed; the campaign stops sending"
+        );
+        match self
+            .patiently("stopping the campaign", stop, || {
+                self.ledger.abandon(id, reason, self.clock.now())
+            })
+            .await
+        {
+            Ok(done) => {
+                info!(
+                    status = %done.status,
+                    sent = done.sent_emails,
+                    failed = done.failed_emails,
+                    "campaign stopped"
+                );
+                Ok(RunOutcome::Finished(done.status))
+            }
+            Err(e) => interrupted(e, stop),
+        }
+    }
+
+    /// Ends a campaign none of whose recipients is pending: `COMPLETED`, or `FAILED` when no
+    /// message could be delivered.
+    async fn finish(&self, id: CampaignId, stop: Stop<'_>) -> Result<CampaignStatus, RunError> {
+        let campaign = self
+            .patiently("reading the counters", stop, || self.ledger.get(id))
+            .await?
+            .ok_or(RunError::NotFound)?;
+        // A campaign none of whose messages could be delivered has failed as a whole.
+        let status = if campaign.sent_emails == 0 && campaign.failed_emails > 0 {
+            CampaignStatus::Failed
+        } else {
+            CampaignStatus::Completed
+        };
+        let done = self
+            .patiently("finishing the campaign", stop, || {
+                self.ledger.finish(id, status, self.clock.now())
+            })
+            .await?;
+        info!(
+            status = %done.status,
+            sent = done.sent_emails,
+            failed = done.failed_emails,
+            "campaign done"
+        );
+        Ok(done.status)
+    }
+}
+
+/// The run's answer when a repository call gave up: `Stopped` or `LockLost` when that is why
+/// (the database was unavailable and the run was asked to stop), the error otherwise.
+fn interrupted(e: RepositoryError, stop: Stop<'_>) -> Result<RunOutcome, RunError> {
+    match (e, stop.outcome()) {
+        (RepositoryError::Unavailable(_), Some(outcome)) => Ok(outcome),
+        (RepositoryError::NotFound(_), _) => Err(RunError::NotFound),
+        (e, _) => Err(e.into()),
+    }
+}
+
+/// One campaign being sent: what the send loop keeps from one step to the next.
+struct Run<'a, P: WorkerPorts> {
+    worker: &'a Worker<P>,
+    id: CampaignId,
+    stop: Stop<'a>,
+    subject: Arc<str>,
+    body: Arc<str>,
+    /// Recipients read and not sent yet, in id order.
+    batch: VecDeque<Recipient>,
+    /// The last recipient read in this pass.
+    cursor: Option<RecipientId>,
+    /// Every recipient due in this pass has been read.
+    pass_done: bool,
+    in_flight: JoinSet<Sent>,
+    /// Outcomes not written yet.
+    outcomes: Vec<Outcome>,
+    flush_tick: Interval,
+    /// Why the campaign must stop sending, once its failures pass the threshold.
+    tripped: Option<String>,
+}
+
+/// What woke the send loop while messages were in flight.
+enum Event {
+    Joined(Result<Sent, JoinError>),
+    FlushDue,
+    Stopping,
+}
+
+impl<'a, P: WorkerPorts> Run<'a, P> {
+    fn new(
+        worker: &'a Worker<P>,
+        id: CampaignId,
+        stop: Stop<'a>,
+        subject: Arc<str>,
+        body: Arc<str>,
+    ) -> Self {
+        let mut flush_tick = tokio::time::interval(worker.settings.flush_interval);
+        flush_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        Self {
+            worker,
+            id,
+            stop,
+            subject,
+            body,
+            batch: VecDeque::new(),
+            cursor: None,
+            pass_done: false,
+            in_flight: JoinSet::new(),
+            outcomes: Vec::with_capacity(worker.settings.flush_size),
+            flush_tick,
+            tripped: None,
+        }
+    }
+
+    /// Whether no new message may start: the run must stop or the threshold was passed.
+    fn stopping(&self) -> bool {
+        self.stop.requested() || self.tripped.is_some()
+    }
+
+    /// Starts sends until `concurrency` messages are in flight, reading recipients as needed;
+    /// stops early when this pass has no recipient left or the run must stop.
+    async fn fill_pipeline(&mut self) -> Result<(), RunError> {
+        let concurrency = self.worker.settings.concurrency.max(1);
+        while self.in_flight.len() < concurrency {
+            if self.batch.is_empty() && !self.pass_done && !self.read_recipients().await? {
+                // Stopping: what is in flight is drained and written.
+                break;
+            }
+            if self.batch.is_empty() {
+                break;
+            }
+            if !self.worker.wait_for_send_slot(self.stop).await {
+                // Stopping: what is in flight is drained and written.
+                break;
+            }
+            let Some(recipient) = self.batch.pop_front() else {
+                break;
+            };
+            self.send(recipient);
+        }
+        Ok(())
+    }
+
+    /// Reads the next due recipients of this pass into `batch`. False when the database is
+    /// unavailable and the run must stop.
+    async fn read_recipients(&mut self) -> Result<bool, RunError> {
+        let (worker, id, cursor) = (self.worker, self.id, self.cursor);
+        let read = worker
+            .patiently("reading recipients", self.stop, || {
+                worker.ledger.due_recipients(
+                    id,
+                    cursor,
+                    worker.clock.now(),
+                    worker.settings.batch_size,
+                )
+            })
+            .await;
+        let read = match read {
+            Ok(read) => read,
+            Err(RepositoryError::Unavailable(_)) if self.stop.requested() => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        match read.last() {
+            Some(last) => self.cursor = Some(last.id),
+            None => self.pass_done = true,
+        }
+        self.batch.extend(read);
+        Ok(true)
+    }
+
+    /// Starts sending one message in the background.
+    fn send(&mut self, recipient: Recipient) {
+        let message = OutgoingMessage {
+            campaign_id: self.id,
+            recipient_id: recipient.id,
+            to: recipient.email,
+            to_name: recipient.name,
+            subject: self.subject.clone(),
+            html_body: self.body.clone(),
+        };
+        let mailer = self.worker.mailer.clone();
+        let attempts = recipient.attempts + 1;
+        self.in_flight.spawn(async move {
+            let outcome = mailer.send(message).await;
+            (recipient.id, attempts, outcome)
+        });
+    }
+
+    /// Waits for a message to be sent (and records its outcome), for the flush interval to
+    /// pass, or (unless already `stopping`) for the run to be told to stop.
+    async fn wait_for_sends(&mut self, stopping: bool) -> Result<(), RunError> {
+        let event = tokio::select! {
+            Some(joined) = self.in_flight.join_next() => Event::Joined(joined),
+            _ = self.flush_tick.tick() => Event::FlushDue,
+            () = self.stop.signalled(), if !stopping => Event::Stopping,
+        };
+        match event {
+            Event::Joined(Ok((recipient, attempts, delivery))) => {
+                self.record_outcome(recipient, attempts, delivery).await
+            }
+            Event::Joined(Err(e)) => {
+                // The recipient stays PENDING and is sent on the next pass.
+                error!(error = %e, "a send task failed");
+                Ok(())
+            }
+            Event::FlushDue => self.flush_and_check().await,
+            Event::Stopping => Ok(()),
+        }
+    }
+
+    /// Buffers what became of one message (sent, failed, or retried later), and writes the
+    /// buffer once it is full.
+    async fn record_outcome(
+        &mut self,
+        recipient: RecipientId,
+        attempts: u32,
+        delivery: DeliveryOutcome,
+    ) -> Result<(), RunError> {
+        let settings = &self.worker.settings;
+        let now = self.worker.clock.now();
+        self.outcomes
+            .push(settings.retry.decide(recipient, attempts, delivery, now));
+        if self.outcomes.len() >= settings.flush_size {
+            self.flush_and_check().await?;
+        }
+        Ok(())
+    }
+
+    /// Nothing is in flight: writes what is buffered, then ends the run (told to stop,
+    /// threshold passed, nothing pending) or, once a pass is done, waits for the next retry
+    /// to be due and starts another pass. `None`: keep sending.
+    async fn idle(&mut self) -> Result<Option<RunOutcome>, RunError> {
+        self.flush_and_check().await?;
+        if let Some(outcome) = self.stop.outcome() {
+            return Ok(Some(outcome));
+        }
+        let (worker, id, stop) = (self.worker, self.id, self.stop);
+        if let Some(reason) = &self.tripped {
+            return worker.abandon(id, reason, stop).await.map(Some);
+        }
+        if !self.pass_done {
+            return Ok(None);
+        }
+        let next_due = worker
+            .patiently("looking for retries", stop, || worker.ledger.next_due(id))
+            .await;
+        match next_due {
+            Err(e) => interrupted(e, stop).map(Some),
+            Ok(None) => match worker.finish(id, stop).await {
+                Ok(status) => Ok(Some(RunOutcome::Finished(status))),
+                Err(RunError::Repository(e)) => interrupted(e, stop).map(Some),
+                Err(e) => Err(e),
+            },
+            Ok(Some(due)) => {
+                self.wait_for_due(due).await;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Waits until `due` (at most `max_idle_wait`, less if told to stop), then starts a new
+    /// pass over the recipients.
+    async fn wait_for_due(&mut self, due: DateTime<Utc>) {
+        let wait = (due - self.worker.clock.now()).to_std().unwrap_or_default();
+        let wait = wait.min(self.worker.settings.max_idle_wait);
+        debug!(
+            wait_ms = wait.as_millis() as u64,
+            "waiting for retries to be due"
+        );
+        self.stop.sleep(wait).await;
+        self.cursor = None;
+        self.pass_done = false;
+    }
+
+    /// [`flush`](Self::flush), then notes in `tripped` why sending must stop if the written
+    /// counters pass the failure threshold.
+    async fn flush_and_check(&mut self) -> Result<(), RunError> {
+        if let Some(campaign) = self.flush().await?
+            && self.tripped.is_none()
+        {
+            self.tripped = self.worker.threshold_passed(&campaign);
+        }
+        Ok(())
+    }
+
+    /// Writes buffered outcomes, retrying while the database is unavailable (the outcomes are
+    /// kept in memory meanwhile). During shutdown it gives up after a few tries: the recipients
+    /// stay `PENDING` and are sent again by the next worker.
+    async fn flush(&mut self) -> Result<Option<Campaign>, RunError> {
+        if self.outcomes.is_empty() {
+            return Ok(None);
+        }
+        let worker = self.worker;
+        let mut tries = 0u32;
+        loop {
+            match worker
+                .ledger
+                .record_outcomes(self.id, &self.outcomes, worker.clock.now())
+                .await
+            {
+                Ok(campaign) => {
+                    debug!(
+                        written = self.outcomes.len(),
+                        sent = campaign.sent_emails,
+                        failed = campaign.failed_emails,
+                        pending = campaign.pending_emails(),
+                        "outcomes written"
+                    );
+                    self.outcomes.clear();
+                    return Ok(Some(campaign));
+                }
+                Err(RepositoryError::Unavailable(e))
+                    if !(self.stop.shutdown.is_cancelled() && tries >= 5) =>
+                {
+                    tries += 1;
+                    let wait = backoff(tries);
+                    warn!(error = %e, pending_outcomes = self.outcomes.len(), retry_in_ms = wait.as_millis() as u64, "cannot write outcomes; retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}

@@ -1,0 +1,373 @@
+//! The worker-side use case: take campaign jobs from the queue and send them.
+//!
+//! One job is one campaign. A worker sends a campaign only while it holds both the job's lock
+//! and the campaign's claim (two jobs may name one campaign; the claim lets one of them send),
+//! so recipients are read in id order without being marked: a crash leaves them `PENDING` and
+//! the next worker sends them, which bounds duplicates to the messages that were in flight at
+//! the crash. A reconciler gives every unfinished campaign a job again if its job was lost.
+//!
+//! - this file: the [`Worker`], its settings, the loop that takes jobs, and how each job is
+//!   settled with the queue;
+//! - [`campaign`](self::campaign): the send loop of one campaign;
+//! - [`pace`](self::pace): waiting for the database, the send rate and retries, and what cuts
+//!   a wait short;
+//! - [`housekeeping`](self::housekeeping): queue maintenance and the reconciler.
+
+mod campaign;
+mod housekeeping;
+mod pace;
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use paloma_domain::{CampaignStatus, FailureThreshold, RetryPolicy};
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, error, info, info_span, warn};
+
+pub use self::housekeeping::ReconcileError;
+use self::pace::backoff;
+use crate::ports::{
+    CampaignStore, Clock, DeliveryLedger, JobConsumer, JobProducer, Mailer, QueueError,
+    RepositoryError, SendThrottle, TakenJob, Unthrottled,
+};
+
+/// How a worker behaves; every field has a production default.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Messages in flight at once.
+    pub concurrency: usize,
+    /// Recipients read per query.
+    pub batch_size: u32,
+    /// Outcomes written per transaction, at most.
+    pub flush_size: usize,
+    /// Outcomes are written at least this often while sending.
+    pub flush_interval: Duration,
+    pub retry: RetryPolicy,
+    /// How long one blocking take waits before the worker checks for shutdown again.
+    pub take_timeout: Duration,
+    /// How often the job's lock is extended (well under the lock duration).
+    pub renew_interval: Duration,
+    /// How often delayed jobs are promoted and stalled jobs recovered.
+    pub maintenance_interval: Duration,
+    /// How often campaigns stored without a queue job are looked for.
+    pub reconcile_interval: Duration,
+    /// How old such a campaign must be before the reconciler enqueues it (the API enqueues
+    /// right after storing; this avoids racing it).
+    pub reconcile_grace: Duration,
+    /// Longest wait between two passes while only retries that are not yet due remain.
+    pub max_idle_wait: Duration,
+    /// When this many messages of a campaign fail, the rest are not sent (`None`: never).
+    pub failure_threshold: Option<FailureThreshold>,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 5,
+            batch_size: 500,
+            flush_size: 500,
+            flush_interval: Duration::from_millis(250),
+            retry: RetryPolicy::default(),
+            take_timeout: Duration::from_secs(2),
+            renew_interval: Duration::from_secs(15),
+            maintenance_interval: Duration::from_secs(5),
+            reconcile_interval: Duration::from_secs(30),
+            reconcile_grace: Duration::from_secs(10),
+            max_idle_wait: Duration::from_secs(5),
+            failure_threshold: FailureThreshold::new(0.5, 100),
+        }
+    }
+}
+
+/// What became of one campaign run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// Every recipient has a final outcome; the campaign is final.
+    Finished(CampaignStatus),
+    /// Stopped for shutdown with outcomes flushed; the job should go back to the queue.
+    Stopped,
+    /// Another worker owns the job now; this one stopped sending.
+    LockLost,
+}
+
+/// What was done with one queue job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    Completed,
+    /// Put back for another worker (shutdown, or the campaign could not be claimed).
+    Released,
+    /// The job's lock went to another worker, or the job could not be settled: the stalled
+    /// check returns it to waiting once its lock expires.
+    LockLost,
+    /// Another job was sending the same campaign; this one was completed without sending.
+    Duplicate,
+    Failed(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("campaign not found")]
+    NotFound,
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
+}
+
+/// The port types one worker talks to, named once so that [`Worker`] has a single type
+/// parameter. [`Adapters`] fills them in from a list of types; an application may also
+/// implement it on a type of its own.
+pub trait WorkerPorts: Send + Sync + 'static {
+    /// Where recipients are read and delivery outcomes written.
+    type Ledger: CampaignStore + DeliveryLedger;
+    /// Where jobs are taken from and settled.
+    type Jobs: JobConsumer;
+    /// Where the reconciler adds the jobs that went missing.
+    type Producer: JobProducer;
+    type Mailer: Mailer;
+    type Clock: Clock;
+    type Throttle: SendThrottle;
+}
+
+/// [`WorkerPorts`] from a list of types, in the order of [`Worker::new`]'s arguments. Only a
+/// name for those types: it is never built.
+pub struct Adapters<L, J, P, M, C, T = Unthrottled>(PhantomData<TypeList<L, J, P, M, C, T>>);
+
+/// Holds the types of [`Adapters`] without owning values of them (so it is `Send` and `Sync`
+/// whatever they are).
+type TypeList<L, J, P, M, C, T> = fn() -> (L, J, P, M, C, T);
+
+impl<L, J, P, M, C, T> WorkerPorts for Adapters<L, J, P, M, C, T>
+where
+    L: CampaignStore + DeliveryLedger,
+    J: JobConsumer,
+    P: JobProducer,
+    M: Mailer,
+    C: Clock,
+    T: SendThrottle,
+{
+    type Ledger = L;
+    type Jobs = J;
+    type Producer = P;
+    type Mailer = M;
+    type Clock = C;
+    type Throttle = T;
+}
+
+/// Takes jobs and sends campaigns. Cheap to share: everything inside is behind `Arc`.
+pub struct Worker<P: WorkerPorts> {
+    ledger: Arc<P::Ledger>,
+    jobs: Arc<P::Jobs>,
+    producer: Arc<P::Producer>,
+    mailer: Arc<P::Mailer>,
+    clock: Arc<P::Clock>,
+    throttle: Arc<P::Throttle>,
+    settings: WorkerSettings,
+}
+
+// Not derived: a derived `Clone` would demand that every port type be `Clone`.
+impl<P: WorkerPorts> Clone for Worker<P> {
+    fn clone(&self) -> Self {
+        Self {
+            ledger: self.ledger.clone(),
+            jobs: self.jobs.clone(),
+            producer: self.producer.clone(),
+            mailer: self.mailer.clone(),
+            clock: self.clock.clone(),
+            throttle: self.throttle.clone(),
+            settings: self.settings.clone(),
+        }
+    }
+}
+
+impl<L, J, P, M, C> Worker<Adapters<L, J, P, M, C>>
+where
+    L: CampaignStore + DeliveryLedger,
+    J: JobConsumer,
+    P: JobProducer,
+    M: Mailer,
+    C: Clock,
+{
+    /// A worker without a send rate limit (see [`Worker::with_throttle`]).
+    pub fn new(
+        ledger: Arc<L>,
+        jobs: Arc<J>,
+        producer: Arc<P>,
+        mailer: Arc<M>,
+        clock: Arc<C>,
+        settings: WorkerSettings,
+    ) -> Self {
+        Self {
+            ledger,
+            jobs,
+            producer,
+            mailer,
+            clock,
+            throttle: Arc::new(Unthrottled),
+            settings,
+        }
+    }
+
+    /// The same worker, sending no faster than `throttle` allows (a rate shared with other
+    /// workers).
+    pub fn with_throttle<T: SendThrottle>(
+        self,
+        throttle: Arc<T>,
+    ) -> Worker<Adapters<L, J, P, M, C, T>> {
+        Worker {
+            ledger: self.ledger,
+            jobs: self.jobs,
+            producer: self.producer,
+            mailer: self.mailer,
+            clock: self.clock,
+            throttle,
+            settings: self.settings,
+        }
+    }
+}
+
+impl<P: WorkerPorts> Worker<P> {
+    /// Runs until `shutdown` is cancelled: takes jobs one at a time, and in the background
+    /// keeps the queue healthy (delayed jobs, stalled jobs, campaigns never enqueued). On
+    /// shutdown it takes no new job, flushes what is in flight and puts an unfinished job back.
+    pub async fn run(&self, shutdown: CancellationToken) {
+        let housekeeping = tokio::spawn(self.clone().housekeeping(shutdown.clone()));
+        let mut failures = 0u32;
+        while !shutdown.is_cancelled() {
+            match self.jobs.take(self.settings.take_timeout).await {
+                Ok(Some(job)) => {
+                    failures = 0;
+                    self.handle_job(job, &shutdown).await;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    failures += 1;
+                    let wait = backoff(failures);
+                    warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "cannot take jobs");
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        () = shutdown.cancelled() => {}
+                    }
+                }
+            }
+        }
+        housekeeping.abort();
+        info!("worker stopped");
+    }
+
+    /// Processes one job to its end and settles it with the queue.
+    pub async fn handle_job(&self, job: TakenJob, shutdown: &CancellationToken) -> JobOutcome {
+        let span =
+            info_span!("campaign_job", job_id = %job.job_id, campaign_id = tracing::field::Empty);
+        async {
+            let campaign = match &job.campaign {
+                Ok(id) => *id,
+                Err(raw) => {
+                    let reason = "job data has no valid jobUuid";
+                    warn!(data_len = raw.len(), "{reason}");
+                    return self.settle_fail(&job, reason, false).await;
+                }
+            };
+            tracing::Span::current().record("campaign_id", tracing::field::display(campaign));
+
+            match self.jobs.claim_campaign(&job, campaign).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    // The holder sends every recipient; if it dies, its own job comes back.
+                    info!("another job is sending this campaign; completing this one");
+                    if let Err(e) = self.jobs.complete(&job).await {
+                        warn!(error = %e, "could not complete the duplicate job");
+                    }
+                    return JobOutcome::Duplicate;
+                }
+                Err(e) => {
+                    warn!(error = %e, "could not claim the campaign; putting the job back");
+                    return match self.jobs.release(&job).await {
+                        Ok(()) => JobOutcome::Released,
+                        // The stalled check returns it once its lock expires.
+                        Err(_) => JobOutcome::LockLost,
+                    };
+                }
+            }
+
+            let lock_lost = CancellationToken::new();
+            let renewer = tokio::spawn(renew_lock(
+                self.jobs.clone(),
+                job.clone(),
+                self.settings.renew_interval,
+                lock_lost.clone(),
+            ));
+            let result = self.run_campaign(campaign, shutdown, &lock_lost).await;
+            renewer.abort();
+
+            match result {
+                Ok(RunOutcome::Finished(status)) => match self.jobs.complete(&job).await {
+                    Ok(()) => {
+                        info!(%status, "campaign finished, job completed");
+                        JobOutcome::Completed
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "campaign finished but the job could not be completed");
+                        JobOutcome::LockLost
+                    }
+                },
+                Ok(RunOutcome::LockLost) => {
+                    warn!("lost the job's lock; another worker owns this campaign now");
+                    JobOutcome::LockLost
+                }
+                Ok(RunOutcome::Stopped) => match self.jobs.release(&job).await {
+                    Ok(()) => {
+                        info!("shutting down: job put back for another worker");
+                        JobOutcome::Released
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "could not put the job back; the stalled check will");
+                        JobOutcome::LockLost
+                    }
+                },
+                Err(RunError::NotFound) => {
+                    self.settle_fail(&job, "campaign not found", false).await
+                }
+                Err(RunError::Repository(e)) => {
+                    error!(error = %e, "campaign run failed; the job will be retried");
+                    self.settle_fail(&job, "database error while sending", true)
+                        .await
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn settle_fail(&self, job: &TakenJob, reason: &str, retry: bool) -> JobOutcome {
+        if let Err(e) = self.jobs.fail(job, reason, retry).await {
+            warn!(error = %e, "could not record the job's failure");
+        }
+        JobOutcome::Failed(reason.to_owned())
+    }
+}
+
+/// Extends the job's lock every `every` until aborted; cancels `lost` when it is gone.
+async fn renew_lock<J: JobConsumer>(
+    jobs: Arc<J>,
+    job: TakenJob,
+    every: Duration,
+    lost: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await; // the first tick is immediate; the lock was just taken
+    loop {
+        tick.tick().await;
+        match jobs.renew(&job).await {
+            Ok(()) => {}
+            Err(QueueError::LockLost) => {
+                lost.cancel();
+                return;
+            }
+            // Keep trying: the lock is still ours until it expires.
+            Err(e) => warn!(error = %e, "could not extend the job's lock"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod outage_tests;

@@ -1,0 +1,110 @@
+//! Waiting: for the database while it is unavailable, for the shared send rate, and the two
+//! signals that cut every wait of a run short (shutdown, and the job's lock going to another
+//! worker).
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tracing::warn;
+
+use super::{RunOutcome, Worker, WorkerPorts};
+use crate::ports::{RepositoryError, SendSlot, SendThrottle};
+
+/// What ends a run early: shutdown was requested, or the job's lock was lost.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Stop<'a> {
+    pub(super) shutdown: &'a CancellationToken,
+    pub(super) lock_lost: &'a CancellationToken,
+}
+
+impl Stop<'_> {
+    /// Whether the run must stop.
+    pub(super) fn requested(&self) -> bool {
+        self.shutdown.is_cancelled() || self.lock_lost.is_cancelled()
+    }
+
+    /// Completes once the run must stop.
+    pub(super) async fn signalled(&self) {
+        tokio::select! {
+            () = self.shutdown.cancelled() => {}
+            () = self.lock_lost.cancelled() => {}
+        }
+    }
+
+    /// Sleeps for `wait`, or less if the run must stop meanwhile; false in that case.
+    pub(super) async fn sleep(&self, wait: Duration) -> bool {
+        tokio::select! {
+            () = tokio::time::sleep(wait) => true,
+            () = self.signalled() => false,
+        }
+    }
+
+    /// How the run ends if it must stop now: the lost lock wins over shutdown.
+    pub(super) fn outcome(&self) -> Option<RunOutcome> {
+        if self.lock_lost.is_cancelled() {
+            Some(RunOutcome::LockLost)
+        } else if self.shutdown.is_cancelled() {
+            Some(RunOutcome::Stopped)
+        } else {
+            None
+        }
+    }
+}
+
+impl<P: WorkerPorts> Worker<P> {
+    /// Waits for the send throttle to grant one message. False when the run must stop first.
+    /// While the throttle cannot be asked (Redis down), it waits and asks again: sending past a
+    /// quota is worse than sending late.
+    pub(super) async fn wait_for_send_slot(&self, stop: Stop<'_>) -> bool {
+        let mut failures = 0u32;
+        loop {
+            let wait = match self.throttle.reserve().await {
+                Ok(SendSlot::After(wait)) if wait.is_zero() => return true,
+                // The slot is ours: wait for it unless stopping (then it goes unused).
+                Ok(SendSlot::After(wait)) => return stop.sleep(wait).await,
+                Ok(SendSlot::Busy(retry)) => retry,
+                Err(e) => {
+                    failures += 1;
+                    if failures == 1 || failures.is_multiple_of(20) {
+                        warn!(error = %e, "cannot reach the send throttle; waiting");
+                    }
+                    Duration::from_millis(250 * u64::from(failures.min(8)))
+                }
+            };
+            if !stop.sleep(wait).await {
+                return false;
+            }
+        }
+    }
+
+    /// Runs one repository call, calling it again with backoff while the database is
+    /// unavailable. Returns its answer, or the `Unavailable` error once the run must stop.
+    pub(super) async fn patiently<V, F, Fut>(
+        &self,
+        doing: &'static str,
+        stop: Stop<'_>,
+        mut call: F,
+    ) -> Result<V, RepositoryError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<V, RepositoryError>>,
+    {
+        let mut tries = 0u32;
+        loop {
+            match call().await {
+                Err(RepositoryError::Unavailable(e)) if !stop.requested() => {
+                    tries += 1;
+                    let wait = backoff(tries);
+                    warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "database unavailable while {doing}; retrying");
+                    stop.sleep(wait).await;
+                }
+                answer => return answer,
+            }
+        }
+    }
+}
+
+/// The wait after `tries` failures in a row: 200 ms doubled `tries` times, at most 10 s.
+pub(super) fn backoff(tries: u32) -> Duration {
+    Duration::from_millis(200u64.saturating_mul(1 << tries.min(6))).min(Duration::from_secs(10))
+}

@@ -12,7 +12,7 @@
 //! Every state change is one Lua script of this crate (`src/lua/`, called through the typed
 //! wrappers of `scripts.rs`), written from the protocol description in `docs/bull-protocol.md`;
 //! times inside the scripts come from the Redis server's clock (`TIME`), so all workers agree
-//! on "now".
+//! on "now" (docs/bull-protocol.md, "Clocks").
 //!
 //! - `settings.rs`: [`QueueSettings`].
 //! - `pool.rs`: the connection pool every handle shares, and a consumer's blocking connection.

@@ -121,7 +121,7 @@ impl BlockingConnection {
             cmd
         } else {
             // BRPOPLPUSH (Redis 2.2+, fractional timeouts 6.0+) rather than BLMOVE (6.2+):
-            // docs/bull-protocol.md, "Taking a job".
+            // docs/bull-protocol.md, "Taking a job" and "Redis version".
             let mut cmd = redis::cmd("BRPOPLPUSH");
             cmd.arg(&shared.keys.wait)
                 .arg(&shared.keys.active)

@@ -43,6 +43,7 @@ static LIVE: LazyLock<Script> = queue_script!("live.lua");
 static THROTTLE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/throttle.lua")));
 
 /// Why a script would not settle a job (complete, fail, release). Nothing was changed.
+/// The codes are listed in docs/bull-protocol.md, "Locks and renewal".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Refusal {
     /// `-1`: the job's hash is gone.
@@ -177,8 +178,9 @@ pub(crate) enum ClaimMode {
     Drop,
 }
 
-/// `claim.lua`: Paloma's claim on a campaign, held by one job's take at a time. Answers true
-/// when the claim is (or, for a drop, was) this take's or free, false when another job has it.
+/// `claim.lua`: Paloma's claim on a campaign, held by one job's take at a time
+/// (docs/bull-protocol.md, "Paloma's own keys"). Answers true when the claim is (or, for a
+/// drop, was) this take's or free, false when another job has it.
 pub(crate) struct ClaimCampaign<'a> {
     pub keys: &'a Keys,
     pub campaign: CampaignId,
@@ -334,7 +336,8 @@ impl ReleaseJob<'_> {
 }
 
 /// `promote.lua`: moves up to `limit` delayed jobs that are due by the Redis server's clock to
-/// the waiting list. Answers how many moved.
+/// the waiting list (score bound and encoding: docs/bull-protocol.md, "Delayed jobs"). Answers
+/// how many moved.
 pub(crate) struct PromoteDelayed<'a> {
     pub keys: &'a Keys,
     /// This process's token, for the `waiting@<token>` events.
@@ -371,7 +374,8 @@ pub(crate) struct StalledCheck {
     pub failed: u64,
 }
 
-/// `stalled.lua`: bull's stalled-job check, at most once per `interval_ms` across all workers.
+/// `stalled.lua`: bull's stalled-job check, at most once per `interval_ms` across all workers
+/// (docs/bull-protocol.md, "The stalled check").
 pub(crate) struct CheckStalled<'a> {
     pub keys: &'a Keys,
     pub interval_ms: u64,

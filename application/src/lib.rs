@@ -1,7 +1,9 @@
 //! Paloma's use cases and the ports (traits) they need.
 //!
-//! The adapters crate implements the ports for MySQL, Redis (bull) and SMTP; the tests here
-//! implement them in memory. Nothing in this crate names a framework or a driver.
+//! The adapter crates under `adapters/`, one per technology, implement the ports (MySQL, Redis
+//! with bull's layout, SMTP, the read cache); the tests here implement them in memory. Nothing
+//! in this crate names a framework or a driver. The layers and the flow of one campaign are
+//! drawn in `docs/architecture.md`.
 
 pub mod campaigns;
 pub mod ports;

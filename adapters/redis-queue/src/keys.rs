@@ -43,6 +43,12 @@ impl Keys {
         format!("{}{id}:lock", self.base)
     }
 
+    /// Paloma's shared send rate (not a bull key). The double colon is historical: the key
+    /// has been written this way since the throttle was added, so it stays.
+    pub fn send_throttle(&self) -> String {
+        format!("{}:send-throttle", self.base)
+    }
+
     /// Paloma's claim on a campaign: not a bull key, and no job's (its hash would need the id
     /// `campaign-claim:<uuid>`).
     pub fn campaign_claim(&self, campaign: &str) -> String {
@@ -62,6 +68,7 @@ mod tests {
         assert_eq!(keys.stalled_check, "bull:email-queue:stalled-check");
         assert_eq!(keys.base, "bull:email-queue:");
         assert_eq!(keys.lock("7"), "bull:email-queue:7:lock");
+        assert_eq!(keys.send_throttle(), "bull:email-queue::send-throttle");
         assert_eq!(
             keys.campaign_claim("0190"),
             "bull:email-queue:campaign-claim:0190"

@@ -1,4 +1,5 @@
-//! The adapter against a real Node bull 4.16.5 (`interop/*.js`).
+//! The adapter against a real Node bull 4.16.5 (`interop/*.js`): what docs/bull-protocol.md
+//! promises a Node producer or worker sharing the queue.
 
 use std::time::Duration;
 

@@ -1,4 +1,5 @@
-//! The adapter against the bull 4.x Redis layout (docs/bull-protocol.md), field by field.
+//! The adapter against the bull 4.x Redis layout, field by field (docs/bull-protocol.md, the
+//! sections from "Keys" to "Pause").
 
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,92 @@
+//! [`RedisJobQueue`]: the producer side of the queue, and the handle the consumer and the
+//! send throttle are made from.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use paloma_application::{JobProducer, QueueError};
+use paloma_domain::{CampaignId, SendRate};
+use tracing::debug;
+
+use crate::consumer::RedisJobConsumer;
+use crate::error::redis_error;
+use crate::pool::Shared;
+use crate::scripts::{AddJob, LiveJobData};
+use crate::settings::{QueueSettings, millis};
+use crate::throttle::RedisSendThrottle;
+use crate::wire;
+
+/// The producer side of the queue, and the pool the consumer side shares. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct RedisJobQueue {
+    shared: Arc<Shared>,
+}
+
+impl RedisJobQueue {
+    /// Builds the connection pool and checks that Redis answers.
+    ///
+    /// `Unavailable` when Redis cannot be reached; `Unknown` when the URL is invalid.
+    pub async fn connect(settings: QueueSettings) -> Result<Self, QueueError> {
+        let queue = Self {
+            shared: Arc::new(Shared::new(settings)?),
+        };
+        queue.ping().await?;
+        Ok(queue)
+    }
+
+    /// Checks that Redis answers (for readiness probes).
+    pub async fn ping(&self) -> Result<(), QueueError> {
+        self.shared.ping().await
+    }
+
+    /// A consumer of the same queue sharing this pool and process token; it opens its own
+    /// connection for blocking takes on first use.
+    pub fn consumer(&self) -> RedisJobConsumer {
+        RedisJobConsumer::new(Arc::clone(&self.shared))
+    }
+
+    /// A throttle holding this queue's workers to `rate` together.
+    pub fn send_throttle(&self, rate: SendRate) -> RedisSendThrottle {
+        RedisSendThrottle::new(Arc::clone(&self.shared), rate)
+    }
+
+    /// The settings this queue was connected with.
+    pub fn settings(&self) -> &QueueSettings {
+        &self.shared.settings
+    }
+}
+
+impl JobProducer for RedisJobQueue {
+    async fn enqueue(&self, campaign: CampaignId) -> Result<String, QueueError> {
+        let shared = &self.shared;
+        let settings = &shared.settings;
+        let opts_prefix =
+            wire::job_opts_prefix(settings.job_attempts, millis(settings.backoff_delay));
+        let mut conn = shared.conn().await?;
+        let id = AddJob {
+            keys: &shared.keys,
+            data: &wire::job_data(campaign),
+            opts_prefix: &opts_prefix,
+            token: &shared.token,
+        }
+        .invoke(&mut conn)
+        .await
+        .map_err(redis_error)?;
+        debug!(job_id = %id, campaign_id = %campaign, "enqueued campaign job");
+        Ok(id)
+    }
+
+    async fn live_campaigns(&self) -> Result<HashSet<CampaignId>, QueueError> {
+        let shared = &self.shared;
+        let mut conn = shared.conn().await?;
+        let data = LiveJobData { keys: &shared.keys }
+            .invoke(&mut conn)
+            .await
+            .map_err(redis_error)?;
+        // Jobs whose data names no campaign (another producer's) are not Paloma's concern.
+        Ok(data
+            .iter()
+            .filter_map(|raw| wire::campaign_of(raw).ok())
+            .collect())
+    }
+}

@@ -7,7 +7,10 @@ use paloma_application::{CampaignRepository, Clock, JobQueue};
 use utoipa::OpenApi;
 
 use crate::dto::*;
-use crate::error::{ErrorBody, ErrorDetail};
+use crate::error::{
+    ErrorBody, ErrorCode, ErrorDetail, ErrorDetails, FieldError, IdempotencyConflictDetails,
+    InvalidRecipientDetail, RecipientLimitDetails, ValidationDetails,
+};
 
 /// Everything of the document but its paths.
 #[derive(OpenApi)]
@@ -33,6 +36,13 @@ use crate::error::{ErrorBody, ErrorDetail};
         HealthResponse,
         ErrorBody,
         ErrorDetail,
+        ErrorCode,
+        ErrorDetails,
+        ValidationDetails,
+        FieldError,
+        InvalidRecipientDetail,
+        RecipientLimitDetails,
+        IdempotencyConflictDetails,
     )),
     tags(
         (name = "campaigns", description = "Create campaigns and follow their delivery"),

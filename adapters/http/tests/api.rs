@@ -338,3 +338,124 @@ async fn an_idempotency_key_makes_creation_safe_to_retry() {
     let (_, list) = app.get("/api/emails").await;
     assert_eq!(list["total"], 1, "invalid keys store nothing");
 }
+
+/// A body of the wrong shape names the field in `details.fields` (and the recipient's position
+/// for one entry of the list), so a client places the message without reading it.
+#[tokio::test]
+async fn a_schema_error_names_its_field() {
+    let mut app = TestApp::spawn().await;
+    let recipients = json!(["a@x.org", "b@x.org", "c@x.org", 42]);
+    let (status, body) = app
+        .post_json(&json!({ "subject": "s", "body": "<p>x</p>", "recipients": recipients }))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_error_shape(&body, "invalid_request");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("recipients[3]: "), "{body}");
+    let fields = &body["error"]["details"]["fields"];
+    assert_eq!(fields.as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(fields[0]["field"], "recipients", "{body}");
+    assert_eq!(fields[0]["index"], 3, "{body}");
+    assert!(
+        fields[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("RecipientEntry") && !m.contains(" at line ")),
+        "the parser's message without its position: {body}"
+    );
+    assert_eq!(body["error"]["details"]["invalidRecipients"], json!([]));
+    assert_eq!(body["error"]["details"]["invalidRecipientCount"], 0);
+
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "wrong type",
+            json!({ "subject": 5, "body": "<p>x</p>", "recipients": ["a@x.org"] }),
+            "subject",
+        ),
+        (
+            "missing",
+            json!({ "body": "<p>x</p>", "recipients": ["a@x.org"] }),
+            "subject",
+        ),
+        (
+            "unknown",
+            json!({ "subject": "s", "body": "<p>x</p>", "recipients": ["a@x.org"], "cc": 1 }),
+            "cc",
+        ),
+        (
+            "not a list",
+            json!({ "subject": "s", "body": "<p>x</p>", "recipients": "a@x.org" }),
+            "recipients",
+        ),
+    ];
+    for (case, request, field) in cases {
+        let (status, body) = app.post_json(&request).await;
+        assert_eq!(status, 422, "{case}: {body}");
+        assert_error_shape(&body, "invalid_request");
+        let fields = &body["error"]["details"]["fields"];
+        assert_eq!(fields[0]["field"], field, "{case}: {body}");
+        assert!(fields[0].get("index").is_none(), "{case}: {body}");
+    }
+
+    // Not the campaign object at all: no field to name.
+    let (status, body) = app.post_json(&json!(["a@x.org"])).await;
+    assert_eq!(status, 422, "{body}");
+    assert_error_shape(&body, "invalid_request");
+    assert!(body["error"].get("details").is_none(), "{body}");
+
+    // Invalid values: the domain's field messages, typed the same way.
+    let (status, body) = app
+        .post_json(&json!({ "subject": " ", "body": "<p>x</p>", "recipients": ["a@x.org"] }))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_error_shape(&body, "validation_failed");
+    assert_eq!(body["error"]["details"]["fields"][0]["field"], "subject");
+    assert!(body["error"]["details"]["fields"][0]["message"].is_string());
+    app.assert_nothing_written().await;
+}
+
+/// The document lists every code the API answers as an enum, says what each means, and types
+/// `code` and `details` with it.
+#[tokio::test]
+async fn every_error_code_is_in_the_document() {
+    let app = TestApp::spawn().await;
+    let (status, spec) = app.get("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    let schemas = &spec["components"]["schemas"];
+    let codes: Vec<Value> = paloma_http::error::ErrorCode::ALL
+        .iter()
+        .map(|code| serde_json::to_value(code).expect("a code serializes"))
+        .collect();
+    assert_eq!(schemas["ErrorCode"]["type"], "string");
+    assert_eq!(schemas["ErrorCode"]["enum"], Value::from(codes.clone()));
+    let description = schemas["ErrorCode"]["description"]
+        .as_str()
+        .unwrap_or_default();
+    for code in &codes {
+        let code = code.as_str().unwrap_or_default();
+        assert!(
+            description.contains(&format!("`{code}`")),
+            "{code} is described: {description}"
+        );
+    }
+    let detail = &schemas["ErrorDetail"]["properties"];
+    assert_eq!(detail["code"]["$ref"], "#/components/schemas/ErrorCode");
+    assert!(
+        detail["details"].to_string().contains("ErrorDetails"),
+        "details is typed: {detail}"
+    );
+    for shape in [
+        "ValidationDetails",
+        "RecipientLimitDetails",
+        "IdempotencyConflictDetails",
+    ] {
+        assert!(
+            schemas["ErrorDetails"]["oneOf"]
+                .to_string()
+                .contains(&format!("#/components/schemas/{shape}")),
+            "{shape} is one of the details"
+        );
+    }
+    let field = &schemas["FieldError"];
+    assert_eq!(field["required"], json!(["field", "message"]));
+    assert!(field["properties"]["index"].is_object());
+}

@@ -42,6 +42,8 @@ pub struct ErrorDetail {
 ///   the size limit.
 /// - `unsupported_media_type` (415): a body without `Content-Type: application/json`.
 /// - `not_found` (404): no such campaign, or no such route.
+/// - `method_not_allowed` (405): the route exists but not with this method (the `Allow` header
+///   lists the methods it has).
 /// - `idempotency_conflict` (409): the `Idempotency-Key` was used for different content
 ///   (`details.campaignId` names the campaign it created).
 /// - `request_timeout` (408): the request took longer than the server allows.
@@ -56,6 +58,7 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UnsupportedMediaType,
     NotFound,
+    MethodNotAllowed,
     IdempotencyConflict,
     RequestTimeout,
     ServiceUnavailable,
@@ -64,13 +67,14 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in the order of the OpenAPI document's enum.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::MalformedJson,
         Self::InvalidRequest,
         Self::ValidationFailed,
         Self::PayloadTooLarge,
         Self::UnsupportedMediaType,
         Self::NotFound,
+        Self::MethodNotAllowed,
         Self::IdempotencyConflict,
         Self::RequestTimeout,
         Self::ServiceUnavailable,
@@ -179,6 +183,14 @@ impl ApiError {
             StatusCode::NOT_FOUND,
             ErrorCode::NotFound,
             format!("{what} not found"),
+        )
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::MethodNotAllowed,
+            "this route does not support this method; the Allow header lists those it does",
         )
     }
 
@@ -338,6 +350,7 @@ mod tests {
                 "payload_too_large",
                 "unsupported_media_type",
                 "not_found",
+                "method_not_allowed",
                 "idempotency_conflict",
                 "request_timeout",
                 "service_unavailable",

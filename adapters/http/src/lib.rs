@@ -98,6 +98,7 @@ where
     routes
         .merge(SwaggerUi::new("/docs").url("/api/openapi.json", spec))
         .fallback(handlers::not_found)
+        .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

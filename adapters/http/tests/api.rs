@@ -459,3 +459,65 @@ async fn every_error_code_is_in_the_document() {
     assert_eq!(field["required"], json!(["field", "message"]));
     assert!(field["properties"]["index"].is_object());
 }
+
+/// A route asked with a method it does not have: 405 with the error shape and the methods it
+/// has in `Allow`; nothing is stored.
+#[tokio::test]
+async fn an_unsupported_method_is_405_with_allow() {
+    let mut app = TestApp::spawn().await;
+    let id = uuid::Uuid::now_v7();
+    let cases = [
+        (
+            reqwest::Method::DELETE,
+            format!("/api/emails/{id}"),
+            "GET,HEAD",
+        ),
+        (
+            reqwest::Method::PUT,
+            "/api/emails".to_owned(),
+            "GET,HEAD,POST",
+        ),
+        (
+            reqwest::Method::DELETE,
+            "/api/emails".to_owned(),
+            "GET,HEAD,POST",
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/emails/{id}/recipients"),
+            "GET,HEAD",
+        ),
+        (
+            reqwest::Method::PATCH,
+            format!("/api/emails/{id}/timeline"),
+            "GET,HEAD",
+        ),
+        (reqwest::Method::POST, "/healthz".to_owned(), "GET,HEAD"),
+        (reqwest::Method::DELETE, "/readyz".to_owned(), "GET,HEAD"),
+    ];
+    for (method, path, allow) in cases {
+        let response = app
+            .client
+            .request(method.clone(), app.url(&path))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let allowed = response
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, 405, "{method} {path}: {body}");
+        assert_eq!(allowed.as_deref(), Some(allow), "{method} {path}");
+        assert_eq!(content_type.as_deref(), Some("application/json"));
+        assert_error_shape(&body, "method_not_allowed");
+    }
+    app.assert_nothing_written().await;
+}

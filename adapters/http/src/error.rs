@@ -1,13 +1,16 @@
 //! The one error shape of the API: `{ "error": { "code", "message", "details"? } }`.
+//!
+//! `code` is an [`ErrorCode`], `details` one of the typed shapes of [`ErrorDetails`]; both are
+//! in the OpenAPI document, so a generated client knows every code and every detail.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use paloma_application::{CreateCampaignError, QueryError};
-use paloma_domain::{NewCampaignError, PageRequestError};
+use paloma_domain::{NewCampaignError, PageRequestError, ValidationErrors};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 /// An error response body.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -17,29 +20,151 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Stable, machine-readable: `malformed_json`, `invalid_request`, `validation_failed`,
-    /// `payload_too_large`, `unsupported_media_type`, `not_found`, `idempotency_conflict`,
-    /// `service_unavailable`,
-    /// `request_timeout`, `internal`.
-    pub code: String,
+    pub code: ErrorCode,
     /// For people.
     pub message: String,
-    /// Structured details, e.g. which recipients are invalid.
+    /// Structured details, where they help: which fields and recipients are invalid, the
+    /// recipient limit, the campaign an `Idempotency-Key` already names.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub details: Option<Value>,
+    #[schema(nullable = false)]
+    pub details: Option<ErrorDetails>,
+}
+
+/// Stable and machine-readable; new codes may be added.
+///
+/// - `malformed_json` (400): the body is not JSON (syntax, encoding, nesting deeper than 128).
+/// - `invalid_request` (400, 422): a query parameter, the id in the path or the
+///   `Idempotency-Key` header is invalid (400); the JSON body does not fit the schema: a missing
+///   field, a wrong type, an unknown field (422, `details.fields` names the field).
+/// - `validation_failed` (422): values that break the rules (`details` lists the fields and the
+///   invalid recipients).
+/// - `payload_too_large` (413): too many recipients (`details` gives the limit) or a body over
+///   the size limit.
+/// - `unsupported_media_type` (415): a body without `Content-Type: application/json`.
+/// - `not_found` (404): no such campaign, or no such route.
+/// - `method_not_allowed` (405): the route exists but not with this method (the `Allow` header
+///   lists the methods it has).
+/// - `idempotency_conflict` (409): the `Idempotency-Key` was used for different content
+///   (`details.campaignId` names the campaign it created).
+/// - `request_timeout` (408): the request took longer than the server allows.
+/// - `service_unavailable` (503): a dependency is down; nothing was stored.
+/// - `internal` (500): an unexpected failure; the cause is in the server's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    MalformedJson,
+    InvalidRequest,
+    ValidationFailed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    NotFound,
+    MethodNotAllowed,
+    IdempotencyConflict,
+    RequestTimeout,
+    ServiceUnavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, in the order of the OpenAPI document's enum.
+    pub const ALL: [Self; 11] = [
+        Self::MalformedJson,
+        Self::InvalidRequest,
+        Self::ValidationFailed,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::IdempotencyConflict,
+        Self::RequestTimeout,
+        Self::ServiceUnavailable,
+        Self::Internal,
+    ];
+}
+
+/// The details of an error; which shape goes with which code is said on each.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum ErrorDetails {
+    Validation(ValidationDetails),
+    RecipientLimit(RecipientLimitDetails),
+    IdempotencyConflict(IdempotencyConflictDetails),
+}
+
+/// With `validation_failed`, and with `invalid_request` when the JSON body does not fit the
+/// schema: which fields are wrong, and which recipients.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidationDetails {
+    /// Each problem with one field (for the recipients list: as a whole, or one entry of it).
+    pub fields: Vec<FieldError>,
+    /// The first 100 recipients whose address or name is invalid.
+    pub invalid_recipients: Vec<InvalidRecipientDetail>,
+    /// How many recipients are invalid in all (may exceed `invalidRecipients`' length).
+    #[schema(minimum = 0)]
+    pub invalid_recipient_count: u64,
+}
+
+/// One problem with one field of the request body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldError {
+    /// The field of the request body: `subject`, `body` or `recipients` (for an unknown field,
+    /// its name).
+    #[schema(example = "recipients")]
+    pub field: String,
+    /// When the problem concerns one entry of `recipients`: its 0-based position in the list.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schema(minimum = 0, nullable = false)]
+    pub index: Option<u64>,
+    /// For people.
+    pub message: String,
+}
+
+/// One submitted recipient that is invalid.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InvalidRecipientDetail {
+    /// Its 0-based position in the submitted list.
+    #[schema(minimum = 0)]
+    pub index: u64,
+    /// The address as submitted (cut to 320 characters).
+    pub value: String,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+/// With `payload_too_large` when the campaign has more recipients than allowed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecipientLimitDetails {
+    /// The most recipients one campaign may have.
+    #[schema(minimum = 0)]
+    pub max_recipients: u64,
+    /// How many were submitted.
+    #[schema(minimum = 0)]
+    pub recipients: u64,
+}
+
+/// With `idempotency_conflict`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyConflictDetails {
+    /// The campaign the `Idempotency-Key` created.
+    pub campaign_id: Uuid,
 }
 
 /// An error on its way to becoming a response. Internal causes are logged, never sent.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
-    pub details: Option<Value>,
+    pub details: Option<ErrorDetails>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -48,7 +173,7 @@ impl ApiError {
         }
     }
 
-    pub fn with_details(mut self, details: Value) -> Self {
+    pub fn with_details(mut self, details: ErrorDetails) -> Self {
         self.details = Some(details);
         self
     }
@@ -56,15 +181,23 @@ impl ApiError {
     pub fn not_found(what: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             format!("{what} not found"),
+        )
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::MethodNotAllowed,
+            "this route does not support this method; the Allow header lists those it does",
         )
     }
 
     pub fn unavailable() -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
+            ErrorCode::ServiceUnavailable,
             "a dependency of the service is unavailable; try again shortly",
         )
     }
@@ -72,7 +205,7 @@ impl ApiError {
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "internal error",
         )
     }
@@ -82,7 +215,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
             error: ErrorDetail {
-                code: self.code.into(),
+                code: self.code,
                 message: self.message,
                 details: self.details,
             },
@@ -91,45 +224,70 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<ValidationErrors> for ValidationDetails {
+    fn from(errors: ValidationErrors) -> Self {
+        Self {
+            fields: errors
+                .fields
+                .into_iter()
+                .map(|(field, message)| FieldError {
+                    field: field.to_owned(),
+                    index: None,
+                    message,
+                })
+                .collect(),
+            invalid_recipients: errors
+                .invalid_recipients
+                .into_iter()
+                .map(|r| InvalidRecipientDetail {
+                    index: count(r.index),
+                    value: r.value,
+                    reason: r.reason,
+                })
+                .collect(),
+            invalid_recipient_count: count(errors.invalid_recipient_count),
+        }
+    }
+}
+
+/// A count or position as it is sent (`usize` always fits in `u64` on the targets Paloma runs
+/// on; saturates otherwise).
+pub(crate) fn count(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
 impl From<CreateCampaignError> for ApiError {
     fn from(e: CreateCampaignError) -> Self {
         match e {
             CreateCampaignError::Invalid(NewCampaignError::TooManyRecipients { max, got }) => {
                 Self::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
+                    ErrorCode::PayloadTooLarge,
                     format!("too many recipients: {got}, the limit is {max}"),
                 )
-                .with_details(json!({ "maxRecipients": max, "recipients": got }))
+                .with_details(ErrorDetails::RecipientLimit(
+                    RecipientLimitDetails {
+                        max_recipients: count(max),
+                        recipients: count(got),
+                    },
+                ))
             }
-            CreateCampaignError::Invalid(NewCampaignError::Invalid(errors)) => {
-                let fields: Vec<Value> = errors
-                    .fields
-                    .iter()
-                    .map(|(field, message)| json!({ "field": field, "message": message }))
-                    .collect();
-                let recipients: Vec<Value> = errors
-                    .invalid_recipients
-                    .iter()
-                    .map(|r| json!({ "index": r.index, "value": r.value, "reason": r.reason }))
-                    .collect();
-                Self::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation_failed",
-                    "the campaign has invalid fields",
-                )
-                .with_details(json!({
-                    "fields": fields,
-                    "invalidRecipients": recipients,
-                    "invalidRecipientCount": errors.invalid_recipient_count,
-                }))
-            }
+            CreateCampaignError::Invalid(NewCampaignError::Invalid(errors)) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::ValidationFailed,
+                "the campaign has invalid fields",
+            )
+            .with_details(ErrorDetails::Validation(errors.into())),
             CreateCampaignError::IdempotencyConflict(existing) => Self::new(
                 StatusCode::CONFLICT,
-                "idempotency_conflict",
+                ErrorCode::IdempotencyConflict,
                 "this Idempotency-Key was already used for a request with different content",
             )
-            .with_details(json!({ "campaignId": existing.to_string() })),
+            .with_details(ErrorDetails::IdempotencyConflict(
+                IdempotencyConflictDetails {
+                    campaign_id: *existing.as_uuid(),
+                },
+            )),
             CreateCampaignError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, cause = ?cause, "cannot store a campaign");
                 Self::unavailable()
@@ -160,6 +318,63 @@ impl From<QueryError> for ApiError {
 
 impl From<PageRequestError> for ApiError {
     fn from(e: PageRequestError) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", e.to_string())
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidRequest,
+            e.to_string(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_the_snake_case_strings_clients_know() {
+        let codes: Vec<String> = ErrorCode::ALL
+            .iter()
+            .map(|c| {
+                serde_json::to_value(c)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+            })
+            .map(Option::unwrap_or_default)
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                "malformed_json",
+                "invalid_request",
+                "validation_failed",
+                "payload_too_large",
+                "unsupported_media_type",
+                "not_found",
+                "method_not_allowed",
+                "idempotency_conflict",
+                "request_timeout",
+                "service_unavailable",
+                "internal",
+            ]
+        );
+    }
+
+    #[test]
+    fn details_keep_their_wire_names() {
+        let limit = ErrorDetails::RecipientLimit(RecipientLimitDetails {
+            max_recipients: 10,
+            recipients: 11,
+        });
+        assert_eq!(
+            serde_json::to_value(limit).ok(),
+            Some(serde_json::json!({ "maxRecipients": 10, "recipients": 11 }))
+        );
+        let id = Uuid::nil();
+        let conflict =
+            ErrorDetails::IdempotencyConflict(IdempotencyConflictDetails { campaign_id: id });
+        assert_eq!(
+            serde_json::to_value(conflict).ok(),
+            Some(serde_json::json!({ "campaignId": id.to_string() }))
+        );
     }
 }

@@ -204,3 +204,8 @@ pub async fn readyz<R: CampaignStore, Q: JobProducer, C: Clock>(
 pub async fn not_found() -> ApiError {
     ApiError::not_found("route")
 }
+
+/// A route that exists, asked with a method it does not have; axum adds the `Allow` header.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
+}

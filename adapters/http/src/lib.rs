@@ -16,13 +16,14 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, header};
-use axum::routing::get;
 use futures::future::BoxFuture;
 use paloma_application::{CampaignService, CampaignStore, Clock, JobProducer};
 use tower_http::cors::CorsLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use listener::LimitedListener;
@@ -74,21 +75,7 @@ where
     Q: JobProducer,
     C: Clock,
 {
-    let api = Router::new()
-        .route(
-            "/emails",
-            get(handlers::list_campaigns::<R, Q, C>).post(handlers::create_campaign::<R, Q, C>),
-        )
-        .route("/emails/{id}", get(handlers::get_campaign::<R, Q, C>))
-        .route(
-            "/emails/{id}/recipients",
-            get(handlers::list_recipients::<R, Q, C>),
-        )
-        .route(
-            "/emails/{id}/timeline",
-            get(handlers::campaign_timeline::<R, Q, C>),
-        )
-        .fallback(handlers::not_found);
+    let (routes, spec) = routes::<R, Q, C>().split_for_parts();
 
     let origins: Vec<HeaderValue> = settings
         .cors_origins
@@ -108,12 +95,10 @@ where
         ])
         .max_age(Duration::from_secs(3600));
 
-    Router::new()
-        .nest("/api", api)
-        .route("/healthz", get(handlers::healthz))
-        .route("/readyz", get(handlers::readyz::<R, Q, C>))
-        .merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi::ApiDoc::openapi()))
+    routes
+        .merge(SwaggerUi::new("/docs").url("/api/openapi.json", spec))
         .fallback(handlers::not_found)
+        .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -122,4 +107,35 @@ where
         .layer(cors)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Every route with its OpenAPI operation: `routes!` registers a handler and its
+/// `#[utoipa::path]` together, so no route is served without being documented.
+fn routes<R, Q, C>() -> OpenApiRouter<AppState<R, Q, C>>
+where
+    R: CampaignRepository,
+    Q: JobQueue,
+    C: Clock,
+{
+    use handlers::{
+        __path_campaign_timeline, __path_create_campaign, __path_get_campaign, __path_healthz,
+        __path_list_campaigns, __path_list_recipients, __path_readyz,
+    };
+    // `routes!` takes a handler by its name; these names stand for the handlers of this
+    // application's port types.
+    let create_campaign = handlers::create_campaign::<R, Q, C>;
+    let list_campaigns = handlers::list_campaigns::<R, Q, C>;
+    let get_campaign = handlers::get_campaign::<R, Q, C>;
+    let list_recipients = handlers::list_recipients::<R, Q, C>;
+    let campaign_timeline = handlers::campaign_timeline::<R, Q, C>;
+    let readyz = handlers::readyz::<R, Q, C>;
+    let healthz = handlers::healthz;
+
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(list_campaigns, create_campaign))
+        .routes(routes!(get_campaign))
+        .routes(routes!(list_recipients))
+        .routes(routes!(campaign_timeline))
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
 }

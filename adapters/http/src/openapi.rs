@@ -1,27 +1,24 @@
-//! The OpenAPI document, generated from the handlers and DTOs. `openapi.json` at the repository
-//! root is this document; a test fails when the committed file is stale.
+//! The OpenAPI document: its info, tags and schemas here, its paths from the routes (see
+//! `routes` in lib.rs, which registers each handler together with its `#[utoipa::path]`).
+//! `openapi.json` at the repository root is this document; a test fails when the committed file
+//! is stale.
 
+use paloma_application::{CampaignRepository, Clock, JobQueue};
 use utoipa::OpenApi;
 
 use crate::dto::*;
-use crate::error::{ErrorBody, ErrorDetail};
-use crate::handlers;
+use crate::error::{
+    ErrorBody, ErrorCode, ErrorDetail, ErrorDetails, FieldError, IdempotencyConflictDetails,
+    InvalidRecipientDetail, RecipientLimitDetails, ValidationDetails,
+};
 
+/// Everything of the document but its paths.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Paloma",
         description = "Mass email campaigns: submit a campaign, follow its delivery live.",
         license(name = "MIT")
-    ),
-    paths(
-        handlers::create_campaign,
-        handlers::list_campaigns,
-        handlers::get_campaign,
-        handlers::list_recipients,
-        handlers::campaign_timeline,
-        handlers::healthz,
-        handlers::readyz,
     ),
     components(schemas(
         CreateCampaignRequest,
@@ -39,6 +36,13 @@ use crate::handlers;
         HealthResponse,
         ErrorBody,
         ErrorDetail,
+        ErrorCode,
+        ErrorDetails,
+        ValidationDetails,
+        FieldError,
+        InvalidRecipientDetail,
+        RecipientLimitDetails,
+        IdempotencyConflictDetails,
     )),
     tags(
         (name = "campaigns", description = "Create campaigns and follow their delivery"),
@@ -47,9 +51,25 @@ use crate::handlers;
 )]
 pub struct ApiDoc;
 
+/// The whole document, as the API serves it at `/api/openapi.json`. It does not depend on the
+/// port types: they only instantiate the handlers whose routes it describes.
+pub fn document<R, Q, C>() -> utoipa::openapi::OpenApi
+where
+    R: CampaignRepository,
+    Q: JobQueue,
+    C: Clock,
+{
+    crate::routes::<R, Q, C>().into_openapi()
+}
+
 /// The document as pretty JSON with a trailing newline, as committed in `openapi.json`.
-pub fn openapi_json() -> String {
-    let mut json = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+pub fn openapi_json<R, Q, C>() -> String
+where
+    R: CampaignRepository,
+    Q: JobQueue,
+    C: Clock,
+{
+    let mut json = document::<R, Q, C>().to_pretty_json().unwrap_or_default();
     json.push('\n');
     json
 }

@@ -7,10 +7,17 @@ use common::{MAX_BODY_BYTES, MAX_RECIPIENTS, TestApp, assert_error_shape};
 use redis::AsyncCommands;
 use serde_json::{Value, json};
 
+/// The committed OpenAPI document.
+const OPENAPI_JSON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.json");
+
 #[test]
 fn openapi_json_is_up_to_date() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.json");
-    let generated = paloma_http::openapi::openapi_json();
+    let path = OPENAPI_JSON;
+    let generated = paloma_http::openapi::openapi_json::<
+        paloma_mysql::MysqlCampaignRepository,
+        paloma_redis_queue::RedisJobQueue,
+        paloma_application::SystemClock,
+    >();
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     if committed != generated {
         std::fs::write(path, &generated).expect("write openapi.json");
@@ -245,6 +252,12 @@ async fn health_readiness_docs_and_cors() {
     let (status, spec) = app.get("/api/openapi.json").await;
     assert_eq!(status, 200);
     assert!(spec["paths"]["/api/emails"]["post"].is_object());
+    let committed = std::fs::read_to_string(OPENAPI_JSON).expect("openapi.json");
+    let committed: Value = serde_json::from_str(&committed).expect("openapi.json is JSON");
+    assert_eq!(
+        spec, committed,
+        "the served document is the committed openapi.json"
+    );
     let docs = app
         .client
         .get(app.url("/docs/"))
@@ -324,4 +337,187 @@ async fn an_idempotency_key_makes_creation_safe_to_retry() {
     }
     let (_, list) = app.get("/api/emails").await;
     assert_eq!(list["total"], 1, "invalid keys store nothing");
+}
+
+/// A body of the wrong shape names the field in `details.fields` (and the recipient's position
+/// for one entry of the list), so a client places the message without reading it.
+#[tokio::test]
+async fn a_schema_error_names_its_field() {
+    let mut app = TestApp::spawn().await;
+    let recipients = json!(["a@x.org", "b@x.org", "c@x.org", 42]);
+    let (status, body) = app
+        .post_json(&json!({ "subject": "s", "body": "<p>x</p>", "recipients": recipients }))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_error_shape(&body, "invalid_request");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("recipients[3]: "), "{body}");
+    let fields = &body["error"]["details"]["fields"];
+    assert_eq!(fields.as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(fields[0]["field"], "recipients", "{body}");
+    assert_eq!(fields[0]["index"], 3, "{body}");
+    assert!(
+        fields[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("RecipientEntry") && !m.contains(" at line ")),
+        "the parser's message without its position: {body}"
+    );
+    assert_eq!(body["error"]["details"]["invalidRecipients"], json!([]));
+    assert_eq!(body["error"]["details"]["invalidRecipientCount"], 0);
+
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "wrong type",
+            json!({ "subject": 5, "body": "<p>x</p>", "recipients": ["a@x.org"] }),
+            "subject",
+        ),
+        (
+            "missing",
+            json!({ "body": "<p>x</p>", "recipients": ["a@x.org"] }),
+            "subject",
+        ),
+        (
+            "unknown",
+            json!({ "subject": "s", "body": "<p>x</p>", "recipients": ["a@x.org"], "cc": 1 }),
+            "cc",
+        ),
+        (
+            "not a list",
+            json!({ "subject": "s", "body": "<p>x</p>", "recipients": "a@x.org" }),
+            "recipients",
+        ),
+    ];
+    for (case, request, field) in cases {
+        let (status, body) = app.post_json(&request).await;
+        assert_eq!(status, 422, "{case}: {body}");
+        assert_error_shape(&body, "invalid_request");
+        let fields = &body["error"]["details"]["fields"];
+        assert_eq!(fields[0]["field"], field, "{case}: {body}");
+        assert!(fields[0].get("index").is_none(), "{case}: {body}");
+    }
+
+    // Not the campaign object at all: no field to name.
+    let (status, body) = app.post_json(&json!(["a@x.org"])).await;
+    assert_eq!(status, 422, "{body}");
+    assert_error_shape(&body, "invalid_request");
+    assert!(body["error"].get("details").is_none(), "{body}");
+
+    // Invalid values: the domain's field messages, typed the same way.
+    let (status, body) = app
+        .post_json(&json!({ "subject": " ", "body": "<p>x</p>", "recipients": ["a@x.org"] }))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_error_shape(&body, "validation_failed");
+    assert_eq!(body["error"]["details"]["fields"][0]["field"], "subject");
+    assert!(body["error"]["details"]["fields"][0]["message"].is_string());
+    app.assert_nothing_written().await;
+}
+
+/// The document lists every code the API answers as an enum, says what each means, and types
+/// `code` and `details` with it.
+#[tokio::test]
+async fn every_error_code_is_in_the_document() {
+    let app = TestApp::spawn().await;
+    let (status, spec) = app.get("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    let schemas = &spec["components"]["schemas"];
+    let codes: Vec<Value> = paloma_http::error::ErrorCode::ALL
+        .iter()
+        .map(|code| serde_json::to_value(code).expect("a code serializes"))
+        .collect();
+    assert_eq!(schemas["ErrorCode"]["type"], "string");
+    assert_eq!(schemas["ErrorCode"]["enum"], Value::from(codes.clone()));
+    let description = schemas["ErrorCode"]["description"]
+        .as_str()
+        .unwrap_or_default();
+    for code in &codes {
+        let code = code.as_str().unwrap_or_default();
+        assert!(
+            description.contains(&format!("`{code}`")),
+            "{code} is described: {description}"
+        );
+    }
+    let detail = &schemas["ErrorDetail"]["properties"];
+    assert_eq!(detail["code"]["$ref"], "#/components/schemas/ErrorCode");
+    assert!(
+        detail["details"].to_string().contains("ErrorDetails"),
+        "details is typed: {detail}"
+    );
+    for shape in [
+        "ValidationDetails",
+        "RecipientLimitDetails",
+        "IdempotencyConflictDetails",
+    ] {
+        assert!(
+            schemas["ErrorDetails"]["oneOf"]
+                .to_string()
+                .contains(&format!("#/components/schemas/{shape}")),
+            "{shape} is one of the details"
+        );
+    }
+    let field = &schemas["FieldError"];
+    assert_eq!(field["required"], json!(["field", "message"]));
+    assert!(field["properties"]["index"].is_object());
+}
+
+/// A route asked with a method it does not have: 405 with the error shape and the methods it
+/// has in `Allow`; nothing is stored.
+#[tokio::test]
+async fn an_unsupported_method_is_405_with_allow() {
+    let mut app = TestApp::spawn().await;
+    let id = uuid::Uuid::now_v7();
+    let cases = [
+        (
+            reqwest::Method::DELETE,
+            format!("/api/emails/{id}"),
+            "GET,HEAD",
+        ),
+        (
+            reqwest::Method::PUT,
+            "/api/emails".to_owned(),
+            "GET,HEAD,POST",
+        ),
+        (
+            reqwest::Method::DELETE,
+            "/api/emails".to_owned(),
+            "GET,HEAD,POST",
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/emails/{id}/recipients"),
+            "GET,HEAD",
+        ),
+        (
+            reqwest::Method::PATCH,
+            format!("/api/emails/{id}/timeline"),
+            "GET,HEAD",
+        ),
+        (reqwest::Method::POST, "/healthz".to_owned(), "GET,HEAD"),
+        (reqwest::Method::DELETE, "/readyz".to_owned(), "GET,HEAD"),
+    ];
+    for (method, path, allow) in cases {
+        let response = app
+            .client
+            .request(method.clone(), app.url(&path))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let allowed = response
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, 405, "{method} {path}: {body}");
+        assert_eq!(allowed.as_deref(), Some(allow), "{method} {path}");
+        assert_eq!(content_type.as_deref(), Some("application/json"));
+        assert_error_shape(&body, "method_not_allowed");
+    }
+    app.assert_nothing_written().await;
 }

@@ -3,6 +3,7 @@
  * must not type-check (`@ts-expect-error` fails the build if it ever does). Never imported.
  */
 import { api } from "./client";
+import type { ApiError } from "./errors";
 
 export function apiMisuseFailsToCompile(): void {
   const client = api();
@@ -28,4 +29,9 @@ export function apiMisuseFailsToCompile(): void {
     // @ts-expect-error: timeline points count `sent` and `failed`, not `delivered`
     return data?.points[0]?.delivered;
   });
+}
+
+export function errorCodesAreTyped(error: ApiError): boolean {
+  // @ts-expect-error: the API has no such code (it is `validation_failed`)
+  return error.code === "validation_error";
 }

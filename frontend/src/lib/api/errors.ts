@@ -1,12 +1,22 @@
+import type { ErrorCode, ErrorDetails } from "./types";
+
+/**
+ * Codes of failures that carry no error body of the API's: no answer at all (`network_error`),
+ * the dashboard's proxy could not reach the API (`api_unreachable`), or an answer that is not
+ * the API's error shape (`http_<status>`).
+ */
+export type LocalErrorCode = "network_error" | "api_unreachable" | `http_${number}`;
+
 /** An API call that did not succeed: an HTTP error with the API's error body, or no answer. */
 export class ApiError extends Error {
   constructor(
     /** The HTTP status; 0 when no response arrived. */
     readonly status: number,
-    /** The API's stable error code, e.g. `validation_failed`, or `network_error`. */
-    readonly code: string,
+    /** The API's stable error code, e.g. `validation_failed`, or a local one. */
+    readonly code: ErrorCode | LocalErrorCode,
     message: string,
-    readonly details?: unknown,
+    /** The API's structured details (which fields, the recipient limit, ...), when it sent any. */
+    readonly details?: ErrorDetails,
   ) {
     super(message);
     this.name = "ApiError";
@@ -22,12 +32,21 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Builds an ApiError from a response status and its (possibly non-standard) body. */
+/**
+ * Builds an ApiError from a response status and its (possibly non-standard) body. The body's
+ * `code` and `details` are taken as the contract (openapi.json) types them; the readers of
+ * `details` still check each part they use.
+ */
 export function toApiError(status: number, body: unknown): ApiError {
   if (isRecord(body) && isRecord(body.error)) {
     const { code, message, details } = body.error;
     if (typeof code === "string" && typeof message === "string") {
-      return new ApiError(status, code, message, details);
+      return new ApiError(
+        status,
+        code as ErrorCode | LocalErrorCode,
+        message,
+        isRecord(details) ? (details as ErrorDetails) : undefined,
+      );
     }
   }
   return new ApiError(status, `http_${status}`, `The server answered with HTTP ${status}.`);

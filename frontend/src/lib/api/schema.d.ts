@@ -209,16 +209,54 @@ export interface components {
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
         };
+        /**
+         * @description Stable and machine-readable; new codes may be added.
+         *
+         *     - `malformed_json` (400): the body is not JSON (syntax, encoding, nesting deeper than 128).
+         *     - `invalid_request` (400, 422): a query parameter, the id in the path or the
+         *       `Idempotency-Key` header is invalid (400); the JSON body does not fit the schema: a missing
+         *       field, a wrong type, an unknown field (422, `details.fields` names the field).
+         *     - `validation_failed` (422): values that break the rules (`details` lists the fields and the
+         *       invalid recipients).
+         *     - `payload_too_large` (413): too many recipients (`details` gives the limit) or a body over
+         *       the size limit.
+         *     - `unsupported_media_type` (415): a body without `Content-Type: application/json`.
+         *     - `not_found` (404): no such campaign, or no such route.
+         *     - `method_not_allowed` (405): the route exists but not with this method (the `Allow` header
+         *       lists the methods it has).
+         *     - `idempotency_conflict` (409): the `Idempotency-Key` was used for different content
+         *       (`details.campaignId` names the campaign it created).
+         *     - `request_timeout` (408): the request took longer than the server allows.
+         *     - `service_unavailable` (503): a dependency is down; nothing was stored.
+         *     - `internal` (500): an unexpected failure; the cause is in the server's log.
+         * @enum {string}
+         */
+        ErrorCode: "malformed_json" | "invalid_request" | "validation_failed" | "payload_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "idempotency_conflict" | "request_timeout" | "service_unavailable" | "internal";
         ErrorDetail: {
+            code: components["schemas"]["ErrorCode"];
             /**
-             * @description Stable, machine-readable: `malformed_json`, `invalid_request`, `validation_failed`,
-             *     `payload_too_large`, `unsupported_media_type`, `not_found`, `idempotency_conflict`,
-             *     `service_unavailable`,
-             *     `request_timeout`, `internal`.
+             * @description Structured details, where they help: which fields and recipients are invalid, the
+             *     recipient limit, the campaign an `Idempotency-Key` already names.
              */
-            code: string;
-            /** @description Structured details, e.g. which recipients are invalid. */
-            details?: unknown;
+            details?: components["schemas"]["ErrorDetails"];
+            /** @description For people. */
+            message: string;
+        };
+        /** @description The details of an error; which shape goes with which code is said on each. */
+        ErrorDetails: components["schemas"]["ValidationDetails"] | components["schemas"]["RecipientLimitDetails"] | components["schemas"]["IdempotencyConflictDetails"];
+        /** @description One problem with one field of the request body. */
+        FieldError: {
+            /**
+             * @description The field of the request body: `subject`, `body` or `recipients` (for an unknown field,
+             *     its name).
+             * @example recipients
+             */
+            field: string;
+            /**
+             * Format: int64
+             * @description When the problem concerns one entry of `recipients`: its 0-based position in the list.
+             */
+            index?: number;
             /** @description For people. */
             message: string;
         };
@@ -229,8 +267,41 @@ export interface components {
             /** @description For `/readyz`: each dependency that is down, with a short reason. */
             unavailable?: string[];
         };
+        /** @description With `idempotency_conflict`. */
+        IdempotencyConflictDetails: {
+            /**
+             * Format: uuid
+             * @description The campaign the `Idempotency-Key` created.
+             */
+            campaignId: string;
+        };
+        /** @description One submitted recipient that is invalid. */
+        InvalidRecipientDetail: {
+            /**
+             * Format: int64
+             * @description Its 0-based position in the submitted list.
+             */
+            index: number;
+            /** @description Why it was refused. */
+            reason: string;
+            /** @description The address as submitted (cut to 320 characters). */
+            value: string;
+        };
         /** @description A recipient: a bare address, or an address with a display name. */
         RecipientEntry: string | components["schemas"]["DetailedRecipient"];
+        /** @description With `payload_too_large` when the campaign has more recipients than allowed. */
+        RecipientLimitDetails: {
+            /**
+             * Format: int64
+             * @description The most recipients one campaign may have.
+             */
+            maxRecipients: number;
+            /**
+             * Format: int64
+             * @description How many were submitted.
+             */
+            recipients: number;
+        };
         /** @description A page of recipients, in the order they were submitted. */
         RecipientPage: {
             items: components["schemas"]["RecipientResponse"][];
@@ -299,6 +370,21 @@ export interface components {
             bucketSeconds: number;
             /** @description The non-empty buckets, oldest first. */
             points: components["schemas"]["TimelinePointResponse"][];
+        };
+        /**
+         * @description With `validation_failed`, and with `invalid_request` when the JSON body does not fit the
+         *     schema: which fields are wrong, and which recipients.
+         */
+        ValidationDetails: {
+            /** @description Each problem with one field (for the recipients list: as a whole, or one entry of it). */
+            fields: components["schemas"]["FieldError"][];
+            /**
+             * Format: int64
+             * @description How many recipients are invalid in all (may exceed `invalidRecipients`' length).
+             */
+            invalidRecipientCount: number;
+            /** @description The first 100 recipients whose address or name is invalid. */
+            invalidRecipients: components["schemas"]["InvalidRecipientDetail"][];
         };
     };
     responses: never;

@@ -84,32 +84,86 @@ describe("mapSubmitError", () => {
     expect(mapped.form).toBe("Sender: unknown sender.");
   });
 
-  it("finds the field named in an invalid_request (schema) error", () => {
+  it("places an invalid_request (schema) error by the field its details name", () => {
     const missing = mapSubmitError(
       toApiError(422, {
         error: {
           code: "invalid_request",
-          message: "missing field `subject` at line 1 column 40",
+          message: "missing field `subject`",
+          details: {
+            fields: [{ field: "subject", message: "missing field `subject`" }],
+            invalidRecipients: [],
+            invalidRecipientCount: 0,
+          },
         },
       }),
     );
-    expect(missing.fields.subject).toBe("Missing field `subject` at line 1 column 40.");
+    expect(missing.fields).toEqual({ subject: "Missing field `subject`." });
+    expect(missing.form).toBeUndefined();
 
     const wrongType = mapSubmitError(
       toApiError(422, {
         error: {
           code: "invalid_request",
           message: "recipients[3]: data did not match any variant of untagged enum RecipientEntry",
+          details: {
+            fields: [
+              {
+                field: "recipients",
+                index: 3,
+                message: "data did not match any variant of untagged enum RecipientEntry",
+              },
+            ],
+            invalidRecipients: [],
+            invalidRecipientCount: 0,
+          },
         },
       }),
     );
-    expect(Object.keys(wrongType.fields)).toEqual(["recipients"]);
+    expect(wrongType.fields).toEqual({
+      recipients: "Recipient 4: data did not match any variant of untagged enum RecipientEntry.",
+    });
 
-    const other = mapSubmitError(
-      toApiError(422, { error: { code: "invalid_request", message: "unknown field `x`" } }),
+    const unknown = mapSubmitError(
+      toApiError(422, {
+        error: {
+          code: "invalid_request",
+          message: "unknown field `cc`, expected one of `subject`, `body`, `recipients`",
+          details: {
+            fields: [{ field: "cc", message: "unknown field `cc`" }],
+            invalidRecipients: [],
+            invalidRecipientCount: 0,
+          },
+        },
+      }),
     );
-    expect(other.fields).toEqual({});
-    expect(other.form).toBe("The server rejected the request: unknown field `x`");
+    expect(unknown.fields).toEqual({});
+    expect(unknown.form).toBe("Cc: unknown field `cc`.");
+
+    const noField = mapSubmitError(
+      toApiError(422, {
+        error: {
+          code: "invalid_request",
+          message: "invalid type: sequence, expected struct CreateCampaignRequest",
+        },
+      }),
+    );
+    expect(noField.fields).toEqual({});
+    expect(noField.form).toBe(
+      "The server rejected the request: invalid type: sequence, expected struct CreateCampaignRequest",
+    );
+  });
+
+  it("reads the field only from the details, never from the message", () => {
+    const mapped = mapSubmitError(
+      toApiError(422, {
+        error: { code: "invalid_request", message: "missing field `subject` at line 1 column 40" },
+      }),
+    );
+    expect(mapped.fields).toEqual({});
+    expect(mapped.form).toBe(
+      "The server rejected the request: missing field `subject` at line 1 column 40",
+    );
   });
 
   it("shows too many recipients (413) next to the recipients", () => {
@@ -155,6 +209,11 @@ describe("mapSubmitError", () => {
 
     const offline = mapSubmitError(new ApiError(0, "network_error", "offline"));
     expect(offline.form).toMatch(/cannot be reached/);
+  });
+
+  it("falls back on the status when a gateway answered without the API's error shape", () => {
+    expect(mapSubmitError(toApiError(413, "<html>Too large</html>")).form).toMatch(/too large/);
+    expect(mapSubmitError(toApiError(503, "")).form).toMatch(/temporarily unavailable/);
   });
 
   it("copes with a body that is not the API's error shape", () => {

@@ -1,4 +1,5 @@
 import type { ApiError } from "./errors";
+import type { ErrorDetails, FieldError, RecipientLimitDetails, ValidationDetails } from "./types";
 
 /** The form fields a create-campaign error can concern. */
 export type CampaignField = "subject" | "body" | "recipients";
@@ -23,9 +24,10 @@ export interface SubmitErrors {
   form?: string;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+const TOO_LARGE =
+  "The campaign is too large to send in one request. Shorten the HTML body or split the recipients.";
+const UNAVAILABLE =
+  "The service is temporarily unavailable, so nothing was saved. Try again in a moment.";
 
 function isField(value: unknown): value is CampaignField {
   return typeof value === "string" && (FIELDS as readonly string[]).includes(value);
@@ -38,96 +40,111 @@ function capitalise(message: string): string {
   return /[.!?]$/.test(first) ? first : `${first}.`;
 }
 
-/**
- * The field a serde error message names, e.g. "missing field `subject`" or
- * "recipients[3]: data did not match any variant ...".
- */
-function fieldOfRequestMessage(message: string): CampaignField | undefined {
-  const missing = /missing field `(\w+)`/.exec(message);
-  if (missing && isField(missing[1])) return missing[1];
-  const path = /^(\w+)(?:\[\d+\])?[.:[]/.exec(message);
-  if (path && isField(path[1])) return path[1];
-  return undefined;
+/** The field details of `validation_failed` and `invalid_request`, when the API sent them. */
+function validationDetails(details: ErrorDetails | undefined): Partial<ValidationDetails> {
+  return details && "fields" in details ? details : {};
+}
+
+/** The recipient limit of a `payload_too_large` for too many recipients. */
+function recipientLimit(details: ErrorDetails | undefined): RecipientLimitDetails | undefined {
+  return details && "maxRecipients" in details && typeof details.maxRecipients === "number"
+    ? details
+    : undefined;
+}
+
+/** Puts each field error next to its field; what concerns no form field comes back unplaced. */
+function placeFields(items: readonly FieldError[], result: SubmitErrors): string[] {
+  const unplaced: string[] = [];
+  for (const item of items) {
+    if (typeof item?.message !== "string") continue;
+    const index = typeof item.index === "number" ? item.index : undefined;
+    if (isField(item.field)) {
+      const message = capitalise(
+        index === undefined ? item.message : `recipient ${index + 1}: ${item.message}`,
+      );
+      const existing = result.fields[item.field];
+      result.fields[item.field] = existing ? `${existing} ${message}` : message;
+    } else {
+      unplaced.push(capitalise(`${String(item.field)}: ${item.message}`));
+    }
+  }
+  return unplaced;
 }
 
 /**
- * Maps a failed `POST /api/emails` to the form: 422 `validation_failed` details (`fields` and
- * `invalidRecipients`) go next to their fields, the rest becomes a form-level message.
+ * Maps a failed `POST /api/emails` to the form by its `code`: the field details of
+ * `validation_failed` and `invalid_request` (`fields`, `invalidRecipients`) go next to their
+ * fields, the recipient limit of `payload_too_large` next to the recipients, the rest becomes a
+ * form-level message.
  */
 export function mapSubmitError(error: ApiError): SubmitErrors {
   const result: SubmitErrors = { fields: {}, recipients: [], invalidRecipientCount: 0 };
-  const details = isRecord(error.details) ? error.details : {};
 
-  if (error.status === 422 && error.code === "validation_failed") {
-    const unplaced: string[] = [];
-    const fields = Array.isArray(details.fields) ? details.fields : [];
-    for (const item of fields) {
-      if (!isRecord(item) || typeof item.message !== "string") continue;
-      if (isField(item.field)) {
-        const message = capitalise(item.message);
-        const existing = result.fields[item.field];
-        result.fields[item.field] = existing ? `${existing} ${message}` : message;
-      } else {
-        unplaced.push(capitalise(`${String(item.field)}: ${item.message}`));
+  switch (error.code) {
+    case "validation_failed":
+    case "invalid_request": {
+      const details = validationDetails(error.details);
+      const unplaced = placeFields(Array.isArray(details.fields) ? details.fields : [], result);
+      const invalid = Array.isArray(details.invalidRecipients) ? details.invalidRecipients : [];
+      for (const item of invalid) {
+        if (typeof item?.index !== "number") continue;
+        result.recipients.push({
+          index: item.index,
+          value: typeof item.value === "string" ? item.value : "",
+          reason: typeof item.reason === "string" ? item.reason : "invalid",
+        });
       }
+      result.invalidRecipientCount =
+        typeof details.invalidRecipientCount === "number"
+          ? details.invalidRecipientCount
+          : result.recipients.length;
+      if (result.invalidRecipientCount > 0 && !result.fields.recipients) {
+        const n = result.invalidRecipientCount;
+        result.fields.recipients = `The server refused ${n} invalid ${n === 1 ? "address" : "addresses"}.`;
+      }
+      if (unplaced.length > 0) result.form = unplaced.join(" ");
+      if (Object.keys(result.fields).length === 0 && !result.form) {
+        result.form =
+          error.code === "invalid_request"
+            ? `The server rejected the request: ${error.message}`
+            : capitalise(error.message);
+      }
+      return result;
     }
-    const invalid = Array.isArray(details.invalidRecipients) ? details.invalidRecipients : [];
-    for (const item of invalid) {
-      if (!isRecord(item) || typeof item.index !== "number") continue;
-      result.recipients.push({
-        index: item.index,
-        value: typeof item.value === "string" ? item.value : "",
-        reason: typeof item.reason === "string" ? item.reason : "invalid",
-      });
-    }
-    result.invalidRecipientCount =
-      typeof details.invalidRecipientCount === "number"
-        ? details.invalidRecipientCount
-        : result.recipients.length;
-    if (result.invalidRecipientCount > 0 && !result.fields.recipients) {
-      const n = result.invalidRecipientCount;
-      result.fields.recipients = `The server refused ${n} invalid ${n === 1 ? "address" : "addresses"}.`;
-    }
-    if (unplaced.length > 0) result.form = unplaced.join(" ");
-    if (Object.keys(result.fields).length === 0 && !result.form) {
-      result.form = capitalise(error.message);
-    }
-    return result;
-  }
 
-  if (error.status === 422) {
-    const field = fieldOfRequestMessage(error.message);
-    if (field) result.fields[field] = capitalise(error.message);
-    else result.form = `The server rejected the request: ${error.message}`;
-    return result;
-  }
+    case "payload_too_large": {
+      const limit = recipientLimit(error.details);
+      if (limit) {
+        const got = typeof limit.recipients === "number" ? `: ${limit.recipients}` : "";
+        result.fields.recipients =
+          `Too many recipients${got}; the limit is ${limit.maxRecipients} per campaign.`;
+      } else {
+        result.form = TOO_LARGE;
+      }
+      return result;
+    }
 
-  if (error.status === 413) {
-    if (typeof details.maxRecipients === "number") {
-      const got = typeof details.recipients === "number" ? details.recipients : undefined;
-      result.fields.recipients =
-        `Too many recipients${got === undefined ? "" : `: ${got}`}; ` +
-        `the limit is ${details.maxRecipients} per campaign.`;
-    } else {
+    case "idempotency_conflict":
       result.form =
-        "The campaign is too large to send in one request. Shorten the HTML body or split the recipients.";
-    }
-    return result;
-  }
+        "This submission conflicts with an earlier one that had different content. Send it again.";
+      return result;
 
-  if (error.status === 409) {
-    result.form =
-      "This submission conflicts with an earlier one that had different content. Send it again.";
-    return result;
-  }
+    case "service_unavailable":
+      result.form = UNAVAILABLE;
+      return result;
 
-  if (error.status === 503) {
-    result.form =
-      "The service is temporarily unavailable, so nothing was saved. Try again in a moment.";
-  } else if (error.unreachable) {
-    result.form = "The Paloma API cannot be reached, so nothing was sent. Try again in a moment.";
-  } else {
-    result.form = capitalise(error.message);
+    default:
+      // Other codes, and answers without the API's error body (a proxy or a gateway answered,
+      // or nothing did).
+      if (error.unreachable) {
+        result.form = "The Paloma API cannot be reached, so nothing was sent. Try again in a moment.";
+      } else if (error.status === 413) {
+        result.form = TOO_LARGE;
+      } else if (error.status === 503) {
+        result.form = UNAVAILABLE;
+      } else {
+        result.form = capitalise(error.message);
+      }
+      return result;
   }
-  return result;
 }

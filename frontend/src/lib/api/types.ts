@@ -8,6 +8,13 @@ export type CampaignStatus = Schemas["CampaignStatusDto"];
 export type CreateCampaignRequest = Schemas["CreateCampaignRequest"];
 export type CreatedCampaign = Schemas["CreateCampaignResponse"];
 export type ErrorBody = Schemas["ErrorBody"];
+/** Every code the API answers with (`error.code`). */
+export type ErrorCode = Schemas["ErrorCode"];
+export type ErrorDetails = Schemas["ErrorDetails"];
+export type FieldError = Schemas["FieldError"];
+export type ValidationDetails = Schemas["ValidationDetails"];
+export type RecipientLimitDetails = Schemas["RecipientLimitDetails"];
+export type IdempotencyConflictDetails = Schemas["IdempotencyConflictDetails"];
 export type RecipientEntry = Schemas["RecipientEntry"];
 export type RecipientPage = Schemas["RecipientPage"];
 export type RecipientRow = Schemas["RecipientResponse"];

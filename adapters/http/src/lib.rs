@@ -113,8 +113,8 @@ where
 /// `#[utoipa::path]` together, so no route is served without being documented.
 fn routes<R, Q, C>() -> OpenApiRouter<AppState<R, Q, C>>
 where
-    R: CampaignRepository,
-    Q: JobQueue,
+    R: CampaignStore,
+    Q: JobProducer,
     C: Clock,
 {
     use handlers::{

@@ -3,7 +3,7 @@
 //! `openapi.json` at the repository root is this document; a test fails when the committed file
 //! is stale.
 
-use paloma_application::{CampaignRepository, Clock, JobQueue};
+use paloma_application::{CampaignStore, Clock, JobProducer};
 use utoipa::OpenApi;
 
 use crate::dto::*;
@@ -55,8 +55,8 @@ pub struct ApiDoc;
 /// port types: they only instantiate the handlers whose routes it describes.
 pub fn document<R, Q, C>() -> utoipa::openapi::OpenApi
 where
-    R: CampaignRepository,
-    Q: JobQueue,
+    R: CampaignStore,
+    Q: JobProducer,
     C: Clock,
 {
     crate::routes::<R, Q, C>().into_openapi()
@@ -65,8 +65,8 @@ where
 /// The document as pretty JSON with a trailing newline, as committed in `openapi.json`.
 pub fn openapi_json<R, Q, C>() -> String
 where
-    R: CampaignRepository,
-    Q: JobQueue,
+    R: CampaignStore,
+    Q: JobProducer,
     C: Clock,
 {
     let mut json = document::<R, Q, C>().to_pretty_json().unwrap_or_default();

@@ -1,15 +1,13 @@
 //! The API against the real MySQL (a fresh database per test) and Redis (a unique prefix per
 //! test), served on a random port.
 
-mod common;
-
-use common::{MAX_BODY_BYTES, MAX_RECIPIENTS, TestApp, assert_error_shape};
+use crate::common::{MAX_BODY_BYTES, MAX_RECIPIENTS, TestApp, assert_error_shape};
 use redis::AsyncCommands;
 use serde_json::{Value, json};
 
 #[test]
 fn openapi_json_is_up_to_date() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.json");
     let generated = paloma_http::openapi::openapi_json();
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     if committed != generated {

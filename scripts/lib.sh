@@ -13,6 +13,8 @@
 #   ensure_services        both
 #   free_port / wait_http  a free local port; wait until a URL answers
 #   drop_test_state DB PREFIX, print_log_tails DIR   clean-up and diagnostics of test scripts
+#   sweep_test_state       drop whatever the Rust tests left: `paloma_test_*` databases, `test-*` keys
+#   npm_ci DIR             `npm ci` in DIR (the lock file as committed), unless already installed from it
 #
 # Set PALOMA_SKIP_SERVICES=1 to skip the service checks (e.g. DATABASE_URL/REDIS_URL point elsewhere).
 
@@ -162,6 +164,37 @@ drop_test_state() {
     mariadb -uroot -h127.0.0.1 -P3306 --protocol=tcp -e "DROP DATABASE IF EXISTS \`$db\`" 2>/dev/null || true
     redis-cli -h 127.0.0.1 -p 6379 --scan --pattern "$prefix:*" 2>/dev/null \
         | xargs -r redis-cli -h 127.0.0.1 -p 6379 del >/dev/null 2>&1 || true
+}
+
+# sweep_test_state: drop every database and Redis key the Rust tests create (databases
+# `paloma_test_*`, keys `test-*`) that is still there: a test killed half-way cannot clean up
+# after itself. Best effort; run it only when no test is running against these servers.
+sweep_test_state() {
+    local dbs db keys=0
+    dbs="$(mariadb -uroot -h127.0.0.1 -P3306 --protocol=tcp -N -B \
+        -e "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'paloma\\_test\\_%'" \
+        2>/dev/null)" || dbs=""
+    for db in $dbs; do
+        mariadb -uroot -h127.0.0.1 -P3306 --protocol=tcp -e "DROP DATABASE IF EXISTS \`$db\`" 2>/dev/null || true
+    done
+    if command -v redis-cli >/dev/null 2>&1; then
+        keys="$(redis-cli -h 127.0.0.1 -p 6379 --scan --pattern 'test-*' 2>/dev/null | wc -l)" || keys=0
+        redis-cli -h 127.0.0.1 -p 6379 --scan --pattern 'test-*' 2>/dev/null \
+            | xargs -r -n 500 redis-cli -h 127.0.0.1 -p 6379 del >/dev/null 2>&1 || true
+    fi
+    info "removed $(wc -w <<<"$dbs") test database(s) and $keys test Redis key(s) left behind"
+}
+
+# npm_ci DIR: install DIR's packages exactly as its package-lock.json says (`npm ci` never
+# rewrites the lock file, unlike `npm install`); skipped when DIR/node_modules was installed
+# from this very lock file and package.json.
+npm_ci() {
+    local dir="$1" marker="$1/node_modules/.package-lock.json"
+    if [[ -f "$marker" && "$marker" -nt "$dir/package-lock.json" && "$marker" -nt "$dir/package.json" ]]; then
+        info "$dir/node_modules is up to date with $dir/package-lock.json"
+        return 0
+    fi
+    npm --prefix "$dir" ci --no-audit --no-fund
 }
 
 # print_log_tails DIR: the last lines of every *.log in DIR, for a failed run.

@@ -1,5 +1,7 @@
-//! Wiring shared by the two binaries: configuration from the environment and logging.
+//! Wiring shared by the two binaries: configuration from the environment, logging, and the API
+//! application that `paloma-api` serves and the HTTP tests drive.
 
+pub mod app;
 pub mod config;
 pub mod shutdown;
 pub mod telemetry;

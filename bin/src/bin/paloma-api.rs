@@ -1,22 +1,36 @@
-//! `paloma-api`: the REST API. Applies pending migrations, then serves.
-//! `paloma-api migrate` only applies the migrations.
+//! `paloma-api`: the REST API. `serve` (the default) applies pending migrations, then serves;
+//! `migrate` only applies the migrations. Configuration comes from the environment
+//! (`paloma-api --help` lists it).
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
-use futures::FutureExt;
-use paloma::config::{ApiConfig, Env};
+use clap::{Parser, Subcommand};
+use paloma::app::Application;
+use paloma::config::{API_VARS, ApiConfig, COMMON_VARS, Env, env_help};
 use paloma::{shutdown, telemetry};
-use paloma_application::{CampaignService, SystemClock};
-use paloma_cache::CachedCampaignStore;
-use paloma_http::{AppState, HttpSettings, LimitedListener, ReadinessCheck};
-use paloma_mysql::MysqlCampaignRepository;
-use paloma_redis_queue::{QueueSettings, RedisJobQueue};
+use secrecy::ExposeSecret;
 use tracing::{error, info};
+
+/// Paloma's REST API: stores campaigns in MySQL and queues them on Redis for the workers.
+#[derive(Debug, Parser)]
+#[command(name = "paloma-api", version, after_help = env_help(&[COMMON_VARS, API_VARS]))]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve the API until SIGTERM or SIGINT (the default).
+    Serve,
+    /// Create the database if missing and apply pending migrations, then exit.
+    Migrate,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
     let config = match ApiConfig::from_env(&Env::process()) {
         Ok(config) => config,
         Err(e) => {
@@ -25,13 +39,9 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(config.common.json_logs);
-    let result = match std::env::args().nth(1).as_deref() {
-        None | Some("serve") => serve(config).await,
-        Some("migrate") => migrate(&config).await,
-        Some(other) => {
-            eprintln!("paloma-api: unknown command {other:?}\nusage: paloma-api [serve|migrate]");
-            return ExitCode::from(2);
-        }
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => migrate(&config).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -43,7 +53,7 @@ async fn main() -> ExitCode {
 }
 
 async fn migrate(config: &ApiConfig) -> anyhow::Result<()> {
-    let url = &config.common.database_url;
+    let url = config.common.database_url.expose_secret();
     paloma_mysql::create_database_if_missing(url)
         .await
         .context("creating the database")?;
@@ -56,63 +66,15 @@ async fn migrate(config: &ApiConfig) -> anyhow::Result<()> {
 
 async fn serve(config: ApiConfig) -> anyhow::Result<()> {
     migrate(&config).await?;
-    let common = &config.common;
-    let repo = MysqlCampaignRepository::connect(&common.database_url, common.db_pool_size)
-        .context("connecting to MySQL")?;
-    let mut queue_settings = QueueSettings::new(common.redis_url.clone());
-    queue_settings.prefix = common.queue_prefix.clone();
-    queue_settings.queue_name = common.queue_name.clone();
-    let queue = RedisJobQueue::connect(queue_settings)
-        .await
-        .context("connecting to Redis")?;
-
-    let readiness: ReadinessCheck = {
-        let (repo, queue) = (repo.clone(), queue.clone());
-        Arc::new(move || {
-            let (repo, queue) = (repo.clone(), queue.clone());
-            async move {
-                let mut down = Vec::new();
-                if let Err(e) = repo.ping().await {
-                    down.push(("mysql", e.to_string()));
-                }
-                if let Err(e) = queue.ping().await {
-                    down.push(("redis", e.to_string()));
-                }
-                down
-            }
-            .boxed()
-        })
-    };
-    let state = AppState {
-        campaigns: Arc::new(CampaignService::new(
-            Arc::new(CachedCampaignStore::new(repo, config.campaign_cache)),
-            Arc::new(queue),
-            SystemClock,
-            config.max_recipients,
-        )),
-        readiness,
-    };
-    let settings = HttpSettings {
-        cors_origins: config.cors_origins.clone(),
-        max_body_bytes: config.max_body_bytes,
-        request_timeout: config.request_timeout,
-    };
-    let app = paloma_http::router(state, &settings);
-
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .with_context(|| format!("binding {}", config.addr))?;
+    let app = Application::build(&config).await?;
     info!(
-        addr = %listener.local_addr()?,
+        addr = %app.local_addr(),
         max_connections = config.max_connections,
         "paloma-api listening"
     );
-    let listener = LimitedListener::new(listener, config.max_connections, config.idle_timeout);
     let stop = shutdown::on_signal()?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { stop.cancelled().await })
-        .await
-        .context("serving HTTP")?;
+    app.run_until_stopped(async move { stop.cancelled().await })
+        .await?;
     info!("paloma-api stopped");
     Ok(())
 }

@@ -1,22 +1,32 @@
 //! `paloma-worker`: takes campaign jobs from the bull queue and sends them over SMTP (or into
-//! `.eml` files when `SMTP_URL` is unset). Stops cleanly on SIGTERM/SIGINT.
+//! `.eml` files when `SMTP_URL` is unset). Stops cleanly on SIGTERM/SIGINT. Configuration
+//! comes from the environment (`paloma-worker --help` lists it).
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use paloma::config::{Env, WorkerConfig};
+use clap::Parser;
+use paloma::config::{COMMON_VARS, Env, WORKER_VARS, WorkerConfig, env_help};
 use paloma::{shutdown, telemetry};
 use paloma_application::{SystemClock, Worker, WorkerSettings};
 use paloma_domain::RetryPolicy;
 use paloma_mysql::MysqlCampaignRepository;
 use paloma_redis_queue::{QueueSettings, RedisJobQueue};
 use paloma_smtp::AnyMailer;
+use secrecy::ExposeSecret;
 use tracing::{error, info};
+
+/// Paloma's worker: takes campaign jobs from the queue and sends their messages, until SIGTERM
+/// or SIGINT.
+#[derive(Debug, Parser)]
+#[command(name = "paloma-worker", version, after_help = env_help(&[COMMON_VARS, WORKER_VARS]))]
+struct Cli {}
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let Cli {} = Cli::parse();
     let config = match WorkerConfig::from_env(&Env::process()) {
         Ok(config) => config,
         Err(e) => {
@@ -39,9 +49,10 @@ async fn main() -> ExitCode {
 
 async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     let common = &config.common;
-    let repo = MysqlCampaignRepository::connect(&common.database_url, common.db_pool_size)
-        .context("connecting to MySQL")?;
-    let mut queue_settings = QueueSettings::new(common.redis_url.clone());
+    let repo =
+        MysqlCampaignRepository::connect(common.database_url.expose_secret(), common.db_pool_size)
+            .context("connecting to MySQL")?;
+    let mut queue_settings = QueueSettings::new(common.redis_url.expose_secret());
     queue_settings.prefix = common.queue_prefix.clone();
     queue_settings.queue_name = common.queue_name.clone();
     queue_settings.lock_duration = config.lock_duration;
@@ -57,7 +68,7 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     let throttle_queue = queue.clone();
     let mailer = Arc::new(
         AnyMailer::from_config(
-            config.smtp_url.as_deref(),
+            config.smtp_url.as_ref().map(|url| url.expose_secret()),
             &config.mail_from,
             config.concurrency,
             &config.outbox_dir,
@@ -65,10 +76,11 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         .context("configuring the mailer")?,
     );
 
+    let batch_size = usize::try_from(config.batch_size).context("WORKER_BATCH_SIZE")?;
     let settings = WorkerSettings {
         concurrency: config.concurrency,
         batch_size: config.batch_size,
-        flush_size: (config.batch_size as usize).max(config.concurrency),
+        flush_size: batch_size.max(config.concurrency),
         retry: RetryPolicy {
             max_attempts: config.retry_max_attempts,
             base_delay: config.retry_base_delay,

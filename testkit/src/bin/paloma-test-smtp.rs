@@ -8,39 +8,43 @@
 //! It prints `smtp://127.0.0.1:PORT` on stdout once it listens, and writes the port to
 //! `--port-file` when given.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::Parser;
 use paloma_testkit::{SmtpRules, TestSmtpServer};
 
-const USAGE: &str = "usage: paloma-test-smtp [--reject-prefix P]... [--defer-once-prefix P]... \
-                     [--delay-ms N] [--port-file FILE]";
+/// A scriptable SMTP server for tests: accepts every message on a free port of 127.0.0.1 and
+/// prints its `smtp://` URL on stdout, until it is killed. For tests only.
+#[derive(Debug, Parser)]
+#[command(name = "paloma-test-smtp", version)]
+struct Cli {
+    /// Refuse for good (550) every recipient whose local part starts with P (repeatable).
+    #[arg(long = "reject-prefix", value_name = "P")]
+    reject_prefixes: Vec<String>,
+    /// Answer 451 the first time a recipient whose local part starts with P is seen (repeatable).
+    #[arg(long = "defer-once-prefix", value_name = "P")]
+    defer_once_prefixes: Vec<String>,
+    /// Wait this many milliseconds before answering each message's DATA.
+    #[arg(long, value_name = "N")]
+    delay_ms: Option<u64>,
+    /// Also write the port to this file once listening.
+    #[arg(long, value_name = "FILE")]
+    port_file: Option<PathBuf>,
+}
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
     let mut rules = SmtpRules::default();
-    let mut port_file = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let Some(value) = args.next() else {
-            eprintln!("{flag} needs a value\n{USAGE}");
-            return ExitCode::from(2);
-        };
-        match flag.as_str() {
-            "--reject-prefix" => rules = rules.reject_prefix(&value),
-            "--defer-once-prefix" => rules = rules.defer_once_prefix(&value),
-            "--delay-ms" => match value.parse::<u64>() {
-                Ok(ms) => rules = rules.delay(Duration::from_millis(ms)),
-                Err(_) => {
-                    eprintln!("--delay-ms wants milliseconds, got {value:?}\n{USAGE}");
-                    return ExitCode::from(2);
-                }
-            },
-            "--port-file" => port_file = Some(value),
-            _ => {
-                eprintln!("unknown argument {flag:?}\n{USAGE}");
-                return ExitCode::from(2);
-            }
-        }
+    for prefix in &cli.reject_prefixes {
+        rules = rules.reject_prefix(prefix);
+    }
+    for prefix in &cli.defer_once_prefixes {
+        rules = rules.defer_once_prefix(prefix);
+    }
+    if let Some(ms) = cli.delay_ms {
+        rules = rules.delay(Duration::from_millis(ms));
     }
 
     let server = match TestSmtpServer::start(rules) {
@@ -50,10 +54,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Some(path) = port_file
-        && let Err(e) = std::fs::write(&path, server.port().to_string())
+    if let Some(path) = &cli.port_file
+        && let Err(e) = std::fs::write(path, server.port().to_string())
     {
-        eprintln!("cannot write {path}: {e}");
+        eprintln!("cannot write {}: {e}", path.display());
         return ExitCode::FAILURE;
     }
     println!("{}", server.url());

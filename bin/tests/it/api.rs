@@ -1,14 +1,12 @@
 //! The API against the real MySQL (a fresh database per test) and Redis (a unique prefix per
 //! test), served on a random port.
 
-mod common;
-
-use common::{MAX_BODY_BYTES, MAX_RECIPIENTS, TestApp, assert_error_shape};
+use crate::common::{MAX_BODY_BYTES, MAX_RECIPIENTS, TestApp, assert_error_shape};
 use redis::AsyncCommands;
 use serde_json::{Value, json};
 
 /// The committed OpenAPI document.
-const OPENAPI_JSON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.json");
+const OPENAPI_JSON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.json");
 
 #[test]
 fn openapi_json_is_up_to_date() {

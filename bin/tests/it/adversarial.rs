@@ -3,11 +3,9 @@
 //! and arbitrary JSON. Every answer is a 4xx with the error shape (or a 202 for a valid
 //! campaign), never a 5xx or a dead server, and nothing refused is stored or queued.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{TestApp, assert_error_shape};
+use crate::common::{TestApp, assert_error_shape};
 use paloma_application::CampaignStore;
 use paloma_domain::PageRequest;
 use proptest::prelude::*;

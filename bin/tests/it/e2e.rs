@@ -1,13 +1,11 @@
 //! End to end: the real `paloma-api` and `paloma-worker` binaries against the real MariaDB,
 //! Redis and an SMTP server started by the test; plus interop with Node's bull.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::{Paloma, REDIS_URL, addresses, by_recipient, campaign};
+use crate::common::{Paloma, REDIS_URL, addresses, by_recipient, campaign};
 use paloma_testkit::{SmtpRules, TestSmtpServer};
 use redis::AsyncCommands;
 use serde_json::{Value, json};
@@ -190,7 +188,7 @@ fn interop_dir() -> PathBuf {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../interop"));
     assert!(
         dir.join("node_modules/bull").is_dir(),
-        "Node bull is not installed: run `npm install` in interop/ (scripts/test does)"
+        "Node bull is not installed: run `npm ci` in interop/ (scripts/test does)"
     );
     dir
 }

@@ -1,34 +1,33 @@
-//! What the API's integration tests share: the real app against the real MySQL (a fresh
-//! database per test) and Redis (a unique prefix per test), served on a random port.
+//! The API as `paloma-api serve` builds it ([`Application::build`]), on a random port, against
+//! the real MySQL (a fresh database per test) and Redis (a unique prefix per test).
 
-// Each test binary compiles this module and uses only part of it.
-#![allow(dead_code)]
-
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use futures::FutureExt;
-use paloma_application::{CampaignService, SystemClock};
-use paloma_http::{AppState, HttpSettings, ReadinessCheck};
+use paloma::app::Application;
+use paloma::config::{ApiConfig, Env};
 use paloma_mysql::MysqlCampaignRepository;
-use paloma_redis_queue::{QueueSettings, RedisJobQueue};
+use paloma_mysql::testing::TestDatabase;
 use redis::AsyncCommands;
 use serde_json::Value;
+
+use super::{REDIS_URL, remove_keys};
 
 /// The recipient limit of the app under test.
 pub const MAX_RECIPIENTS: usize = 50;
 /// The request body limit of [`TestApp::spawn`]'s app.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The real app on a random port, with its database and queue prefix.
+/// The real app on a random port, with its database and queue prefix. Dropping it removes
+/// the prefix's keys (and the database, with [`TestDatabase`]).
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub repo: MysqlCampaignRepository,
     pub redis: redis::aio::MultiplexedConnection,
     pub prefix: String,
-    /// Drops the test's database when the app is dropped.
-    _db: paloma_mysql::testing::TestDatabase,
+    /// Held for the test's lifetime.
+    _database: TestDatabase,
 }
 
 impl TestApp {
@@ -39,52 +38,30 @@ impl TestApp {
 
     /// The app with its own body limit.
     pub async fn spawn_with_body_limit(max_body_bytes: usize) -> Self {
-        let db = paloma_mysql::testing::fresh_database()
+        let database = paloma_mysql::testing::fresh_database()
             .await
             .expect("fresh database");
-        let repo = MysqlCampaignRepository::connect(&db.url, 4).expect("pool");
         let prefix = paloma_testkit::unique_name("test-http-");
-        let mut settings = QueueSettings::new("redis://127.0.0.1:6379");
-        settings.prefix = prefix.clone();
-        let queue = RedisJobQueue::connect(settings).await.expect("redis");
-        let readiness: ReadinessCheck = {
-            let (repo, queue) = (repo.clone(), queue.clone());
-            Arc::new(move || {
-                let (repo, queue) = (repo.clone(), queue.clone());
-                async move {
-                    let mut down = vec![];
-                    if let Err(e) = repo.ping().await {
-                        down.push(("mysql", e.to_string()));
-                    }
-                    if let Err(e) = queue.ping().await {
-                        down.push(("redis", e.to_string()));
-                    }
-                    down
-                }
-                .boxed()
-            })
-        };
-        let state = AppState {
-            campaigns: Arc::new(CampaignService::new(
-                Arc::new(repo.clone()),
-                Arc::new(queue),
-                SystemClock,
-                MAX_RECIPIENTS,
-            )),
-            readiness,
-        };
-        let settings = HttpSettings {
-            cors_origins: vec!["http://dashboard.test".into()],
-            max_body_bytes,
-            ..HttpSettings::default()
-        };
-        let app = paloma_http::router(state, &settings);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        let redis = redis::Client::open("redis://127.0.0.1:6379")
+        // The configuration goes through the same parsing as the binary's environment.
+        let vars: HashMap<&str, String> = HashMap::from([
+            ("DATABASE_URL", database.url.clone()),
+            ("REDIS_URL", REDIS_URL.to_owned()),
+            ("QUEUE_PREFIX", prefix.clone()),
+            ("DB_POOL_SIZE", "4".to_owned()),
+            ("API_ADDR", "127.0.0.1:0".to_owned()),
+            ("CORS_ORIGINS", "http://dashboard.test".to_owned()),
+            ("MAX_RECIPIENTS", MAX_RECIPIENTS.to_string()),
+            ("MAX_BODY_BYTES", max_body_bytes.to_string()),
+            // Every read goes to MySQL, so a test sees its own writes at once.
+            ("CAMPAIGN_CACHE_MS", "0".to_owned()),
+        ]);
+        let config =
+            ApiConfig::from_env(&Env(|k: &str| vars.get(k).cloned())).expect("valid config");
+        let app = Application::build(&config).await.expect("the app builds");
+        let addr = app.local_addr();
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        let repo = MysqlCampaignRepository::connect(&database.url, 4).expect("pool");
+        let redis = redis::Client::open(REDIS_URL)
             .expect("url")
             .get_multiplexed_async_connection()
             .await
@@ -95,7 +72,7 @@ impl TestApp {
             repo,
             redis,
             prefix,
-            _db: db,
+            _database: database,
         }
     }
 
@@ -174,6 +151,12 @@ impl TestApp {
             .await
             .expect("keys");
         assert!(keys.is_empty(), "no queue key written, found {keys:?}");
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        remove_keys(REDIS_URL, &self.prefix);
     }
 }
 

@@ -7,21 +7,19 @@
 //! the counters equal the rows, and how many messages were sent twice.
 //!
 //! Each test prints its figures; see them with
-//! `cargo test -p paloma --test faults -- --nocapture`.
+//! `cargo nextest run -p paloma -E 'test(/^faults::/)' --no-capture`.
 //!
 //! Besides MariaDB (127.0.0.1:3306, or `TEST_MYSQL_URL`) and Redis (127.0.0.1:6379) these tests
 //! need the `redis-server` binary (they start their own, to kill and restart it) and the `mysql`
 //! client (to count rows behind the application's back). Between them and MariaDB some put a
 //! [`TcpProxy`] they can cut.
 
-mod common;
-
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Paloma, addresses, by_recipient, campaign, free_port, with_port};
+use crate::common::{Paloma, addresses, by_recipient, campaign, free_port, with_port};
 use paloma_testkit::{Availability, SmtpRules, TcpProxy, TestSmtpServer};
 use redis::AsyncCommands;
 use serde_json::Value;

@@ -1,18 +1,41 @@
-//! What the end-to-end and fault tests share: one isolated Paloma (its own database and queue
-//! prefix) running the real binaries, and helpers to drive and inspect it.
+//! What the tests share: the API built in-process ([`app::TestApp`]); one isolated Paloma (its
+//! own database and queue prefix) running the real binaries, with helpers to drive and inspect
+//! it; and the clean-up of a test's Redis keys.
 
-// Each test binary uses its own subset of these helpers.
-#![allow(dead_code)]
+mod app;
 
 use std::collections::HashMap;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use paloma_mysql::testing::TestDatabase;
 use paloma_testkit::TestSmtpServer;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
+pub use app::{MAX_BODY_BYTES, MAX_RECIPIENTS, TestApp, assert_error_shape};
+
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// Deletes every key under `prefix:` on the Redis at `url`, so that a test leaves nothing
+/// behind. Best effort and blocking (it runs from `Drop`): a Redis that is down or gone (a test's
+/// own server, already stopped) is skipped.
+pub fn remove_keys(url: &str, prefix: &str) {
+    use redis::Commands;
+    let Ok(client) = redis::Client::open(url) else {
+        return;
+    };
+    let Ok(mut conn) = client.get_connection_with_timeout(Duration::from_secs(1)) else {
+        return;
+    };
+    let keys: Vec<String> = match conn.scan_match(format!("{prefix}:*")) {
+        Ok(keys) => keys.filter_map(Result::ok).collect(),
+        Err(_) => return,
+    };
+    for chunk in keys.chunks(500) {
+        let _: redis::RedisResult<()> = conn.del(chunk);
+    }
+}
 
 /// One isolated Paloma: its own database and queue prefix.
 pub struct Paloma {
@@ -27,8 +50,8 @@ pub struct Paloma {
     pub api: Option<Child>,
     pub workers: Vec<Child>,
     pub http: reqwest::Client,
-    /// Drops the test's database when this is dropped (after the processes above).
-    _db: paloma_mysql::testing::TestDatabase,
+    /// Held for the test's lifetime.
+    _database: TestDatabase,
 }
 
 pub fn free_port() -> u16 {
@@ -47,13 +70,13 @@ impl Paloma {
         Self {
             db_url: db.url.clone(),
             db_name: db.name.clone(),
+            _database: db,
             redis_url: REDIS_URL.to_owned(),
             prefix: paloma_testkit::unique_name("test-e2e-"),
             api_port: free_port(),
             api: None,
             workers: vec![],
             http: reqwest::Client::new(),
-            _db: db,
         }
     }
 
@@ -218,6 +241,22 @@ impl Paloma {
     /// The queue key `<prefix>:email-queue:<suffix>`.
     pub fn key(&self, suffix: &str) -> String {
         format!("{}:email-queue:{suffix}", self.prefix)
+    }
+}
+
+impl Drop for Paloma {
+    /// Stops the binaries (so that none writes a key after the clean-up), then removes the
+    /// prefix's keys.
+    fn drop(&mut self) {
+        for child in self.api.iter_mut().chain(self.workers.iter_mut()) {
+            if child.start_kill().is_ok() {
+                let deadline = Instant::now() + Duration::from_secs(2);
+                while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+        }
+        remove_keys(&self.redis_url, &self.prefix);
     }
 }
 

@@ -1,0 +1,106 @@
+//! The API application, built in one place for `paloma-api serve` and for the HTTP tests:
+//! connects MySQL and Redis, builds the readiness check, the campaign service and the router,
+//! and binds the listener.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use futures::FutureExt;
+use paloma_application::{CampaignService, SystemClock};
+use paloma_cache::CachedCampaignStore;
+use paloma_http::{AppState, HttpSettings, LimitedListener, ReadinessCheck};
+use paloma_mysql::MysqlCampaignRepository;
+use paloma_redis_queue::{QueueSettings, RedisJobQueue};
+use secrecy::ExposeSecret;
+
+use crate::config::ApiConfig;
+
+/// The API, bound and ready to serve.
+pub struct Application {
+    listener: LimitedListener,
+    local_addr: SocketAddr,
+    router: Router,
+}
+
+impl Application {
+    /// Connects to MySQL and Redis and binds `config.addr` (port 0: any free port). The
+    /// database must already be migrated (`paloma-api migrate`, which `serve` runs first).
+    pub async fn build(config: &ApiConfig) -> anyhow::Result<Self> {
+        let common = &config.common;
+        let repo = MysqlCampaignRepository::connect(
+            common.database_url.expose_secret(),
+            common.db_pool_size,
+        )
+        .context("connecting to MySQL")?;
+        let mut queue_settings = QueueSettings::new(common.redis_url.expose_secret());
+        queue_settings.prefix = common.queue_prefix.clone();
+        queue_settings.queue_name = common.queue_name.clone();
+        let queue = RedisJobQueue::connect(queue_settings)
+            .await
+            .context("connecting to Redis")?;
+
+        let state = AppState {
+            readiness: readiness(repo.clone(), queue.clone()),
+            campaigns: Arc::new(CampaignService::new(
+                Arc::new(CachedCampaignStore::new(repo, config.campaign_cache)),
+                Arc::new(queue),
+                SystemClock,
+                config.max_recipients,
+            )),
+        };
+        let settings = HttpSettings {
+            cors_origins: config.cors_origins.clone(),
+            max_body_bytes: config.max_body_bytes,
+            request_timeout: config.request_timeout,
+        };
+        let router = paloma_http::router(state, &settings);
+
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("binding {}", config.addr))?;
+        let local_addr = listener.local_addr().context("reading the bound address")?;
+        let listener = LimitedListener::new(listener, config.max_connections, config.idle_timeout);
+        Ok(Self {
+            listener,
+            local_addr,
+            router,
+        })
+    }
+
+    /// The address the API listens on (the real port when `API_ADDR` asked for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` completes, then lets the requests under way finish.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")
+    }
+}
+
+/// `GET /readyz`: pings MySQL and Redis, naming each one that is down.
+fn readiness(repo: MysqlCampaignRepository, queue: RedisJobQueue) -> ReadinessCheck {
+    Arc::new(move || {
+        let (repo, queue) = (repo.clone(), queue.clone());
+        async move {
+            let mut down = Vec::new();
+            if let Err(e) = repo.ping().await {
+                down.push(("mysql", e.to_string()));
+            }
+            if let Err(e) = queue.ping().await {
+                down.push(("redis", e.to_string()));
+            }
+            down
+        }
+        .boxed()
+    })
+}

@@ -1,4 +1,4 @@
-import { act, cleanup, render, screen } from "@testing-library/react";
+import { act, cleanup, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { Campaign, CampaignPage } from "@/lib/api/types";
@@ -17,6 +17,8 @@ vi.mock("@/lib/api/client", async (importActual) => {
   });
   return { ...actual, api: () => client };
 });
+
+import { renderWithQueries } from "@/test/render";
 
 import { CampaignList } from "./CampaignList";
 
@@ -61,7 +63,9 @@ async function advance(ms: number) {
 }
 
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+  vi.useFakeTimers({
+    toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"],
+  });
   fetchMock.mockReset();
 });
 afterEach(() => {
@@ -84,7 +88,7 @@ describe("CampaignList", () => {
           }),
         ]),
       );
-    render(<CampaignList page={1} />);
+    renderWithQueries(<CampaignList page={1} />);
     await advance(0);
 
     const request = fetchMock.mock.calls[0]![0];
@@ -114,7 +118,7 @@ describe("CampaignList", () => {
 
   it("does not poll when every campaign is finished", async () => {
     fetchMock.mockResolvedValue(page([campaign({ status: "FAILED", pendingEmails: 0, failedEmails: 5 })]));
-    render(<CampaignList page={1} />);
+    renderWithQueries(<CampaignList page={1} />);
     await advance(0);
     expect(screen.getByText("Failed", { selector: "[data-status]" })).toBeTruthy();
     await advance(10_000);
@@ -126,7 +130,7 @@ describe("CampaignList", () => {
       .mockRejectedValueOnce(new TypeError("fetch failed"))
       .mockRejectedValueOnce(new TypeError("fetch failed"))
       .mockResolvedValueOnce(page([campaign({ status: "COMPLETED", pendingEmails: 0 })]));
-    render(<CampaignList page={1} />);
+    renderWithQueries(<CampaignList page={1} />);
     await advance(0);
     expect(screen.getByText("The campaigns could not be loaded.")).toBeTruthy();
 
@@ -140,7 +144,7 @@ describe("CampaignList", () => {
 
   it("shows an empty state with a way to create the first campaign", async () => {
     fetchMock.mockResolvedValueOnce(page([]));
-    render(<CampaignList page={1} />);
+    renderWithQueries(<CampaignList page={1} />);
     await advance(0);
     expect(screen.getByText("No campaigns yet")).toBeTruthy();
     expect(screen.getByRole("link", { name: "Create your first campaign" }).getAttribute("href")).toBe(
@@ -152,7 +156,7 @@ describe("CampaignList", () => {
     fetchMock.mockResolvedValueOnce(
       page([campaign({ status: "COMPLETED", pendingEmails: 0 })], { page: 2, total: 45, totalPages: 3 }),
     );
-    render(<CampaignList page={2} />);
+    renderWithQueries(<CampaignList page={2} />);
     await advance(0);
     expect(new URL(fetchMock.mock.calls[0]![0].url).searchParams.get("page")).toBe("2");
     const nav = screen.getByRole("navigation", { name: "Campaign pages" });

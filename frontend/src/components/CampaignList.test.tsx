@@ -1,7 +1,9 @@
+import { HydrationBoundary, QueryClient, dehydrate } from "@tanstack/react-query";
 import { act, cleanup, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { Campaign, CampaignPage } from "@/lib/api/types";
+import { campaignPageQuery, queries } from "@/lib/queries";
 
 const { fetchMock } = vi.hoisted(() => ({
   fetchMock: vi.fn<(request: Request) => Promise<Response>>(),
@@ -164,5 +166,26 @@ describe("CampaignList", () => {
     expect(screen.getByRole("link", { name: "← Previous" }).getAttribute("href")).toBe("/");
     expect(screen.getByRole("link", { name: "Next →" }).getAttribute("href")).toBe("/?page=3");
     expect(screen.getByText("45 campaigns")).toBeTruthy();
+  });
+
+  it("shows a page rendered on the server at once, then keeps it live from the browser", async () => {
+    const server = new QueryClient();
+    const first = page([campaign({ sentEmails: 2, pendingEmails: 7, progress: 30 })]);
+    server.setQueryData(campaignPageQuery(queries(), 1).queryKey, await first.json());
+    fetchMock.mockResolvedValueOnce(page([campaign({})]));
+
+    renderWithQueries(
+      <HydrationBoundary state={dehydrate(server)}>
+        <CampaignList page={1} />
+      </HydrationBoundary>,
+    );
+    // No spinner and no call: the answer came with the page.
+    expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("30");
+    await advance(0);
+    expect(fetchMock).not.toHaveBeenCalled();
+
+    await advance(1500);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("60");
   });
 });

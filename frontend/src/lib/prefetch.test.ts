@@ -14,7 +14,7 @@ afterEach(() => {
 describe("prefetch", () => {
   it("reads from PALOMA_API_URL and keys the answer as the browser's query does", async () => {
     vi.stubEnv("PALOMA_API_URL", "http://api.internal:8080/");
-    const fetch = vi.fn(async (_request: Request) => Response.json(PAGE));
+    const fetch = vi.fn<(request: Request) => Promise<Response>>(async () => Response.json(PAGE));
     vi.stubGlobal("fetch", fetch);
 
     const state = await prefetch((q) => [campaignPageQuery(q, 2)]);
@@ -33,7 +33,10 @@ describe("prefetch", () => {
       vi.fn(async (request: Request) =>
         new URL(request.url).pathname === "/api/emails"
           ? Promise.reject(new TypeError("fetch failed"))
-          : Response.json({ error: { code: "not_found", message: "campaign not found" } }, { status: 404 }),
+          : Response.json(
+              { error: { code: "not_found", message: "campaign not found" } },
+              { status: 404 },
+            ),
       ),
     );
     const state = await prefetch((q) => [campaignPageQuery(q, 1), campaignQuery(q, "x")]);

@@ -1,7 +1,7 @@
 "use client";
 
-import dynamic from "next/dynamic";
 import { keepPreviousData } from "@tanstack/react-query";
+import dynamic from "next/dynamic";
 import { useMemo } from "react";
 
 import { formatCount, formatDateTime, formatDuration } from "@/lib/format";

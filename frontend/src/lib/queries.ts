@@ -53,6 +53,9 @@ export function makeQueryClient(): QueryClient {
         refetchOnWindowFocus: true,
         retry: (_count, error) => isTransient(asApiError(error)),
         retryDelay: RETRY_INTERVAL_MS,
+        // Calls are made even when the browser says it is offline, so that the failure reaches
+        // the "API unreachable" banner instead of the page waiting silently.
+        networkMode: "always",
       },
     },
   });

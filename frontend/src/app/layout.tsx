@@ -2,6 +2,7 @@ import type { Metadata, Viewport } from "next";
 import Link from "next/link";
 
 import { ApiStatusBanner } from "@/components/ApiStatusBanner";
+import { QueryProvider } from "@/components/QueryProvider";
 
 import "./globals.css";
 
@@ -58,7 +59,7 @@ export default function RootLayout({ children }: Readonly<{ children: React.Reac
         </header>
         <ApiStatusBanner />
         <main id="main" className="mx-auto max-w-6xl px-4 py-6 sm:px-6 sm:py-8">
-          {children}
+          <QueryProvider>{children}</QueryProvider>
         </main>
       </body>
     </html>

@@ -1,15 +1,22 @@
+import { HydrationBoundary } from "@tanstack/react-query";
+
 import { CampaignList } from "@/components/CampaignList";
 import { parsePage } from "@/lib/params";
+import { prefetch } from "@/lib/prefetch";
+import { campaignPageQuery } from "@/lib/queries";
 
 export default async function CampaignsPage({ searchParams }: PageProps<"/">) {
   const page = parsePage((await searchParams).page);
+  const state = await prefetch((queries) => [campaignPageQuery(queries, page)]);
   return (
     <>
       <div className="mb-6">
         <h1 className="text-2xl font-bold tracking-tight text-slate-900">Campaigns</h1>
         <p className="mt-1 text-sm text-slate-600">Newest first, with live delivery progress.</p>
       </div>
-      <CampaignList page={page} />
+      <HydrationBoundary state={state}>
+        <CampaignList page={page} />
+      </HydrationBoundary>
     </>
   );
 }

@@ -1,4 +1,4 @@
-import { act, cleanup, render, screen, within } from "@testing-library/react";
+import { act, cleanup, screen, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { Campaign, RecipientPage } from "@/lib/api/types";
@@ -21,6 +21,8 @@ vi.mock("@/lib/api/client", async (importActual) => {
   });
   return { ...actual, api: () => client };
 });
+
+import { renderWithQueries } from "@/test/render";
 
 import { CampaignDetail } from "./CampaignDetail";
 
@@ -76,7 +78,9 @@ async function advance(ms: number) {
 }
 
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+  vi.useFakeTimers({
+    toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"],
+  });
   fetchMock.mockReset();
 });
 afterEach(() => {
@@ -102,7 +106,7 @@ describe("CampaignDetail", () => {
       return json(200, campaign(done));
     });
 
-    render(<CampaignDetail id={ID} filter="all" page={1} />);
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />);
     await advance(0);
     expect(screen.getByRole("heading", { level: 1, name: "Weekly digest" })).toBeTruthy();
     expect(screen.getAllByText("Measuring…")).toHaveLength(2);
@@ -133,7 +137,7 @@ describe("CampaignDetail", () => {
 
   it("says when the campaign does not exist, and stops asking", async () => {
     fetchMock.mockResolvedValue(json(404, { error: { code: "not_found", message: "campaign not found" } }));
-    render(<CampaignDetail id={ID} filter="all" page={1} />);
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />);
     await advance(0);
     expect(screen.getByRole("heading", { name: "Campaign not found" })).toBeTruthy();
     const calls = fetchMock.mock.calls.length;

@@ -3,8 +3,6 @@
 import Link from "next/link";
 import { useState } from "react";
 
-import { api } from "@/lib/api/client";
-import { unwrap } from "@/lib/api/errors";
 import { isActive, type Campaign } from "@/lib/api/types";
 import { formatCount, formatDateTime, formatDuration, formatRate } from "@/lib/format";
 import type { RecipientFilter } from "@/lib/params";
@@ -16,7 +14,7 @@ import {
   ratePerSecond,
   type Sample,
 } from "@/lib/progress";
-import { usePolled } from "@/lib/use-polled";
+import { campaignBodyQuery, campaignQuery, queries, useApiQuery } from "@/lib/queries";
 
 import { HtmlPreview } from "./HtmlPreview";
 import { ProgressBar } from "./ProgressBar";
@@ -122,13 +120,7 @@ function Overview({ campaign, samples }: { campaign: Campaign; samples: readonly
 }
 
 function MessageCard({ id, subject }: { id: string; subject: string }) {
-  const { data, error } = usePolled(`body:${id}`, () =>
-    unwrap(
-      api().GET("/api/emails/{id}", {
-        params: { path: { id }, query: { includeBody: true } },
-      }),
-    ),
-  );
+  const { data, error, failureReason } = useApiQuery(campaignBodyQuery(queries(), id));
   return (
     <Card title="Message" headingId="message-heading">
       <p className="text-sm text-slate-600">
@@ -137,7 +129,7 @@ function MessageCard({ id, subject }: { id: string; subject: string }) {
       <div className="mt-3">
         {data?.body != null ? (
           <HtmlPreview html={data.body} title="Email preview" className="h-96" />
-        ) : error ? (
+        ) : (error ?? failureReason) ? (
           <p className="text-sm text-slate-600">The message body could not be loaded.</p>
         ) : (
           <Spinner label="Loading the message" />
@@ -149,18 +141,21 @@ function MessageCard({ id, subject }: { id: string; subject: string }) {
 
 /** One campaign, live: progress, speed, chart, message and recipients. */
 export function CampaignDetail({ id, filter, page }: Props) {
+  const query = useApiQuery(campaignQuery(queries(), id));
+  const { data: campaign, dataUpdatedAt } = query;
+  const error = query.error ?? query.failureReason ?? undefined;
+  const live = campaign !== undefined && query.status === "success" && isActive(campaign.status);
+  const refresh = () => void query.refetch();
+
+  // One sample per answer, taken while rendering it, for the send rate.
   const [samples, setSamples] = useState<Sample[]>([]);
-  const { data: campaign, error, live, refresh } = usePolled(
-    `campaign:${id}`,
-    () => unwrap(api().GET("/api/emails/{id}", { params: { path: { id } } })),
-    {
-      keepPolling: (c) => isActive(c.status),
-      onData: (c) =>
-        setSamples((prev) =>
-          addSample(prev, { at: Date.now(), done: c.sentEmails + c.failedEmails }),
-        ),
-    },
-  );
+  const [sampledAt, setSampledAt] = useState(0);
+  if (campaign && dataUpdatedAt !== sampledAt) {
+    setSampledAt(dataUpdatedAt);
+    setSamples((prev) =>
+      addSample(prev, { at: dataUpdatedAt, done: campaign.sentEmails + campaign.failedEmails }),
+    );
+  }
 
   if (!campaign) {
     if (error && (error.status === 404 || error.status === 400)) {

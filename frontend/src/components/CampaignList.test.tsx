@@ -1,7 +1,9 @@
-import { act, cleanup, render, screen } from "@testing-library/react";
+import { HydrationBoundary, QueryClient, dehydrate } from "@tanstack/react-query";
+import { act, cleanup, screen } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { Campaign, CampaignPage } from "@/lib/api/types";
+import { campaignPageQuery, queries } from "@/lib/queries";
 
 const { fetchMock } = vi.hoisted(() => ({
   fetchMock: vi.fn<(request: Request) => Promise<Response>>(),
@@ -17,6 +19,8 @@ vi.mock("@/lib/api/client", async (importActual) => {
   });
   return { ...actual, api: () => client };
 });
+
+import { renderWithQueries } from "@/test/render";
 
 import { CampaignList } from "./CampaignList";
 
@@ -61,7 +65,9 @@ async function advance(ms: number) {
 }
 
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+  vi.useFakeTimers({
+    toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"],
+  });
   fetchMock.mockReset();
 });
 afterEach(() => {
@@ -84,7 +90,7 @@ describe("CampaignList", () => {
           }),
         ]),
       );
-    render(<CampaignList page={1} />);
+    renderWithQueries(<CampaignList page={1} />);
     await advance(0);
 
     const request = fetchMock.mock.calls[0]![0];
@@ -114,7 +120,7 @@ describe("CampaignList", () => {
 
   it("does not poll when every campaign is finished", async () => {
     fetchMock.mockResolvedValue(page([campaign({ status: "FAILED", pendingEmails: 0, failedEmails: 5 })]));
-    render(<CampaignList page={1} />);
+    renderWithQueries(<CampaignList page={1} />);
     await advance(0);
     expect(screen.getByText("Failed", { selector: "[data-status]" })).toBeTruthy();
     await advance(10_000);
@@ -126,7 +132,7 @@ describe("CampaignList", () => {
       .mockRejectedValueOnce(new TypeError("fetch failed"))
       .mockRejectedValueOnce(new TypeError("fetch failed"))
       .mockResolvedValueOnce(page([campaign({ status: "COMPLETED", pendingEmails: 0 })]));
-    render(<CampaignList page={1} />);
+    renderWithQueries(<CampaignList page={1} />);
     await advance(0);
     expect(screen.getByText("The campaigns could not be loaded.")).toBeTruthy();
 
@@ -140,7 +146,7 @@ describe("CampaignList", () => {
 
   it("shows an empty state with a way to create the first campaign", async () => {
     fetchMock.mockResolvedValueOnce(page([]));
-    render(<CampaignList page={1} />);
+    renderWithQueries(<CampaignList page={1} />);
     await advance(0);
     expect(screen.getByText("No campaigns yet")).toBeTruthy();
     expect(screen.getByRole("link", { name: "Create your first campaign" }).getAttribute("href")).toBe(
@@ -152,7 +158,7 @@ describe("CampaignList", () => {
     fetchMock.mockResolvedValueOnce(
       page([campaign({ status: "COMPLETED", pendingEmails: 0 })], { page: 2, total: 45, totalPages: 3 }),
     );
-    render(<CampaignList page={2} />);
+    renderWithQueries(<CampaignList page={2} />);
     await advance(0);
     expect(new URL(fetchMock.mock.calls[0]![0].url).searchParams.get("page")).toBe("2");
     const nav = screen.getByRole("navigation", { name: "Campaign pages" });
@@ -160,5 +166,26 @@ describe("CampaignList", () => {
     expect(screen.getByRole("link", { name: "← Previous" }).getAttribute("href")).toBe("/");
     expect(screen.getByRole("link", { name: "Next →" }).getAttribute("href")).toBe("/?page=3");
     expect(screen.getByText("45 campaigns")).toBeTruthy();
+  });
+
+  it("shows a page rendered on the server at once, then keeps it live from the browser", async () => {
+    const server = new QueryClient();
+    const first = page([campaign({ sentEmails: 2, pendingEmails: 7, progress: 30 })]);
+    server.setQueryData(campaignPageQuery(queries(), 1).queryKey, await first.json());
+    fetchMock.mockResolvedValueOnce(page([campaign({})]));
+
+    renderWithQueries(
+      <HydrationBoundary state={dehydrate(server)}>
+        <CampaignList page={1} />
+      </HydrationBoundary>,
+    );
+    // No spinner and no call: the answer came with the page.
+    expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("30");
+    await advance(0);
+    expect(fetchMock).not.toHaveBeenCalled();
+
+    await advance(1500);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("60");
   });
 });

@@ -1,19 +1,16 @@
 "use client";
 
+import { keepPreviousData } from "@tanstack/react-query";
 import Link from "next/link";
 
-import { api } from "@/lib/api/client";
-import { unwrap } from "@/lib/api/errors";
 import { isActive, type Campaign, type CampaignPage } from "@/lib/api/types";
 import { formatCount, formatDateTime, plural } from "@/lib/format";
-import { usePolled } from "@/lib/use-polled";
+import { campaignPageQuery, queries, useApiQuery } from "@/lib/queries";
 
 import { Pagination } from "./Pagination";
 import { ProgressBar } from "./ProgressBar";
 import { StatusBadge } from "./StatusBadge";
 import { LoadFailed, PageLoading, Swatch, buttonPrimary, buttonSecondary } from "./ui";
-
-export const CAMPAIGNS_PER_PAGE = 20;
 
 function hasActive(page: CampaignPage): boolean {
   return page.items.some((c) => isActive(c.status));
@@ -86,16 +83,16 @@ function CampaignRow({ campaign }: { campaign: Campaign }) {
 
 /** The campaigns, newest first, refreshed every 1.5 s while any of them is still sending. */
 export function CampaignList({ page }: { page: number }) {
-  const { data, error, loading, live, refresh } = usePolled(
-    `campaigns:${page}`,
-    () =>
-      unwrap(
-        api().GET("/api/emails", {
-          params: { query: { page, perPage: CAMPAIGNS_PER_PAGE } },
-        }),
-      ),
-    { keepPolling: hasActive },
-  );
+  const query = useApiQuery({
+    ...campaignPageQuery(queries(), page),
+    placeholderData: keepPreviousData,
+  });
+  // While a failing page is retried, its error shows rather than the previous page.
+  const error = query.error ?? query.failureReason ?? undefined;
+  const loading = query.isPlaceholderData;
+  const data = loading && error ? undefined : query.data;
+  const live = !loading && data !== undefined && hasActive(data);
+  const refresh = () => void query.refetch();
 
   if (!data) {
     if (error) {

@@ -1,20 +1,17 @@
 "use client";
 
+import { keepPreviousData } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useId, useOptimistic, useTransition } from "react";
 
-import { api } from "@/lib/api/client";
-import { unwrap } from "@/lib/api/errors";
 import type { Campaign, RecipientRow } from "@/lib/api/types";
 import { formatCount, formatDateTime } from "@/lib/format";
-import { RECIPIENT_FILTERS, filterStatus, type RecipientFilter } from "@/lib/params";
-import { usePolled } from "@/lib/use-polled";
+import { RECIPIENT_FILTERS, type RecipientFilter } from "@/lib/params";
+import { queries, recipientsQuery, useApiQuery } from "@/lib/queries";
 
 import { Pagination } from "./Pagination";
 import { StatusBadge } from "./StatusBadge";
 import { Card, ErrorNotice, Spinner } from "./ui";
-
-export const RECIPIENTS_PER_PAGE = 50;
 
 const FILTER_LABELS: Record<RecipientFilter, string> = {
   all: "All",
@@ -94,21 +91,14 @@ export function RecipientsCard({ campaign, filter, page, active }: Props) {
   // The radio moves at once; the table follows when the navigation lands.
   const [shownFilter, setShownFilter] = useOptimistic(filter);
   const [, startTransition] = useTransition();
-  const status = filterStatus(filter);
-  const { data, error, loading } = usePolled(
-    // A new key when the campaign stops sending: one last call picks up its final outcomes.
-    `recipients:${campaign.id}:${filter}:${page}:${active ? "live" : "final"}`,
-    () =>
-      unwrap(
-        api().GET("/api/emails/{id}/recipients", {
-          params: {
-            path: { id: campaign.id },
-            query: { status, page, perPage: RECIPIENTS_PER_PAGE },
-          },
-        }),
-      ),
-    { keepPolling: () => active },
-  );
+  const query = useApiQuery({
+    ...recipientsQuery(queries(), campaign.id, filter, page, active),
+    placeholderData: keepPreviousData,
+  });
+  // While a failing page is retried, its error shows rather than the previous page.
+  const error = query.error ?? query.failureReason ?? undefined;
+  const loading = query.isPlaceholderData;
+  const data = loading && error ? undefined : query.data;
 
   let body: React.ReactNode;
   if (!data) {

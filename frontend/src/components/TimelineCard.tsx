@@ -1,13 +1,12 @@
 "use client";
 
+import { keepPreviousData } from "@tanstack/react-query";
 import dynamic from "next/dynamic";
 import { useMemo } from "react";
 
-import { api } from "@/lib/api/client";
-import { unwrap } from "@/lib/api/errors";
 import { formatCount, formatDateTime, formatDuration } from "@/lib/format";
+import { queries, timelineQuery, useApiQuery } from "@/lib/queries";
 import { toSeries } from "@/lib/timeline";
-import { usePolled } from "@/lib/use-polled";
 
 import { Card, Spinner } from "./ui";
 
@@ -17,26 +16,18 @@ const TimelineChart = dynamic(() => import("./TimelineChart"), {
   loading: () => <div className="h-[232px]" />,
 });
 
-export const TIMELINE_INTERVAL_MS = 3000;
-
 /** "Messages sent over time": a bar chart of the campaign's timeline, refreshed while it sends. */
 export function TimelineCard({ campaignId, active }: { campaignId: string; active: boolean }) {
-  const { data, error } = usePolled(
-    // A new key when the campaign stops sending: one last call picks up its final outcomes.
-    `timeline:${campaignId}:${active ? "live" : "final"}`,
-    () =>
-      unwrap(
-        api().GET("/api/emails/{id}/timeline", {
-          params: { path: { id: campaignId } },
-        }),
-      ),
-    { keepPolling: () => active, intervalMs: TIMELINE_INTERVAL_MS },
-  );
+  const { data, error, failureReason } = useApiQuery({
+    ...timelineQuery(queries(), campaignId, active),
+    // The last chart stays while the final one loads.
+    placeholderData: keepPreviousData,
+  });
   const series = useMemo(() => (data ? toSeries(data) : null), [data]);
 
   let content: React.ReactNode;
   if (!data || !series) {
-    content = error ? (
+    content = (error ?? failureReason) ? (
       <p className="text-sm text-slate-600">The chart is not available right now.</p>
     ) : (
       <Spinner label="Loading chart" />

@@ -1,14 +1,18 @@
+import { HydrationBoundary } from "@tanstack/react-query";
 import type { Metadata } from "next";
 import Link from "next/link";
 
 import { CampaignDetail } from "@/components/CampaignDetail";
 import { parsePage, parseRecipientFilter } from "@/lib/params";
+import { prefetch } from "@/lib/prefetch";
+import { campaignQuery } from "@/lib/queries";
 
 export const metadata: Metadata = { title: "Campaign" };
 
 export default async function CampaignPage({ params, searchParams }: PageProps<"/campaigns/[id]">) {
   const { id } = await params;
   const query = await searchParams;
+  const state = await prefetch((queries) => [campaignQuery(queries, id)]);
   return (
     <>
       <nav aria-label="Breadcrumb" className="mb-2 text-sm">
@@ -16,12 +20,14 @@ export default async function CampaignPage({ params, searchParams }: PageProps<"
           ← Campaigns
         </Link>
       </nav>
-      <CampaignDetail
-        key={id}
-        id={id}
-        filter={parseRecipientFilter(query.status)}
-        page={parsePage(query.page)}
-      />
+      <HydrationBoundary state={state}>
+        <CampaignDetail
+          key={id}
+          id={id}
+          filter={parseRecipientFilter(query.status)}
+          page={parsePage(query.page)}
+        />
+      </HydrationBoundary>
     </>
   );
 }

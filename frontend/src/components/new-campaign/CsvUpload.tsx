@@ -1,0 +1,80 @@
+import { useId, useRef } from "react";
+
+import { plural } from "@/lib/format";
+import { parseCsvRecipients, type CsvResult } from "@/lib/recipients";
+
+import { buttonSecondary } from "../ui";
+import { describedBy } from "./fields";
+
+/** An uploaded CSV file, parsed. */
+export interface CsvState {
+  fileName: string;
+  result: CsvResult;
+}
+
+interface Props {
+  csv: CsvState | null;
+  /** A file was chosen (and parsed) or removed. */
+  onChange: (csv: CsvState | null) => void;
+}
+
+/** The CSV file input: its rows are added to the pasted recipients. */
+export function CsvUpload({ csv, onChange }: Props) {
+  const id = useId();
+  const ids = { input: `${id}-csv`, hint: `${id}-csv-hint`, error: `${id}-csv-error` };
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  async function choose(file: File | undefined) {
+    if (!file) {
+      onChange(null);
+      return;
+    }
+    const text = await file.text();
+    onChange({ fileName: file.name, result: parseCsvRecipients(text) });
+  }
+
+  function remove() {
+    if (fileInput.current) fileInput.current.value = "";
+    onChange(null);
+  }
+
+  return (
+    <>
+      <div className="mt-3 flex flex-wrap items-center gap-3">
+        <label htmlFor={ids.input} className="text-sm font-semibold text-slate-900">
+          Upload CSV
+        </label>
+        <input
+          ref={fileInput}
+          id={ids.input}
+          name="csv"
+          type="file"
+          accept=".csv,text/csv"
+          onChange={(e) => void choose(e.target.files?.[0])}
+          aria-describedby={describedBy(ids.hint, csv?.result.ok === false && ids.error)}
+          className="block max-w-full text-sm text-slate-700 file:mr-3 file:min-h-10 file:cursor-pointer file:rounded-md file:border file:border-slate-300 file:bg-white file:px-3 file:text-sm file:font-semibold file:text-slate-800 hover:file:bg-slate-50"
+        />
+        {csv && (
+          <button type="button" onClick={remove} className={buttonSecondary}>
+            Remove file
+          </button>
+        )}
+      </div>
+      <p id={ids.hint} className="mt-1 text-xs text-slate-600">
+        A header row with an <code>email</code> column and an optional <code>name</code> column.
+        Its recipients are added to the ones above.
+      </p>
+      {csv?.result.ok === true && (
+        <p className="mt-1 text-sm text-slate-700">
+          <span className="font-medium">{csv.fileName}</span>:{" "}
+          {plural(csv.result.candidates.length, "row", "rows")} read.
+        </p>
+      )}
+      {csv?.result.ok === false && (
+        <p id={ids.error} className="mt-1.5 text-sm font-medium text-red-700" role="alert">
+          {csv.fileName}: {csv.result.error}
+        </p>
+      )}
+    </>
+  );
+}

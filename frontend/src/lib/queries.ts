@@ -1,0 +1,206 @@
+import {
+  QueryClient,
+  useQuery,
+  type QueryKey,
+  type UseQueryOptions,
+  type UseQueryResult,
+} from "@tanstack/react-query";
+import createQueryHooks, { type OpenapiQueryClient } from "openapi-react-query";
+
+import { api, type PalomaClient } from "./api/client";
+import { ApiError, isAbortError, toApiError } from "./api/errors";
+import type { paths } from "./api/schema";
+import { isActive, type CampaignPage } from "./api/types";
+import type { RecipientFilter } from "./params";
+import { filterStatus } from "./params";
+
+/** How often live data is refreshed. */
+export const POLL_INTERVAL_MS = 1500;
+/** How often the chart of a sending campaign is refreshed. */
+export const TIMELINE_INTERVAL_MS = 3000;
+/** How long after a failure that may pass by itself a call is tried again. */
+export const RETRY_INTERVAL_MS = 2000;
+/**
+ * How long an answer counts as fresh: a page rendered on the server is not read again the moment
+ * it hydrates; older answers are read again on mount and when the window regains focus.
+ */
+export const FRESH_MS = 2000;
+
+export const CAMPAIGNS_PER_PAGE = 20;
+export const RECIPIENTS_PER_PAGE = 50;
+
+/** Retries failures that may pass by themselves: no answer, 5xx, 408 and 429. */
+export function isTransient(error: ApiError): boolean {
+  return (
+    error.status === 0 || error.status >= 500 || error.status === 408 || error.status === 429
+  );
+}
+
+function asApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  return new ApiError(0, "network_error", "The server cannot be reached.");
+}
+
+/**
+ * The app's query defaults: a failure that may pass (see `isTransient`) is tried again every
+ * `RETRY_INTERVAL_MS` for as long as it lasts, so a page recovers by itself; others are shown.
+ */
+export function makeQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        staleTime: FRESH_MS,
+        refetchOnWindowFocus: true,
+        retry: (_count, error) => isTransient(asApiError(error)),
+        retryDelay: RETRY_INTERVAL_MS,
+        // Calls are made even when the browser says it is offline, so that the failure reaches
+        // the "API unreachable" banner instead of the page waiting silently.
+        networkMode: "always",
+      },
+    },
+  });
+}
+
+type LooseGet = (
+  path: string,
+  init?: { signal?: AbortSignal } & Record<string, unknown>,
+) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
+
+/**
+ * The client as openapi-react-query should see it: a failed read throws an `ApiError` with the
+ * answer's status (openapi-react-query throws the bare error body), no answer throws a
+ * `network_error`. A read is not aborted when its page goes away: it finishes and its answer is
+ * dropped, as cancelling a request mid-query has been seen to break a connection of the API's
+ * MySQL pool.
+ */
+export function withApiErrors(client: PalomaClient): PalomaClient {
+  const get = client.GET as unknown as LooseGet;
+  const GET: LooseGet = async (path, init) => {
+    const rest = { ...init };
+    delete rest.signal;
+    let result: Awaited<ReturnType<LooseGet>>;
+    try {
+      result = await get(path, rest);
+    } catch (error) {
+      throw isAbortError(error) ? error : asApiError(error);
+    }
+    if (!result.response.ok || result.error !== undefined) {
+      throw toApiError(result.response.status, result.error);
+    }
+    return result;
+  };
+  return { ...client, GET: GET as unknown as PalomaClient["GET"] };
+}
+
+export type ApiQueries = OpenapiQueryClient<paths>;
+
+/** Typed query options and hooks over `client` (keys are `[method, path, init]`). */
+export function apiQueries(client: PalomaClient): ApiQueries {
+  return createQueryHooks(withApiErrors(client));
+}
+
+let browserQueries: ApiQueries | undefined;
+
+/** The queries of the app's client (`api()`). */
+export function queries(): ApiQueries {
+  browserQueries ??= apiQueries(api());
+  return browserQueries;
+}
+
+/** `useQuery` for the options below: their errors are `ApiError`s (see `withApiErrors`). */
+export function useApiQuery<TData, TError, TKey extends QueryKey>(
+  options: UseQueryOptions<TData, TError, TData, TKey>,
+): UseQueryResult<TData, ApiError> {
+  return useQuery(options) as unknown as UseQueryResult<TData, ApiError>;
+}
+
+/** Whether a query's last read failed for good (e.g. 404): polling stops then. */
+function failed(query: { state: { status: string } }): boolean {
+  return query.state.status === "error";
+}
+
+function hasActive(page: CampaignPage): boolean {
+  return page.items.some((c) => isActive(c.status));
+}
+
+/** One page of campaigns, newest first; read again every 1.5 s while one of them is sending. */
+export function campaignPageQuery(q: ApiQueries, page: number) {
+  return q.queryOptions(
+    "get",
+    "/api/emails",
+    { params: { query: { page, perPage: CAMPAIGNS_PER_PAGE } } },
+    {
+      refetchInterval: (query) =>
+        !failed(query) && query.state.data && hasActive(query.state.data)
+          ? POLL_INTERVAL_MS
+          : false,
+    },
+  );
+}
+
+/** One campaign's counters; read again every 1.5 s while it is pending or processing. */
+export function campaignQuery(q: ApiQueries, id: string) {
+  return q.queryOptions(
+    "get",
+    "/api/emails/{id}",
+    { params: { path: { id } } },
+    {
+      refetchInterval: (query) =>
+        !failed(query) && query.state.data && isActive(query.state.data.status)
+          ? POLL_INTERVAL_MS
+          : false,
+    },
+  );
+}
+
+/** One campaign with its HTML body, read once. */
+export function campaignBodyQuery(q: ApiQueries, id: string) {
+  return q.queryOptions("get", "/api/emails/{id}", {
+    params: { path: { id }, query: { includeBody: true } },
+  });
+}
+
+/**
+ * A key of its own while the campaign sends and once it has stopped: the first read after it
+ * stops picks up its final outcomes.
+ */
+function phase<K extends readonly unknown[]>(key: K, active: boolean): K {
+  return [...key, active ? "live" : "final"] as unknown as K;
+}
+
+/** The campaign's timeline; read again every 3 s while it sends. */
+export function timelineQuery(q: ApiQueries, id: string, active: boolean) {
+  const options = q.queryOptions(
+    "get",
+    "/api/emails/{id}/timeline",
+    { params: { path: { id } } },
+    {
+      refetchInterval: (query) => (active && !failed(query) ? TIMELINE_INTERVAL_MS : false),
+    },
+  );
+  return { ...options, queryKey: phase(options.queryKey, active) };
+}
+
+/** A page of the campaign's recipients; read again every 1.5 s while it sends. */
+export function recipientsQuery(
+  q: ApiQueries,
+  id: string,
+  filter: RecipientFilter,
+  page: number,
+  active: boolean,
+) {
+  const options = q.queryOptions(
+    "get",
+    "/api/emails/{id}/recipients",
+    {
+      params: {
+        path: { id },
+        query: { status: filterStatus(filter), page, perPage: RECIPIENTS_PER_PAGE },
+      },
+    },
+    {
+      refetchInterval: (query) => (active && !failed(query) ? POLL_INTERVAL_MS : false),
+    },
+  );
+  return { ...options, queryKey: phase(options.queryKey, active) };
+}

@@ -1,0 +1,227 @@
+//! Configuration: one typed struct per binary, read from the environment once at start-up.
+//! An invalid value stops the program with a message naming the variable.
+//!
+//! Every variable is declared once below ([`Var`]: name, default, meaning); the structs read
+//! them through those declarations and `--help` lists the same tables, so a default cannot differ
+//! between the two. URLs that can hold a password are [`SecretString`]s: their `Debug` prints
+//! `[REDACTED]`, and only the code that opens the connection calls `expose_secret`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use paloma_domain::{FailureThreshold, SendRate};
+use secrecy::SecretString;
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {var}: {message} (got {value:?})")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub value: String,
+    pub message: String,
+}
+
+mod vars;
+
+use vars::*;
+pub use vars::{API_VARS, COMMON_VARS, Var, WORKER_VARS, env_help};
+
+/// Reads variables through a lookup function, so tests need not touch the process env.
+pub struct Env<F: Fn(&str) -> Option<String>>(pub F);
+
+impl Env<fn(&str) -> Option<String>> {
+    pub fn process() -> Self {
+        Env(|k| std::env::var(k).ok())
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    /// The value when set and not blank, else the default.
+    fn value(&self, var: Var) -> Option<String> {
+        (self.0)(var.name)
+            .filter(|v| !v.trim().is_empty())
+            .or_else(|| var.default.map(str::to_owned))
+    }
+
+    fn string(&self, var: Var) -> String {
+        self.value(var).unwrap_or_default()
+    }
+
+    fn secret(&self, var: Var) -> SecretString {
+        SecretString::from(self.string(var))
+    }
+
+    /// The value parsed straight into `T` (its own width: no cast afterwards).
+    fn parse<T: FromStr>(&self, var: Var, what: &str) -> Result<T, ConfigError> {
+        let value = self.string(var);
+        value.trim().parse().map_err(|_| ConfigError {
+            var: var.name,
+            value,
+            message: format!("expected {what}"),
+        })
+    }
+
+    fn positive<T: FromStr + PartialOrd + From<u8>>(&self, var: Var) -> Result<T, ConfigError> {
+        let v: T = self.parse(var, "a positive integer")?;
+        if v < T::from(1) {
+            return Err(ConfigError {
+                var: var.name,
+                value: self.string(var),
+                message: "must be at least 1".into(),
+            });
+        }
+        Ok(v)
+    }
+
+    fn millis(&self, var: Var) -> Result<Duration, ConfigError> {
+        self.positive(var).map(Duration::from_millis)
+    }
+}
+
+/// Settings both binaries share.
+#[derive(Debug, Clone)]
+pub struct CommonConfig {
+    /// `DATABASE_URL`: may hold a password.
+    pub database_url: SecretString,
+    /// `REDIS_URL`: may hold a password.
+    pub redis_url: SecretString,
+    pub queue_name: String,
+    pub queue_prefix: String,
+    pub db_pool_size: u32,
+    pub json_logs: bool,
+}
+
+impl CommonConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let format = env.string(LOG_FORMAT);
+        let json_logs = match format.as_str() {
+            "json" => true,
+            "pretty" | "text" => false,
+            _ => {
+                return Err(ConfigError {
+                    var: LOG_FORMAT.name,
+                    value: format,
+                    message: "expected json or pretty".into(),
+                });
+            }
+        };
+        Ok(Self {
+            database_url: env.secret(DATABASE_URL),
+            redis_url: env.secret(REDIS_URL),
+            queue_name: env.string(QUEUE_NAME_EMAIL),
+            queue_prefix: env.string(QUEUE_PREFIX),
+            db_pool_size: env.positive(DB_POOL_SIZE)?,
+            json_logs,
+        })
+    }
+}
+
+/// `paloma-api`.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub common: CommonConfig,
+    pub addr: SocketAddr,
+    pub cors_origins: Vec<String>,
+    pub max_recipients: usize,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub max_connections: usize,
+    pub idle_timeout: Duration,
+    /// `CAMPAIGN_CACHE_MS`: how long a campaign read is answered from memory (0: never).
+    pub campaign_cache: Duration,
+}
+
+impl ApiConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            common: CommonConfig::from_env(env)?,
+            addr: env.parse(API_ADDR, "host:port, e.g. 127.0.0.1:8080")?,
+            cors_origins: env
+                .string(CORS_ORIGINS)
+                .split(',')
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            max_recipients: env.positive(MAX_RECIPIENTS)?,
+            max_body_bytes: env.positive(MAX_BODY_BYTES)?,
+            request_timeout: env.millis(REQUEST_TIMEOUT_MS)?,
+            max_connections: env.positive(MAX_CONNECTIONS)?,
+            idle_timeout: env.millis(IDLE_TIMEOUT_MS)?,
+            campaign_cache: Duration::from_millis(
+                env.parse(CAMPAIGN_CACHE_MS, "milliseconds, 0 for no cache")?,
+            ),
+        })
+    }
+}
+
+/// `paloma-worker`.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub common: CommonConfig,
+    /// `SMTP_URL`: may hold a password; unset: `.eml` files in `outbox_dir`.
+    pub smtp_url: Option<SecretString>,
+    pub mail_from: String,
+    pub outbox_dir: PathBuf,
+    pub concurrency: usize,
+    pub batch_size: u32,
+    pub retry_max_attempts: u32,
+    pub retry_base_delay: Duration,
+    pub lock_duration: Duration,
+    pub lock_renew: Duration,
+    pub stalled_interval: Duration,
+    /// `SEND_RATE_LIMIT`: a rate shared by every worker of the queue; unset: no limit.
+    pub send_rate: Option<SendRate>,
+    /// `FAILURE_THRESHOLD` (default 0.5) after `FAILURE_THRESHOLD_MIN_ATTEMPTS` (default 100)
+    /// finished messages; `off`: never stop a campaign for its failures.
+    pub failure_threshold: Option<FailureThreshold>,
+    /// `RECONCILE_INTERVAL_MS`: how often campaigns without a live queue job are looked for.
+    pub reconcile_interval: Duration,
+}
+
+impl WorkerConfig {
+    pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let config = Self {
+            common: CommonConfig::from_env(env)?,
+            smtp_url: env.value(SMTP_URL).map(SecretString::from),
+            mail_from: env.string(MAIL_FROM),
+            outbox_dir: PathBuf::from(env.string(OUTBOX_DIR)),
+            concurrency: env.positive(WORKER_CONCURRENCY)?,
+            batch_size: env.positive(WORKER_BATCH_SIZE)?,
+            retry_max_attempts: env.positive(RETRY_MAX_ATTEMPTS)?,
+            retry_base_delay: env.millis(RETRY_BASE_DELAY_MS)?,
+            lock_duration: env.millis(LOCK_DURATION_MS)?,
+            lock_renew: env.millis(LOCK_RENEW_MS)?,
+            stalled_interval: env.millis(STALLED_INTERVAL_MS)?,
+            send_rate: match env.value(SEND_RATE_LIMIT) {
+                None => None,
+                Some(raw) => Some(SendRate::parse(&raw).map_err(|e| ConfigError {
+                    var: SEND_RATE_LIMIT.name,
+                    value: raw.clone(),
+                    message: e.to_string(),
+                })?),
+            },
+            failure_threshold: {
+                let min_attempts = env.positive(FAILURE_THRESHOLD_MIN_ATTEMPTS)?;
+                let raw = env.string(FAILURE_THRESHOLD);
+                FailureThreshold::parse(&raw, min_attempts).map_err(|e| ConfigError {
+                    var: FAILURE_THRESHOLD.name,
+                    value: raw.clone(),
+                    message: e.to_string(),
+                })?
+            },
+            reconcile_interval: env.millis(RECONCILE_INTERVAL_MS)?,
+        };
+        if config.lock_renew >= config.lock_duration {
+            return Err(ConfigError {
+                var: LOCK_RENEW_MS.name,
+                value: config.lock_renew.as_millis().to_string(),
+                message: "must be shorter than LOCK_DURATION_MS".into(),
+            });
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -335,11 +335,15 @@ async fn two_workers_share_one_send_rate_limit() {
     );
     // 60 messages at 20/s together take about 3 s; at 20/s each they would take 1.5 s.
     assert!(span >= Duration::from_millis(2_800), "{span:?}");
+    // The limit spaces the slots 50 ms apart (21 slots fit in one second). What is measured
+    // here is when each message reached the SMTP server, which adds scheduling jitter: a
+    // message whose worker was descheduled after its slot lands next to the following one, so
+    // one extra message is tolerated. Two workers each at 20/s would put about 40 in a second.
     for (i, start) in all.iter().enumerate() {
         let within = all[i..]
             .iter()
             .take_while(|t| t.duration_since(*start) < Duration::from_secs(1))
             .count();
-        assert!(within <= 21, "{within} messages within one second");
+        assert!(within <= 22, "{within} messages within one second");
     }
 }

@@ -14,12 +14,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use futures::future::BoxFuture;
 use paloma_application::{CampaignService, CampaignStore, Clock, JobProducer};
 use tower_http::cors::CorsLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -100,9 +101,9 @@ where
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
+        .layer(middleware::from_fn_with_state(
             settings.request_timeout,
+            time_limit,
         ))
         .layer(cors)
         .layer(TraceLayer::new_for_http())
@@ -138,4 +139,19 @@ where
         .routes(routes!(campaign_timeline))
         .routes(routes!(healthz))
         .routes(routes!(readyz))
+}
+
+/// Answers `408 request_timeout` in the one error shape when a request (reading its body
+/// included) takes longer than `limit`; the handler's future is dropped, so nothing it had not
+/// committed is kept.
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => error::ApiError::new(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            error::ErrorCode::RequestTimeout,
+            format!("the request took longer than {} ms", limit.as_millis()),
+        )
+        .into_response(),
+    }
 }

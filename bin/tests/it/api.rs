@@ -519,3 +519,41 @@ async fn an_unsupported_method_is_405_with_allow() {
     }
     app.assert_nothing_written().await;
 }
+
+/// A request slower than `REQUEST_TIMEOUT_MS` (here a body that never finishes arriving) gets
+/// `408 request_timeout` in the one error shape, and nothing is stored or queued.
+#[tokio::test]
+async fn a_request_over_the_time_limit_is_408_in_the_error_shape() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut app = TestApp::spawn_with(&[("REQUEST_TIMEOUT_MS", "300".to_owned())]).await;
+    let mut socket = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connect");
+    socket
+        .write_all(
+            b"POST /api/emails HTTP/1.1\r\nHost: paloma.test\r\nContent-Type: application/json\r\n\
+              Content-Length: 100\r\nConnection: close\r\n\r\n{\"subject\":",
+        )
+        .await
+        .expect("write");
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        socket.read_to_end(&mut answer),
+    )
+    .await
+    .expect("answered within 10 s")
+    .expect("read");
+    let answer = String::from_utf8(answer).expect("utf-8");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a whole answer");
+    assert!(head.starts_with("HTTP/1.1 408"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{head}"
+    );
+    let body: Value = serde_json::from_str(body).expect("a JSON body");
+    assert_error_shape(&body, "request_timeout");
+    app.assert_nothing_written().await;
+}

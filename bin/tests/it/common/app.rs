@@ -38,12 +38,17 @@ impl TestApp {
 
     /// The app with its own body limit.
     pub async fn spawn_with_body_limit(max_body_bytes: usize) -> Self {
+        Self::spawn_with(&[("MAX_BODY_BYTES", max_body_bytes.to_string())]).await
+    }
+
+    /// The app with these environment variables set over the tests' defaults.
+    pub async fn spawn_with(overrides: &[(&'static str, String)]) -> Self {
         let database = paloma_mysql::testing::fresh_database()
             .await
             .expect("fresh database");
         let prefix = paloma_testkit::unique_name("test-http-");
         // The configuration goes through the same parsing as the binary's environment.
-        let vars: HashMap<&str, String> = HashMap::from([
+        let mut vars: HashMap<&str, String> = HashMap::from([
             ("DATABASE_URL", database.url.clone()),
             ("REDIS_URL", REDIS_URL.to_owned()),
             ("QUEUE_PREFIX", prefix.clone()),
@@ -51,10 +56,11 @@ impl TestApp {
             ("API_ADDR", "127.0.0.1:0".to_owned()),
             ("CORS_ORIGINS", "http://dashboard.test".to_owned()),
             ("MAX_RECIPIENTS", MAX_RECIPIENTS.to_string()),
-            ("MAX_BODY_BYTES", max_body_bytes.to_string()),
+            ("MAX_BODY_BYTES", MAX_BODY_BYTES.to_string()),
             // Every read goes to MySQL, so a test sees its own writes at once.
             ("CAMPAIGN_CACHE_MS", "0".to_owned()),
         ]);
+        vars.extend(overrides.iter().cloned());
         let config =
             ApiConfig::from_env(&Env(|k: &str| vars.get(k).cloned())).expect("valid config");
         let app = Application::build(&config).await.expect("the app builds");

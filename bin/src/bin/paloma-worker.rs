@@ -58,8 +58,9 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     queue_settings.lock_duration = config.lock_duration;
     queue_settings.stalled_interval = config.stalled_interval;
     // bull fails a job for good once it stalled more than once (maxStalledCount 1); a campaign
-    // whose job failed that way would stay PROCESSING forever with nobody to send the rest.
-    // A stall means a worker died; the next one resumes from the rows, so it is always safe.
+    // whose job failed that way would wait for the reconciler (RECONCILE_INTERVAL_MS) to enqueue
+    // it again. A stall means a worker died; the next one resumes from the rows, so returning
+    // the job to the queue at once is always safe.
     queue_settings.max_stalled_count = u32::MAX;
     let queue = RedisJobQueue::connect(queue_settings)
         .await

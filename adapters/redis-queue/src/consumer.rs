@@ -11,7 +11,6 @@ use uuid::Uuid;
 
 use crate::error::{redis_error, refusal_error};
 use crate::pool::{BlockingConnection, Shared};
-use crate::producer::RedisJobQueue;
 use crate::scripts::{
     ActivateJob, CheckStalled, ClaimCampaign, ClaimMode, CompleteJob, ExtendLock, FailJob,
     FailOutcome, PromoteDelayed, ReleaseJob, StalledCheck,
@@ -25,7 +24,7 @@ const PROMOTE_BATCH: u32 = 1000;
 /// The worker side of the queue: pooled connections for the scripts, plus one dedicated
 /// connection (no response timeout) for the blocking move `wait -> active`. Clones share that
 /// connection, so takes through clones are serialized; create one consumer per concurrent
-/// taker (see [`RedisJobQueue::consumer`]).
+/// taker (see `RedisJobQueue::consumer`).
 #[derive(Debug, Clone)]
 pub struct RedisJobConsumer {
     shared: Arc<Shared>,
@@ -40,9 +39,12 @@ impl RedisJobConsumer {
         }
     }
 
-    /// Connects a consumer with its own pool (see [`RedisJobQueue::connect`]).
+    /// Connects a consumer with its own pool and checks that Redis answers: `Unavailable` when
+    /// Redis cannot be reached, `Unknown` when the URL is invalid.
     pub async fn connect(settings: QueueSettings) -> Result<Self, QueueError> {
-        Ok(RedisJobQueue::connect(settings).await?.consumer())
+        let consumer = Self::new(Arc::new(Shared::new(settings)?));
+        consumer.ping().await?;
+        Ok(consumer)
     }
 
     /// Checks that Redis answers (for readiness probes).

@@ -121,7 +121,7 @@ pub fn interop_dir() -> Result<PathBuf> {
         .with_context(|| format!("interop directory missing at {}", dir.display()))?;
     if !dir.join("node_modules/bull/package.json").is_file() {
         bail!(
-            "Node bull is not installed: run `npm install` in {} before these tests",
+            "Node bull is not installed: run `npm ci` in {} before these tests",
             dir.display()
         );
     }

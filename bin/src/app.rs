@@ -12,7 +12,7 @@ use futures::FutureExt;
 use paloma_application::{CampaignService, SystemClock};
 use paloma_cache::CachedCampaignStore;
 use paloma_http::{AppState, HttpSettings, LimitedListener, ReadinessCheck};
-use paloma_mysql::MysqlCampaignRepository;
+use paloma_mysql::MysqlDatabase;
 use paloma_redis_queue::{QueueSettings, RedisJobQueue};
 use secrecy::ExposeSecret;
 
@@ -30,11 +30,8 @@ impl Application {
     /// database must already be migrated (`paloma-api migrate`, which `serve` runs first).
     pub async fn build(config: &ApiConfig) -> anyhow::Result<Self> {
         let common = &config.common;
-        let repo = MysqlCampaignRepository::connect(
-            common.database_url.expose_secret(),
-            common.db_pool_size,
-        )
-        .context("connecting to MySQL")?;
+        let repo = MysqlDatabase::connect(common.database_url.expose_secret(), common.db_pool_size)
+            .context("connecting to MySQL")?;
         let mut queue_settings = QueueSettings::new(common.redis_url.expose_secret());
         queue_settings.prefix = common.queue_prefix.clone();
         queue_settings.queue_name = common.queue_name.clone();
@@ -88,7 +85,7 @@ impl Application {
 }
 
 /// `GET /readyz`: pings MySQL and Redis, naming each one that is down.
-fn readiness(repo: MysqlCampaignRepository, queue: RedisJobQueue) -> ReadinessCheck {
+fn readiness(repo: MysqlDatabase, queue: RedisJobQueue) -> ReadinessCheck {
     Arc::new(move || {
         let (repo, queue) = (repo.clone(), queue.clone());
         async move {

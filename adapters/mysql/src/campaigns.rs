@@ -1,5 +1,5 @@
 //! The [`CampaignStore`] port: its queries, as plain functions over a connection, and the one
-//! impl that runs them on [`MysqlCampaignRepository`]'s pool.
+//! impl that runs them on [`MysqlDatabase`]'s pool.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -13,7 +13,7 @@ use paloma_domain::{
 };
 use tracing::instrument;
 
-use crate::db::MysqlCampaignRepository;
+use crate::db::MysqlDatabase;
 use crate::error::{DbError, corrupt, diesel_error};
 use crate::models::{
     CampaignRow, NewCampaignRow, NewRecipientRow, RecipientRow, count_u32, from_db_time, limit_of,
@@ -382,8 +382,8 @@ pub(crate) async fn mark_enqueued(
 
 /// Each method takes a connection and calls the query function of the same name above. The
 /// transactional writes that borrow their input run on the caller's task; the rest run
-/// detached (see [`MysqlCampaignRepository::detached`]).
-impl CampaignStore for MysqlCampaignRepository {
+/// detached (see [`MysqlDatabase::detached`]).
+impl CampaignStore for MysqlDatabase {
     async fn create(
         &self,
         id: CampaignId,

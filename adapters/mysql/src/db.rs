@@ -1,4 +1,4 @@
-//! [`MysqlCampaignRepository`]: the connection pool, and how a port call gets its connection.
+//! [`MysqlDatabase`]: the connection pool, and how a port call gets its connection.
 //!
 //! The queries themselves are plain functions over a `&mut AsyncMysqlConnection` in
 //! [`crate::campaigns`] and [`crate::delivery`]; each port's one impl takes a connection here
@@ -33,7 +33,7 @@ const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 /// [`DeliveryLedger`](paloma_application::ports::DeliveryLedger). Cheap to clone: clones share
 /// one connection pool.
 #[derive(Clone)]
-pub struct MysqlCampaignRepository {
+pub struct MysqlDatabase {
     pool: MysqlPool,
     last_error: LastError,
 }
@@ -64,15 +64,15 @@ impl bb8::ErrorSink<PoolError> for LastError {
     }
 }
 
-impl std::fmt::Debug for MysqlCampaignRepository {
+impl std::fmt::Debug for MysqlDatabase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MysqlCampaignRepository")
+        f.debug_struct("MysqlDatabase")
             .field("pool", &self.pool.state())
             .finish()
     }
 }
 
-impl MysqlCampaignRepository {
+impl MysqlDatabase {
     /// Builds a pool of at most `pool_size` connections (at least 1) to `database_url`
     /// (`mysql://user:pass@host:port/db`). It does not connect yet: connections are opened on
     /// demand, so a process can start while the database is down; use [`Self::ping`] to check.

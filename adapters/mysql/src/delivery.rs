@@ -1,5 +1,5 @@
 //! The [`DeliveryLedger`] port: its queries, as plain functions over a connection, and the one
-//! impl that runs them on [`MysqlCampaignRepository`]'s pool.
+//! impl that runs them on [`MysqlDatabase`]'s pool.
 
 use std::collections::HashMap;
 
@@ -15,7 +15,7 @@ use paloma_domain::{
 use tracing::instrument;
 
 use crate::campaigns::require;
-use crate::db::MysqlCampaignRepository;
+use crate::db::MysqlDatabase;
 use crate::error::{DbError, corrupt, diesel_error};
 use crate::models::{RecipientChange, RecipientRow, count_u32, from_db_time, limit_of, to_db_time};
 use crate::schema::{email_job, recipient};
@@ -368,8 +368,8 @@ pub(crate) async fn list_unfinished(
 
 /// Each method takes a connection and calls the query function of the same name above. The
 /// transactional writes that borrow their input run on the caller's task; the rest run
-/// detached (see [`MysqlCampaignRepository::detached`]).
-impl DeliveryLedger for MysqlCampaignRepository {
+/// detached (see [`MysqlDatabase::detached`]).
+impl DeliveryLedger for MysqlDatabase {
     async fn start(&self, id: CampaignId, now: DateTime<Utc>) -> Result<Campaign, RepositoryError> {
         self.detached(move |conn| start(conn, id, now).boxed())
             .await

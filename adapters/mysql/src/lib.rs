@@ -1,4 +1,4 @@
-//! The MySQL / MariaDB adapter: [`MysqlCampaignRepository`] implements the application's
+//! The MySQL / MariaDB adapter: [`MysqlDatabase`] implements the application's
 //! [`CampaignStore`](paloma_application::ports::CampaignStore) and
 //! [`DeliveryLedger`](paloma_application::ports::DeliveryLedger) ports with diesel-async and its
 //! pure-Rust driver (no libmysqlclient), plus the start-up chores:
@@ -21,5 +21,5 @@ mod setup;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use db::{MysqlCampaignRepository, MysqlPool};
+pub use db::{MysqlDatabase, MysqlPool};
 pub use setup::{MIGRATIONS, create_database_if_missing, run_migrations};

@@ -20,7 +20,7 @@ const DROP_TIMEOUT: Duration = Duration::from_secs(30);
 /// unwinds). Only a test process that is killed or aborts leaves its database behind.
 #[derive(Debug)]
 pub struct TestDatabase {
-    /// The URL of the database, to give to [`crate::MysqlCampaignRepository::connect`] or to a
+    /// The URL of the database, to give to [`crate::MysqlDatabase::connect`] or to a
     /// binary as `DATABASE_URL`.
     pub url: String,
     /// The database's name (`paloma_test_<uuid>`).

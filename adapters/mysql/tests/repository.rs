@@ -13,7 +13,7 @@ use paloma_domain::{
     RecipientId, RecipientInput, RecipientStatus,
 };
 use paloma_mysql::testing::{TestDatabase, database_url, fresh_database, test_server_url};
-use paloma_mysql::{MysqlCampaignRepository, create_database_if_missing, run_migrations};
+use paloma_mysql::{MysqlDatabase, create_database_if_missing, run_migrations};
 
 type TestResult = anyhow::Result<()>;
 
@@ -23,9 +23,9 @@ fn t0() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
 }
 
-async fn setup() -> anyhow::Result<(TestDatabase, MysqlCampaignRepository)> {
+async fn setup() -> anyhow::Result<(TestDatabase, MysqlDatabase)> {
     let db = fresh_database().await?;
-    let repo = MysqlCampaignRepository::connect(&db.url, 4)?;
+    let repo = MysqlDatabase::connect(&db.url, 4)?;
     Ok((db, repo))
 }
 
@@ -58,10 +58,7 @@ struct StatusCount {
 }
 
 /// `(pending, sent, failed)` counted over the recipient rows themselves.
-async fn row_counts(
-    repo: &MysqlCampaignRepository,
-    id: CampaignId,
-) -> anyhow::Result<(u32, u32, u32)> {
+async fn row_counts(repo: &MysqlDatabase, id: CampaignId) -> anyhow::Result<(u32, u32, u32)> {
     let mut conn = repo.pool().get().await?;
     let rows: Vec<StatusCount> = diesel::sql_query(
         "SELECT status, COUNT(*) AS n FROM Recipient WHERE emailJobId = ? GROUP BY status",
@@ -83,7 +80,7 @@ async fn row_counts(
 }
 
 /// Asserts that the campaign's counters equal its rows.
-async fn assert_counters_match_rows(repo: &MysqlCampaignRepository, id: CampaignId) -> TestResult {
+async fn assert_counters_match_rows(repo: &MysqlDatabase, id: CampaignId) -> TestResult {
     let c = repo
         .get(id)
         .await?
@@ -119,7 +116,7 @@ async fn migrations_apply_once_then_are_idempotent() -> TestResult {
     assert_eq!(run_migrations(&db.url).await?, migration_count()?);
     assert_eq!(run_migrations(&db.url).await?, 0);
     // The tables work.
-    let repo = MysqlCampaignRepository::connect(&db.url, 2)?;
+    let repo = MysqlDatabase::connect(&db.url, 2)?;
     let page = repo.list(PageRequest::default()).await?;
     assert_eq!((page.items.len(), page.total), (0, 0));
     db.remove().await?;
@@ -159,7 +156,7 @@ async fn invalid_database_names_and_urls_are_refused() -> TestResult {
         Err(RepositoryError::Unknown(_))
     ));
     assert!(matches!(
-        MysqlCampaignRepository::connect("postgres://x/y", 1),
+        MysqlDatabase::connect("postgres://x/y", 1),
         Err(RepositoryError::Unknown(_))
     ));
     Ok(())
@@ -173,7 +170,7 @@ struct Count {
 
 /// Whether database `name` exists on the test server.
 async fn database_exists(name: &str) -> anyhow::Result<bool> {
-    let server = MysqlCampaignRepository::connect(&test_server_url(), 1)?;
+    let server = MysqlDatabase::connect(&test_server_url(), 1)?;
     let mut conn = server.pool().get().await?;
     let found: Count = diesel::sql_query(
         "SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
@@ -190,7 +187,7 @@ async fn database_exists(name: &str) -> anyhow::Result<bool> {
 async fn a_test_database_is_dropped_with_its_guard() -> TestResult {
     let db = fresh_database().await?;
     let name = db.name.clone();
-    let repo = MysqlCampaignRepository::connect(&db.url, 1)?;
+    let repo = MysqlDatabase::connect(&db.url, 1)?;
     let mut conn = repo.pool().get().await?;
     diesel::sql_query("START TRANSACTION")
         .execute(&mut *conn)
@@ -1115,7 +1112,7 @@ async fn ping_answers_on_a_live_database() -> TestResult {
 
 #[tokio::test]
 async fn a_closed_port_is_unavailable_quickly() -> TestResult {
-    let repo = MysqlCampaignRepository::connect("mysql://root@127.0.0.1:1/x", 2)?;
+    let repo = MysqlDatabase::connect("mysql://root@127.0.0.1:1/x", 2)?;
     let started = Instant::now();
     let result = repo.ping().await;
     assert!(
@@ -1295,7 +1292,7 @@ async fn an_idempotency_key_names_one_campaign_even_under_concurrent_requests() 
 async fn abandoned_calls_leave_no_broken_connection_in_the_pool() -> TestResult {
     let db = fresh_database().await?;
     // One connection: every call reuses the one an abandoned call used.
-    let repo = MysqlCampaignRepository::connect(&db.url, 1)?;
+    let repo = MysqlDatabase::connect(&db.url, 1)?;
     let id = CampaignId::new();
     repo.create(id, &new_campaign("Abandoned", &emails(400))?, t0())
         .await?;

@@ -12,7 +12,7 @@ use paloma::config::{COMMON_VARS, Env, WORKER_VARS, WorkerConfig, env_help};
 use paloma::{shutdown, telemetry};
 use paloma_application::{SystemClock, Worker, WorkerSettings};
 use paloma_domain::RetryPolicy;
-use paloma_mysql::MysqlCampaignRepository;
+use paloma_mysql::MysqlDatabase;
 use paloma_redis_queue::{QueueSettings, RedisJobQueue};
 use paloma_smtp::AnyMailer;
 use secrecy::ExposeSecret;
@@ -49,9 +49,8 @@ async fn main() -> ExitCode {
 
 async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     let common = &config.common;
-    let repo =
-        MysqlCampaignRepository::connect(common.database_url.expose_secret(), common.db_pool_size)
-            .context("connecting to MySQL")?;
+    let repo = MysqlDatabase::connect(common.database_url.expose_secret(), common.db_pool_size)
+        .context("connecting to MySQL")?;
     let mut queue_settings = QueueSettings::new(common.redis_url.expose_secret());
     queue_settings.prefix = common.queue_prefix.clone();
     queue_settings.queue_name = common.queue_name.clone();

@@ -12,7 +12,7 @@ const OPENAPI_JSON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.json
 fn openapi_json_is_up_to_date() {
     let path = OPENAPI_JSON;
     let generated = paloma_http::openapi::openapi_json::<
-        paloma_mysql::MysqlCampaignRepository,
+        paloma_mysql::MysqlDatabase,
         paloma_redis_queue::RedisJobQueue,
         paloma_application::SystemClock,
     >();

@@ -218,7 +218,7 @@ async fn a_job_added_by_a_node_bull_producer_is_sent_by_paloma_worker() {
     let smtp = TestSmtpServer::start(SmtpRules::default()).expect("smtp");
     let mut paloma = Paloma::new().await;
     // Store a campaign without enqueueing it, as another service sharing the database would.
-    let repo = paloma_mysql::MysqlCampaignRepository::connect(&paloma.db_url, 2).expect("pool");
+    let repo = paloma_mysql::MysqlDatabase::connect(&paloma.db_url, 2).expect("pool");
     let input = paloma_domain::NewCampaignInput {
         subject: "From Node".into(),
         body: "<p>queued by bull</p>".into(),

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use paloma::app::Application;
 use paloma::config::{ApiConfig, Env};
-use paloma_mysql::MysqlCampaignRepository;
+use paloma_mysql::MysqlDatabase;
 use paloma_mysql::testing::TestDatabase;
 use redis::AsyncCommands;
 use serde_json::Value;
@@ -23,7 +23,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
-    pub repo: MysqlCampaignRepository,
+    pub repo: MysqlDatabase,
     pub redis: redis::aio::MultiplexedConnection,
     pub prefix: String,
     /// Held for the test's lifetime.
@@ -66,7 +66,7 @@ impl TestApp {
         let app = Application::build(&config).await.expect("the app builds");
         let addr = app.local_addr();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
-        let repo = MysqlCampaignRepository::connect(&database.url, 4).expect("pool");
+        let repo = MysqlDatabase::connect(&database.url, 4).expect("pool");
         let redis = redis::Client::open(REDIS_URL)
             .expect("url")
             .get_multiplexed_async_connection()

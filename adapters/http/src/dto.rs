@@ -180,6 +180,9 @@ impl From<Campaign> for CampaignResponse {
 pub struct CreateCampaignResponse {
     #[serde(flatten)]
     pub campaign: CampaignResponse,
+    /// The same value as `id`: the field the Node stack's integration guide names (its queue
+    /// job's `jobUuid` is the campaign's id).
+    pub job_id: Uuid,
     /// False when the queue was unreachable: the campaign is stored and the worker's
     /// reconciler enqueues it shortly.
     pub enqueued: bool,
@@ -188,6 +191,7 @@ pub struct CreateCampaignResponse {
 impl From<CreatedCampaign> for CreateCampaignResponse {
     fn from(c: CreatedCampaign) -> Self {
         Self {
+            job_id: *c.campaign.id.as_uuid(),
             campaign: c.campaign.into(),
             enqueued: c.enqueued,
         }

@@ -40,6 +40,8 @@ async fn a_valid_campaign_is_stored_queued_and_readable() {
     assert_eq!(body["duplicatesRemoved"], 1);
     assert_eq!(body["enqueued"], true);
     let id = body["id"].as_str().expect("id").to_owned();
+    // Seed-002 clients read the campaign's id as `jobId`.
+    assert_eq!(body["jobId"].as_str(), Some(id.as_str()), "{body}");
 
     // One bull job whose data names the campaign.
     let wait: Vec<String> = app

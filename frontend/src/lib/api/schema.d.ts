@@ -191,6 +191,12 @@ export interface components {
              *     reconciler enqueues it shortly.
              */
             enqueued: boolean;
+            /**
+             * Format: uuid
+             * @description The same value as `id`: the field the Node stack's integration guide names (its queue
+             *     job's `jobUuid` is the campaign's id).
+             */
+            jobId: string;
         };
         DetailedRecipient: {
             /**

@@ -15,6 +15,7 @@ use tracing::instrument;
 
 use crate::db::MysqlDatabase;
 use crate::error::{DbError, corrupt, diesel_error};
+use crate::ids::DbId;
 use crate::models::{
     CampaignRow, NewCampaignRow, NewRecipientRow, RecipientRow, count_u32, from_db_time, limit_of,
     offset_of, to_db_time,
@@ -31,7 +32,7 @@ pub(crate) async fn load(
     lock: bool,
 ) -> Result<Option<Campaign>, DbError> {
     let query = email_job::table
-        .filter(email_job::id.eq(id.as_bytes().as_slice()))
+        .filter(email_job::id.eq(DbId::campaign(id)))
         .select(CampaignRow::as_select());
     let row = if lock {
         query.for_update().first(conn).await.optional()?
@@ -100,7 +101,7 @@ pub(crate) async fn find_key(
     conn: &mut AsyncMysqlConnection,
     key: &IdempotencyKey,
 ) -> Result<Option<Created>, RepositoryError> {
-    let row: Option<(Vec<u8>, Vec<u8>)> = idempotency_key::table
+    let row: Option<(DbId, Vec<u8>)> = idempotency_key::table
         .filter(idempotency_key::key.eq(key.as_str().as_bytes()))
         .select((idempotency_key::email_job_id, idempotency_key::fingerprint))
         .first(conn)
@@ -114,7 +115,7 @@ pub(crate) async fn find_key(
         corrupt("IdempotencyKey.fingerprint", format!("{} bytes", f.len()))
     })?;
     Ok(Some(Created::KeyTaken {
-        campaign_id: crate::models::campaign_id(&campaign_id)?,
+        campaign_id: campaign_id.into(),
         fingerprint: RequestFingerprint::from_bytes(fingerprint),
     }))
 }
@@ -131,10 +132,10 @@ async fn insert(
     let now_db = to_db_time(now);
     let total = count_u32(campaign.recipients.len())?;
     let duplicates = count_u32(campaign.duplicates_removed)?;
-    let id_bytes = id.as_bytes();
+    let db_id = DbId::campaign(id);
     diesel::insert_into(email_job::table)
         .values(NewCampaignRow {
-            id: id_bytes.as_slice(),
+            id: db_id,
             subject: campaign.subject.as_str(),
             body: campaign.body.as_str(),
             status: CampaignStatus::Pending.as_str(),
@@ -153,7 +154,7 @@ async fn insert(
             .values((
                 idempotency_key::key.eq(idempotency.key.as_str().as_bytes()),
                 idempotency_key::fingerprint.eq(idempotency.fingerprint.as_bytes().as_slice()),
-                idempotency_key::email_job_id.eq(id_bytes.as_slice()),
+                idempotency_key::email_job_id.eq(db_id),
                 idempotency_key::created_at.eq(now_db),
             ))
             .execute(conn)
@@ -163,8 +164,8 @@ async fn insert(
         let rows: Vec<NewRecipientRow<'_>> = chunk
             .iter()
             .map(|r| NewRecipientRow {
-                id: RecipientId::new().as_bytes().to_vec(),
-                email_job_id: id_bytes.as_slice(),
+                id: DbId::recipient(RecipientId::new()),
+                email_job_id: db_id,
                 email: r.email.as_str(),
                 name: r.name.as_ref().map(|n| n.as_str()),
                 status: RecipientStatus::Pending.as_str(),
@@ -200,7 +201,7 @@ pub(crate) async fn is_enqueued(
     id: CampaignId,
 ) -> Result<bool, RepositoryError> {
     let enqueued_at: Option<Option<NaiveDateTime>> = email_job::table
-        .filter(email_job::id.eq(id.as_bytes().as_slice()))
+        .filter(email_job::id.eq(DbId::campaign(id)))
         .select(email_job::enqueued_at)
         .first(conn)
         .await
@@ -227,7 +228,7 @@ pub(crate) async fn get_body(
     id: CampaignId,
 ) -> Result<Option<String>, RepositoryError> {
     email_job::table
-        .filter(email_job::id.eq(id.as_bytes().as_slice()))
+        .filter(email_job::id.eq(DbId::campaign(id)))
         .select(email_job::body)
         .first::<String>(conn)
         .await
@@ -243,7 +244,8 @@ pub(crate) async fn list(
 ) -> Result<Page<Campaign>, RepositoryError> {
     let rows: Vec<CampaignRow> = email_job::table
         .select(CampaignRow::as_select())
-        .order(email_job::id.desc())
+        // Newest first by creation time: another stack's v4 ids are not time-ordered.
+        .order((email_job::created_at.desc(), email_job::id.desc()))
         .limit(limit_of(page.per_page()))
         .offset(offset_of(page))
         .load(conn)
@@ -278,7 +280,7 @@ pub(crate) async fn list_recipients(
         .transaction(async |conn| -> Result<_, DbError> {
             let campaign = require(conn, id, false).await?;
             let mut query = recipient::table
-                .filter(recipient::email_job_id.eq(id.as_bytes().as_slice()))
+                .filter(recipient::email_job_id.eq(DbId::campaign(id)))
                 .select(RecipientRow::as_select())
                 .order(recipient::id.asc())
                 .limit(limit_of(page.per_page()))
@@ -326,7 +328,7 @@ pub(crate) async fn timeline(
     id: CampaignId,
     bucket_seconds: u32,
 ) -> Result<Vec<TimelinePoint>, RepositoryError> {
-    use diesel::sql_types::{Binary, Integer, Unsigned};
+    use diesel::sql_types::{Integer, Text, Unsigned};
     // Times are stored as naive UTC, so TIMESTAMPDIFF from the epoch is independent of the
     // session's time zone (UNIX_TIMESTAMP would not be).
     let rows: Vec<TimelineRow> = diesel::sql_query(
@@ -339,7 +341,7 @@ pub(crate) async fn timeline(
          GROUP BY bucket ORDER BY bucket",
     )
     .bind::<Unsigned<Integer>, _>(bucket_seconds.max(1))
-    .bind::<Binary, _>(id.as_bytes().as_slice())
+    .bind::<Text, _>(DbId::campaign(id))
     .load(conn)
     .await
     .map_err(diesel_error)?;
@@ -367,7 +369,7 @@ pub(crate) async fn mark_enqueued(
     let now_db = to_db_time(now);
     conn.transaction(async |conn| -> Result<(), DbError> {
         require(conn, id, true).await?;
-        diesel::update(email_job::table.filter(email_job::id.eq(id.as_bytes().as_slice())))
+        diesel::update(email_job::table.filter(email_job::id.eq(DbId::campaign(id))))
             .set((
                 email_job::enqueued_at.eq(Some(now_db)),
                 email_job::updated_at.eq(now_db),

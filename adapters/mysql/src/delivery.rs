@@ -16,7 +16,8 @@ use tracing::instrument;
 
 use crate::campaigns::require;
 use crate::db::MysqlDatabase;
-use crate::error::{DbError, corrupt, diesel_error};
+use crate::error::{DbError, diesel_error};
+use crate::ids::DbId;
 use crate::models::{RecipientChange, RecipientRow, count_u32, from_db_time, limit_of, to_db_time};
 use crate::schema::{email_job, recipient};
 
@@ -29,7 +30,7 @@ enum Pending<'a> {
     /// Every one.
     All,
     /// Those with these ids (in chunks of [`UPDATE_CHUNK`]).
-    Among(&'a [&'a [u8]]),
+    Among(&'a [DbId]),
 }
 
 /// Applies `change` to the campaign's recipients that are still `PENDING` (all of them, or
@@ -42,10 +43,10 @@ async fn update_pending(
     which: Pending<'_>,
     change: &RecipientChange<'_>,
 ) -> Result<usize, DbError> {
-    let campaign_bytes = campaign.as_bytes();
+    let campaign_id = DbId::campaign(campaign);
     let pending_of_campaign = || {
         diesel::update(recipient::table)
-            .filter(recipient::email_job_id.eq(campaign_bytes.as_slice()))
+            .filter(recipient::email_job_id.eq(campaign_id))
             .filter(recipient::status.eq(RecipientStatus::Pending.as_str()))
     };
     let mut moved: usize = 0;
@@ -83,7 +84,7 @@ pub(crate) async fn start(
                 .transition(CampaignStatus::Processing)
                 .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
             let started_at = campaign.started_at.map(to_db_time).unwrap_or(now_db);
-            diesel::update(email_job::table.filter(email_job::id.eq(id.as_bytes().as_slice())))
+            diesel::update(email_job::table.filter(email_job::id.eq(DbId::campaign(id))))
                 .set((
                     email_job::status.eq(status.as_str()),
                     email_job::started_at.eq(Some(started_at)),
@@ -112,7 +113,7 @@ pub(crate) async fn due_recipients(
     limit: u32,
 ) -> Result<Vec<Recipient>, RepositoryError> {
     let mut query = recipient::table
-        .filter(recipient::email_job_id.eq(id.as_bytes().as_slice()))
+        .filter(recipient::email_job_id.eq(DbId::campaign(id)))
         .filter(recipient::status.eq(RecipientStatus::Pending.as_str()))
         .filter(recipient::next_attempt_at.le(to_db_time(now)))
         .select(RecipientRow::as_select())
@@ -120,7 +121,7 @@ pub(crate) async fn due_recipients(
         .limit(limit_of(limit))
         .into_boxed();
     if let Some(after) = after {
-        query = query.filter(recipient::id.gt(after.as_bytes().to_vec()));
+        query = query.filter(recipient::id.gt(DbId::recipient(after)));
     }
     let rows: Vec<RecipientRow> = query.load(conn).await.map_err(diesel_error)?;
     rows.into_iter().map(Recipient::try_from).collect()
@@ -133,7 +134,7 @@ pub(crate) async fn next_due(
     id: CampaignId,
 ) -> Result<Option<DateTime<Utc>>, RepositoryError> {
     let due: Option<NaiveDateTime> = recipient::table
-        .filter(recipient::email_job_id.eq(id.as_bytes().as_slice()))
+        .filter(recipient::email_job_id.eq(DbId::campaign(id)))
         .filter(recipient::status.eq(RecipientStatus::Pending.as_str()))
         .select(diesel::dsl::min(recipient::next_attempt_at))
         .first(conn)
@@ -147,8 +148,8 @@ pub(crate) async fn next_due(
 fn group_outcomes(
     outcomes: &[Outcome],
     now: NaiveDateTime,
-) -> HashMap<RecipientChange<'_>, Vec<&[u8]>> {
-    let mut groups: HashMap<RecipientChange<'_>, Vec<&[u8]>> = HashMap::new();
+) -> HashMap<RecipientChange<'_>, Vec<DbId>> {
+    let mut groups: HashMap<RecipientChange<'_>, Vec<DbId>> = HashMap::new();
     for o in outcomes {
         let change = match &o.kind {
             OutcomeKind::Sent => RecipientChange {
@@ -179,7 +180,7 @@ fn group_outcomes(
         groups
             .entry(change)
             .or_default()
-            .push(o.recipient_id.as_bytes().as_slice());
+            .push(DbId::recipient(o.recipient_id));
     }
     groups
 }
@@ -201,7 +202,7 @@ pub(crate) async fn record_outcomes(
         Some(_) => 1,
         None => 2,
     });
-    let campaign_bytes = id.as_bytes().as_slice();
+    let campaign_id = DbId::campaign(id);
     let campaign = conn
         .transaction(async |conn| -> Result<Campaign, DbError> {
             // Lock the campaign first: every writer takes EmailJob before Recipient rows.
@@ -217,7 +218,7 @@ pub(crate) async fn record_outcomes(
             }
             let sent = count_u32(sent)?;
             let failed = count_u32(failed)?;
-            diesel::update(email_job::table.filter(email_job::id.eq(campaign_bytes)))
+            diesel::update(email_job::table.filter(email_job::id.eq(campaign_id)))
                 .set((
                     email_job::sent_emails.eq(email_job::sent_emails + sent),
                     email_job::failed_emails.eq(email_job::failed_emails + failed),
@@ -270,7 +271,7 @@ pub(crate) async fn finish(
                 .status
                 .transition(status)
                 .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
-            diesel::update(email_job::table.filter(email_job::id.eq(id.as_bytes().as_slice())))
+            diesel::update(email_job::table.filter(email_job::id.eq(DbId::campaign(id))))
                 .set((
                     email_job::status.eq(status.as_str()),
                     email_job::completed_at.eq(Some(now_db)),
@@ -298,7 +299,7 @@ pub(crate) async fn abandon(
     now: DateTime<Utc>,
 ) -> Result<Campaign, RepositoryError> {
     let now_db = to_db_time(now);
-    let campaign_bytes = id.as_bytes().as_slice();
+    let campaign_id = DbId::campaign(id);
     let change = RecipientChange {
         status: Some(RecipientStatus::Failed.as_str()),
         attempts: None,
@@ -318,7 +319,7 @@ pub(crate) async fn abandon(
                 .transition(CampaignStatus::Failed)
                 .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
             let moved = count_u32(update_pending(conn, id, Pending::All, &change).await?)?;
-            diesel::update(email_job::table.filter(email_job::id.eq(campaign_bytes)))
+            diesel::update(email_job::table.filter(email_job::id.eq(campaign_id)))
                 .set((
                     email_job::status.eq(status.as_str()),
                     email_job::failed_emails.eq(email_job::failed_emails + moved),
@@ -346,24 +347,19 @@ pub(crate) async fn list_unfinished(
     created_before: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<CampaignId>, RepositoryError> {
-    let ids: Vec<Vec<u8>> = email_job::table
+    let ids: Vec<DbId> = email_job::table
         .filter(email_job::status.eq_any([
             CampaignStatus::Pending.as_str(),
             CampaignStatus::Processing.as_str(),
         ]))
         .filter(email_job::created_at.lt(to_db_time(created_before)))
         .select(email_job::id)
-        .order(email_job::id.asc())
+        .order((email_job::created_at.asc(), email_job::id.asc()))
         .limit(limit_of(limit))
         .load(conn)
         .await
         .map_err(diesel_error)?;
-    ids.iter()
-        .map(|b| {
-            CampaignId::from_slice(b)
-                .ok_or_else(|| corrupt("EmailJob.id", format!("{} bytes", b.len())))
-        })
-        .collect()
+    Ok(ids.into_iter().map(CampaignId::from).collect())
 }
 
 /// Each method takes a connection and calls the query function of the same name above. The

@@ -8,13 +8,16 @@
 //! `db` holds the pool and how a call gets its connection; `campaigns` and `delivery` hold each
 //! port's queries as plain functions over a connection, and the port's one impl.
 //!
-//! Tables keep the seed's names (`EmailJob`, `Recipient`, camelCase columns). Ids are UUID v7
-//! stored as `BINARY(16)`, so id order is creation order. Times are UTC `DATETIME(3)`.
+//! Tables keep the seed's names (`EmailJob`, `Recipient`, camelCase columns). Ids are UUIDs
+//! stored as their text in `CHAR(36)` ASCII columns, as the seeds' Node stack stores them, so
+//! both stacks share the tables ([`ids`]); Paloma writes v7 ids, so its id order is creation
+//! order. Times are UTC `DATETIME(3)`.
 
 mod campaigns;
 mod db;
 mod delivery;
 mod error;
+mod ids;
 mod models;
 mod schema;
 mod setup;

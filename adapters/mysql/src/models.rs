@@ -3,11 +3,10 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use paloma_application::ports::RepositoryError;
-use paloma_domain::{
-    Campaign, CampaignId, CampaignStatus, PageRequest, Recipient, RecipientId, RecipientStatus,
-};
+use paloma_domain::{Campaign, CampaignStatus, PageRequest, Recipient, RecipientStatus};
 
 use crate::error::corrupt;
+use crate::ids::DbId;
 use crate::schema::{email_job, recipient};
 
 /// A time as stored in a `DATETIME(3)` column: UTC, truncated to milliseconds (so what is
@@ -28,7 +27,7 @@ pub(crate) fn from_db_time(t: NaiveDateTime) -> DateTime<Utc> {
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = email_job, check_for_backend(diesel::mysql::Mysql))]
 pub(crate) struct CampaignRow {
-    pub id: Vec<u8>,
+    pub id: DbId,
     pub subject: String,
     pub status: String,
     pub total_emails: u32,
@@ -46,7 +45,7 @@ impl TryFrom<CampaignRow> for Campaign {
 
     fn try_from(row: CampaignRow) -> Result<Self, Self::Error> {
         Ok(Campaign {
-            id: campaign_id(&row.id)?,
+            id: row.id.into(),
             subject: row.subject,
             status: CampaignStatus::parse(&row.status)
                 .ok_or_else(|| corrupt("EmailJob.status", row.status.clone()))?,
@@ -66,7 +65,7 @@ impl TryFrom<CampaignRow> for Campaign {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = email_job, check_for_backend(diesel::mysql::Mysql))]
 pub(crate) struct NewCampaignRow<'a> {
-    pub id: &'a [u8],
+    pub id: DbId,
     pub subject: &'a str,
     pub body: &'a str,
     pub status: &'static str,
@@ -82,8 +81,8 @@ pub(crate) struct NewCampaignRow<'a> {
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = recipient, check_for_backend(diesel::mysql::Mysql))]
 pub(crate) struct RecipientRow {
-    pub id: Vec<u8>,
-    pub email_job_id: Vec<u8>,
+    pub id: DbId,
+    pub email_job_id: DbId,
     pub email: String,
     pub name: Option<String>,
     pub status: String,
@@ -99,9 +98,8 @@ impl TryFrom<RecipientRow> for Recipient {
 
     fn try_from(row: RecipientRow) -> Result<Self, Self::Error> {
         Ok(Recipient {
-            id: RecipientId::from_slice(&row.id)
-                .ok_or_else(|| corrupt("Recipient.id", format!("{} bytes", row.id.len())))?,
-            campaign_id: campaign_id(&row.email_job_id)?,
+            id: row.id.into(),
+            campaign_id: row.email_job_id.into(),
             email: row.email,
             name: row.name,
             status: RecipientStatus::parse(&row.status)
@@ -120,19 +118,14 @@ impl TryFrom<RecipientRow> for Recipient {
 #[diesel(table_name = recipient, check_for_backend(diesel::mysql::Mysql))]
 #[diesel(treat_none_as_default_value = false)]
 pub(crate) struct NewRecipientRow<'a> {
-    pub id: Vec<u8>,
-    pub email_job_id: &'a [u8],
+    pub id: DbId,
+    pub email_job_id: DbId,
     pub email: &'a str,
     pub name: Option<&'a str>,
     pub status: &'static str,
     pub attempts: u32,
     pub next_attempt_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-pub(crate) fn campaign_id(bytes: &[u8]) -> Result<CampaignId, RepositoryError> {
-    CampaignId::from_slice(bytes)
-        .ok_or_else(|| corrupt("EmailJob.id", format!("{} bytes", bytes.len())))
 }
 
 /// A change to `Recipient` rows: each `None` leaves its column alone (`Some(None)` writes

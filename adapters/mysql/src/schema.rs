@@ -5,7 +5,7 @@ diesel::table! {
     /// A campaign.
     #[sql_name = "EmailJob"]
     email_job (id) {
-        id -> Binary,
+        id -> Varchar,
         subject -> Varchar,
         body -> Text,
         status -> Varchar,
@@ -34,9 +34,9 @@ diesel::table! {
     /// One recipient of a campaign.
     #[sql_name = "Recipient"]
     recipient (id) {
-        id -> Binary,
+        id -> Varchar,
         #[sql_name = "emailJobId"]
-        email_job_id -> Binary,
+        email_job_id -> Varchar,
         email -> Varchar,
         name -> Nullable<Varchar>,
         status -> Varchar,
@@ -61,7 +61,7 @@ diesel::table! {
         key -> Varbinary,
         fingerprint -> Binary,
         #[sql_name = "emailJobId"]
-        email_job_id -> Binary,
+        email_job_id -> Varchar,
         #[sql_name = "createdAt"]
         created_at -> Datetime,
     }

@@ -100,3 +100,20 @@ pub async fn fresh_database() -> Result<TestDatabase, RepositoryError> {
     run_migrations(&db.url).await?;
     Ok(db)
 }
+
+/// Creates `paloma_test_<uuid>` on the test server without running the migrations: for tests
+/// that set a database up the way another program (or an earlier Paloma) left it.
+pub async fn empty_database() -> Result<TestDatabase, RepositoryError> {
+    let db = TestDatabase::named(&format!("paloma_test_{}", Uuid::now_v7().simple()))?;
+    create_database_if_missing(&db.url).await?;
+    Ok(db)
+}
+
+/// Runs an SQL script (several statements) on the database of `database_url`.
+pub async fn execute_script(database_url: &str, sql: &str) -> Result<(), RepositoryError> {
+    use diesel_async::SimpleAsyncConnection;
+    let mut conn = crate::setup::establish(database_url).await?;
+    conn.batch_execute(sql)
+        .await
+        .map_err(crate::error::diesel_error)
+}

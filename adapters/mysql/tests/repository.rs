@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Binary, Text};
+use diesel::sql_types::{BigInt, Text};
 use diesel_async::RunQueryDsl;
 use paloma_application::ports::{CampaignStore, DeliveryLedger, RepositoryError};
 use paloma_domain::{
@@ -14,6 +14,9 @@ use paloma_domain::{
 };
 use paloma_mysql::testing::{TestDatabase, database_url, fresh_database, test_server_url};
 use paloma_mysql::{MysqlDatabase, create_database_if_missing, run_migrations};
+
+#[path = "repository/adoption.rs"]
+mod adoption;
 
 type TestResult = anyhow::Result<()>;
 
@@ -63,7 +66,7 @@ async fn row_counts(repo: &MysqlDatabase, id: CampaignId) -> anyhow::Result<(u32
     let rows: Vec<StatusCount> = diesel::sql_query(
         "SELECT status, COUNT(*) AS n FROM Recipient WHERE emailJobId = ? GROUP BY status",
     )
-    .bind::<Binary, _>(id.as_bytes().to_vec())
+    .bind::<Text, _>(id.to_string())
     .load(&mut *conn)
     .await?;
     let mut counts = (0, 0, 0);

@@ -235,9 +235,11 @@ async fn sql(paloma: &Paloma, query: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// `0x<hex>` of a campaign id, for SQL.
+/// A campaign id as an SQL string literal (the id columns hold the UUID's text). The id comes
+/// from the API's answer and is checked to be a UUID first, so it cannot break the quoting.
 fn id_literal(id: &str) -> String {
-    format!("0x{}", id.replace('-', ""))
+    let uuid = uuid::Uuid::parse_str(id).expect("the API answered a UUID");
+    format!("'{}'", uuid.hyphenated())
 }
 
 /// The campaign's recipient rows counted by status, read from the table itself.

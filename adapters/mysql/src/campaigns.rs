@@ -9,21 +9,19 @@ use futures::FutureExt;
 use paloma_application::ports::{CampaignStore, Created, RepositoryError};
 use paloma_domain::{
     Campaign, CampaignId, CampaignStatus, Idempotency, IdempotencyKey, NewCampaign, Page,
-    PageRequest, Recipient, RecipientId, RecipientStatus, RequestFingerprint, TimelinePoint,
+    PageRequest, Recipient, RecipientStatus, RequestFingerprint, TimelinePoint,
 };
 use tracing::instrument;
 
 use crate::db::MysqlDatabase;
 use crate::error::{DbError, corrupt, diesel_error};
 use crate::ids::DbId;
+use crate::insert::insert_recipients;
 use crate::models::{
-    CampaignRow, NewCampaignRow, NewRecipientRow, RecipientRow, count_u32, from_db_time, limit_of,
-    offset_of, to_db_time,
+    CampaignRow, NewCampaignRow, RecipientRow, count_u32, from_db_time, limit_of, offset_of,
+    to_db_time,
 };
 use crate::schema::{email_job, idempotency_key, recipient};
-
-/// Rows per multi-row `INSERT` of recipients (8 placeholders each: far below MySQL's 65,535).
-const INSERT_CHUNK: usize = 2_000;
 
 /// Reads one campaign, locking its row for the rest of the transaction when `lock` is set.
 pub(crate) async fn load(
@@ -160,25 +158,7 @@ async fn insert(
             .execute(conn)
             .await?;
     }
-    for chunk in campaign.recipients.chunks(INSERT_CHUNK) {
-        let rows: Vec<NewRecipientRow<'_>> = chunk
-            .iter()
-            .map(|r| NewRecipientRow {
-                id: DbId::recipient(RecipientId::new()),
-                email_job_id: db_id,
-                email: r.email.as_str(),
-                name: r.name.as_ref().map(|n| n.as_str()),
-                status: RecipientStatus::Pending.as_str(),
-                attempts: 0,
-                next_attempt_at: now_db,
-                updated_at: now_db,
-            })
-            .collect();
-        diesel::insert_into(recipient::table)
-            .values(&rows)
-            .execute(conn)
-            .await?;
-    }
+    insert_recipients(conn, db_id, &campaign.recipients, now_db).await?;
     Ok(Campaign {
         id,
         subject: campaign.subject.as_str().to_owned(),

@@ -18,6 +18,7 @@ mod db;
 mod delivery;
 mod error;
 mod ids;
+mod insert;
 mod models;
 mod schema;
 mod setup;

@@ -113,21 +113,6 @@ impl TryFrom<RecipientRow> for Recipient {
     }
 }
 
-/// A new `Recipient` row (always `PENDING`, no attempt yet).
-#[derive(Debug, Insertable)]
-#[diesel(table_name = recipient, check_for_backend(diesel::mysql::Mysql))]
-#[diesel(treat_none_as_default_value = false)]
-pub(crate) struct NewRecipientRow<'a> {
-    pub id: DbId,
-    pub email_job_id: DbId,
-    pub email: &'a str,
-    pub name: Option<&'a str>,
-    pub status: &'static str,
-    pub attempts: u32,
-    pub next_attempt_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
 /// A change to `Recipient` rows: each `None` leaves its column alone (`Some(None)` writes
 /// `NULL`). One type for every kind of move, so one `UPDATE` helper applies them all.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, AsChangeset)]

@@ -201,10 +201,17 @@ impl<R: CampaignStore, Q: JobProducer, C: Clock> CampaignService<R, Q, C> {
     }
 
     /// The campaign's deliveries over time, in buckets sized to its sending time so far
-    /// (from `startedAt` to `completedAt`, or to now while it runs). Empty before it starts.
+    /// (from `startedAt` to `completedAt`, or to now while it runs; from `createdAt` when
+    /// another stack sent without recording a start). Empty before anything was delivered.
     pub async fn timeline(&self, id: CampaignId) -> Result<Timeline, QueryError> {
         let campaign = self.get(id).await?;
-        let Some(started_at) = campaign.started_at else {
+        // Another stack sharing the tables (the seeds' Node worker) sends without recording a
+        // start: its outcomes count from the campaign's creation.
+        let delivered = campaign.sent_emails > 0 || campaign.failed_emails > 0;
+        let started_at = campaign
+            .started_at
+            .or_else(|| delivered.then_some(campaign.created_at));
+        let Some(started_at) = started_at else {
             return Ok(Timeline {
                 bucket_seconds: 1,
                 points: Vec::new(),

@@ -347,7 +347,7 @@ async fn a_campaign_is_sent_once_to_everyone_and_completed() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_timeline_is_empty_before_the_start_and_counts_every_outcome_after() {
+async fn the_timeline_is_empty_before_any_outcome_and_counts_every_outcome_after() {
     let env = Env::new(FakeMailer::default());
     let emails = addresses("t", 12);
     let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
@@ -378,6 +378,13 @@ async fn the_timeline_is_empty_before_the_start_and_counts_every_outcome_after()
     assert_eq!(after.points.iter().map(|p| p.sent).sum::<u64>(), 12);
     assert_eq!(after.points.iter().map(|p| p.failed).sum::<u64>(), 0);
     assert!(after.points.windows(2).all(|w| w[0].at < w[1].at));
+
+    // Sent by another stack that records no start (the seeds' Node worker): the same points.
+    if let Some(stored) = env.repo.campaigns.lock().expect("lock").get_mut(&id) {
+        stored.0.started_at = None;
+    }
+    let unstarted = service.timeline(id).await.expect("timeline");
+    assert_eq!(unstarted.points.iter().map(|p| p.sent).sum::<u64>(), 12);
 
     assert!(matches!(
         service.timeline(paloma_domain::CampaignId::new()).await,

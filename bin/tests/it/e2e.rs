@@ -2,10 +2,9 @@
 //! Redis and an SMTP server started by the test; plus interop with Node's bull.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::common::{Paloma, REDIS_URL, addresses, by_recipient, campaign};
+use crate::common::{Paloma, REDIS_URL, addresses, by_recipient, campaign, interop_dir};
 use paloma_testkit::{SmtpRules, TestSmtpServer};
 use redis::AsyncCommands;
 use serde_json::{Value, json};
@@ -182,15 +181,6 @@ async fn sigterm_puts_the_job_back_and_another_worker_finishes_it_without_duplic
         received.values().all(|n| *n == 1),
         "no duplicates after a graceful stop"
     );
-}
-
-fn interop_dir() -> PathBuf {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../interop"));
-    assert!(
-        dir.join("node_modules/bull").is_dir(),
-        "Node bull is not installed: run `npm ci` in interop/ (scripts/test does)"
-    );
-    dir
 }
 
 async fn node(paloma: &Paloma, script: &str, args: &[&str]) -> String {

@@ -67,6 +67,12 @@ impl Paloma {
         let db = paloma_mysql::testing::fresh_database()
             .await
             .expect("fresh database");
+        Self::on(db)
+    }
+
+    /// Like [`Paloma::new`], on a database the test prepared (e.g. one that another stack
+    /// created, not migrated yet).
+    pub fn on(db: TestDatabase) -> Self {
         Self {
             db_url: db.url.clone(),
             db_name: db.name.clone(),
@@ -280,6 +286,17 @@ pub fn campaign(subject: &str, emails: &[String]) -> Value {
 
 pub fn addresses(prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|i| format!("{prefix}{i}@example.org")).collect()
+}
+
+/// `interop/`, where the Node programs live (bull scripts, the seeds' Node stack), with its
+/// `node_modules` installed.
+pub fn interop_dir() -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../interop"));
+    assert!(
+        dir.join("node_modules/bull").is_dir() && dir.join("node_modules/mysql2").is_dir(),
+        "interop/'s Node packages are not installed: run `npm ci` in interop/ (scripts/test does)"
+    );
+    dir
 }
 
 /// Messages received per recipient address.

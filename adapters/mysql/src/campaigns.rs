@@ -259,17 +259,20 @@ pub(crate) async fn list_recipients(
     let (campaign, rows) = conn
         .transaction(async |conn| -> Result<_, DbError> {
             let campaign = require(conn, id, false).await?;
-            let mut query = recipient::table
-                .filter(recipient::email_job_id.eq(DbId::campaign(id)))
-                .select(RecipientRow::as_select())
-                .order(recipient::id.asc())
-                .limit(limit_of(page.per_page()))
-                .offset(offset_of(page))
-                .into_boxed();
-            if let Some(status) = status {
-                query = query.filter(recipient::status.eq(status.as_str()));
-            }
-            let rows: Vec<RecipientRow> = query.load(conn).await?;
+            let rows = match status {
+                Some(status) => {
+                    recipient::table
+                        .filter(recipient::email_job_id.eq(DbId::campaign(id)))
+                        .filter(recipient::status.eq(status.as_str()))
+                        .select(RecipientRow::as_select())
+                        .order(recipient::id.asc())
+                        .limit(limit_of(page.per_page()))
+                        .offset(offset_of(page))
+                        .load(conn)
+                        .await?
+                }
+                None => any_status_page(conn, id, page).await?,
+            };
             Ok((campaign, rows))
         })
         .await?;
@@ -288,6 +291,45 @@ pub(crate) async fn list_recipients(
         per_page: page.per_page(),
         total: u64::from(total),
     })
+}
+
+/// One page of a campaign's recipients in id order, whatever their status, from the one
+/// `(emailJobId, status, id)` index: the first `offset + per_page` ids of each status (index
+/// only), merged, the page cut out, and only its rows read (named as [`RecipientRow`]'s
+/// fields, which is how `QueryableByName` finds them). Ordering the campaign's rows by
+/// the primary key instead walks every older campaign's rows first (v7 ids), or the whole
+/// table (another stack's v4 ids): 0.8 s for a campaign after one of 1,000,000 recipients,
+/// against 18 ms for this (53 ms at the 200th page of 50).
+async fn any_status_page(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    page: PageRequest,
+) -> Result<Vec<RecipientRow>, DieselError> {
+    use diesel::sql_types::{BigInt, Text};
+    let branch = "(SELECT `id` FROM `Recipient` WHERE `emailJobId` = ? AND `status` = ? \
+                  ORDER BY `id` LIMIT ?)";
+    let branches = vec![branch; RecipientStatus::ALL.len()].join(" UNION ALL ");
+    let sql = format!(
+        "SELECT r.`id`, r.`emailJobId` AS email_job_id, r.`email`, r.`name`, r.`status`, \
+                r.`error`, r.`attempts`, r.`nextAttemptAt` AS next_attempt_at, \
+                r.`sentAt` AS sent_at, r.`updatedAt` AS updated_at \
+         FROM `Recipient` AS r JOIN (SELECT `id` FROM ({branches}) AS u \
+         ORDER BY `id` LIMIT ? OFFSET ?) AS page ON r.`id` = page.`id` ORDER BY r.`id`"
+    );
+    let per_page = limit_of(page.per_page());
+    let offset = offset_of(page);
+    let mut query = diesel::sql_query(sql).into_boxed();
+    for status in RecipientStatus::ALL {
+        query = query
+            .bind::<Text, _>(DbId::campaign(id))
+            .bind::<Text, _>(status.as_str())
+            .bind::<BigInt, _>(offset.saturating_add(per_page));
+    }
+    query
+        .bind::<BigInt, _>(per_page)
+        .bind::<BigInt, _>(offset)
+        .load(conn)
+        .await
 }
 
 /// One bucket of [`timeline`].

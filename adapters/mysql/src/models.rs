@@ -78,7 +78,7 @@ pub(crate) struct NewCampaignRow<'a> {
 }
 
 /// A `Recipient` row.
-#[derive(Debug, Queryable, Selectable)]
+#[derive(Debug, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = recipient, check_for_backend(diesel::mysql::Mysql))]
 pub(crate) struct RecipientRow {
     pub id: DbId,

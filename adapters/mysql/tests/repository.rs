@@ -304,6 +304,84 @@ async fn create_stores_5000_recipients_in_order() -> TestResult {
     Ok(())
 }
 
+/// The unfiltered listing merges the statuses back into id order, page by page, and reads
+/// only its own campaign's rows (an older, larger campaign sits before it in the table).
+#[tokio::test]
+async fn the_unfiltered_listing_pages_through_every_status_in_id_order() -> TestResult {
+    let (db, repo) = setup().await?;
+    let older = CampaignId::new();
+    repo.create(older, &new_campaign("Older", &emails(3_000))?, t0())
+        .await?;
+    let id = CampaignId::new();
+    repo.create(id, &new_campaign("Mixed", &emails(250))?, t0())
+        .await?;
+    let mut ids = Vec::new();
+    let mut after = None;
+    loop {
+        let batch = repo.due_recipients(id, after, Utc::now(), 100).await?;
+        let Some(last) = batch.last() else { break };
+        after = Some(last.id);
+        ids.extend(batch.iter().map(|r| r.id));
+    }
+    assert_eq!(ids.len(), 250);
+    // Every third SENT, every seventh FAILED (when not SENT), the rest PENDING.
+    let outcomes: Vec<Outcome> = ids
+        .iter()
+        .enumerate()
+        .filter_map(|(i, rid)| {
+            let kind = if i % 3 == 0 {
+                OutcomeKind::Sent
+            } else if i % 7 == 0 {
+                OutcomeKind::Failed {
+                    error: "550 no".into(),
+                }
+            } else {
+                return None;
+            };
+            Some(Outcome {
+                recipient_id: *rid,
+                attempts: 1,
+                kind,
+            })
+        })
+        .collect();
+    repo.record_outcomes(id, &outcomes, t0()).await?;
+
+    let mut listed = Vec::new();
+    for number in 1..=6 {
+        let page = repo
+            .list_recipients(id, None, PageRequest::new(Some(number), Some(45)))
+            .await?;
+        assert_eq!(page.total, 250);
+        assert!(page.items.iter().all(|r| r.campaign_id == id));
+        listed.extend(page.items.iter().map(|r| (r.id, r.status)));
+    }
+    let want: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, rid)| {
+            let status = if i % 3 == 0 {
+                RecipientStatus::Sent
+            } else if i % 7 == 0 {
+                RecipientStatus::Failed
+            } else {
+                RecipientStatus::Pending
+            };
+            (*rid, status)
+        })
+        .collect();
+    assert_eq!(
+        listed, want,
+        "every recipient once, in id order, with its status"
+    );
+    let beyond = repo
+        .list_recipients(id, None, PageRequest::new(Some(7), Some(45)))
+        .await?;
+    assert!(beyond.items.is_empty());
+    db.remove().await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn create_is_atomic_when_a_later_chunk_fails() -> TestResult {
     let (db, repo) = setup().await?;

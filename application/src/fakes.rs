@@ -28,6 +28,9 @@ pub struct FakeRepo {
     /// idempotency key -> (campaign, fingerprint)
     pub keys: Mutex<HashMap<String, (CampaignId, RequestFingerprint)>>,
     pub down: AtomicBool,
+    /// `record_outcomes` refuses (as `Unknown`, like a row the database cannot store) any
+    /// batch with an outcome whose error text contains this.
+    pub refuse_error_containing: Mutex<Option<String>>,
 }
 
 impl FakeRepo {
@@ -296,6 +299,19 @@ impl DeliveryLedger for FakeRepo {
         now: DateTime<Utc>,
     ) -> Result<Campaign, RepositoryError> {
         self.check()?;
+        if let Some(poison) = lock(&self.refuse_error_containing).as_deref() {
+            let refused = outcomes.iter().any(|o| match &o.kind {
+                OutcomeKind::Failed { error } | OutcomeKind::Retry { error, .. } => {
+                    error.contains(poison)
+                }
+                OutcomeKind::Sent => false,
+            });
+            if refused {
+                return Err(RepositoryError::Unknown(
+                    "Data too long for column 'error'".into(),
+                ));
+            }
+        }
         let mut rs = lock(&self.recipients);
         let mut all = lock(&self.campaigns);
         let c = &mut all.get_mut(&id).ok_or(RepositoryError::NotFound(id))?.0;

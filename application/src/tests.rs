@@ -428,6 +428,45 @@ async fn permanent_failures_fail_and_transient_ones_are_retried() {
     assert_counters_match_rows(&env, id);
 }
 
+/// A batch the database refuses because of one row (a reply it cannot store) is written one
+/// outcome at a time: every other recipient is recorded once, none is sent again, and the bad
+/// row is recorded with a fixed text instead of its own.
+#[tokio::test(start_paused = true)]
+async fn one_outcome_the_database_refuses_does_not_cost_the_rest_of_its_batch() {
+    let env = Env::new(FakeMailer::default());
+    let mut emails = addresses("ok", 30);
+    emails.push("bounce-poison@example.org".to_owned());
+    emails.extend(addresses("more", 9));
+    let id = create(&env, &emails).await;
+    *env.repo.refuse_error_containing.lock().expect("lock") = Some("bounce-poison".into());
+
+    let run = env
+        .worker(5)
+        .run_campaign(id, &CancellationToken::new(), &CancellationToken::new())
+        .await;
+    assert_eq!(
+        run.expect("ran"),
+        RunOutcome::Finished(CampaignStatus::Completed)
+    );
+    let c = env.repo.campaign(id);
+    assert_eq!((c.sent_emails, c.failed_emails), (39, 1));
+    for r in env.repo.recipients_of(id) {
+        if r.email.starts_with("bounce-poison") {
+            assert_eq!(r.status, RecipientStatus::Failed);
+            assert_eq!(r.error.as_deref(), Some(crate::worker::UNSTORABLE_ERROR));
+        } else {
+            assert_eq!((r.status, r.attempts), (RecipientStatus::Sent, 1));
+        }
+    }
+    let attempts = env.mailer.attempts.lock().expect("lock");
+    assert!(
+        attempts.values().all(|n| *n == 1),
+        "nobody was sent twice: {attempts:?}"
+    );
+    drop(attempts);
+    assert_counters_match_rows(&env, id);
+}
+
 #[tokio::test(start_paused = true)]
 async fn transient_failures_give_up_after_the_retry_limit() {
     struct AlwaysDefer;

@@ -17,6 +17,23 @@ pub enum DeliveryOutcome {
     Permanent(String),
 }
 
+/// The most of a failure's text that is recorded (in characters). A server's reply can be of
+/// any length (a hostile or broken server sends megabytes); what is kept must fit its column
+/// however long the reply was, or the outcome could not be written at all.
+pub const MAX_ERROR_CHARS: usize = 1_000;
+
+/// `text` as it is recorded: at most [`MAX_ERROR_CHARS`] characters, cut on a character
+/// boundary and marked with `…` when it was longer.
+pub fn recorded_error(text: &str) -> String {
+    // At most one character per byte: a short text needs no counting.
+    if text.len() <= MAX_ERROR_CHARS || text.chars().count() <= MAX_ERROR_CHARS {
+        return text.to_owned();
+    }
+    let mut kept: String = text.chars().take(MAX_ERROR_CHARS - 1).collect();
+    kept.push('…');
+    kept
+}
+
 /// The decision recorded for one recipient after an attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutcomeKind {
@@ -77,10 +94,12 @@ impl RetryPolicy {
     ) -> Outcome {
         let kind = match outcome {
             DeliveryOutcome::Sent => OutcomeKind::Sent,
-            DeliveryOutcome::Permanent(error) => OutcomeKind::Failed { error },
+            DeliveryOutcome::Permanent(error) => OutcomeKind::Failed {
+                error: recorded_error(&error),
+            },
             DeliveryOutcome::Transient(error) if attempts >= self.max_attempts => {
                 OutcomeKind::Failed {
-                    error: format!("gave up after {attempts} attempts: {error}"),
+                    error: recorded_error(&format!("gave up after {attempts} attempts: {error}")),
                 }
             }
             DeliveryOutcome::Transient(error) => {
@@ -88,7 +107,7 @@ impl RetryPolicy {
                     .unwrap_or(chrono::Duration::MAX);
                 OutcomeKind::Retry {
                     at: now + wait,
-                    error,
+                    error: recorded_error(&error),
                 }
             }
         };
@@ -169,6 +188,37 @@ mod tests {
             }
         );
         assert_eq!(out.attempts, 1);
+    }
+
+    #[test]
+    fn a_reply_of_any_length_is_recorded_cut_to_the_limit_on_a_character_boundary() {
+        let p = policy();
+        let now = Utc::now();
+        // 70,000 characters of 2 bytes each: longer than a TEXT column holds.
+        let huge = format!("550 {}", "é".repeat(70_000));
+        for outcome in [
+            DeliveryOutcome::Permanent(huge.clone()),
+            DeliveryOutcome::Transient(huge.clone()),
+        ] {
+            for attempts in [1, 3] {
+                let out = p.decide(RecipientId::new(), attempts, outcome.clone(), now);
+                let error = match out.kind {
+                    OutcomeKind::Failed { error } | OutcomeKind::Retry { error, .. } => error,
+                    OutcomeKind::Sent => panic!("a failure is not a success"),
+                };
+                assert_eq!(error.chars().count(), MAX_ERROR_CHARS);
+                assert!(error.ends_with('…'), "marked as cut");
+            }
+        }
+        let exact = "x".repeat(MAX_ERROR_CHARS);
+        assert_eq!(
+            recorded_error(&exact),
+            exact,
+            "a text at the limit is kept whole"
+        );
+        let over = "x".repeat(MAX_ERROR_CHARS + 1);
+        assert_eq!(recorded_error(&over).chars().count(), MAX_ERROR_CHARS);
+        assert_eq!(recorded_error("550 short"), "550 short");
     }
 
     #[test]

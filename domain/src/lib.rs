@@ -18,7 +18,9 @@ pub use campaign::{
     BodyError, Campaign, CampaignStatus, HtmlBody, InvalidRecipient, NewCampaign, NewCampaignError,
     NewCampaignInput, RecipientInput, Subject, SubjectError, ValidationErrors,
 };
-pub use delivery::{DeliveryOutcome, Outcome, OutcomeKind, RetryPolicy, message_id};
+pub use delivery::{
+    DeliveryOutcome, MAX_ERROR_CHARS, Outcome, OutcomeKind, RetryPolicy, message_id, recorded_error,
+};
 pub use idempotency::{
     Idempotency, IdempotencyKey, IdempotencyKeyError, MAX_IDEMPOTENCY_KEY_LEN, RequestFingerprint,
 };

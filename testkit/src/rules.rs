@@ -85,15 +85,22 @@ const DEFAULT_DEFERRAL: &str = "451 4.3.0 try again later";
 
 /// Panics unless `reply` starts with a three-digit 4xx or 5xx code and a space.
 fn checked_reply(reply: String) -> String {
-    let bytes = reply.as_bytes();
-    let ok = bytes.len() >= 4
-        && matches!(bytes[0], b'4' | b'5')
-        && bytes[1..3].iter().all(u8::is_ascii_digit)
-        && bytes[3] == b' '
-        && !reply.contains(['\r', '\n']);
+    let lines: Vec<&str> = reply.split("\r\n").collect();
+    let code = reply.get(..3).unwrap_or_default();
+    let ok = matches!(code.as_bytes().first(), Some(b'4' | b'5'))
+        && code.bytes().all(|b| b.is_ascii_digit())
+        && lines.iter().enumerate().all(|(i, line)| {
+            let separator = if i + 1 == lines.len() { b' ' } else { b'-' };
+            line.len() >= 4
+                && line.starts_with(code)
+                && line.as_bytes()[3] == separator
+                && !line.contains(['\r', '\n'])
+        });
     assert!(
         ok,
-        "an SMTP rule's reply must be one line like `550 5.1.1 text`, got {reply:?}"
+        "an SMTP rule's reply must be like `550 5.1.1 text`, or several lines joined by CRLF \
+         (`550-first`, ..., `550 last`), got {:?}",
+        reply.get(..80).unwrap_or(&reply)
     );
     reply
 }
@@ -109,13 +116,15 @@ impl SmtpRules {
         self
     }
 
-    /// Refuses with the given reply line (e.g. `"552 5.2.2 mailbox full"`) every recipient whose
-    /// local part starts with `prefix`. A `4xx` reply here refuses the recipient every time
+    /// Refuses with the given reply (e.g. `"552 5.2.2 mailbox full"`, or several lines joined by
+    /// CRLF: `"550-first\r\n550 last"`) every recipient whose local part starts with `prefix`.
+    /// A `4xx` reply here refuses the recipient every time
     /// (a mailbox that stays full); use [`defer_once_prefix`](Self::defer_once_prefix) for a
     /// one-off refusal.
     ///
     /// # Panics
-    /// When `reply` is not one line starting with a 4xx or 5xx code and a space.
+    /// When `reply` is not a 4xx or 5xx reply: one line `NNN text`, or lines `NNN-text` ending
+    /// with `NNN text`, all with the same code.
     pub fn reject_prefix_with(mut self, prefix: &str, reply: impl Into<String>) -> Self {
         self.reject.push(Rule {
             matcher: Matcher::LocalPrefix(prefix.to_ascii_lowercase()),
@@ -292,8 +301,24 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "must be one line")]
+    #[should_panic(expected = "must be like")]
     fn replies_without_a_failure_code_are_refused() {
         let _ = SmtpRules::default().reject_prefix_with("x", "250 fine");
+    }
+
+    #[test]
+    fn multi_line_replies_are_accepted_when_well_formed() {
+        let _ = SmtpRules::default().reject_prefix_with("x", "550-one\r\n550-two\r\n550 three");
+        for bad in [
+            "550 one\r\n550 two", // a space before the last line
+            "550-one\r\n551 two", // two codes
+            "550-one\r\n550-two", // no last line
+            "550-one\n550 two",   // a bare LF
+        ] {
+            let refused = std::panic::catch_unwind(|| {
+                let _ = SmtpRules::default().reject_prefix_with("x", bad);
+            });
+            assert!(refused.is_err(), "{bad:?}");
+        }
     }
 }

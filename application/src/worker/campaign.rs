@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
-    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, Outcome, Recipient, RecipientId,
+    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, Outcome, OutcomeKind, Recipient,
+    RecipientId,
 };
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::{Interval, MissedTickBehavior};
@@ -19,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
 use super::pace::{Stop, backoff};
-use super::{RunError, RunOutcome, Worker, WorkerPorts};
+use super::{RunError, RunOutcome, Worker, WorkerPorts, error_chain};
 use crate::ports::{
     CampaignStore, Clock, DeliveryLedger, Mailer, OutgoingMessage, RepositoryError,
 };
@@ -398,39 +399,105 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
     /// Writes buffered outcomes, retrying while the database is unavailable (the outcomes are
     /// kept in memory meanwhile). During shutdown it gives up after a few tries: the recipients
     /// stay `PENDING` and are sent again by the next worker.
+    ///
+    /// When the database refuses the batch for another reason (a row it cannot store), the
+    /// outcomes are written one by one, so that one bad row never costs the others: their
+    /// messages were delivered, and dropping their outcomes would send them again (and, the
+    /// bad row failing every time, again and again).
     async fn flush(&mut self) -> Result<Option<Campaign>, RunError> {
         if self.outcomes.is_empty() {
             return Ok(None);
         }
+        let batch = std::mem::take(&mut self.outcomes);
+        match self.write(&batch).await {
+            Ok(campaign) => {
+                debug!(
+                    written = batch.len(),
+                    sent = campaign.sent_emails,
+                    failed = campaign.failed_emails,
+                    pending = campaign.pending_emails(),
+                    "outcomes written"
+                );
+                Ok(Some(campaign))
+            }
+            Err(RepositoryError::Unknown(e)) => {
+                error!(error = %error_chain(&*e), outcomes = batch.len(), "the database refused a batch of outcomes; writing them one by one");
+                self.outcomes = batch;
+                self.write_one_by_one().await.map(Some)
+            }
+            Err(e) => {
+                self.outcomes = batch;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Writes the buffered outcomes one at a time, each taken out of the buffer once written.
+    /// One that is refused on its own is written again without its error text (a fixed text
+    /// instead); if even that is refused, the run fails with the rest still buffered.
+    async fn write_one_by_one(&mut self) -> Result<Campaign, RunError> {
+        let mut last = None;
+        while let Some(outcome) = self.outcomes.first().cloned() {
+            let written = match self.write(std::slice::from_ref(&outcome)).await {
+                Err(RepositoryError::Unknown(e)) => {
+                    error!(error = %error_chain(&*e), recipient_id = %outcome.recipient_id, "the database refused one outcome; recording it without its error text");
+                    let Some(plain) = without_error_text(&outcome) else {
+                        return Err(RepositoryError::Unknown(e).into());
+                    };
+                    self.write(std::slice::from_ref(&plain)).await?
+                }
+                other => other?,
+            };
+            self.outcomes.remove(0);
+            last = Some(written);
+        }
+        last.ok_or_else(|| RepositoryError::Conflict("no outcome to write".into()).into())
+    }
+
+    /// One `record_outcomes` call, retried while the database is unavailable (during shutdown,
+    /// a few times only).
+    async fn write(&self, outcomes: &[Outcome]) -> Result<Campaign, RepositoryError> {
         let worker = self.worker;
         let mut tries = 0u32;
         loop {
             match worker
                 .ledger
-                .record_outcomes(self.id, &self.outcomes, worker.clock.now())
+                .record_outcomes(self.id, outcomes, worker.clock.now())
                 .await
             {
-                Ok(campaign) => {
-                    debug!(
-                        written = self.outcomes.len(),
-                        sent = campaign.sent_emails,
-                        failed = campaign.failed_emails,
-                        pending = campaign.pending_emails(),
-                        "outcomes written"
-                    );
-                    self.outcomes.clear();
-                    return Ok(Some(campaign));
-                }
                 Err(RepositoryError::Unavailable(e))
                     if !(self.stop.shutdown.is_cancelled() && tries >= 5) =>
                 {
                     tries += 1;
                     let wait = backoff(tries);
-                    warn!(error = %e, pending_outcomes = self.outcomes.len(), retry_in_ms = wait.as_millis() as u64, "cannot write outcomes; retrying");
+                    warn!(error = %e, pending_outcomes = outcomes.len(), retry_in_ms = wait.as_millis() as u64, "cannot write outcomes; retrying");
                     tokio::time::sleep(wait).await;
                 }
-                Err(e) => return Err(e.into()),
+                result => return result,
             }
         }
     }
+}
+
+/// The text recorded instead of a failure's own when the database refused to store that.
+pub(crate) const UNSTORABLE_ERROR: &str =
+    "the failure's text could not be stored (see the worker's log)";
+
+/// `outcome` with its error text replaced by [`UNSTORABLE_ERROR`]; `None` for a success,
+/// which has no text to blame.
+fn without_error_text(outcome: &Outcome) -> Option<Outcome> {
+    let kind = match &outcome.kind {
+        OutcomeKind::Sent => return None,
+        OutcomeKind::Failed { .. } => OutcomeKind::Failed {
+            error: UNSTORABLE_ERROR.to_owned(),
+        },
+        OutcomeKind::Retry { at, .. } => OutcomeKind::Retry {
+            at: *at,
+            error: UNSTORABLE_ERROR.to_owned(),
+        },
+    };
+    Some(Outcome {
+        kind,
+        ..outcome.clone()
+    })
 }

@@ -25,6 +25,8 @@ use paloma_domain::{CampaignStatus, FailureThreshold, RetryPolicy};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
 
+#[cfg(test)]
+pub(crate) use self::campaign::UNSTORABLE_ERROR;
 pub use self::housekeeping::ReconcileError;
 use self::pace::backoff;
 use crate::ports::{
@@ -325,10 +327,11 @@ impl<P: WorkerPorts> Worker<P> {
                     }
                 },
                 Err(RunError::NotFound) => {
+                    warn!("the job names a campaign that is not in the database; failing the job");
                     self.settle_fail(&job, "campaign not found", false).await
                 }
                 Err(RunError::Repository(e)) => {
-                    error!(error = %e, "campaign run failed; the job will be retried");
+                    error!(error = %error_chain(&e), "campaign run failed; the job will be retried");
                     self.settle_fail(&job, "database error while sending", true)
                         .await
                 }
@@ -371,3 +374,16 @@ async fn renew_lock<J: JobConsumer>(
 
 #[cfg(test)]
 mod outage_tests;
+
+/// An error and its sources, `outer: inner: ...`, for logs: a port's error often says only
+/// what failed ("unexpected database error") and its source says why.
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -85,6 +85,39 @@ async fn a_thousand_recipient_campaign_is_delivered_once_each() {
     assert_eq!(completed, 1);
 }
 
+/// A server reply longer than the `error` column holds (a multi-line reply of 70,000 bytes) is
+/// recorded cut to 1,000 characters; before, the database refused the whole batch of outcomes,
+/// the job was retried, and every recipient of the batch was sent again, over and over.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reply_longer_than_the_error_column_is_recorded_cut_and_nobody_is_sent_twice() {
+    let line = format!("5.7.1 refused {}", "x".repeat(60));
+    let mut reply = vec![format!("550-{line}"); 1_000].join("\r\n");
+    reply.push_str(&format!("\r\n550 {line}"));
+    assert!(reply.len() > 65_535, "longer than a TEXT column");
+    let smtp = TestSmtpServer::start(SmtpRules::default().reject_prefix_with("long", reply))
+        .expect("smtp");
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    paloma.start_worker(&smtp.url(), &[]);
+    let mut emails = addresses("user", 40);
+    emails.insert(17, "long-reply@example.org".to_owned());
+    let created = paloma.post(&campaign("Long reply", &emails)).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let done = paloma.wait_final(&id, Duration::from_secs(60)).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    assert_eq!(
+        (&done["sentEmails"], &done["failedEmails"]),
+        (&json!(40), &json!(1))
+    );
+    let failed = paloma.recipients(&id, "FAILED").await;
+    let error = failed[0]["error"].as_str().expect("an error text");
+    assert!(error.starts_with("550 5.7.1 refused"), "{}", &error[..40]);
+    assert_eq!(error.chars().count(), paloma_domain::MAX_ERROR_CHARS);
+    let received = by_recipient(&smtp);
+    assert_eq!(received.len(), 40);
+    assert!(received.values().all(|n| *n == 1), "nobody received two");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn rejected_addresses_fail_and_deferred_ones_are_retried() {
     let smtp = TestSmtpServer::start(

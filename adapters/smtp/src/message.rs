@@ -3,8 +3,9 @@
 use email_encoding::headers::rfc2047;
 use email_encoding::headers::writer::EmailWriter;
 use lettre::address::Envelope;
-use lettre::message::Mailbox;
+use lettre::message::header::ContentTransferEncoding;
 use lettre::message::header::{self, ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Body, Mailbox};
 use lettre::{Address, Message};
 use paloma_application::OutgoingMessage;
 use paloma_domain::{DeliveryOutcome, message_id};
@@ -68,10 +69,40 @@ impl Sender {
             .date_now()
             .header(header::MIME_VERSION_1_0)
             .header(ContentType::TEXT_HTML)
-            .body(message.html_body.to_string())
+            .body(wire_body(&message.html_body))
             .map_err(|error| {
                 DeliveryOutcome::Permanent(format!("cannot build the message: {error}"))
             })
+    }
+}
+
+/// The HTML body as it goes on the wire. Every line break becomes CRLF: a bare CR or LF inside
+/// SMTP's DATA is what SMTP smuggling rides on (`<p>x</p>\r.\r\nMAIL FROM:...` ends the data
+/// early for a server that takes a bare CR as a line end). A body that still holds a control
+/// character 7bit must not carry (NUL, ...) goes quoted-printable, where it is escaped;
+/// otherwise lettre chooses (7bit for short ASCII lines, quoted-printable or base64 else).
+fn wire_body(html: &str) -> Body {
+    let mut text = String::with_capacity(html.len() + html.len() / 64);
+    let mut chars = html.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                chars.next_if_eq(&'\n');
+                text.push_str("\r\n");
+            }
+            '\n' => text.push_str("\r\n"),
+            c => text.push(c),
+        }
+    }
+    let unsafe_for_7bit = text
+        .bytes()
+        .any(|b| (b < 0x20 && !matches!(b, b'\r' | b'\n' | b'\t')) || b == 0x7f);
+    if unsafe_for_7bit {
+        // Quoted-printable takes any text; the fallback is not expected to run.
+        Body::new_with_encoding(text, ContentTransferEncoding::QuotedPrintable)
+            .unwrap_or_else(Body::new)
+    } else {
+        Body::new(text)
     }
 }
 

@@ -553,3 +553,69 @@ async fn the_file_mailer_creates_its_directory() -> anyhow::Result<()> {
     assert_eq!(std::fs::read_dir(&outbox)?.count(), 1);
     Ok(())
 }
+
+/// A body with bare CRs and LFs, the sequence that ends SMTP data early for a server taking a
+/// bare CR as a line end (`\r.\r\n`, then a smuggled command), and a NUL: on the wire every
+/// line ends in CRLF and no NUL is sent (quoted-printable escapes it), and the recipient
+/// decodes the text with its line breaks as CRLF.
+#[tokio::test]
+async fn bare_cr_lf_and_nul_in_a_body_never_reach_the_server_raw() -> anyhow::Result<()> {
+    let server = TestSmtpServer::start(SmtpRules::default())?;
+    let mailer = SmtpMailer::new(&server.url(), FROM, 1)?;
+    let cases = [
+        (
+            "smuggling",
+            "<p>x</p>\r.\r\nMAIL FROM:<evil@attacker.test>\r\n<p>y</p>",
+            false,
+        ),
+        (
+            "bare LF and CR",
+            "<p>one</p>\n<p>two</p>\r<p>three</p>",
+            false,
+        ),
+        ("NUL", "<p>a\0b</p>\r\n<p>c</p>", true),
+    ];
+    for (i, (case, body, has_nul)) in cases.iter().enumerate() {
+        let to = format!("body{i}@example.org");
+        let message = outgoing(CampaignId::new(), &to, None, "Hello", body);
+        assert_eq!(mailer.send(message).await, DeliveryOutcome::Sent, "{case}");
+        let received = server.wait_for(i + 1, WAIT).await;
+        assert_eq!(
+            received.len(),
+            i + 1,
+            "{case}: one message, nothing smuggled"
+        );
+        let data = received[i].data.as_bytes();
+        for (at, byte) in data.iter().enumerate() {
+            match byte {
+                b'\r' => assert_eq!(data.get(at + 1), Some(&b'\n'), "{case}: bare CR at {at}"),
+                b'\n' => assert_eq!(
+                    data.get(at.wrapping_sub(1)),
+                    Some(&b'\r'),
+                    "{case}: bare LF at {at}"
+                ),
+                0 => panic!("{case}: a NUL on the wire at {at}"),
+                _ => {}
+            }
+        }
+        let normalized = body
+            .replace("\r\n", "\n")
+            .replace('\r', "\n")
+            .replace('\n', "\r\n");
+        let decoded = received[i].html_body().expect("an HTML body");
+        assert_eq!(decoded.trim_end(), normalized.trim_end(), "{case}");
+        assert_eq!(
+            decoded.contains('\0'),
+            *has_nul,
+            "{case}: the NUL decodes back"
+        );
+    }
+    assert!(
+        server
+            .messages()
+            .iter()
+            .all(|m| m.mail_from != "evil@attacker.test"),
+        "no smuggled transaction"
+    );
+    Ok(())
+}

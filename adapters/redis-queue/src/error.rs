@@ -57,6 +57,9 @@ pub(crate) fn refusal_error(refusal: Refusal, job_id: &str) -> QueueError {
         Refusal::NotActive => QueueError::Unknown(format!(
             "job {job_id} is locked by us but not in the active list"
         )),
+        Refusal::CorruptAttempts => QueueError::Unknown(format!(
+            "job {job_id} has an attemptsMade that is not an integer; left as it was"
+        )),
         Refusal::Unexpected(other) => {
             QueueError::Unknown(format!("unexpected script answer {other} for job {job_id}"))
         }

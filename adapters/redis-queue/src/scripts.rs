@@ -54,6 +54,8 @@ pub(crate) enum Refusal {
     LockMismatch,
     /// `-3`: the lock is ours but the job is not in `active`.
     NotActive,
+    /// `-7`: the job's `attemptsMade` is not an integer (`fail.lua` checks before counting).
+    CorruptAttempts,
     /// Any other negative answer.
     Unexpected(i64),
 }
@@ -67,6 +69,7 @@ impl Refusal {
             -2 => Err(Self::LockMissing),
             -6 => Err(Self::LockMismatch),
             -3 => Err(Self::NotActive),
+            -7 => Err(Self::CorruptAttempts),
             other => Err(Self::Unexpected(other)),
         }
     }
@@ -78,6 +81,7 @@ impl Refusal {
             Self::LockMissing => -2,
             Self::NotActive => -3,
             Self::LockMismatch => -6,
+            Self::CorruptAttempts => -7,
             Self::Unexpected(code) => code,
         }
     }
@@ -464,7 +468,7 @@ mod tests {
 
     #[test]
     fn refusal_codes_round_trip() {
-        for code in [-1, -2, -3, -6, -4, i64::MIN] {
+        for code in [-1, -2, -3, -6, -7, -4, i64::MIN] {
             assert_eq!(Refusal::check(code).map_err(Refusal::code), Err(code));
         }
         assert_eq!(Refusal::check(0), Ok(()));

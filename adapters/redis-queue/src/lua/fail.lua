@@ -4,11 +4,17 @@
 --       6 process token
 -- Returns {outcome, attemptsMade, delayMs}: outcome 1 delayed retry, 2 immediate retry,
 -- 0 failed for good; or {code} with -1 job missing, -2 lock missing, -6 lock owned by another
--- worker, -3 job not in active (nothing changed then).
+-- worker, -3 job not in active, -7 attemptsMade is not an integer (nothing changed then).
 local prefix = ARGV[1]
 local id = ARGV[2]
 local reason = ARGV[4]
 local job_key = prefix .. id
+-- HINCRBY below fails on a value that is not an integer (a job written by hand or corrupted):
+-- check first, so that an error cannot leave the job out of every list.
+local made = redis.call('HGET', job_key, 'attemptsMade')
+if made and not string.match(made, '^%-?%d+$') then
+  return { -7 }
+end
 local taken = take_out_of_active(job_key, id, ARGV[3], KEYS[1], KEYS[4])
 if taken ~= 0 then
   return { taken }

@@ -283,6 +283,32 @@ async fn complete_without_our_lock_is_lock_lost_and_the_job_stays_active() -> Re
     tq.cleanup().await
 }
 
+/// A job whose `attemptsMade` is not an integer (written by hand, or corrupted) cannot be
+/// counted: failing it is refused with nothing changed, so the job stays in `active` under our
+/// lock (before, it was taken out of `active` and then the count failed: in no list at all).
+#[tokio::test]
+async fn failing_a_job_with_a_corrupt_attempt_count_changes_nothing() -> Result<()> {
+    let tq = TestQueue::new().await?;
+    let id = tq.queue.enqueue(CampaignId::new()).await?;
+    let job = take(&tq).await?;
+    let job_key = tq.key(&id);
+    let _: () = tq.cmd("HSET", &[&job_key, "attemptsMade", "two"]).await?;
+
+    let refused = tq.consumer.fail(&job, "smtp down", true).await;
+    assert!(
+        matches!(&refused, Err(QueueError::Unknown(m)) if m.contains("attemptsMade")),
+        "{refused:?}"
+    );
+    assert_eq!(tq.list("active").await?, [id.as_str()], "still active");
+    assert_eq!(tq.field(&id, "attemptsMade").await?.as_deref(), Some("two"));
+    assert_eq!(tq.field(&id, "failedReason").await?, None);
+    let lock: String = tq.cmd("GET", &[&tq.key(&format!("{id}:lock"))]).await?;
+    assert_eq!(lock, job.token, "still locked by us");
+    assert!(tq.zset("delayed").await?.is_empty());
+    assert!(tq.zset("failed").await?.is_empty());
+    tq.cleanup().await
+}
+
 #[tokio::test]
 async fn complete_honours_remove_on_complete() -> Result<()> {
     let tq = TestQueue::new().await?;

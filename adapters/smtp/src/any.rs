@@ -45,6 +45,14 @@ impl AnyMailer {
         }
     }
 
+    /// See [`SmtpMailer::cleartext_credentials_warning`]; `None` for files.
+    pub fn cleartext_credentials_warning(&self) -> Option<&'static str> {
+        match self {
+            AnyMailer::Smtp(mailer) => mailer.cleartext_credentials_warning(),
+            AnyMailer::File(_) => None,
+        }
+    }
+
     /// Closes pooled SMTP connections; nothing to do for files.
     pub async fn shutdown(&self) {
         if let AnyMailer::Smtp(mailer) = self {

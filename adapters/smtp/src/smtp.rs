@@ -247,6 +247,27 @@ impl SmtpMailer {
         })
     }
 
+    /// Why the password in `SMTP_URL` may cross the network in clear, if it may: credentials
+    /// over plain SMTP, or over STARTTLS that is only opportunistic (a server, or anyone in
+    /// between, that does not offer STARTTLS gets the password). `None` without credentials or
+    /// with TLS required.
+    pub fn cleartext_credentials_warning(&self) -> Option<&'static str> {
+        self.connector.credentials.as_ref()?;
+        match self.connector.security {
+            Security::Plain => Some(
+                "SMTP_URL has a user and password but no TLS: the password is sent in clear; \
+                 use smtps:// or ?tls=required",
+            ),
+            Security::StartTls {
+                required: false, ..
+            } => Some(
+                "SMTP_URL has a user and password with tls=opportunistic: a server that offers \
+                 no STARTTLS gets the password in clear; use ?tls=required",
+            ),
+            Security::StartTls { required: true, .. } | Security::Implicit(_) => None,
+        }
+    }
+
     /// Changes the timeouts: `connect` for opening a connection (TCP and TLS), `send` for one
     /// whole message (defaults: 15 s and 120 s).
     pub fn with_timeouts(mut self, connect: Duration, send: Duration) -> Self {
@@ -439,6 +460,29 @@ mod tests {
             assert!(!format!("{mailer:?}").contains("hunter2"));
             assert!(!mailer.redacted_url().contains("hunter2"));
         }
+    }
+
+    #[test]
+    fn credentials_without_required_tls_are_flagged() {
+        let warning = |url: &str| {
+            SmtpMailer::new(url, "no-reply@example.org", 1)
+                .expect(url)
+                .cleartext_credentials_warning()
+        };
+        assert!(warning("smtp://user:hunter2@mail.example.org").is_some());
+        assert!(warning("smtp://user:hunter2@mail.example.org?tls=opportunistic").is_some());
+        assert_eq!(
+            warning("smtp://user:hunter2@mail.example.org?tls=required"),
+            None
+        );
+        assert_eq!(warning("smtps://user:hunter2@mail.example.org"), None);
+        assert_eq!(
+            warning("smtp://localhost:2525"),
+            None,
+            "no credentials, nothing to leak"
+        );
+        let text = warning("smtp://user:hunter2@mail.example.org").unwrap_or_default();
+        assert!(!text.contains("hunter2"));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use paloma_mysql::MysqlDatabase;
 use paloma_redis_queue::{QueueSettings, RedisJobQueue};
 use paloma_smtp::AnyMailer;
 use secrecy::ExposeSecret;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 /// Paloma's worker: takes campaign jobs from the queue and sends their messages, until SIGTERM
 /// or SIGINT.
@@ -94,6 +94,9 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         failure_threshold: config.failure_threshold,
         ..WorkerSettings::default()
     };
+    if let Some(warning) = mailer.cleartext_credentials_warning() {
+        warn!(mailer = mailer.describe(), "{warning}");
+    }
     info!(
         mailer = mailer.describe(),
         concurrency = config.concurrency,

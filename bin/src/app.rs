@@ -23,6 +23,7 @@ pub struct Application {
     listener: LimitedListener,
     local_addr: SocketAddr,
     router: Router,
+    header_timeout: std::time::Duration,
 }
 
 impl Application {
@@ -52,6 +53,7 @@ impl Application {
             cors_origins: config.cors_origins.clone(),
             max_body_bytes: config.max_body_bytes,
             request_timeout: config.request_timeout,
+            max_large_bodies: config.max_large_bodies,
         };
         let router = paloma_http::router(state, &settings);
 
@@ -59,11 +61,13 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.addr))?;
         let local_addr = listener.local_addr().context("reading the bound address")?;
-        let listener = LimitedListener::new(listener, config.max_connections, config.idle_timeout);
+        let listener = LimitedListener::new(listener, config.max_connections, config.idle_timeout)
+            .with_max_per_client(config.max_connections_per_client);
         Ok(Self {
             listener,
             local_addr,
             router,
+            header_timeout: config.header_timeout,
         })
     }
 
@@ -77,10 +81,8 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP")
+        paloma_http::serve(self.listener, self.router, self.header_timeout, shutdown).await;
+        Ok(())
     }
 }
 

@@ -9,6 +9,7 @@ pub mod extract;
 mod handlers;
 pub mod listener;
 pub mod openapi;
+mod serve;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +21,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use futures::future::BoxFuture;
 use paloma_application::{CampaignService, CampaignStore, Clock, JobProducer};
+use tokio::sync::Semaphore;
 use tower_http::cors::CorsLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
@@ -28,6 +30,7 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use listener::LimitedListener;
+pub use serve::serve;
 
 /// Checks each dependency the API needs; returns `(name, error)` for each one that is down.
 pub type ReadinessCheck =
@@ -57,7 +60,14 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// A request that takes longer is answered 408.
     pub request_timeout: Duration,
+    /// Requests with a body over [`LARGE_BODY_BYTES`] (or of unknown length) handled at once;
+    /// one more is answered 503 with `Retry-After` before its body is read. It bounds the
+    /// memory that request bodies and their parsing take.
+    pub max_large_bodies: usize,
 }
+
+/// A body over this many bytes counts against [`HttpSettings::max_large_bodies`].
+pub const LARGE_BODY_BYTES: u64 = 1024 * 1024;
 
 impl Default for HttpSettings {
     fn default() -> Self {
@@ -65,6 +75,7 @@ impl Default for HttpSettings {
             cors_origins: vec!["http://localhost:3000".into()],
             max_body_bytes: 32 * 1024 * 1024,
             request_timeout: Duration::from_secs(60),
+            max_large_bodies: 4,
         }
     }
 }
@@ -101,6 +112,12 @@ where
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(Semaphore::new(
+                settings.max_large_bodies.clamp(1, Semaphore::MAX_PERMITS),
+            )),
+            large_body_budget,
+        ))
         .layer(middleware::from_fn_with_state(
             settings.request_timeout,
             time_limit,
@@ -139,6 +156,43 @@ where
         .routes(routes!(campaign_timeline))
         .routes(routes!(healthz))
         .routes(routes!(readyz))
+}
+
+/// Lets at most the budget's number of requests with a large body (over [`LARGE_BODY_BYTES`],
+/// or chunked: of unknown length) in at once; one more is answered `503 service_unavailable`
+/// with `Retry-After: 1` before anything of its body is read. Small requests pass freely.
+async fn large_body_budget(
+    State(budget): State<Arc<Semaphore>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let headers = request.headers();
+    let large = match headers.get(header::CONTENT_LENGTH) {
+        Some(length) => length
+            .to_str()
+            .ok()
+            .and_then(|l| l.parse::<u64>().ok())
+            .is_none_or(|l| l > LARGE_BODY_BYTES),
+        None => headers.contains_key(header::TRANSFER_ENCODING),
+    };
+    if !large {
+        return next.run(request).await;
+    }
+    match budget.try_acquire_owned() {
+        Ok(_permit) => next.run(request).await,
+        Err(_) => {
+            let mut response = error::ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                error::ErrorCode::ServiceUnavailable,
+                "too many large requests are being read at once; retry in a moment",
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+    }
 }
 
 /// Answers `408 request_timeout` in the one error shape when a request (reading its body

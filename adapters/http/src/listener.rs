@@ -5,12 +5,15 @@
 //! closes; with every permit taken, the listener stops accepting and new connections wait in the
 //! kernel's backlog until one closes. A connection on which nothing is read or written for the
 //! idle timeout is closed, so idle keep-alive connections (or a client that opens a connection
-//! and sends nothing) give their permit back.
+//! and sends nothing) give their permit back. One client address may hold at most
+//! `max_per_client` of them: a connection beyond that is closed as soon as it is accepted, so
+//! one address cannot take every place.
 
+use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -26,6 +29,31 @@ pub struct LimitedListener {
     inner: TcpListener,
     permits: Arc<Semaphore>,
     idle_timeout: Duration,
+    max_per_client: usize,
+    per_client: PerClient,
+}
+
+/// Open connections per client address.
+type PerClient = Arc<Mutex<HashMap<IpAddr, usize>>>;
+
+/// One connection counted for its client address; uncounted when dropped.
+#[derive(Debug)]
+struct ClientSlot {
+    client: IpAddr,
+    per_client: PerClient,
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.per_client.lock()
+            && let Some(n) = open.get_mut(&self.client)
+        {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.client);
+            }
+        }
+    }
 }
 
 impl LimitedListener {
@@ -38,7 +66,30 @@ impl LimitedListener {
                 max_connections.clamp(1, Semaphore::MAX_PERMITS),
             )),
             idle_timeout,
+            max_per_client: usize::MAX,
+            per_client: PerClient::default(),
         }
+    }
+
+    /// At most `max` (at least 1) connections open at once from one client address.
+    #[must_use]
+    pub fn with_max_per_client(mut self, max: usize) -> Self {
+        self.max_per_client = max.max(1);
+        self
+    }
+
+    /// Counts a new connection from `client`; `None` when that client already has its most.
+    fn admit(&self, client: IpAddr) -> Option<ClientSlot> {
+        let mut open = self.per_client.lock().ok()?;
+        let n = open.entry(client).or_default();
+        if *n >= self.max_per_client {
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot {
+            client,
+            per_client: Arc::clone(&self.per_client),
+        })
     }
 }
 
@@ -54,7 +105,16 @@ impl Listener for LimitedListener {
             }
         };
         // TcpListener's own `accept` logs and retries on errors.
-        let (stream, addr) = Listener::accept(&mut self.inner).await;
+        let (stream, addr, slot) = loop {
+            let (stream, addr) = Listener::accept(&mut self.inner).await;
+            match self.admit(addr.ip()) {
+                Some(slot) => break (stream, addr, slot),
+                // Dropped: closed at once, and the permit serves the next one.
+                None => {
+                    tracing::debug!(client = %addr.ip(), "connection over the per-client cap closed")
+                }
+            }
+        };
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
@@ -63,6 +123,7 @@ impl Listener for LimitedListener {
             idle: Box::pin(tokio::time::sleep(self.idle_timeout)),
             idle_timeout: self.idle_timeout,
             _permit: permit,
+            _slot: slot,
         };
         (io, addr)
     }
@@ -80,6 +141,7 @@ pub struct LimitedStream {
     idle: Pin<Box<Sleep>>,
     idle_timeout: Duration,
     _permit: OwnedSemaphorePermit,
+    _slot: ClientSlot,
 }
 
 impl LimitedStream {

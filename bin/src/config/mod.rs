@@ -127,7 +127,10 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub max_connections: usize,
+    pub max_connections_per_client: usize,
     pub idle_timeout: Duration,
+    pub header_timeout: Duration,
+    pub max_large_bodies: usize,
     /// `CAMPAIGN_CACHE_MS`: how long a campaign read is answered from memory (0: never).
     pub campaign_cache: Duration,
 }
@@ -147,7 +150,10 @@ impl ApiConfig {
             max_body_bytes: env.positive(MAX_BODY_BYTES)?,
             request_timeout: env.millis(REQUEST_TIMEOUT_MS)?,
             max_connections: env.positive(MAX_CONNECTIONS)?,
+            max_connections_per_client: env.positive(MAX_CONNECTIONS_PER_CLIENT)?,
             idle_timeout: env.millis(IDLE_TIMEOUT_MS)?,
+            header_timeout: env.millis(HEADER_TIMEOUT_MS)?,
+            max_large_bodies: env.positive(MAX_LARGE_BODIES)?,
             campaign_cache: Duration::from_millis(
                 env.parse(CAMPAIGN_CACHE_MS, "milliseconds, 0 for no cache")?,
             ),

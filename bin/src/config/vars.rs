@@ -57,6 +57,21 @@ pub(super) const REQUEST_TIMEOUT_MS: Var = var(
     "a request that takes longer: 408",
 );
 pub(super) const MAX_CONNECTIONS: Var = var("MAX_CONNECTIONS", "1024", "open connections at most");
+pub(super) const MAX_CONNECTIONS_PER_CLIENT: Var = var(
+    "MAX_CONNECTIONS_PER_CLIENT",
+    "64",
+    "open connections from one client address at most; more are closed at once",
+);
+pub(super) const HEADER_TIMEOUT_MS: Var = var(
+    "HEADER_TIMEOUT_MS",
+    "10000",
+    "a request's headers must all arrive within this, however slowly they trickle",
+);
+pub(super) const MAX_LARGE_BODIES: Var = var(
+    "MAX_LARGE_BODIES",
+    "4",
+    "requests with a body over 1 MiB handled at once; more: 503 with Retry-After",
+);
 pub(super) const IDLE_TIMEOUT_MS: Var = var(
     "IDLE_TIMEOUT_MS",
     "75000",
@@ -143,7 +158,10 @@ pub const API_VARS: &[Var] = &[
     MAX_BODY_BYTES,
     REQUEST_TIMEOUT_MS,
     MAX_CONNECTIONS,
+    MAX_CONNECTIONS_PER_CLIENT,
     IDLE_TIMEOUT_MS,
+    HEADER_TIMEOUT_MS,
+    MAX_LARGE_BODIES,
     CAMPAIGN_CACHE_MS,
 ];
 

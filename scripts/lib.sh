@@ -15,6 +15,7 @@
 #   drop_test_state DB PREFIX, print_log_tails DIR   clean-up and diagnostics of test scripts
 #   sweep_test_state       drop whatever the Rust tests left: `paloma_test_*` databases, `test-*` keys
 #   npm_ci DIR             `npm ci` in DIR (the lock file as committed), unless already installed from it
+#   redact_url URL         URL with its password replaced by *** (for printing SMTP_URL and the like)
 #
 # Set PALOMA_SKIP_SERVICES=1 to skip the service checks (e.g. DATABASE_URL/REDIS_URL point elsewhere).
 
@@ -195,6 +196,26 @@ npm_ci() {
         return 0
     fi
     npm --prefix "$dir" ci --no-audit --no-fund
+}
+
+# redact_url URL: print URL with the password of its user info replaced by `***`
+# (smtp://bob:s3cret@mail.example.org:2525 -> smtp://bob:***@mail.example.org:2525), like the
+# binaries do in their messages. The user info ends at the URL's last `@`, so that a password
+# holding a raw `/`, `?` or `#` is masked whole too; text without `scheme://` may itself be a
+# password and prints as `(not a URL)`.
+redact_url() {
+    local url="$1" scheme rest userinfo
+    if [[ "$url" != *://* ]]; then
+        printf '(not a URL)\n'
+        return 0
+    fi
+    scheme="${url%%://*}" rest="${url#*://}"
+    userinfo="${rest%@*}"
+    if [[ "$rest" != *@* || "$userinfo" != *:* ]]; then
+        printf '%s\n' "$url"
+        return 0
+    fi
+    printf '%s://%s:***@%s\n' "$scheme" "${userinfo%%:*}" "${rest##*@}"
 }
 
 # print_log_tails DIR: the last lines of every *.log in DIR, for a failed run.

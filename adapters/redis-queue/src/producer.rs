@@ -60,8 +60,13 @@ impl JobProducer for RedisJobQueue {
     async fn enqueue(&self, campaign: CampaignId) -> Result<String, QueueError> {
         let shared = &self.shared;
         let settings = &shared.settings;
-        let opts_prefix =
-            wire::job_opts_prefix(settings.job_attempts, millis(settings.backoff_delay));
+        let opts_prefix = wire::JobOpts {
+            attempts: settings.job_attempts,
+            backoff_delay_ms: millis(settings.backoff_delay),
+            keep_completed: settings.keep_completed,
+            keep_failed: settings.keep_failed,
+        }
+        .json_prefix();
         let mut conn = shared.conn().await?;
         let id = AddJob {
             keys: &shared.keys,

@@ -94,7 +94,7 @@ pub(crate) struct AddJob<'a> {
     /// The job's `data` JSON.
     pub data: &'a str,
     /// The job's `opts` JSON up to and including `"timestamp":` (see
-    /// [`wire::job_opts_prefix`]).
+    /// [`wire::JobOpts::json_prefix`]).
     pub opts_prefix: &'a str,
     /// This process's token, for the `waiting@<token>` event.
     pub token: &'a str,

@@ -36,6 +36,8 @@ impl Application {
         let mut queue_settings = QueueSettings::new(common.redis_url.expose_secret());
         queue_settings.prefix = common.queue_prefix.clone();
         queue_settings.queue_name = common.queue_name.clone();
+        queue_settings.keep_completed = common.queue_keep_completed;
+        queue_settings.keep_failed = common.queue_keep_failed;
         let queue = RedisJobQueue::connect(queue_settings)
             .await
             .context("connecting to Redis")?;

@@ -94,7 +94,7 @@ pub(crate) struct AddJob<'a> {
     /// The job's `data` JSON.
     pub data: &'a str,
     /// The job's `opts` JSON up to and including `"timestamp":` (see
-    /// [`wire::job_opts_prefix`]).
+    /// [`wire::JobOpts::json_prefix`]).
     pub opts_prefix: &'a str,
     /// This process's token, for the `waiting@<token>` event.
     pub token: &'a str,
@@ -413,25 +413,59 @@ impl CheckStalled<'_> {
     }
 }
 
-/// `live.lua`: the `data` of every job that will still be processed (waiting, paused, active
-/// or delayed), read in one step.
-pub(crate) struct LiveJobData<'a> {
-    pub keys: &'a Keys,
+/// Where one page of the live scan starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LiveCursor {
+    /// A list (wait, paused or active), `start` ids from its left end.
+    List { start: u64 },
+    /// The delayed zset, from score `min` (inclusive; as Redis printed it, or `-inf`), after
+    /// the `skip` ids with exactly that score that earlier pages read.
+    Delayed { min: String, skip: u64 },
 }
 
-impl LiveJobData<'_> {
-    pub(crate) async fn invoke(
-        &self,
-        conn: &mut MultiplexedConnection,
-    ) -> RedisResult<Vec<String>> {
-        let keys = self.keys;
-        LIVE.key(&keys.wait)
-            .key(&keys.paused)
-            .key(&keys.active)
-            .key(&keys.delayed)
-            .arg(&keys.base)
-            .invoke_async(conn)
-            .await
+/// One page of the live scan, as `live.lua` answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LivePage {
+    /// Ids read; fewer than asked for means the list or zset was read to its end.
+    pub read: u64,
+    /// The `data` of those ids whose hash still exists.
+    pub data: Vec<String>,
+    /// Where the next page starts, when `read` was the whole page.
+    pub next: LiveCursor,
+}
+
+/// `live.lua`: the `data` of up to `count` jobs of one list or of the delayed zset, from
+/// `cursor` (docs/bull-protocol.md, "The live scan").
+pub(crate) struct LiveJobPage<'a> {
+    pub keys: &'a Keys,
+    /// The list (`wait`, `paused`, `active`) or `delayed`, as the cursor says.
+    pub key: &'a str,
+    pub cursor: &'a LiveCursor,
+    pub count: u64,
+}
+
+impl LiveJobPage<'_> {
+    pub(crate) async fn invoke(&self, conn: &mut MultiplexedConnection) -> RedisResult<LivePage> {
+        let mut call = LIVE.key(self.key);
+        call.arg(&self.keys.base);
+        match self.cursor {
+            LiveCursor::List { start } => call.arg("list").arg(self.count).arg(*start).arg(0),
+            LiveCursor::Delayed { min, skip } => {
+                call.arg("zset").arg(self.count).arg(min).arg(*skip)
+            }
+        };
+        let (read, last, ties, data): (u64, String, u64, Vec<String>) =
+            call.invoke_async(conn).await?;
+        let next = match self.cursor {
+            LiveCursor::List { start } => LiveCursor::List {
+                start: start + read,
+            },
+            LiveCursor::Delayed { .. } => LiveCursor::Delayed {
+                min: last,
+                skip: ties,
+            },
+        };
+        Ok(LivePage { read, data, next })
     }
 }
 

@@ -24,6 +24,13 @@ pub struct QueueSettings {
     /// Base delay of the exponential backoff stored in the jobs' options: retry n waits
     /// `(2^n - 1) * backoff_delay`.
     pub backoff_delay: Duration,
+    /// How many completed jobs the queue keeps, stored as bull's `removeOnComplete` in the
+    /// options of the jobs this producer adds: completing a job deletes the completed jobs
+    /// beyond the newest `keep_completed` (their hashes and their entries in `completed`);
+    /// 0 deletes each job as it completes.
+    pub keep_completed: u32,
+    /// How many failed jobs the queue keeps (bull's `removeOnFail`), as `keep_completed`.
+    pub keep_failed: u32,
     /// Maximum number of pooled connections (blocking takes use their own connection).
     pub pool_size: u32,
     /// How long an operation waits for a pooled connection (or a new connection) before it
@@ -32,7 +39,9 @@ pub struct QueueSettings {
 }
 
 impl QueueSettings {
-    /// Bull's defaults and Paloma's queue name for the Redis server at `redis_url`.
+    /// Bull's defaults and Paloma's queue name for the Redis server at `redis_url`, except
+    /// that finished jobs are not kept forever (bull's default): the newest 1,000 completed
+    /// and 5,000 failed ones are.
     pub fn new(redis_url: impl Into<String>) -> Self {
         Self {
             redis_url: redis_url.into(),
@@ -43,6 +52,8 @@ impl QueueSettings {
             max_stalled_count: 1,
             job_attempts: 5,
             backoff_delay: Duration::from_secs(10),
+            keep_completed: 1000,
+            keep_failed: 5000,
             pool_size: 16,
             connect_timeout: Duration::from_secs(3),
         }
@@ -80,5 +91,7 @@ mod tests {
         assert_eq!(settings.max_stalled_count, 1);
         assert_eq!(settings.job_attempts, 5);
         assert_eq!(settings.backoff_delay, Duration::from_secs(10));
+        assert_eq!(settings.keep_completed, 1000);
+        assert_eq!(settings.keep_failed, 5000);
     }
 }

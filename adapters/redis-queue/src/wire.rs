@@ -14,14 +14,35 @@ pub(crate) fn job_data(campaign: CampaignId) -> String {
     serde_json::json!({ "jobUuid": campaign.to_string() }).to_string()
 }
 
-/// A new job's `opts` JSON without the `timestamp` value and the closing brace (the add
-/// script appends the Redis server's time), in the key order Node writes:
-/// `{"attempts":5,"backoff":{"type":"exponential","delay":10000},"delay":0,"timestamp":`.
-pub(crate) fn job_opts_prefix(attempts: u32, backoff_delay_ms: u64) -> String {
-    format!(
-        r#"{{"attempts":{},"backoff":{{"type":"exponential","delay":{backoff_delay_ms}}},"delay":0,"timestamp":"#,
-        attempts.max(1),
-    )
+/// What a new job's `opts` say, besides its creation time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct JobOpts {
+    pub attempts: u32,
+    pub backoff_delay_ms: u64,
+    /// `removeOnComplete`: how many completed jobs to keep (0: none).
+    pub keep_completed: u32,
+    /// `removeOnFail`: how many failed jobs to keep (0: none).
+    pub keep_failed: u32,
+}
+
+impl JobOpts {
+    /// A new job's `opts` JSON without the `timestamp` value and the closing brace (the add
+    /// script appends the Redis server's time), in the key order Node writes for
+    /// `queue.add(data, {attempts, backoff, removeOnComplete, removeOnFail})`:
+    /// `{"attempts":5,"backoff":{"type":"exponential","delay":10000},"removeOnComplete":1000,`
+    /// `"removeOnFail":5000,"delay":0,"timestamp":`.
+    ///
+    /// The keep options are numbers, which bull reads as "keep the newest N" (0: keep none);
+    /// `true` would keep none and `false` every one (docs/bull-protocol.md, "Completing").
+    pub(crate) fn json_prefix(&self) -> String {
+        format!(
+            r#"{{"attempts":{},"backoff":{{"type":"exponential","delay":{}}},"removeOnComplete":{},"removeOnFail":{},"delay":0,"timestamp":"#,
+            self.attempts.max(1),
+            self.backoff_delay_ms,
+            self.keep_completed,
+            self.keep_failed,
+        )
+    }
 }
 
 /// HGETALL's flat `[field, value, ...]` as a map.
@@ -107,12 +128,22 @@ mod tests {
 
     #[test]
     fn opts_are_written_in_node_key_order() {
+        let opts = JobOpts {
+            attempts: 5,
+            backoff_delay_ms: 10_000,
+            keep_completed: 1000,
+            keep_failed: 0,
+        };
         assert_eq!(
-            job_opts_prefix(5, 10_000),
-            r#"{"attempts":5,"backoff":{"type":"exponential","delay":10000},"delay":0,"timestamp":"#
+            opts.json_prefix(),
+            r#"{"attempts":5,"backoff":{"type":"exponential","delay":10000},"removeOnComplete":1000,"removeOnFail":0,"delay":0,"timestamp":"#
         );
         // At least one attempt, whatever the settings say.
-        assert!(job_opts_prefix(0, 1).starts_with(r#"{"attempts":1,"#));
+        let none = JobOpts {
+            attempts: 0,
+            ..opts
+        };
+        assert!(none.json_prefix().starts_with(r#"{"attempts":1,"#));
     }
 
     #[test]

@@ -54,6 +54,8 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     let mut queue_settings = QueueSettings::new(common.redis_url.expose_secret());
     queue_settings.prefix = common.queue_prefix.clone();
     queue_settings.queue_name = common.queue_name.clone();
+    queue_settings.keep_completed = common.queue_keep_completed;
+    queue_settings.keep_failed = common.queue_keep_failed;
     queue_settings.lock_duration = config.lock_duration;
     queue_settings.stalled_interval = config.stalled_interval;
     // bull fails a job for good once it stalled more than once (maxStalledCount 1); a campaign

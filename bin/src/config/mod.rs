@@ -88,6 +88,11 @@ pub struct CommonConfig {
     pub redis_url: SecretString,
     pub queue_name: String,
     pub queue_prefix: String,
+    /// `QUEUE_KEEP_COMPLETED`: how many completed jobs the queue keeps (bull's
+    /// `removeOnComplete`, written into every job this binary adds; 0: none).
+    pub queue_keep_completed: u32,
+    /// `QUEUE_KEEP_FAILED`: how many failed jobs the queue keeps (bull's `removeOnFail`).
+    pub queue_keep_failed: u32,
     pub db_pool_size: u32,
     pub json_logs: bool,
 }
@@ -111,6 +116,9 @@ impl CommonConfig {
             redis_url: env.secret(REDIS_URL),
             queue_name: env.string(QUEUE_NAME_EMAIL),
             queue_prefix: env.string(QUEUE_PREFIX),
+            queue_keep_completed: env
+                .parse(QUEUE_KEEP_COMPLETED, "a number of jobs, 0 for none")?,
+            queue_keep_failed: env.parse(QUEUE_KEEP_FAILED, "a number of jobs, 0 for none")?,
             db_pool_size: env.positive(DB_POOL_SIZE)?,
             json_logs,
         })

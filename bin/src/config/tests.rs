@@ -48,6 +48,38 @@ fn the_send_rate_limit_is_optional_and_checked() {
 }
 
 #[test]
+fn how_many_finished_queue_jobs_are_kept_is_read_by_both_binaries() {
+    let api = ApiConfig::from_env(&env(&[])).expect("defaults are valid");
+    assert_eq!(
+        (
+            api.common.queue_keep_completed,
+            api.common.queue_keep_failed
+        ),
+        (1000, 5000)
+    );
+    let worker = WorkerConfig::from_env(&env(&[
+        ("QUEUE_KEEP_COMPLETED", "0"),
+        ("QUEUE_KEEP_FAILED", "20000"),
+    ]))
+    .expect("0 keeps none");
+    assert_eq!(
+        (
+            worker.common.queue_keep_completed,
+            worker.common.queue_keep_failed
+        ),
+        (0, 20_000)
+    );
+    for (var, bad) in [
+        ("QUEUE_KEEP_COMPLETED", "-1"),
+        ("QUEUE_KEEP_COMPLETED", "all"),
+        ("QUEUE_KEEP_FAILED", "4294967296"),
+    ] {
+        let err = ApiConfig::from_env(&env(&[(var, bad)])).expect_err("invalid");
+        assert_eq!(err.var, var);
+    }
+}
+
+#[test]
 fn defaults_match_the_documented_ones() {
     let api = ApiConfig::from_env(&env(&[])).expect("defaults are valid");
     assert_eq!(api.addr.to_string(), "127.0.0.1:8080");

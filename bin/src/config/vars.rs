@@ -34,6 +34,16 @@ pub(super) const DATABASE_URL: Var = var(
 pub(super) const REDIS_URL: Var = var("REDIS_URL", "redis://127.0.0.1:6379", "Redis");
 pub(super) const QUEUE_NAME_EMAIL: Var = var("QUEUE_NAME_EMAIL", "email-queue", "bull queue name");
 pub(super) const QUEUE_PREFIX: Var = var("QUEUE_PREFIX", "bull", "bull key prefix");
+pub(super) const QUEUE_KEEP_COMPLETED: Var = var(
+    "QUEUE_KEEP_COMPLETED",
+    "1000",
+    "completed queue jobs kept in Redis, the newest (0: none)",
+);
+pub(super) const QUEUE_KEEP_FAILED: Var = var(
+    "QUEUE_KEEP_FAILED",
+    "5000",
+    "failed queue jobs kept in Redis, the newest (0: none)",
+);
 pub(super) const DB_POOL_SIZE: Var = var("DB_POOL_SIZE", "10", "database connection pool size");
 pub(super) const RUST_LOG: Var = var("RUST_LOG", "info", "log filter");
 pub(super) const LOG_FORMAT: Var = var("LOG_FORMAT", "pretty", "`json` for machines, or `pretty`");
@@ -145,6 +155,8 @@ pub const COMMON_VARS: &[Var] = &[
     REDIS_URL,
     QUEUE_NAME_EMAIL,
     QUEUE_PREFIX,
+    QUEUE_KEEP_COMPLETED,
+    QUEUE_KEEP_FAILED,
     DB_POOL_SIZE,
     RUST_LOG,
     LOG_FORMAT,

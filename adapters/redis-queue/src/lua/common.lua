@@ -109,8 +109,9 @@ local function delete_job(prefix, id)
 end
 
 -- Records a finished job in `set` (completed or failed) according to its keep option
--- (removeOnComplete / removeOnFail): true keeps nothing, a number N keeps the newest N,
--- {age = seconds, count = N} trims by both, absent or false keeps everything.
+-- (removeOnComplete / removeOnFail), as bull 4.16's moveToFinished reads it: true or 0 keeps
+-- nothing (the job is deleted, not added), a number N > 0 keeps the newest N (by finishedOn),
+-- {age = seconds, count = N} trims by both, absent, false or a negative number keeps everything.
 local function finish_job(prefix, set_key, id, now, field, value, keep)
   local count = -1
   local age = nil

@@ -4,11 +4,11 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, ensure};
 use paloma_application::{JobConsumer, JobProducer, QueueError, TakenJob};
 use paloma_domain::CampaignId;
 
-use crate::helpers::TestQueue;
+use crate::helpers::{Monitor, TestQueue};
 
 async fn take(tq: &TestQueue) -> Result<TakenJob> {
     tq.consumer
@@ -45,6 +45,162 @@ async fn live_campaigns_are_those_with_a_waiting_active_or_delayed_job() -> Resu
 
     let live = tq.queue.live_campaigns().await?;
     assert_eq!(live, HashSet::from([retried, active, waiting]));
+    tq.cleanup().await
+}
+
+/// Adds the hash of job `id` of a new campaign to `pipe`; returns the campaign.
+fn job_of_a_new_campaign(tq: &TestQueue, pipe: &mut redis::Pipeline, id: u64) -> CampaignId {
+    let campaign = CampaignId::new();
+    pipe.cmd("HSET")
+        .arg(tq.key(&id.to_string()))
+        .arg("data")
+        .arg(format!(r#"{{"jobUuid":"{campaign}"}}"#))
+        .ignore();
+    campaign
+}
+
+/// The reconciler's scan reads at most 1,000 ids per script call (one script reading every id
+/// held Redis for 173 ms at 54,000 waiting jobs), in an order where every move a job can make
+/// goes from a state read for the first time to one read for the last time later (so a job
+/// that moves once while the scan runs is still seen), and when nothing moves it finds every
+/// campaign: lists longer than a page, a delayed zset whose equal scores straddle pages, ids
+/// whose hash is gone and jobs of another producer.
+#[tokio::test]
+async fn the_live_scan_reads_a_page_per_call_and_misses_nothing_when_nothing_moves() -> Result<()> {
+    const PAGE: usize = 1000;
+    let tq = TestQueue::new().await?;
+    let mut expected = HashSet::new();
+    let mut pipe = redis::pipe();
+    let mut ids = 1_u64..;
+    let mut next_id = || ids.next().context("ids run out");
+    for (list, count) in [("wait", 2_500), ("paused", 1_001), ("active", 1_200)] {
+        for _ in 0..count {
+            let id = next_id()?;
+            expected.insert(job_of_a_new_campaign(&tq, &mut pipe, id));
+            pipe.cmd("LPUSH").arg(tq.key(list)).arg(id).ignore();
+        }
+    }
+    // Delayed scores as bull writes them (due ms * 4096 + id bits, 16 digits): 1,500 ids share
+    // one, so a page ends among them, and 600 more are due later, one each.
+    let base: u64 = 1_795_000_000_000 * 4096;
+    for n in 0..2_100_u64 {
+        let id = next_id()?;
+        expected.insert(job_of_a_new_campaign(&tq, &mut pipe, id));
+        let score = base + n.saturating_sub(1_499) * 4096;
+        pipe.cmd("ZADD")
+            .arg(tq.key("delayed"))
+            .arg(score)
+            .arg(id)
+            .ignore();
+    }
+    // Ids whose hash is gone, and jobs of another producer.
+    for _ in 0..10 {
+        pipe.cmd("LPUSH")
+            .arg(tq.key("wait"))
+            .arg(next_id()?)
+            .ignore();
+    }
+    for _ in 0..2 {
+        let id = next_id()?;
+        pipe.cmd("HSET")
+            .arg(tq.key(&id.to_string()))
+            .arg("data")
+            .arg(r#"{"report":"daily"}"#)
+            .ignore();
+        pipe.cmd("LPUSH").arg(tq.key("wait")).arg(id).ignore();
+    }
+    let () = pipe.query_async(&mut tq.redis.clone()).await?;
+
+    let mut monitor = Monitor::start(&tq.settings).await?;
+    let live = tq.queue.live_campaigns().await?;
+    let marker = tq.key("live-scan-done");
+    let _: String = tq.cmd("ECHO", &[&marker]).await?;
+    let commands = monitor.until_echo(&marker).await?;
+
+    let missed = expected.difference(&live).count();
+    let extra = live.difference(&expected).count();
+    assert_eq!(
+        (missed, extra),
+        (0, 0),
+        "{} live jobs expected, {} campaigns found",
+        expected.len(),
+        live.len()
+    );
+
+    // What the scripts did with this queue's keys, a script call at a time.
+    let base_key = tq.key("");
+    let mut reads = Vec::new(); // (state, position among the range reads)
+    let mut hgets = 0;
+    let mut calls = 0;
+    for args in commands
+        .iter()
+        .filter(|args| args.iter().any(|arg| arg.starts_with(&base_key)))
+    {
+        let name = args[0].to_ascii_uppercase();
+        let arg = |i: usize| args.get(i).map_or("", String::as_str);
+        match name.as_str() {
+            "EVALSHA" | "EVAL" => {
+                calls += 1;
+                hgets = 0;
+            }
+            "HGET" => {
+                hgets += 1;
+                ensure!(hgets <= PAGE, "a script call read more than {PAGE} jobs");
+            }
+            "LRANGE" => {
+                let (start, stop): (i64, i64) = (arg(2).parse()?, arg(3).parse()?);
+                ensure!(
+                    start >= 0 && stop >= start && stop - start < PAGE as i64,
+                    "a read of more than a page: {args:?}"
+                );
+                reads.push(arg(1).trim_start_matches(&base_key).to_owned());
+            }
+            "ZRANGEBYSCORE" => {
+                let limit = args.iter().position(|a| a.eq_ignore_ascii_case("LIMIT"));
+                let count: usize = limit
+                    .and_then(|at| args.get(at + 2))
+                    .context("ZRANGEBYSCORE without LIMIT")?
+                    .parse()?;
+                ensure!(count <= PAGE, "a read of more than a page: {args:?}");
+                reads.push(arg(1).trim_start_matches(&base_key).to_owned());
+            }
+            other => ensure!(
+                !other.contains("RANGE") && other != "SMEMBERS",
+                "unexpected read: {args:?}"
+            ),
+        }
+    }
+    // Pages: wait (2,512 ids) 3, paused (1,001) 2, active (1,200) 2 and delayed (2,100) 3,
+    // the last two read twice.
+    assert!(calls >= 3 + 2 + 2 * 2 + 3 * 2, "{calls} script calls");
+
+    // The passes: runs of reads of one state.
+    let mut passes: Vec<(String, usize, usize)> = Vec::new();
+    for (at, state) in reads.iter().enumerate() {
+        match passes.last_mut() {
+            Some((last, _, end)) if last == state => *end = at,
+            _ => passes.push((state.clone(), at, at)),
+        }
+    }
+    for (from, to) in [
+        ("wait", "active"),    // taken
+        ("active", "wait"),    // released, stalled, retried without delay
+        ("active", "delayed"), // retried with a delay
+        ("delayed", "wait"),   // promoted
+        ("wait", "paused"),    // the queue paused (bull renames wait)
+        ("active", "paused"),  // back to waiting while paused
+        ("delayed", "paused"), // promoted while paused
+    ] {
+        let first_from = passes.iter().find(|(state, ..)| state == from);
+        let last_to = passes.iter().rev().find(|(state, ..)| state == to);
+        let (Some((_, _, from_end)), Some((_, to_start, _))) = (first_from, last_to) else {
+            anyhow::bail!("{from} or {to} not read: {passes:?}");
+        };
+        assert!(
+            from_end < to_start,
+            "a job moving from {from} to {to} could be missed: {passes:?}"
+        );
+    }
     tq.cleanup().await
 }
 

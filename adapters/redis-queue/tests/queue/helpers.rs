@@ -8,6 +8,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail, ensure};
 use paloma_redis_queue::{QueueSettings, RedisJobConsumer, RedisJobQueue};
 use redis::aio::MultiplexedConnection;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::net::TcpStream;
 
 pub fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
@@ -104,6 +106,75 @@ impl TestQueue {
         }
         Ok(())
     }
+}
+
+/// Every command Redis runs while it is open, those of scripts included (`MONITOR`, on a
+/// connection of its own: redis-rs' monitor is a `Stream`, which these tests do not depend on).
+pub struct Monitor {
+    lines: Lines<BufReader<TcpStream>>,
+}
+
+impl Monitor {
+    pub async fn start(settings: &QueueSettings) -> Result<Self> {
+        let client = redis::Client::open(settings.redis_url.as_str())?;
+        let info = client.get_connection_info();
+        let redis::ConnectionAddr::Tcp(host, port) = info.addr() else {
+            bail!("the MONITOR helper needs a plain TCP REDIS_URL");
+        };
+        let mut stream = TcpStream::connect((host.as_str(), *port)).await?;
+        let login = info.redis_settings();
+        let mut expected = 1;
+        if let Some(password) = login.password() {
+            let user = login.username().unwrap_or("default");
+            stream.write_all(&resp(&["AUTH", user, password])).await?;
+            expected += 1;
+        }
+        stream.write_all(&resp(&["MONITOR"])).await?;
+        let mut lines = BufReader::new(stream).lines();
+        for _ in 0..expected {
+            let reply = lines
+                .next_line()
+                .await?
+                .context("MONITOR connection closed")?;
+            ensure!(reply == "+OK", "MONITOR refused: {reply}");
+        }
+        Ok(Self { lines })
+    }
+
+    /// The arguments of each command run from now until another connection runs
+    /// `ECHO <marker>` (excluded), oldest first. Lines that cannot be read are skipped.
+    pub async fn until_echo(&mut self, marker: &str) -> Result<Vec<Vec<String>>> {
+        let mut commands = Vec::new();
+        loop {
+            let line = tokio::time::timeout(Duration::from_secs(10), self.lines.next_line())
+                .await
+                .context("no ECHO marker from MONITOR within 10 s")??
+                .context("MONITOR connection closed")?;
+            let Some(args) = monitor_args(&line) else {
+                continue;
+            };
+            if args.len() == 2 && args[0].eq_ignore_ascii_case("ECHO") && args[1] == marker {
+                return Ok(commands);
+            }
+            commands.push(args);
+        }
+    }
+}
+
+/// A command in the protocol's array form.
+fn resp(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len());
+    for arg in args {
+        out.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+    }
+    out.into_bytes()
+}
+
+/// The arguments of a MONITOR line, `+<time> [<db> <client>] "CMD" "arg" ...`; arguments that
+/// hold a quote or a backslash (printed escaped) are not needed here and come out mangled.
+fn monitor_args(line: &str) -> Option<Vec<String>> {
+    let quoted = line.split_once("] \"")?.1.strip_suffix('"')?;
+    Some(quoted.split("\" \"").map(str::to_owned).collect())
 }
 
 pub fn parse_ms(value: Option<String>) -> Result<u64> {

@@ -201,3 +201,64 @@ async fn a_node_worker_takes_a_job_the_rust_worker_released() -> Result<()> {
     assert_eq!(counts["active"], json!(0));
     tq.cleanup().await
 }
+
+/// Paloma's `opts`, keep options included, are what a Node producer writes for the same
+/// options, key order included.
+#[tokio::test]
+async fn the_rust_producer_writes_the_opts_a_node_producer_writes() -> Result<()> {
+    let tq = TestQueue::with(|s| {
+        s.keep_completed = 250;
+        s.keep_failed = 0;
+    })
+    .await?;
+    let ours = tq.queue.enqueue(CampaignId::new()).await?;
+    let opts = r#"{"attempts":5,"backoff":{"type":"exponential","delay":10000},"removeOnComplete":250,"removeOnFail":0}"#;
+    let lines = node(
+        &tq.settings,
+        "produce.js",
+        &[&CampaignId::new().to_string(), opts],
+        &[],
+    )
+    .await?;
+    let theirs = lines.first().context("produce.js printed no id")?;
+    let without_time = |opts: Option<String>| -> Result<String> {
+        let opts = opts.context("opts")?;
+        let (head, _) = opts.split_once(r#""timestamp":"#).context("no timestamp")?;
+        Ok(head.to_owned())
+    };
+    assert_eq!(
+        without_time(tq.field(&ours, "opts").await?)?,
+        without_time(tq.field(theirs, "opts").await?)?
+    );
+    tq.cleanup().await
+}
+
+/// A Node worker reads Paloma's keep options as numbers and trims `completed` by them.
+#[tokio::test]
+async fn a_node_worker_keeps_only_as_many_completed_jobs_as_the_rust_producer_says() -> Result<()> {
+    let tq = TestQueue::with(|s| {
+        s.keep_completed = 1;
+        s.keep_failed = 7;
+    })
+    .await?;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(tq.queue.enqueue(CampaignId::new()).await?);
+    }
+    let lines = node(&tq.settings, "consume.js", &["3"], &[]).await?;
+    assert_eq!(lines.len(), 4, "three jobs and the counts: {lines:?}");
+    for line in &lines[..3] {
+        let job = json_line(line)?;
+        assert_eq!(job["opts"]["removeOnComplete"], json!(1), "{job}");
+        assert_eq!(job["opts"]["removeOnFail"], json!(7), "{job}");
+    }
+    let counts = &json_line(&lines[3])?["counts"];
+    assert_eq!(counts["completed"], json!(1), "{counts}");
+    let mut kept = 0;
+    for id in &ids {
+        let exists: i64 = tq.cmd("EXISTS", &[&tq.key(id)]).await?;
+        kept += exists;
+    }
+    assert_eq!(kept, 1, "the trimmed jobs' hashes are deleted too");
+    tq.cleanup().await
+}

@@ -6,4 +6,5 @@ mod claims;
 mod helpers;
 mod interop;
 mod protocol;
+mod retention;
 mod throttle;

@@ -48,11 +48,12 @@ async fn enqueue_writes_the_bull_hash_and_pushes_to_the_tail_of_wait() -> Result
         (before..=after).contains(&timestamp),
         "{timestamp} not in {before}..={after}"
     );
-    // Exactly what Node stores for queue.add(data, {attempts: 5, backoff: {type, delay}}).
+    // Exactly what Node stores for queue.add(data, {attempts: 5, backoff: {type, delay},
+    // removeOnComplete: 1000, removeOnFail: 5000}) (checked against Node in interop.rs).
     assert_eq!(
         hash["opts"],
         format!(
-            r#"{{"attempts":5,"backoff":{{"type":"exponential","delay":10000}},"delay":0,"timestamp":{timestamp}}}"#
+            r#"{{"attempts":5,"backoff":{{"type":"exponential","delay":10000}},"removeOnComplete":1000,"removeOnFail":5000,"delay":0,"timestamp":{timestamp}}}"#
         )
     );
     let opts: serde_json::Value = serde_json::from_str(&hash["opts"])?;

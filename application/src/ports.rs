@@ -232,7 +232,9 @@ pub trait JobProducer: Send + Sync + 'static {
 
     /// The campaigns named by a job that will still be processed: waiting, paused, delayed
     /// (a retry) or active (held by a worker, or stalled and about to return to waiting).
-    /// Read in one step, so a job moving between those states is never missed.
+    /// Read a page at a time, so Redis is never blocked long; a job that moves once during the
+    /// read is still seen, and one missed costs a duplicate job, which the campaign claim
+    /// completes without sending (docs/bull-protocol.md, "The live scan").
     fn live_campaigns(
         &self,
     ) -> impl Future<Output = Result<HashSet<CampaignId>, QueueError>> + Send;

@@ -537,3 +537,47 @@ impl Clock for TokioClock {
         self.at_start + chrono::TimeDelta::from_std(self.start.elapsed()).unwrap_or_default()
     }
 }
+
+/// API keys in memory.
+#[derive(Default)]
+pub struct FakeKeys {
+    pub keys: Mutex<Vec<(paloma_domain::ApiKey, paloma_domain::TokenHash)>>,
+}
+
+impl crate::ports::KeyStore for FakeKeys {
+    async fn insert(
+        &self,
+        key: &paloma_domain::ApiKey,
+        hash: &paloma_domain::TokenHash,
+    ) -> Result<(), RepositoryError> {
+        lock(&self.keys).push((key.clone(), *hash));
+        Ok(())
+    }
+
+    async fn list(&self) -> Result<Vec<paloma_domain::ApiKey>, RepositoryError> {
+        Ok(lock(&self.keys).iter().map(|(k, _)| k.clone()).collect())
+    }
+
+    async fn revoke(
+        &self,
+        id: paloma_domain::KeyId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<paloma_domain::ApiKey>, RepositoryError> {
+        let mut keys = lock(&self.keys);
+        Ok(keys.iter_mut().find(|(k, _)| k.id == id).map(|(k, _)| {
+            k.revoked_at.get_or_insert(now);
+            k.clone()
+        }))
+    }
+
+    async fn find_by_prefix(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(paloma_domain::ApiKey, paloma_domain::TokenHash)>, RepositoryError> {
+        Ok(lock(&self.keys)
+            .iter()
+            .filter(|(k, _)| k.prefix == prefix)
+            .cloned()
+            .collect())
+    }
+}

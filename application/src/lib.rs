@@ -6,17 +6,21 @@
 //! drawn in `docs/architecture.md`.
 
 pub mod campaigns;
+pub mod keys;
 pub mod ports;
 pub mod worker;
 
 #[cfg(test)]
 mod fakes;
 #[cfg(test)]
+mod keys_tests;
+#[cfg(test)]
 mod tests;
 
 pub use campaigns::{CampaignService, CreateCampaignError, CreatedCampaign, QueryError};
+pub use keys::{AuthError, KeyError, KeyService};
 pub use ports::{
-    CampaignStore, Clock, Created, DeliveryLedger, JobConsumer, JobProducer, Mailer,
+    CampaignStore, Clock, Created, DeliveryLedger, JobConsumer, JobProducer, KeyStore, Mailer,
     OutgoingMessage, QueueError, RepositoryError, SendSlot, SendThrottle, SystemClock, TakenJob,
     Unthrottled,
 };

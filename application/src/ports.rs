@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
-    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, Idempotency, NewCampaign, Outcome, Page,
-    PageRequest, Recipient, RecipientId, RecipientStatus, RequestFingerprint, TimelinePoint,
+    ApiKey, Campaign, CampaignId, CampaignStatus, DeliveryOutcome, Idempotency, KeyId, NewCampaign,
+    Outcome, Page, PageRequest, Recipient, RecipientId, RecipientStatus, RequestFingerprint,
+    TimelinePoint, TokenHash,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -312,6 +313,33 @@ pub trait Mailer: Send + Sync + 'static {
 }
 
 /// The time, injectable for tests.
+/// Where API keys are kept: each key with the hash of its token, never the token.
+pub trait KeyStore: Send + Sync + 'static {
+    /// Stores a new key.
+    fn insert(
+        &self,
+        key: &ApiKey,
+        hash: &TokenHash,
+    ) -> impl Future<Output = Result<(), RepositoryError>> + Send;
+
+    /// Every key, revoked ones included, oldest first.
+    fn list(&self) -> impl Future<Output = Result<Vec<ApiKey>, RepositoryError>> + Send;
+
+    /// Marks the key revoked at `now` (a key revoked earlier keeps its first time); `None` when
+    /// there is no such key.
+    fn revoke(
+        &self,
+        id: KeyId,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<ApiKey>, RepositoryError>> + Send;
+
+    /// The keys whose token starts with `prefix` (its lookup prefix), with their hashes.
+    fn find_by_prefix(
+        &self,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<(ApiKey, TokenHash)>, RepositoryError>> + Send;
+}
+
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
 }

@@ -3,7 +3,18 @@
 
 use tracing_subscriber::EnvFilter;
 
+/// Logs to standard output (the servers).
 pub fn init(json: bool) {
+    init_with(json, false);
+}
+
+/// Logs to standard error: for commands whose standard output is their answer (`paloma-api
+/// keys ...`).
+pub fn init_to_stderr(json: bool) {
+    init_with(json, true);
+}
+
+fn init_with(json: bool, to_stderr: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // lettre logs every SMTP line at debug level, AUTH credentials and message bodies included:
     // never let it below info, whatever RUST_LOG says.
@@ -13,7 +24,14 @@ pub fn init(json: bool) {
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(true);
+        .with_target(true)
+        .with_writer(move || -> Box<dyn std::io::Write> {
+            if to_stderr {
+                Box::new(std::io::stderr())
+            } else {
+                Box::new(std::io::stdout())
+            }
+        });
     if json {
         builder
             .json()

@@ -1,4 +1,4 @@
-//! Identifiers. Both are UUID v7, so they sort by creation time.
+//! Identifiers. All are UUID v7, so they sort by creation time.
 
 use std::fmt;
 use std::str::FromStr;
@@ -65,6 +65,10 @@ id_type!(
 id_type!(
     /// The id of one recipient row of a campaign.
     RecipientId
+);
+id_type!(
+    /// The id of an API key (not its token: this one may be shown, listed and logged).
+    KeyId
 );
 
 #[cfg(test)]

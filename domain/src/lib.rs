@@ -4,6 +4,7 @@
 //! domain from outside goes through a fallible constructor, so a value of a domain type is valid
 //! by construction.
 
+pub mod access;
 pub mod campaign;
 pub mod delivery;
 pub mod idempotency;
@@ -14,6 +15,9 @@ pub mod recipient;
 pub mod threshold;
 pub mod timeline;
 
+pub use access::{
+    ApiKey, ApiToken, ApiTokenError, KeyName, KeyNameError, Scope, Scopes, ScopesError, TokenHash,
+};
 pub use campaign::{
     BodyError, Campaign, CampaignStatus, HtmlBody, InvalidRecipient, NewCampaign, NewCampaignError,
     NewCampaignInput, RecipientInput, Subject, SubjectError, ValidationErrors,
@@ -24,7 +28,7 @@ pub use delivery::{
 pub use idempotency::{
     Idempotency, IdempotencyKey, IdempotencyKeyError, MAX_IDEMPOTENCY_KEY_LEN, RequestFingerprint,
 };
-pub use ids::{CampaignId, RecipientId};
+pub use ids::{CampaignId, KeyId, RecipientId};
 pub use page::{Page, PageRequest, PageRequestError};
 pub use rate::{SendRate, SendRateError};
 pub use recipient::{

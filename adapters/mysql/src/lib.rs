@@ -1,6 +1,7 @@
 //! The MySQL / MariaDB adapter: [`MysqlDatabase`] implements the application's
-//! [`CampaignStore`](paloma_application::ports::CampaignStore) and
-//! [`DeliveryLedger`](paloma_application::ports::DeliveryLedger) ports with diesel-async and its
+//! [`CampaignStore`](paloma_application::ports::CampaignStore),
+//! [`DeliveryLedger`](paloma_application::ports::DeliveryLedger) and
+//! [`KeyStore`](paloma_application::ports::KeyStore) ports with diesel-async and its
 //! pure-Rust driver (no libmysqlclient), plus the start-up chores:
 //! [`create_database_if_missing`] and [`run_migrations`] (the SQL of the repo-root
 //! `migrations/` directory, embedded at compile time).
@@ -19,6 +20,7 @@ mod delivery;
 mod error;
 mod ids;
 mod insert;
+mod keys;
 mod models;
 mod schema;
 mod setup;

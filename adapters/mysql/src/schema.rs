@@ -52,7 +52,7 @@ diesel::table! {
 }
 
 diesel::joinable!(recipient -> email_job (email_job_id));
-diesel::allow_tables_to_appear_in_same_query!(email_job, recipient, idempotency_key);
+diesel::allow_tables_to_appear_in_same_query!(email_job, recipient, idempotency_key, api_key);
 
 diesel::table! {
     /// An idempotency key and the campaign its first request created.
@@ -68,3 +68,20 @@ diesel::table! {
 }
 
 diesel::joinable!(idempotency_key -> email_job (email_job_id));
+
+diesel::table! {
+    /// An API key: its token's hash and lookup prefix, never the token.
+    #[sql_name = "ApiKey"]
+    api_key (id) {
+        id -> Varchar,
+        name -> Varchar,
+        prefix -> Varchar,
+        #[sql_name = "tokenHash"]
+        token_hash -> Binary,
+        scopes -> Varchar,
+        #[sql_name = "createdAt"]
+        created_at -> Datetime,
+        #[sql_name = "revokedAt"]
+        revoked_at -> Nullable<Datetime>,
+    }
+}

@@ -1,14 +1,18 @@
 //! `paloma-api`: the REST API. `serve` (the default) applies pending migrations, then serves;
-//! `migrate` only applies the migrations. Configuration comes from the environment
-//! (`paloma-api --help` lists it).
+//! `migrate` only applies the migrations; `keys` creates, lists and revokes API keys.
+//! Configuration comes from the environment (`paloma-api --help` lists it).
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use paloma::app::Application;
 use paloma::config::{API_VARS, ApiConfig, COMMON_VARS, Env, env_help};
 use paloma::{shutdown, telemetry};
+use paloma_application::{KeyService, SystemClock};
+use paloma_domain::KeyId;
+use paloma_mysql::MysqlDatabase;
 use secrecy::ExposeSecret;
 use tracing::{error, info};
 
@@ -26,6 +30,32 @@ enum Command {
     Serve,
     /// Create the database if missing and apply pending migrations, then exit.
     Migrate,
+    /// Manage API keys, in the database of DATABASE_URL (migrating it first).
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysAction {
+    /// Create a key. Its token is printed once, alone on the last line of standard output: it
+    /// cannot be shown again (only its hash is stored).
+    Create {
+        /// What people call the key (1 to 100 characters).
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: campaigns:read, campaigns:create, campaigns:send, keys:manage.
+        #[arg(long)]
+        scopes: String,
+    },
+    /// List the keys (never their tokens), revoked ones included.
+    List,
+    /// Revoke a key: its token stops working.
+    Revoke {
+        /// The key's id, as `keys list` shows it.
+        id: KeyId,
+    },
 }
 
 #[tokio::main]
@@ -38,10 +68,16 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(config.common.json_logs);
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if matches!(command, Command::Keys { .. }) {
+        telemetry::init_to_stderr(config.common.json_logs);
+    } else {
+        telemetry::init(config.common.json_logs);
+    }
+    let result = match command {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(&config).await,
+        Command::Keys { action } => keys(&config, action).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -64,8 +100,73 @@ async fn migrate(config: &ApiConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The key use cases on the configured database.
+fn key_service(config: &ApiConfig) -> anyhow::Result<KeyService<MysqlDatabase, SystemClock>> {
+    let repo = MysqlDatabase::connect(config.common.database_url.expose_secret(), 2)
+        .context("connecting to the database")?;
+    Ok(KeyService::new(Arc::new(repo), SystemClock))
+}
+
+async fn keys(config: &ApiConfig, action: KeysAction) -> anyhow::Result<()> {
+    migrate(config).await?;
+    let keys = key_service(config)?;
+    match action {
+        KeysAction::Create { name, scopes } => {
+            let (key, token) = keys.create(&name, &scopes).await?;
+            println!("id:      {}", key.id);
+            println!("name:    {}", key.name.as_str());
+            println!("scopes:  {}", key.scopes);
+            println!("prefix:  {}", key.prefix);
+            eprintln!(
+                "The token follows, on the last line. It is shown only this once: keep it now."
+            );
+            println!("{}", token.expose());
+        }
+        KeysAction::List => {
+            println!(
+                "{:<36}  {:<12}  {:<24}  {:<24}  {:<24}  NAME",
+                "ID", "PREFIX", "CREATED", "REVOKED", "SCOPES"
+            );
+            for key in keys.list().await? {
+                let revoked = key
+                    .revoked_at
+                    .map_or_else(|| "-".to_owned(), |at| at.to_rfc3339());
+                println!(
+                    "{:<36}  {:<12}  {:<24}  {:<24}  {:<24}  {}",
+                    key.id,
+                    key.prefix,
+                    key.created_at.to_rfc3339(),
+                    revoked,
+                    key.scopes,
+                    key.name.as_str()
+                );
+            }
+        }
+        KeysAction::Revoke { id } => {
+            let key = keys.revoke(id).await?;
+            println!("revoked {} ({})", key.id, key.name.as_str());
+        }
+    }
+    Ok(())
+}
+
 async fn serve(config: ApiConfig) -> anyhow::Result<()> {
     migrate(&config).await?;
+    if let Some(token) = &config.bootstrap_api_key {
+        let created = key_service(&config)?
+            .ensure_bootstrap(token)
+            .await
+            .context("creating the BOOTSTRAP_API_KEY key")?;
+        match created {
+            Some(key) => {
+                info!(key_id = %key.id, prefix = key.prefix, "BOOTSTRAP_API_KEY: key created")
+            }
+            None => info!(
+                prefix = token.lookup_prefix(),
+                "BOOTSTRAP_API_KEY: key already there"
+            ),
+        }
+    }
     let app = Application::build(&config).await?;
     info!(
         addr = %app.local_addr(),

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use paloma_domain::{FailureThreshold, SendRate};
+use paloma_domain::{ApiToken, FailureThreshold, SendRate};
 use secrecy::SecretString;
 
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +141,9 @@ pub struct ApiConfig {
     pub max_large_bodies: usize,
     /// `CAMPAIGN_CACHE_MS`: how long a campaign read is answered from memory (0: never).
     pub campaign_cache: Duration,
+    /// `BOOTSTRAP_API_KEY`: the token of a key with every scope, created at start-up when
+    /// missing (a secret: never printed).
+    pub bootstrap_api_key: Option<ApiToken>,
 }
 
 impl ApiConfig {
@@ -165,6 +168,17 @@ impl ApiConfig {
             campaign_cache: Duration::from_millis(
                 env.parse(CAMPAIGN_CACHE_MS, "milliseconds, 0 for no cache")?,
             ),
+            bootstrap_api_key: env
+                .value(BOOTSTRAP_API_KEY)
+                .map(|raw| {
+                    ApiToken::parse(raw.trim()).map_err(|e| ConfigError {
+                        var: BOOTSTRAP_API_KEY.name,
+                        // The value is a secret: not repeated in the message.
+                        value: "(hidden)".into(),
+                        message: e.to_string(),
+                    })
+                })
+                .transpose()?,
         })
     }
 }

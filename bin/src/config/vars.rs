@@ -93,6 +93,11 @@ pub(super) const CAMPAIGN_CACHE_MS: Var = var(
     "how long a campaign read is answered from memory (0: never)",
 );
 
+pub(super) const BOOTSTRAP_API_KEY: Var = unset(
+    "BOOTSTRAP_API_KEY",
+    "a token (pal_ and 43 letters and digits) for a key with every scope, created at start-up if missing",
+);
+
 pub(super) const SMTP_URL: Var = unset(
     "SMTP_URL",
     "smtp://user:pass@host:2525, smtps://...; unset: .eml files in OUTBOX_DIR",
@@ -175,6 +180,7 @@ pub const API_VARS: &[Var] = &[
     HEADER_TIMEOUT_MS,
     MAX_LARGE_BODIES,
     CAMPAIGN_CACHE_MS,
+    BOOTSTRAP_API_KEY,
 ];
 
 /// What `paloma-worker` reads besides [`COMMON_VARS`].

@@ -65,6 +65,61 @@ async fn update_pending(
     Ok(moved)
 }
 
+/// A campaign's move to another status: the status and `updatedAt`, the time it started or
+/// ended when the move sets one, and the failures it counts. One helper for `start`, `finish`
+/// and `abandon`, so the row and the campaign they answer cannot disagree.
+struct StatusChange {
+    status: CampaignStatus,
+    started_at: Option<NaiveDateTime>,
+    completed_at: Option<NaiveDateTime>,
+    failed_added: u32,
+    now: NaiveDateTime,
+}
+
+/// The columns of a [`StatusChange`]; a time left `None` is not written.
+#[derive(AsChangeset)]
+#[diesel(table_name = email_job, check_for_backend(diesel::mysql::Mysql))]
+struct StatusColumns {
+    status: &'static str,
+    started_at: Option<NaiveDateTime>,
+    completed_at: Option<NaiveDateTime>,
+    updated_at: NaiveDateTime,
+}
+
+impl StatusChange {
+    /// Writes the change to `campaign`'s row (the caller holds the transaction and the row
+    /// lock) and returns the campaign as it now is.
+    async fn write(
+        self,
+        conn: &mut AsyncMysqlConnection,
+        campaign: Campaign,
+    ) -> Result<Campaign, DbError> {
+        diesel::update(email_job::table.filter(email_job::id.eq(DbId::campaign(campaign.id))))
+            .set((
+                &StatusColumns {
+                    status: self.status.as_str(),
+                    started_at: self.started_at,
+                    completed_at: self.completed_at,
+                    updated_at: self.now,
+                },
+                email_job::failed_emails.eq(email_job::failed_emails + self.failed_added),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(Campaign {
+            status: self.status,
+            failed_emails: campaign.failed_emails.saturating_add(self.failed_added),
+            started_at: self.started_at.map(from_db_time).or(campaign.started_at),
+            completed_at: self
+                .completed_at
+                .map(from_db_time)
+                .or(campaign.completed_at),
+            updated_at: from_db_time(self.now),
+            ..campaign
+        })
+    }
+}
+
 /// See [`DeliveryLedger::start`].
 #[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
 pub(crate) async fn start(
@@ -84,20 +139,14 @@ pub(crate) async fn start(
                 .transition(CampaignStatus::Processing)
                 .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
             let started_at = campaign.started_at.map(to_db_time).unwrap_or(now_db);
-            diesel::update(email_job::table.filter(email_job::id.eq(DbId::campaign(id))))
-                .set((
-                    email_job::status.eq(status.as_str()),
-                    email_job::started_at.eq(Some(started_at)),
-                    email_job::updated_at.eq(now_db),
-                ))
-                .execute(conn)
-                .await?;
-            Ok(Campaign {
+            let change = StatusChange {
                 status,
-                started_at: Some(from_db_time(started_at)),
-                updated_at: from_db_time(now_db),
-                ..campaign
-            })
+                started_at: Some(started_at),
+                completed_at: None,
+                failed_added: 0,
+                now: now_db,
+            };
+            change.write(conn, campaign).await
         })
         .await?;
     Ok(campaign)
@@ -271,20 +320,14 @@ pub(crate) async fn finish(
                 .status
                 .transition(status)
                 .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
-            diesel::update(email_job::table.filter(email_job::id.eq(DbId::campaign(id))))
-                .set((
-                    email_job::status.eq(status.as_str()),
-                    email_job::completed_at.eq(Some(now_db)),
-                    email_job::updated_at.eq(now_db),
-                ))
-                .execute(conn)
-                .await?;
-            Ok(Campaign {
+            let change = StatusChange {
                 status,
-                completed_at: Some(from_db_time(now_db)),
-                updated_at: from_db_time(now_db),
-                ..campaign
-            })
+                started_at: None,
+                completed_at: Some(now_db),
+                failed_added: 0,
+                now: now_db,
+            };
+            change.write(conn, campaign).await
         })
         .await?;
     Ok(campaign)
@@ -299,7 +342,6 @@ pub(crate) async fn abandon(
     now: DateTime<Utc>,
 ) -> Result<Campaign, RepositoryError> {
     let now_db = to_db_time(now);
-    let campaign_id = DbId::campaign(id);
     let change = RecipientChange {
         status: Some(RecipientStatus::Failed.as_str()),
         attempts: None,
@@ -319,22 +361,14 @@ pub(crate) async fn abandon(
                 .transition(CampaignStatus::Failed)
                 .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
             let moved = count_u32(update_pending(conn, id, Pending::All, &change).await?)?;
-            diesel::update(email_job::table.filter(email_job::id.eq(campaign_id)))
-                .set((
-                    email_job::status.eq(status.as_str()),
-                    email_job::failed_emails.eq(email_job::failed_emails + moved),
-                    email_job::completed_at.eq(Some(now_db)),
-                    email_job::updated_at.eq(now_db),
-                ))
-                .execute(conn)
-                .await?;
-            Ok(Campaign {
+            let change = StatusChange {
                 status,
-                failed_emails: campaign.failed_emails.saturating_add(moved),
-                completed_at: Some(from_db_time(now_db)),
-                updated_at: from_db_time(now_db),
-                ..campaign
-            })
+                started_at: None,
+                completed_at: Some(now_db),
+                failed_added: moved,
+                now: now_db,
+            };
+            change.write(conn, campaign).await
         })
         .await?;
     Ok(campaign)

@@ -10,7 +10,7 @@ use diesel::expression::AsExpression;
 use diesel::mysql::{Mysql, MysqlValue};
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::Text;
-use paloma_domain::{CampaignId, RecipientId};
+use paloma_domain::{CampaignId, KeyId, RecipientId};
 use uuid::Uuid;
 
 /// A UUID as the id columns hold it. Written without allocating (36 bytes encoded on the
@@ -28,11 +28,21 @@ impl DbId {
     pub(crate) fn recipient(id: RecipientId) -> Self {
         Self(*id.as_uuid())
     }
+
+    pub(crate) fn key(id: KeyId) -> Self {
+        Self(*id.as_uuid())
+    }
 }
 
 impl From<DbId> for CampaignId {
     fn from(id: DbId) -> Self {
         CampaignId::from_uuid(id.0)
+    }
+}
+
+impl From<DbId> for KeyId {
+    fn from(id: DbId) -> Self {
+        KeyId::from_uuid(id.0)
     }
 }
 

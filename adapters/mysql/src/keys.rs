@@ -34,7 +34,7 @@ impl ApiKeyRow {
             .try_into()
             .map_err(|h: Vec<u8>| corrupt("ApiKey.tokenHash", format!("{} bytes", h.len())))?;
         let key = ApiKey {
-            id: KeyId::from_uuid(self.id.0),
+            id: self.id.into(),
             name: KeyName::parse(&self.name).map_err(|e| corrupt("ApiKey.name", e.to_string()))?,
             prefix: self.prefix,
             scopes: Scopes::parse_list(&self.scopes)
@@ -50,7 +50,7 @@ impl KeyStore for MysqlDatabase {
     async fn insert(&self, key: &ApiKey, hash: &TokenHash) -> Result<(), RepositoryError> {
         let inserted = diesel::insert_into(api_key::table)
             .values((
-                api_key::id.eq(DbId(*key.id.as_uuid())),
+                api_key::id.eq(DbId::key(key.id)),
                 api_key::name.eq(key.name.as_str()),
                 api_key::prefix.eq(key.prefix.as_str()),
                 api_key::token_hash.eq(hash.as_bytes().as_slice()),
@@ -86,7 +86,7 @@ impl KeyStore for MysqlDatabase {
         id: KeyId,
         now: DateTime<Utc>,
     ) -> Result<Option<ApiKey>, RepositoryError> {
-        let db_id = DbId(*id.as_uuid());
+        let db_id = DbId::key(id);
         let row = self
             .conn()
             .await?

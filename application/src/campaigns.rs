@@ -3,12 +3,21 @@
 use std::sync::Arc;
 
 use paloma_domain::{
-    Campaign, CampaignId, Idempotency, IdempotencyKey, NewCampaign, NewCampaignError,
-    NewCampaignInput, Page, PageRequest, Recipient, RecipientStatus, RequestFingerprint, Timeline,
+    Action, Activity, Actor, Campaign, CampaignId, CampaignStatus, Idempotency, IdempotencyKey,
+    NewCampaign, NewCampaignError, NewCampaignInput, Page, PageRequest, Recipient, RecipientStatus,
+    RequestFingerprint, Scope, Timeline,
 };
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
-use crate::ports::{CampaignStore, Clock, Created, JobProducer, RepositoryError};
+use crate::ports::{ActivityLog, CampaignStore, Clock, Created, JobProducer, RepositoryError};
+
+/// What the client asked for a new campaign: send it, or keep it as a draft. A key that may
+/// not send gets a draft either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    Send,
+    Draft,
+}
 
 /// A campaign just accepted.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +55,30 @@ impl From<RepositoryError> for CreateCampaignError {
     }
 }
 
+/// Why a draft could not be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SendDraftError {
+    #[error("campaign not found")]
+    NotFound,
+    /// Only a draft can be sent this way; the campaign is in this status.
+    #[error("the campaign is {0}, not a draft")]
+    NotDraft(CampaignStatus),
+    #[error("the campaign store is unavailable")]
+    Unavailable(#[source] RepositoryError),
+    #[error("unexpected error")]
+    Unknown(#[source] RepositoryError),
+}
+
+impl From<RepositoryError> for SendDraftError {
+    fn from(e: RepositoryError) -> Self {
+        match e {
+            RepositoryError::NotFound(_) => Self::NotFound,
+            RepositoryError::Unavailable(_) => Self::Unavailable(e),
+            _ => Self::Unknown(e),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
     #[error("campaign not found")]
@@ -75,7 +108,7 @@ pub struct CampaignService<R, Q, C> {
     max_recipients: usize,
 }
 
-impl<R: CampaignStore, Q: JobProducer, C: Clock> CampaignService<R, Q, C> {
+impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R, Q, C> {
     pub fn new(repo: Arc<R>, queue: Arc<Q>, clock: C, max_recipients: usize) -> Self {
         Self {
             repo,
@@ -93,6 +126,10 @@ impl<R: CampaignStore, Q: JobProducer, C: Clock> CampaignService<R, Q, C> {
     /// queue job. The campaign is safe once stored: if the queue cannot take the job now, the
     /// campaign stays `PENDING` without `enqueuedAt` and the worker's reconciler enqueues it.
     ///
+    /// It is stored as a `DRAFT`, and not queued, when the client asks for one or when the
+    /// actor may not send (`campaigns:send`): someone whose key may send releases it with
+    /// [`send_draft`](Self::send_draft).
+    ///
     /// With an idempotency key, a request whose key already names a campaign stores nothing:
     /// the same content gets that campaign back (`replayed`), different content gets
     /// [`CreateCampaignError::IdempotencyConflict`].
@@ -100,13 +137,16 @@ impl<R: CampaignStore, Q: JobProducer, C: Clock> CampaignService<R, Q, C> {
     pub async fn create(
         &self,
         input: NewCampaignInput,
+        intent: Intent,
         key: Option<IdempotencyKey>,
+        actor: &Actor,
     ) -> Result<CreatedCampaign, CreateCampaignError> {
         let idempotency = key.map(|key| Idempotency {
             fingerprint: RequestFingerprint::of(&input),
             key,
         });
-        let campaign = NewCampaign::parse(input, self.max_recipients)?;
+        let mut campaign = NewCampaign::parse(input, self.max_recipients)?;
+        campaign.draft = intent == Intent::Draft || !actor.may(Scope::CampaignsSend);
         let id = CampaignId::new();
         let span = tracing::Span::current();
         span.record("campaign_id", tracing::field::display(id));
@@ -130,27 +170,99 @@ impl<R: CampaignStore, Q: JobProducer, C: Clock> CampaignService<R, Q, C> {
             }
         };
 
-        let enqueued = match self.queue.enqueue(id).await {
-            Ok(job_id) => {
-                if let Err(e) = self.repo.mark_enqueued(id, self.clock.now()).await {
-                    // The job exists; at worst the reconciler adds a second one, which the
-                    // worker recognises as a finished or running campaign.
-                    warn!(error = %e, "could not record that the campaign was enqueued");
-                }
-                info!(job_id, "campaign stored and enqueued");
-                true
-            }
-            Err(e) => {
-                warn!(error = %e, "campaign stored but not enqueued; the reconciler will enqueue it");
-                false
-            }
-        };
+        self.record(Action::CampaignCreated, id, actor).await;
+        if campaign.draft {
+            info!("campaign stored as a draft");
+            return Ok(CreatedCampaign {
+                campaign: stored,
+                duplicates_removed: campaign.duplicates_removed,
+                enqueued: false,
+                replayed: false,
+            });
+        }
+        self.record(Action::CampaignSent, id, actor).await;
+        let enqueued = self.enqueue(id).await;
         Ok(CreatedCampaign {
             campaign: stored,
             duplicates_removed: campaign.duplicates_removed,
             enqueued,
             replayed: false,
         })
+    }
+
+    /// Adds the campaign's queue job and records that it was added. False when the queue cannot
+    /// take it now: the campaign is `PENDING` without `enqueuedAt`, so the worker's reconciler
+    /// enqueues it.
+    async fn enqueue(&self, id: CampaignId) -> bool {
+        match self.queue.enqueue(id).await {
+            Ok(job_id) => {
+                if let Err(e) = self.repo.mark_enqueued(id, self.clock.now()).await {
+                    // The job exists; at worst the reconciler adds a second one, which the
+                    // worker recognises as a finished or running campaign.
+                    warn!(error = %e, "could not record that the campaign was enqueued");
+                }
+                info!(job_id, "campaign enqueued");
+                true
+            }
+            Err(e) => {
+                warn!(error = %e, "campaign stored but not enqueued; the reconciler will enqueue it");
+                false
+            }
+        }
+    }
+
+    /// Appends to the audit trail. The change it records is already committed, so a failure
+    /// here cannot undo it: it is logged at ERROR with everything the entry would have held.
+    async fn record(&self, action: Action, id: CampaignId, actor: &Actor) {
+        let activity = Activity::new(action, Some(id), actor, self.clock.now());
+        if let Err(e) = self.repo.record(&activity).await {
+            error!(
+                error = %e,
+                action = %action,
+                campaign_id = %id,
+                key_id = ?actor.key_id,
+                key_name = %actor.name,
+                client_address = ?actor.client_address,
+                "could not record an activity in the audit trail"
+            );
+        }
+    }
+
+    /// Releases a draft for sending and queues it (`campaigns:send` is the caller's to check).
+    /// Anything but a draft is refused and left as it is.
+    #[tracing::instrument(name = "send_draft", skip_all, fields(campaign_id = %id))]
+    pub async fn send_draft(
+        &self,
+        id: CampaignId,
+        actor: &Actor,
+    ) -> Result<CreatedCampaign, SendDraftError> {
+        let campaign = match self.repo.release_draft(id, self.clock.now()).await {
+            Ok(campaign) => campaign,
+            Err(RepositoryError::Conflict(_)) => {
+                let current = self.repo.get(id).await?;
+                let status = current.ok_or(SendDraftError::NotFound)?.status;
+                return Err(SendDraftError::NotDraft(status));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.record(Action::CampaignSent, id, actor).await;
+        let enqueued = self.enqueue(id).await;
+        Ok(CreatedCampaign {
+            duplicates_removed: campaign.duplicates_removed as usize,
+            campaign,
+            enqueued,
+            replayed: false,
+        })
+    }
+
+    /// A campaign's audit trail, oldest first.
+    pub async fn activity(
+        &self,
+        id: CampaignId,
+        page: PageRequest,
+    ) -> Result<Page<Activity>, QueryError> {
+        self.get(id).await?;
+        Ok(self.repo.campaign_activity(id, page).await?)
     }
 
     /// The answer to a request whose idempotency key already names `campaign_id`.

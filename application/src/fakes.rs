@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
-    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, Idempotency, NewCampaign, Outcome,
-    OutcomeKind, Page, PageRequest, Recipient, RecipientId, RecipientStatus, RequestFingerprint,
-    TimelinePoint,
+    Action, Activity, Campaign, CampaignId, CampaignStatus, DeliveryOutcome, Idempotency,
+    NewCampaign, Outcome, OutcomeKind, Page, PageRequest, Recipient, RecipientId, RecipientStatus,
+    RequestFingerprint, TimelinePoint,
 };
 
 use crate::ports::*;
@@ -31,6 +31,7 @@ pub struct FakeRepo {
     /// `record_outcomes` refuses (as `Unknown`, like a row the database cannot store) any
     /// batch with an outcome whose error text contains this.
     pub refuse_error_containing: Mutex<Option<String>>,
+    pub activity: FakeActivity,
 }
 
 impl FakeRepo {
@@ -69,7 +70,7 @@ impl CampaignStore for FakeRepo {
         let campaign = Campaign {
             id,
             subject: c.subject.as_str().into(),
-            status: CampaignStatus::Pending,
+            status: c.initial_status(),
             total_emails: c.recipients.len() as u32,
             sent_emails: 0,
             failed_emails: 0,
@@ -231,6 +232,79 @@ impl CampaignStore for FakeRepo {
         }
         Ok(())
     }
+
+    async fn release_draft(
+        &self,
+        id: CampaignId,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        self.check()?;
+        let mut all = lock(&self.campaigns);
+        let c = &mut all.get_mut(&id).ok_or(RepositoryError::NotFound(id))?.0;
+        c.status = c
+            .status
+            .transition(CampaignStatus::Pending)
+            .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
+        c.updated_at = now;
+        Ok(c.clone())
+    }
+}
+
+impl ActivityLog for FakeRepo {
+    async fn record(&self, activity: &Activity) -> Result<(), RepositoryError> {
+        self.check()?;
+        self.activity.record(activity);
+        Ok(())
+    }
+
+    async fn campaign_activity(
+        &self,
+        id: CampaignId,
+        page: PageRequest,
+    ) -> Result<Page<Activity>, RepositoryError> {
+        self.check()?;
+        Ok(self.activity.of_campaign(id, page))
+    }
+}
+
+/// An audit trail in memory.
+#[derive(Default)]
+pub struct FakeActivity {
+    pub entries: Mutex<Vec<Activity>>,
+}
+
+impl FakeActivity {
+    fn record(&self, activity: &Activity) {
+        lock(&self.entries).push(activity.clone());
+    }
+
+    fn of_campaign(&self, id: CampaignId, page: PageRequest) -> Page<Activity> {
+        let all: Vec<Activity> = lock(&self.entries)
+            .iter()
+            .filter(|a| a.campaign_id == Some(id))
+            .cloned()
+            .collect();
+        let total = all.len() as u64;
+        let items = all
+            .into_iter()
+            .skip(page.offset() as usize)
+            .take(page.per_page() as usize)
+            .collect();
+        Page {
+            items,
+            page: page.page(),
+            per_page: page.per_page(),
+            total,
+        }
+    }
+
+    /// The actions recorded, in order.
+    pub fn actions(&self) -> Vec<(Action, Option<CampaignId>, String)> {
+        lock(&self.entries)
+            .iter()
+            .map(|a| (a.action, a.campaign_id, a.key_name.clone()))
+            .collect()
+    }
 }
 
 impl DeliveryLedger for FakeRepo {
@@ -242,7 +316,7 @@ impl DeliveryLedger for FakeRepo {
         self.check()?;
         Ok(lock(&self.campaigns)
             .values()
-            .filter(|c| !c.0.status.is_final() && c.0.created_at < before)
+            .filter(|c| c.0.status.awaits_delivery() && c.0.created_at < before)
             .take(limit as usize)
             .map(|c| c.0.id)
             .collect())
@@ -252,7 +326,7 @@ impl DeliveryLedger for FakeRepo {
         self.check()?;
         let mut all = lock(&self.campaigns);
         let c = &mut all.get_mut(&id).ok_or(RepositoryError::NotFound(id))?.0;
-        if !c.status.is_final() {
+        if c.status.awaits_delivery() {
             c.status = c
                 .status
                 .transition(CampaignStatus::Processing)
@@ -542,6 +616,22 @@ impl Clock for TokioClock {
 #[derive(Default)]
 pub struct FakeKeys {
     pub keys: Mutex<Vec<(paloma_domain::ApiKey, paloma_domain::TokenHash)>>,
+    pub activity: FakeActivity,
+}
+
+impl ActivityLog for FakeKeys {
+    async fn record(&self, activity: &Activity) -> Result<(), RepositoryError> {
+        self.activity.record(activity);
+        Ok(())
+    }
+
+    async fn campaign_activity(
+        &self,
+        id: CampaignId,
+        page: PageRequest,
+    ) -> Result<Page<Activity>, RepositoryError> {
+        Ok(self.activity.of_campaign(id, page))
+    }
 }
 
 impl crate::ports::KeyStore for FakeKeys {
@@ -562,11 +652,12 @@ impl crate::ports::KeyStore for FakeKeys {
         &self,
         id: paloma_domain::KeyId,
         now: DateTime<Utc>,
-    ) -> Result<Option<paloma_domain::ApiKey>, RepositoryError> {
+    ) -> Result<Option<(paloma_domain::ApiKey, bool)>, RepositoryError> {
         let mut keys = lock(&self.keys);
         Ok(keys.iter_mut().find(|(k, _)| k.id == id).map(|(k, _)| {
+            let newly = k.revoked_at.is_none();
             k.revoked_at.get_or_insert(now);
-            k.clone()
+            (k.clone(), newly)
         }))
     }
 

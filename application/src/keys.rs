@@ -2,18 +2,18 @@
 
 use std::sync::Arc;
 
-use paloma_domain::{ApiKey, ApiToken, KeyId, KeyName, KeyNameError, Scopes, ScopesError};
-use tracing::info;
+use paloma_domain::{
+    Action, Activity, Actor, ApiKey, ApiToken, KeyId, KeyName, KeyNameError, Scopes,
+};
+use tracing::{error, info};
 
-use crate::ports::{Clock, KeyStore, RepositoryError};
+use crate::ports::{ActivityLog, Clock, KeyStore, RepositoryError};
 
 /// What went wrong creating, listing or revoking keys.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("invalid name: {0}")]
     InvalidName(#[from] KeyNameError),
-    #[error("invalid scopes: {0}")]
-    InvalidScopes(#[from] ScopesError),
     #[error("no API key {0}")]
     NotFound(KeyId),
     #[error(transparent)]
@@ -39,19 +39,40 @@ pub struct KeyService<S, C> {
     clock: C,
 }
 
-impl<S: KeyStore, C: Clock> KeyService<S, C> {
+impl<S: KeyStore + ActivityLog, C: Clock> KeyService<S, C> {
     pub fn new(store: Arc<S>, clock: C) -> Self {
         Self { store, clock }
     }
 
-    /// A new key named `name` with the scopes of the comma-separated `scopes`; its token is in
-    /// the answer and nowhere else (only its hash is stored).
-    pub async fn create(&self, name: &str, scopes: &str) -> Result<(ApiKey, ApiToken), KeyError> {
+    /// A new key named `name` with `scopes`; its token is in the answer and nowhere else (only
+    /// its hash is stored).
+    pub async fn create(
+        &self,
+        name: &str,
+        scopes: Scopes,
+        actor: &Actor,
+    ) -> Result<(ApiKey, ApiToken), KeyError> {
         let name = KeyName::parse(name)?;
-        let scopes = Scopes::parse_list(scopes)?;
         let token = ApiToken::generate();
         let key = self.store_key(name, scopes, &token).await?;
+        self.record(Action::KeyCreated, &key, actor).await;
         Ok((key, token))
+    }
+
+    /// Appends to the audit trail; see [`CampaignService`](crate::CampaignService)'s own.
+    async fn record(&self, action: Action, key: &ApiKey, actor: &Actor) {
+        let activity = Activity::new(action, None, actor, self.clock.now());
+        if let Err(e) = self.store.record(&activity).await {
+            error!(
+                error = %e,
+                action = %action,
+                subject_key_id = %key.id,
+                key_id = ?actor.key_id,
+                key_name = %actor.name,
+                client_address = ?actor.client_address,
+                "could not record an activity in the audit trail"
+            );
+        }
     }
 
     async fn store_key(
@@ -78,14 +99,17 @@ impl<S: KeyStore, C: Clock> KeyService<S, C> {
         Ok(self.store.list().await?)
     }
 
-    /// Revokes a key: its token stops proving it.
-    pub async fn revoke(&self, id: KeyId) -> Result<ApiKey, KeyError> {
-        let key = self
+    /// Revokes a key: its token stops proving it. Revoking a revoked key changes nothing.
+    pub async fn revoke(&self, id: KeyId, actor: &Actor) -> Result<ApiKey, KeyError> {
+        let (key, newly) = self
             .store
             .revoke(id, self.clock.now())
             .await?
             .ok_or(KeyError::NotFound(id))?;
-        info!(key_id = %key.id, key_name = key.name.as_str(), "API key revoked");
+        if newly {
+            info!(key_id = %key.id, key_name = key.name.as_str(), "API key revoked");
+            self.record(Action::KeyRevoked, &key, actor).await;
+        }
         Ok(key)
     }
 
@@ -117,7 +141,11 @@ impl<S: KeyStore, C: Clock> KeyService<S, C> {
             Err(AuthError::Unknown | AuthError::Malformed) => {
                 let name = KeyName::parse("bootstrap")?;
                 match self.store_key(name, Scopes::all(), token).await {
-                    Ok(key) => Ok(Some(key)),
+                    Ok(key) => {
+                        self.record(Action::KeyCreated, &key, &Actor::configuration())
+                            .await;
+                        Ok(Some(key))
+                    }
                     // Another process starting at the same time stored it first.
                     Err(KeyError::Repository(RepositoryError::Conflict(_))) => Ok(None),
                     Err(e) => Err(e),

@@ -17,12 +17,14 @@ mod keys_tests;
 #[cfg(test)]
 mod tests;
 
-pub use campaigns::{CampaignService, CreateCampaignError, CreatedCampaign, QueryError};
+pub use campaigns::{
+    CampaignService, CreateCampaignError, CreatedCampaign, Intent, QueryError, SendDraftError,
+};
 pub use keys::{AuthError, KeyError, KeyService};
 pub use ports::{
-    CampaignStore, Clock, Created, DeliveryLedger, JobConsumer, JobProducer, KeyStore, Mailer,
-    OutgoingMessage, QueueError, RepositoryError, SendSlot, SendThrottle, SystemClock, TakenJob,
-    Unthrottled,
+    ActivityLog, CampaignStore, Clock, Created, DeliveryLedger, JobConsumer, JobProducer, KeyStore,
+    Mailer, OutgoingMessage, QueueError, RepositoryError, SendSlot, SendThrottle, SystemClock,
+    TakenJob, Unthrottled,
 };
 
 pub use worker::{

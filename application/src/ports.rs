@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
-    ApiKey, Campaign, CampaignId, CampaignStatus, DeliveryOutcome, Idempotency, KeyId, NewCampaign,
-    Outcome, Page, PageRequest, Recipient, RecipientId, RecipientStatus, RequestFingerprint,
-    TimelinePoint, TokenHash,
+    Activity, ApiKey, Campaign, CampaignId, CampaignStatus, DeliveryOutcome, Idempotency, KeyId,
+    NewCampaign, Outcome, Page, PageRequest, Recipient, RecipientId, RecipientStatus,
+    RequestFingerprint, TimelinePoint, TokenHash,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -118,6 +118,30 @@ pub trait CampaignStore: Send + Sync + 'static {
         &self,
         id: CampaignId,
     ) -> impl Future<Output = Result<bool, RepositoryError>> + Send;
+
+    /// Moves a `DRAFT` campaign to `PENDING`, so that it may be sent, and returns it. `NotFound`
+    /// when there is no such campaign; `Conflict` when it is not a draft (nothing changes).
+    fn release_draft(
+        &self,
+        id: CampaignId,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
+}
+
+/// The audit trail: who changed what, when and from where (MySQL in production).
+pub trait ActivityLog: Send + Sync + 'static {
+    /// Appends one entry.
+    fn record(
+        &self,
+        activity: &Activity,
+    ) -> impl Future<Output = Result<(), RepositoryError>> + Send;
+
+    /// A campaign's entries, oldest first.
+    fn campaign_activity(
+        &self,
+        id: CampaignId,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Page<Activity>, RepositoryError>> + Send;
 }
 
 /// The worker's bookkeeping of delivery: moving a campaign through its states, the recipients
@@ -325,13 +349,13 @@ pub trait KeyStore: Send + Sync + 'static {
     /// Every key, revoked ones included, oldest first.
     fn list(&self) -> impl Future<Output = Result<Vec<ApiKey>, RepositoryError>> + Send;
 
-    /// Marks the key revoked at `now` (a key revoked earlier keeps its first time); `None` when
-    /// there is no such key.
+    /// Marks the key revoked at `now` (a key revoked earlier keeps its first time): the key, and
+    /// whether this call revoked it. `None` when there is no such key.
     fn revoke(
         &self,
         id: KeyId,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Option<ApiKey>, RepositoryError>> + Send;
+    ) -> impl Future<Output = Result<Option<(ApiKey, bool)>, RepositoryError>> + Send;
 
     /// The keys whose token starts with `prefix` (its lookup prefix), with their hashes.
     fn find_by_prefix(

@@ -5,15 +5,18 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use paloma_domain::{
-    CampaignStatus, NewCampaignError, NewCampaignInput, RecipientInput, RecipientStatus,
-    RetryPolicy,
+    Action, Actor, CampaignStatus, NewCampaignError, NewCampaignInput, RecipientInput,
+    RecipientStatus, RetryPolicy,
 };
 use tokio_util::sync::CancellationToken;
 
 use crate::fakes::*;
 use crate::ports::{Clock, TakenJob};
 use crate::worker::Adapters;
-use crate::{CampaignService, CreateCampaignError, JobOutcome, RunOutcome, Worker, WorkerSettings};
+use crate::{
+    CampaignService, CreateCampaignError, Intent, JobOutcome, RunOutcome, SendDraftError, Worker,
+    WorkerSettings,
+};
 
 type TestWorker<M = FakeMailer> =
     Worker<Adapters<FakeRepo, FakeConsumer, FakeQueue, M, TokioClock>>;
@@ -107,7 +110,7 @@ fn input(emails: &[&str]) -> NewCampaignInput {
 async fn create(env: &Env, emails: &[String]) -> paloma_domain::CampaignId {
     let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
     env.service()
-        .create(input(&refs), None)
+        .create(input(&refs), Intent::Send, None, &Actor::cli())
         .await
         .expect("created")
         .campaign
@@ -133,7 +136,12 @@ async fn create_stores_dedupes_and_enqueues() {
     let env = Env::new(FakeMailer::default());
     let created = env
         .service()
-        .create(input(&["a@x.org", "A@X.org", "b@x.org"]), None)
+        .create(
+            input(&["a@x.org", "A@X.org", "b@x.org"]),
+            Intent::Send,
+            None,
+            &Actor::cli(),
+        )
         .await
         .expect("created");
     assert_eq!(created.campaign.total_emails, 2);
@@ -152,12 +160,22 @@ async fn an_idempotency_key_replays_the_same_request_and_refuses_a_different_one
     let service = env.service();
     let key = || Some(paloma_domain::IdempotencyKey::parse("order-17").expect("key"));
     let first = service
-        .create(input(&["a@x.org", "b@x.org"]), key())
+        .create(
+            input(&["a@x.org", "b@x.org"]),
+            Intent::Send,
+            key(),
+            &Actor::cli(),
+        )
         .await
         .expect("created");
     assert!(!first.replayed);
     let again = service
-        .create(input(&["a@x.org", "b@x.org"]), key())
+        .create(
+            input(&["a@x.org", "b@x.org"]),
+            Intent::Send,
+            key(),
+            &Actor::cli(),
+        )
         .await
         .expect("replayed");
     assert!(again.replayed);
@@ -170,7 +188,9 @@ async fn an_idempotency_key_replays_the_same_request_and_refuses_a_different_one
         "one job only"
     );
 
-    let conflict = service.create(input(&["a@x.org"]), key()).await;
+    let conflict = service
+        .create(input(&["a@x.org"]), Intent::Send, key(), &Actor::cli())
+        .await;
     assert!(
         matches!(conflict, Err(CreateCampaignError::IdempotencyConflict(id)) if id == first.campaign.id),
         "{conflict:?}"
@@ -179,7 +199,12 @@ async fn an_idempotency_key_replays_the_same_request_and_refuses_a_different_one
 
     let other_key = paloma_domain::IdempotencyKey::parse("order-18").ok();
     let second = service
-        .create(input(&["a@x.org", "b@x.org"]), other_key)
+        .create(
+            input(&["a@x.org", "b@x.org"]),
+            Intent::Send,
+            other_key,
+            &Actor::cli(),
+        )
         .await
         .expect("created");
     assert!(!second.replayed);
@@ -191,7 +216,12 @@ async fn invalid_input_stores_and_enqueues_nothing() {
     let env = Env::new(FakeMailer::default());
     let err = env
         .service()
-        .create(input(&["a@x.org", "not an address"]), None)
+        .create(
+            input(&["a@x.org", "not an address"]),
+            Intent::Send,
+            None,
+            &Actor::cli(),
+        )
         .await
         .expect_err("invalid");
     assert!(
@@ -208,7 +238,7 @@ async fn a_campaign_accepted_while_the_queue_is_down_is_enqueued_by_the_reconcil
     env.queue.down.store(true, Ordering::SeqCst);
     let created = env
         .service()
-        .create(input(&["a@x.org"]), None)
+        .create(input(&["a@x.org"]), Intent::Send, None, &Actor::cli())
         .await
         .expect("stored anyway");
     assert!(!created.enqueued);
@@ -237,7 +267,7 @@ async fn the_reconciler_enqueues_unfinished_campaigns_whose_job_was_lost_and_onl
     for email in ["a@x.org", "b@x.org", "c@x.org"] {
         ids.push(
             service
-                .create(input(&[email]), None)
+                .create(input(&[email]), Intent::Send, None, &Actor::cli())
                 .await
                 .expect("created")
                 .campaign
@@ -310,7 +340,7 @@ async fn the_store_being_down_is_reported_as_unavailable() {
     env.repo.down.store(true, Ordering::SeqCst);
     let err = env
         .service()
-        .create(input(&["a@x.org"]), None)
+        .create(input(&["a@x.org"]), Intent::Send, None, &Actor::cli())
         .await
         .expect_err("down");
     assert!(matches!(err, CreateCampaignError::Unavailable(_)));
@@ -353,7 +383,7 @@ async fn the_timeline_is_empty_before_any_outcome_and_counts_every_outcome_after
     let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
     let service = env.service();
     let id = service
-        .create(input(&refs), None)
+        .create(input(&refs), Intent::Send, None, &Actor::cli())
         .await
         .expect("created")
         .campaign
@@ -478,7 +508,12 @@ async fn transient_failures_give_up_after_the_retry_limit() {
     let env = Env::new(FakeMailer::default());
     let id = env
         .service()
-        .create(input(&["a@x.org", "b@x.org"]), None)
+        .create(
+            input(&["a@x.org", "b@x.org"]),
+            Intent::Send,
+            None,
+            &Actor::cli(),
+        )
         .await
         .expect("created")
         .campaign
@@ -591,7 +626,7 @@ async fn jobs_are_settled_by_what_happened() {
     let env = Env::new(FakeMailer::default());
     let id = env
         .service()
-        .create(input(&["a@x.org"]), None)
+        .create(input(&["a@x.org"]), Intent::Send, None, &Actor::cli())
         .await
         .expect("created")
         .campaign
@@ -639,7 +674,12 @@ async fn a_running_worker_takes_jobs_and_stops_on_shutdown() {
     let env = Env::new(FakeMailer::default());
     let id = env
         .service()
-        .create(input(&["a@x.org", "b@x.org"]), None)
+        .create(
+            input(&["a@x.org", "b@x.org"]),
+            Intent::Send,
+            None,
+            &Actor::cli(),
+        )
         .await
         .expect("created")
         .campaign
@@ -783,4 +823,120 @@ async fn a_campaign_resumed_past_the_threshold_stops_without_sending() {
     let c = env.repo.campaign(id);
     assert_eq!((c.sent_emails, c.failed_emails), (0, 60));
     assert_counters_match_rows(&env, id);
+}
+
+/// A key with exactly these scopes, as the HTTP layer hands it to the use cases.
+fn key_actor(name: &str, scopes: &str) -> Actor {
+    let key = paloma_domain::ApiKey {
+        id: paloma_domain::KeyId::new(),
+        name: paloma_domain::KeyName::parse(name).expect("name"),
+        prefix: "pal_12345678".into(),
+        scopes: paloma_domain::Scopes::parse_list(scopes).expect("scopes"),
+        created_at: chrono::Utc::now(),
+        revoked_at: None,
+    };
+    Actor::key(&key, Some("192.0.2.1".parse().expect("ip")))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_key_that_may_not_send_creates_a_draft_that_nothing_sends_until_a_sender_sends_it() {
+    let env = Env::new(FakeMailer::default());
+    let creator = key_actor("creator", "campaigns:create");
+    let sender = key_actor("sender", "campaigns:send");
+    let created = env
+        .service()
+        .create(input(&["a@x.org", "b@x.org"]), Intent::Send, None, &creator)
+        .await
+        .expect("created");
+    let id = created.campaign.id;
+    assert_eq!(created.campaign.status, CampaignStatus::Draft);
+    assert!(!created.enqueued);
+    assert!(
+        env.queue.enqueued.lock().expect("lock").is_empty(),
+        "not queued"
+    );
+
+    // Neither the reconciler nor a stray job sends it.
+    let worker = env.worker(2);
+    assert_eq!(worker.reconcile().await.expect("reconciled"), 0);
+    let never = CancellationToken::new();
+    assert_eq!(
+        worker.handle_job(job("stray", Ok(id)), &never).await,
+        JobOutcome::Completed
+    );
+    assert_eq!(
+        env.mailer.delivered.lock().expect("lock").len(),
+        0,
+        "a draft is never sent"
+    );
+    assert_eq!(env.repo.campaign(id).status, CampaignStatus::Draft);
+
+    let sent = env.service().send_draft(id, &sender).await.expect("sent");
+    assert_eq!(sent.campaign.status, CampaignStatus::Pending);
+    assert!(sent.enqueued);
+    assert_eq!(*env.queue.enqueued.lock().expect("lock"), [id]);
+    assert!(matches!(
+        env.service().send_draft(id, &sender).await,
+        Err(SendDraftError::NotDraft(CampaignStatus::Pending))
+    ));
+    assert!(matches!(
+        env.service()
+            .send_draft(paloma_domain::CampaignId::new(), &sender)
+            .await,
+        Err(SendDraftError::NotFound)
+    ));
+
+    assert_eq!(
+        worker.handle_job(job("real", Ok(id)), &never).await,
+        JobOutcome::Completed
+    );
+    assert_eq!(env.mailer.delivered.lock().expect("lock").len(), 2);
+    assert_eq!(
+        env.repo.activity.actions(),
+        [
+            (Action::CampaignCreated, Some(id), "creator".to_owned()),
+            (Action::CampaignSent, Some(id), "sender".to_owned()),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sender_can_ask_for_a_draft_or_send_at_once_and_the_trail_says_who() {
+    let env = Env::new(FakeMailer::default());
+    let both = key_actor("both", "campaigns:create,campaigns:send");
+    let draft = env
+        .service()
+        .create(input(&["a@x.org"]), Intent::Draft, None, &both)
+        .await
+        .expect("created");
+    assert_eq!(draft.campaign.status, CampaignStatus::Draft);
+    let now = env
+        .service()
+        .create(input(&["b@x.org"]), Intent::Send, None, &both)
+        .await
+        .expect("created");
+    assert_eq!(now.campaign.status, CampaignStatus::Pending);
+    assert!(now.enqueued);
+    let trail = env
+        .service()
+        .activity(now.campaign.id, paloma_domain::PageRequest::default())
+        .await
+        .expect("activity");
+    let actions: Vec<Action> = trail.items.iter().map(|a| a.action).collect();
+    assert_eq!(actions, [Action::CampaignCreated, Action::CampaignSent]);
+    assert!(
+        trail
+            .items
+            .iter()
+            .all(|a| a.key_name == "both" && a.client_address.as_deref() == Some("192.0.2.1"))
+    );
+    assert!(matches!(
+        env.service()
+            .activity(
+                paloma_domain::CampaignId::new(),
+                paloma_domain::PageRequest::default()
+            )
+            .await,
+        Err(crate::QueryError::NotFound)
+    ));
 }

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use futures::FutureExt;
-use paloma_application::{CampaignService, SystemClock};
+use paloma_application::{CampaignService, KeyService, SystemClock};
 use paloma_cache::CachedCampaignStore;
-use paloma_http::{AppState, HttpSettings, LimitedListener, ReadinessCheck};
+use paloma_http::{AppState, AuthFailures, HttpSettings, LimitedListener, ReadinessCheck};
 use paloma_mysql::MysqlDatabase;
 use paloma_redis_queue::{QueueSettings, RedisJobQueue};
 use secrecy::ExposeSecret;
@@ -44,6 +44,11 @@ impl Application {
 
         let state = AppState {
             readiness: readiness(repo.clone(), queue.clone()),
+            keys: Arc::new(KeyService::new(Arc::new(repo.clone()), SystemClock)),
+            auth_failures: Arc::new(AuthFailures::new(
+                config.max_auth_failures_per_minute,
+                std::time::Duration::from_secs(60),
+            )),
             campaigns: Arc::new(CampaignService::new(
                 Arc::new(CachedCampaignStore::new(repo, config.campaign_cache)),
                 Arc::new(queue),

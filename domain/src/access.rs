@@ -79,8 +79,19 @@ impl Scopes {
     /// Parses a comma-separated list (`campaigns:read,campaigns:create`); blanks around the
     /// names and repeated names are allowed.
     pub fn parse_list(list: &str) -> Result<Self, ScopesError> {
+        Self::parse_names(list.split(',').map(str::trim).filter(|n| !n.is_empty()))
+    }
+
+    /// Parses scope names given one by one (a JSON array); each must be a scope's exact name.
+    /// Repeated names are allowed.
+    pub fn parse_names<I, S>(names: I) -> Result<Self, ScopesError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
         let mut scopes = Self(0);
-        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        for name in names {
+            let name = name.as_ref();
             let scope = Scope::parse(name).ok_or_else(|| ScopesError::Unknown {
                 name: name.to_owned(),
             })?;

@@ -140,9 +140,21 @@ pub struct NewCampaign {
     pub body: HtmlBody,
     pub recipients: Vec<NewRecipient>,
     pub duplicates_removed: usize,
+    /// Stored as a `DRAFT` (held until a key that may send releases it) rather than `PENDING`.
+    /// [`NewCampaign::parse`] makes a campaign to send; the use case decides.
+    pub draft: bool,
 }
 
 impl NewCampaign {
+    /// The status it is stored with.
+    pub fn initial_status(&self) -> CampaignStatus {
+        if self.draft {
+            CampaignStatus::Draft
+        } else {
+            CampaignStatus::Pending
+        }
+    }
+
     /// Validates everything and reports every problem at once. `max_recipients` counts the
     /// submitted entries, before duplicates are removed.
     pub fn parse(input: NewCampaignInput, max_recipients: usize) -> Result<Self, NewCampaignError> {
@@ -203,6 +215,7 @@ impl NewCampaign {
                 body,
                 recipients,
                 duplicates_removed,
+                draft: false,
             }),
             _ => Err(NewCampaignError::Invalid(errors)),
         }
@@ -216,6 +229,8 @@ fn truncate_chars(s: &str, max: usize) -> String {
 /// `PENDING -> PROCESSING -> COMPLETED | FAILED`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CampaignStatus {
+    /// Stored and held: nothing sends it until a key that may send releases it (`PENDING`).
+    Draft,
     Pending,
     Processing,
     Completed,
@@ -223,7 +238,8 @@ pub enum CampaignStatus {
 }
 
 impl CampaignStatus {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
+        Self::Draft,
         Self::Pending,
         Self::Processing,
         Self::Completed,
@@ -232,6 +248,7 @@ impl CampaignStatus {
 
     pub fn as_str(&self) -> &'static str {
         match self {
+            Self::Draft => "DRAFT",
             Self::Pending => "PENDING",
             Self::Processing => "PROCESSING",
             Self::Completed => "COMPLETED",
@@ -249,12 +266,19 @@ impl CampaignStatus {
         matches!(self, Self::Completed | Self::Failed)
     }
 
-    /// Legal moves: a worker starts (or resumes) a campaign, then finishes it. A finished
-    /// campaign never moves again.
+    /// Pending or processing: a queue job should be delivering it. Not a draft (held), not a
+    /// final campaign.
+    pub fn awaits_delivery(&self) -> bool {
+        matches!(self, Self::Pending | Self::Processing)
+    }
+
+    /// Legal moves: a draft is released for sending; a worker starts (or resumes) a campaign,
+    /// then finishes it. A finished campaign never moves again; a draft never starts.
     pub fn transition(self, to: Self) -> Result<Self, IllegalTransition> {
         use CampaignStatus::*;
         match (self, to) {
-            (Pending | Processing, Processing)
+            (Draft, Pending)
+            | (Pending | Processing, Processing)
             | (Processing, Completed | Failed)
             | (Pending, Failed) => Ok(to),
             _ => Err(IllegalTransition {
@@ -412,6 +436,13 @@ pub(crate) mod tests {
         assert!(Pending.transition(Completed).is_err());
         assert!(Completed.transition(Processing).is_err());
         assert!(Failed.transition(Completed).is_err());
+        assert_eq!(Draft.transition(Pending), Ok(Pending));
+        assert!(
+            Draft.transition(Processing).is_err(),
+            "a draft never starts"
+        );
+        assert!(Pending.transition(Draft).is_err());
+        assert!(Processing.transition(Pending).is_err());
     }
 
     #[test]

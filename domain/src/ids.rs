@@ -70,6 +70,10 @@ id_type!(
     /// The id of an API key (not its token: this one may be shown, listed and logged).
     KeyId
 );
+id_type!(
+    /// The id of one entry of the audit trail.
+    ActivityId
+);
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 //! by construction.
 
 pub mod access;
+pub mod activity;
 pub mod campaign;
 pub mod delivery;
 pub mod idempotency;
@@ -18,6 +19,7 @@ pub mod timeline;
 pub use access::{
     ApiKey, ApiToken, ApiTokenError, KeyName, KeyNameError, Scope, Scopes, ScopesError, TokenHash,
 };
+pub use activity::{Action, Activity, Actor};
 pub use campaign::{
     BodyError, Campaign, CampaignStatus, HtmlBody, InvalidRecipient, NewCampaign, NewCampaignError,
     NewCampaignInput, RecipientInput, Subject, SubjectError, ValidationErrors,
@@ -28,7 +30,7 @@ pub use delivery::{
 pub use idempotency::{
     Idempotency, IdempotencyKey, IdempotencyKeyError, MAX_IDEMPOTENCY_KEY_LEN, RequestFingerprint,
 };
-pub use ids::{CampaignId, KeyId, RecipientId};
+pub use ids::{ActivityId, CampaignId, KeyId, RecipientId};
 pub use page::{Page, PageRequest, PageRequestError};
 pub use rate::{SendRate, SendRateError};
 pub use recipient::{

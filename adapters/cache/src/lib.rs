@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use moka::future::Cache;
-use paloma_application::ports::{CampaignStore, Created, RepositoryError};
+use paloma_application::ports::{ActivityLog, CampaignStore, Created, RepositoryError};
 use paloma_domain::{
-    Campaign, CampaignId, Idempotency, NewCampaign, Page, PageRequest, Recipient, RecipientStatus,
-    TimelinePoint,
+    Activity, Campaign, CampaignId, Idempotency, NewCampaign, Page, PageRequest, Recipient,
+    RecipientStatus, TimelinePoint,
 };
 
 /// Campaigns kept at most (a `Campaign` without its body is small).
@@ -166,6 +166,35 @@ impl<S: CampaignStore> CampaignStore for CachedCampaignStore<S> {
 
     async fn is_enqueued(&self, id: CampaignId) -> Result<bool, RepositoryError> {
         self.inner.is_enqueued(id).await
+    }
+
+    /// Forgets the campaign once released, so the next read shows it `PENDING` at once rather
+    /// than a `DRAFT` up to one TTL old.
+    async fn release_draft(
+        &self,
+        id: CampaignId,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        let released = self.inner.release_draft(id, now).await;
+        if let Some(recent) = &self.recent {
+            recent.invalidate(&id).await;
+        }
+        released
+    }
+}
+
+/// The audit trail is never cached: every call goes to the store it wraps.
+impl<S: ActivityLog> ActivityLog for CachedCampaignStore<S> {
+    async fn record(&self, activity: &Activity) -> Result<(), RepositoryError> {
+        self.inner.record(activity).await
+    }
+
+    async fn campaign_activity(
+        &self,
+        id: CampaignId,
+        page: PageRequest,
+    ) -> Result<Page<Activity>, RepositoryError> {
+        self.inner.campaign_activity(id, page).await
     }
 }
 

@@ -114,6 +114,35 @@ impl CampaignStore for CountingStore {
     async fn is_enqueued(&self, _: CampaignId) -> Result<bool, RepositoryError> {
         Err(unused())
     }
+
+    async fn release_draft(
+        &self,
+        _: CampaignId,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        let mut campaign = self.campaign();
+        campaign.status = CampaignStatus::Pending;
+        campaign.updated_at = now;
+        Ok(campaign.clone())
+    }
+}
+
+#[tokio::test]
+async fn a_released_draft_is_read_afresh_at_once() {
+    let store = CountingStore::new(Duration::ZERO);
+    store.campaign().status = CampaignStatus::Draft;
+    let cache = CachedCampaignStore::new(store, Duration::from_secs(60));
+    let id = cache.inner().id();
+    let before = cache.get(id).await.expect("read").expect("found");
+    assert_eq!(before.status, CampaignStatus::Draft);
+    cache.release_draft(id, Utc::now()).await.expect("released");
+    let after = cache.get(id).await.expect("read").expect("found");
+    assert_eq!(
+        after.status,
+        CampaignStatus::Pending,
+        "not the draft kept for the TTL"
+    );
+    assert_eq!(cache.inner().reads(), 2);
 }
 
 #[tokio::test]

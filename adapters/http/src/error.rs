@@ -6,11 +6,15 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use paloma_application::{CreateCampaignError, QueryError};
+use paloma_application::{
+    CreateCampaignError, KeyError, QueryError, RepositoryError, SendDraftError,
+};
 use paloma_domain::{NewCampaignError, PageRequestError, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+use crate::dto::CampaignStatusDto;
 
 /// An error response body.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -46,6 +50,12 @@ pub struct ErrorDetail {
 ///   lists the methods it has).
 /// - `idempotency_conflict` (409): the `Idempotency-Key` was used for different content
 ///   (`details.campaignId` names the campaign it created).
+/// - `unauthorized` (401): no `Authorization: Bearer` token, or one that is unknown or revoked.
+/// - `forbidden` (403): the key lacks the scope the operation needs (`details.requiredScope`).
+/// - `too_many_requests` (429): too many failed authentications from this client address;
+///   `Retry-After` says when to try again.
+/// - `conflict` (409): the operation does not fit the campaign's status (sending a campaign
+///   that is not a draft); `details.status` gives its status.
 /// - `request_timeout` (408): the request took longer than the server allows.
 /// - `service_unavailable` (503): a dependency is down; nothing was stored.
 /// - `internal` (500): an unexpected failure; the cause is in the server's log.
@@ -63,11 +73,15 @@ pub enum ErrorCode {
     RequestTimeout,
     ServiceUnavailable,
     Internal,
+    Unauthorized,
+    Forbidden,
+    TooManyRequests,
+    Conflict,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the OpenAPI document's enum.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 15] = [
         Self::MalformedJson,
         Self::InvalidRequest,
         Self::ValidationFailed,
@@ -79,6 +93,10 @@ impl ErrorCode {
         Self::RequestTimeout,
         Self::ServiceUnavailable,
         Self::Internal,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::TooManyRequests,
+        Self::Conflict,
     ];
 }
 
@@ -89,6 +107,23 @@ pub enum ErrorDetails {
     Validation(ValidationDetails),
     RecipientLimit(RecipientLimitDetails),
     IdempotencyConflict(IdempotencyConflictDetails),
+    Forbidden(ForbiddenDetails),
+    StatusConflict(StatusConflictDetails),
+}
+
+/// With `forbidden`: the scope the operation needs and the key lacks.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ForbiddenDetails {
+    #[schema(example = "campaigns:send")]
+    pub required_scope: String,
+}
+
+/// With `conflict`: the campaign's status, which does not allow the operation.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusConflictDetails {
+    pub status: CampaignStatusDto,
 }
 
 /// With `validation_failed`, and with `invalid_request` when the JSON body does not fit the
@@ -316,6 +351,59 @@ impl From<QueryError> for ApiError {
     }
 }
 
+impl From<SendDraftError> for ApiError {
+    fn from(e: SendDraftError) -> Self {
+        match e {
+            SendDraftError::NotFound => Self::not_found("campaign"),
+            SendDraftError::NotDraft(status) => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::Conflict,
+                format!("only a draft can be sent this way; this campaign is {status}"),
+            )
+            .with_details(ErrorDetails::StatusConflict(StatusConflictDetails {
+                status: status.into(),
+            })),
+            SendDraftError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, cause = ?cause, "cannot send a draft");
+                Self::unavailable()
+            }
+            SendDraftError::Unknown(cause) => {
+                tracing::error!(error = %cause, cause = ?cause, "failed to send a draft");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl From<KeyError> for ApiError {
+    fn from(e: KeyError) -> Self {
+        match e {
+            KeyError::InvalidName(reason) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::ValidationFailed,
+                "the key has invalid fields",
+            )
+            .with_details(ErrorDetails::Validation(ValidationDetails {
+                fields: vec![FieldError {
+                    field: "name".into(),
+                    index: None,
+                    message: reason.to_string(),
+                }],
+                ..ValidationDetails::default()
+            })),
+            KeyError::NotFound(_) => Self::not_found("API key"),
+            KeyError::Repository(RepositoryError::Unavailable(cause)) => {
+                tracing::warn!(error = %cause, "cannot reach the API keys");
+                Self::unavailable()
+            }
+            KeyError::Repository(cause) => {
+                tracing::error!(error = %cause, cause = ?cause, "failed to change API keys");
+                Self::internal()
+            }
+        }
+    }
+}
+
 impl From<PageRequestError> for ApiError {
     fn from(e: PageRequestError) -> Self {
         Self::new(
@@ -355,6 +443,10 @@ mod tests {
                 "request_timeout",
                 "service_unavailable",
                 "internal",
+                "unauthorized",
+                "forbidden",
+                "too_many_requests",
+                "conflict",
             ]
         );
     }

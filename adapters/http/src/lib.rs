@@ -3,6 +3,7 @@
 //! Handlers parse the request, call one use case and map the result; every error leaves as
 //! the one JSON shape of [`error::ApiError`].
 
+pub mod auth;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -20,7 +21,9 @@ use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use futures::future::BoxFuture;
-use paloma_application::{CampaignService, CampaignStore, Clock, JobProducer};
+use paloma_application::{
+    ActivityLog, CampaignService, CampaignStore, Clock, JobProducer, KeyService, KeyStore,
+};
 use tokio::sync::Semaphore;
 use tower_http::cors::CorsLayer;
 use tower_http::trace::TraceLayer;
@@ -29,6 +32,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
+pub use auth::AuthFailures;
 pub use listener::LimitedListener;
 pub use serve::serve;
 
@@ -37,15 +41,20 @@ pub type ReadinessCheck =
     Arc<dyn Fn() -> BoxFuture<'static, Vec<(&'static str, String)>> + Send + Sync>;
 
 /// What the handlers share.
-pub struct AppState<R, Q, C> {
+pub struct AppState<R, Q, C, K> {
     pub campaigns: Arc<CampaignService<R, Q, C>>,
+    pub keys: Arc<KeyService<K, C>>,
+    /// Failed authentications per client address (see [`AuthFailures`]).
+    pub auth_failures: Arc<AuthFailures>,
     pub readiness: ReadinessCheck,
 }
 
-impl<R, Q, C> Clone for AppState<R, Q, C> {
+impl<R, Q, C, K> Clone for AppState<R, Q, C, K> {
     fn clone(&self) -> Self {
         Self {
             campaigns: self.campaigns.clone(),
+            keys: self.keys.clone(),
+            auth_failures: self.auth_failures.clone(),
             readiness: self.readiness.clone(),
         }
     }
@@ -81,13 +90,14 @@ impl Default for HttpSettings {
 }
 
 /// The whole application: API routes, health checks, the OpenAPI document and Swagger UI.
-pub fn router<R, Q, C>(state: AppState<R, Q, C>, settings: &HttpSettings) -> Router
+pub fn router<R, Q, C, K>(state: AppState<R, Q, C, K>, settings: &HttpSettings) -> Router
 where
-    R: CampaignStore,
+    R: CampaignStore + ActivityLog,
     Q: JobProducer,
     C: Clock,
+    K: KeyStore + ActivityLog,
 {
-    let (routes, spec) = routes::<R, Q, C>().split_for_parts();
+    let (routes, spec) = routes::<R, Q, C, K>().split_for_parts();
 
     let origins: Vec<HeaderValue> = settings
         .cors_origins
@@ -96,14 +106,17 @@ where
         .collect();
     let cors = CorsLayer::new()
         .allow_origin(origins)
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
         .allow_headers([
+            header::AUTHORIZATION,
             header::CONTENT_TYPE,
             HeaderName::from_static("idempotency-key"),
         ])
         .expose_headers([
             header::LOCATION,
             HeaderName::from_static("idempotent-replayed"),
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
         ])
         .max_age(Duration::from_secs(3600));
 
@@ -129,31 +142,45 @@ where
 
 /// Every route with its OpenAPI operation: `routes!` registers a handler and its
 /// `#[utoipa::path]` together, so no route is served without being documented.
-fn routes<R, Q, C>() -> OpenApiRouter<AppState<R, Q, C>>
+fn routes<R, Q, C, K>() -> OpenApiRouter<AppState<R, Q, C, K>>
 where
-    R: CampaignStore,
+    R: CampaignStore + ActivityLog,
     Q: JobProducer,
     C: Clock,
+    K: KeyStore + ActivityLog,
 {
     use handlers::{
-        __path_campaign_timeline, __path_create_campaign, __path_get_campaign, __path_healthz,
-        __path_list_campaigns, __path_list_recipients, __path_readyz,
+        __path_campaign_activity, __path_campaign_timeline, __path_create_campaign,
+        __path_create_key, __path_get_campaign, __path_healthz, __path_list_campaigns,
+        __path_list_keys, __path_list_recipients, __path_me, __path_readyz, __path_revoke_key,
+        __path_send_campaign,
     };
     // `routes!` takes a handler by its name; these names stand for the handlers of this
     // application's port types.
-    let create_campaign = handlers::create_campaign::<R, Q, C>;
-    let list_campaigns = handlers::list_campaigns::<R, Q, C>;
-    let get_campaign = handlers::get_campaign::<R, Q, C>;
-    let list_recipients = handlers::list_recipients::<R, Q, C>;
-    let campaign_timeline = handlers::campaign_timeline::<R, Q, C>;
-    let readyz = handlers::readyz::<R, Q, C>;
+    let create_campaign = handlers::create_campaign::<R, Q, C, K>;
+    let list_campaigns = handlers::list_campaigns::<R, Q, C, K>;
+    let get_campaign = handlers::get_campaign::<R, Q, C, K>;
+    let send_campaign = handlers::send_campaign::<R, Q, C, K>;
+    let list_recipients = handlers::list_recipients::<R, Q, C, K>;
+    let campaign_timeline = handlers::campaign_timeline::<R, Q, C, K>;
+    let campaign_activity = handlers::campaign_activity::<R, Q, C, K>;
+    let me = handlers::me::<R, Q, C, K>;
+    let create_key = handlers::create_key::<R, Q, C, K>;
+    let list_keys = handlers::list_keys::<R, Q, C, K>;
+    let revoke_key = handlers::revoke_key::<R, Q, C, K>;
+    let readyz = handlers::readyz::<R, Q, C, K>;
     let healthz = handlers::healthz;
 
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(list_campaigns, create_campaign))
         .routes(routes!(get_campaign))
+        .routes(routes!(send_campaign))
         .routes(routes!(list_recipients))
         .routes(routes!(campaign_timeline))
+        .routes(routes!(campaign_activity))
+        .routes(routes!(me))
+        .routes(routes!(list_keys, create_key))
+        .routes(routes!(revoke_key))
         .routes(routes!(healthz))
         .routes(routes!(readyz))
 }

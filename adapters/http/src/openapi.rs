@@ -3,13 +3,15 @@
 //! `openapi.json` at the repository root is this document; a test fails when the committed file
 //! is stale.
 
-use paloma_application::{CampaignStore, Clock, JobProducer};
-use utoipa::OpenApi;
+use paloma_application::{ActivityLog, CampaignStore, Clock, JobProducer, KeyStore};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 use crate::dto::*;
 use crate::error::{
-    ErrorBody, ErrorCode, ErrorDetail, ErrorDetails, FieldError, IdempotencyConflictDetails,
-    InvalidRecipientDetail, RecipientLimitDetails, ValidationDetails,
+    ErrorBody, ErrorCode, ErrorDetail, ErrorDetails, FieldError, ForbiddenDetails,
+    IdempotencyConflictDetails, InvalidRecipientDetail, RecipientLimitDetails,
+    StatusConflictDetails, ValidationDetails,
 };
 
 /// Everything of the document but its paths.
@@ -43,33 +45,66 @@ use crate::error::{
         InvalidRecipientDetail,
         RecipientLimitDetails,
         IdempotencyConflictDetails,
+        ForbiddenDetails,
+        StatusConflictDetails,
+        KeyResponse,
+        CreatedKeyResponse,
+        CreateKeyRequest,
+        ScopeDto,
+        KeyList,
+        ActivityAction,
+        ActivityResponse,
+        ActivityPage,
     )),
+    modifiers(&BearerScheme),
     tags(
-        (name = "campaigns", description = "Create campaigns and follow their delivery"),
+        (name = "campaigns", description = "Create campaigns, send drafts and follow their delivery"),
+        (name = "keys", description = "API keys: who may do what"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
 pub struct ApiDoc;
 
+/// The `bearer` security scheme that every `/api` operation requires: an API key's token in
+/// `Authorization: Bearer <token>` (Swagger UI's "Authorize" fills it in).
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.bearer_format = Some("pal_ and 43 letters and digits".into());
+        scheme.description = Some(
+            "An API key's token. Create one with `paloma-api keys create` or `POST /api/keys`."
+                .into(),
+        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
 /// The whole document, as the API serves it at `/api/openapi.json`. It does not depend on the
 /// port types: they only instantiate the handlers whose routes it describes.
-pub fn document<R, Q, C>() -> utoipa::openapi::OpenApi
+pub fn document<R, Q, C, K>() -> utoipa::openapi::OpenApi
 where
-    R: CampaignStore,
+    R: CampaignStore + ActivityLog,
     Q: JobProducer,
     C: Clock,
+    K: KeyStore + ActivityLog,
 {
-    crate::routes::<R, Q, C>().into_openapi()
+    crate::routes::<R, Q, C, K>().into_openapi()
 }
 
 /// The document as pretty JSON with a trailing newline, as committed in `openapi.json`.
-pub fn openapi_json<R, Q, C>() -> String
+pub fn openapi_json<R, Q, C, K>() -> String
 where
-    R: CampaignStore,
+    R: CampaignStore + ActivityLog,
     Q: JobProducer,
     C: Clock,
+    K: KeyStore + ActivityLog,
 {
-    let mut json = document::<R, Q, C>().to_pretty_json().unwrap_or_default();
+    let mut json = document::<R, Q, C, K>()
+        .to_pretty_json()
+        .unwrap_or_default();
     json.push('\n');
     json
 }

@@ -136,7 +136,7 @@ async fn insert(
             id: db_id,
             subject: campaign.subject.as_str(),
             body: campaign.body.as_str(),
-            status: CampaignStatus::Pending.as_str(),
+            status: campaign.initial_status().as_str(),
             total_emails: total,
             sent_emails: 0,
             failed_emails: 0,
@@ -162,7 +162,7 @@ async fn insert(
     Ok(Campaign {
         id,
         subject: campaign.subject.as_str().to_owned(),
-        status: CampaignStatus::Pending,
+        status: campaign.initial_status(),
         total_emails: total,
         sent_emails: 0,
         failed_emails: 0,
@@ -404,6 +404,42 @@ pub(crate) async fn mark_enqueued(
     Ok(())
 }
 
+/// See [`CampaignStore::release_draft`]. One conditional `UPDATE`, so two requests sending
+/// one draft at once release it once: the other finds it no longer a draft.
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
+pub(crate) async fn release_draft(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    now: DateTime<Utc>,
+) -> Result<Campaign, RepositoryError> {
+    let now_db = to_db_time(now);
+    let campaign = conn
+        .transaction(async |conn| -> Result<Campaign, DbError> {
+            let released = diesel::update(
+                email_job::table
+                    .filter(email_job::id.eq(DbId::campaign(id)))
+                    .filter(email_job::status.eq(CampaignStatus::Draft.as_str())),
+            )
+            .set((
+                email_job::status.eq(CampaignStatus::Pending.as_str()),
+                email_job::updated_at.eq(now_db),
+            ))
+            .execute(conn)
+            .await?;
+            let campaign = require(conn, id, false).await?;
+            if released == 0 {
+                return Err(RepositoryError::Conflict(format!(
+                    "campaign {id} is {}, not a draft",
+                    campaign.status
+                ))
+                .into());
+            }
+            Ok(campaign)
+        })
+        .await?;
+    Ok(campaign)
+}
+
 /// Each method takes a connection and calls the query function of the same name above. The
 /// transactional writes that borrow their input run on the caller's task; the rest run
 /// detached (see [`MysqlDatabase::detached`]).
@@ -468,6 +504,15 @@ impl CampaignStore for MysqlDatabase {
         bucket_seconds: u32,
     ) -> Result<Vec<TimelinePoint>, RepositoryError> {
         self.detached(move |conn| timeline(conn, id, bucket_seconds).boxed())
+            .await
+    }
+
+    async fn release_draft(
+        &self,
+        id: CampaignId,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        self.detached(move |conn| release_draft(conn, id, now).boxed())
             .await
     }
 

@@ -131,7 +131,8 @@ pub(crate) async fn start(
     let campaign = conn
         .transaction(async |conn| -> Result<Campaign, DbError> {
             let campaign = require(conn, id, true).await?;
-            if campaign.status.is_final() {
+            // A final campaign has nothing to start; a draft must not start.
+            if !campaign.status.awaits_delivery() {
                 return Ok(campaign);
             }
             let status = campaign

@@ -10,7 +10,7 @@ use diesel::expression::AsExpression;
 use diesel::mysql::{Mysql, MysqlValue};
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::Text;
-use paloma_domain::{CampaignId, KeyId, RecipientId};
+use paloma_domain::{ActivityId, CampaignId, KeyId, RecipientId};
 use uuid::Uuid;
 
 /// A UUID as the id columns hold it. Written without allocating (36 bytes encoded on the
@@ -31,6 +31,16 @@ impl DbId {
 
     pub(crate) fn key(id: KeyId) -> Self {
         Self(*id.as_uuid())
+    }
+
+    pub(crate) fn activity(id: ActivityId) -> Self {
+        Self(*id.as_uuid())
+    }
+}
+
+impl From<DbId> for ActivityId {
+    fn from(id: DbId) -> Self {
+        ActivityId::from_uuid(id.0)
     }
 }
 

@@ -85,14 +85,14 @@ impl KeyStore for MysqlDatabase {
         &self,
         id: KeyId,
         now: DateTime<Utc>,
-    ) -> Result<Option<ApiKey>, RepositoryError> {
+    ) -> Result<Option<(ApiKey, bool)>, RepositoryError> {
         let db_id = DbId::key(id);
-        let row = self
+        let revoked = self
             .conn()
             .await?
-            .transaction(async |conn| -> Result<Option<ApiKeyRow>, DbError> {
+            .transaction(async |conn| -> Result<Option<(ApiKeyRow, bool)>, DbError> {
                 // Only a live key gets a revocation time: a key revoked earlier keeps its own.
-                diesel::update(
+                let changed = diesel::update(
                     api_key::table
                         .filter(api_key::id.eq(db_id))
                         .filter(api_key::revoked_at.is_null()),
@@ -100,15 +100,17 @@ impl KeyStore for MysqlDatabase {
                 .set(api_key::revoked_at.eq(Some(to_db_time(now))))
                 .execute(conn)
                 .await?;
-                Ok(api_key::table
+                let row = api_key::table
                     .filter(api_key::id.eq(db_id))
                     .select(ApiKeyRow::as_select())
                     .first(conn)
                     .await
-                    .optional()?)
+                    .optional()?;
+                Ok(row.map(|row| (row, changed == 1)))
             })
             .await?;
-        row.map(|row| row.into_key().map(|(key, _)| key))
+        revoked
+            .map(|(row, newly)| row.into_key().map(|(key, _)| (key, newly)))
             .transpose()
     }
 

@@ -1,7 +1,8 @@
 //! The MySQL / MariaDB adapter: [`MysqlDatabase`] implements the application's
 //! [`CampaignStore`](paloma_application::ports::CampaignStore),
 //! [`DeliveryLedger`](paloma_application::ports::DeliveryLedger) and
-//! [`KeyStore`](paloma_application::ports::KeyStore) ports with diesel-async and its
+//! [`KeyStore`](paloma_application::ports::KeyStore) and
+//! [`ActivityLog`](paloma_application::ports::ActivityLog) ports with diesel-async and its
 //! pure-Rust driver (no libmysqlclient), plus the start-up chores:
 //! [`create_database_if_missing`] and [`run_migrations`] (the SQL of the repo-root
 //! `migrations/` directory, embedded at compile time).
@@ -14,6 +15,7 @@
 //! both stacks share the tables ([`ids`]); Paloma writes v7 ids, so its id order is creation
 //! order. Times are UTC `DATETIME(3)`.
 
+mod activity;
 mod campaigns;
 mod db;
 mod delivery;

@@ -52,7 +52,13 @@ diesel::table! {
 }
 
 diesel::joinable!(recipient -> email_job (email_job_id));
-diesel::allow_tables_to_appear_in_same_query!(email_job, recipient, idempotency_key, api_key);
+diesel::allow_tables_to_appear_in_same_query!(
+    email_job,
+    recipient,
+    idempotency_key,
+    api_key,
+    activity
+);
 
 diesel::table! {
     /// An idempotency key and the campaign its first request created.
@@ -83,5 +89,24 @@ diesel::table! {
         created_at -> Datetime,
         #[sql_name = "revokedAt"]
         revoked_at -> Nullable<Datetime>,
+    }
+}
+
+diesel::table! {
+    /// The audit trail: who changed what, when and from where.
+    #[sql_name = "Activity"]
+    activity (id) {
+        id -> Varchar,
+        action -> Varchar,
+        #[sql_name = "emailJobId"]
+        email_job_id -> Nullable<Varchar>,
+        #[sql_name = "keyId"]
+        key_id -> Nullable<Varchar>,
+        #[sql_name = "keyName"]
+        key_name -> Varchar,
+        #[sql_name = "clientAddress"]
+        client_address -> Nullable<Varchar>,
+        #[sql_name = "createdAt"]
+        created_at -> Datetime,
     }
 }

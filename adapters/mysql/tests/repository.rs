@@ -17,6 +17,8 @@ use paloma_mysql::{MysqlDatabase, create_database_if_missing, run_migrations};
 
 #[path = "repository/adoption.rs"]
 mod adoption;
+#[path = "repository/drafts.rs"]
+mod drafts;
 #[path = "repository/keys.rs"]
 mod keys;
 

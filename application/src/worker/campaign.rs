@@ -61,6 +61,9 @@ impl<P: WorkerPorts> Worker<P> {
             info!(status = %campaign.status, "campaign already final");
             return Ok(RunOutcome::Finished(campaign.status));
         }
+        if campaign.status == CampaignStatus::Draft {
+            return Ok(RunOutcome::Draft);
+        }
         // Resumed after a crash with the threshold already passed.
         if let Some(reason) = self.threshold_passed(&campaign) {
             return self.abandon(id, &reason, stop).await;

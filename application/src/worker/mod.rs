@@ -91,6 +91,8 @@ pub enum RunOutcome {
     Stopped,
     /// Another worker owns the job now; this one stopped sending.
     LockLost,
+    /// The campaign is a draft: nothing was sent. Sending the draft queues a job of its own.
+    Draft,
 }
 
 /// What was done with one queue job.
@@ -309,6 +311,16 @@ impl<P: WorkerPorts> Worker<P> {
                     }
                     Err(e) => {
                         warn!(error = %e, "campaign finished but the job could not be completed");
+                        JobOutcome::LockLost
+                    }
+                },
+                Ok(RunOutcome::Draft) => match self.jobs.complete(&job).await {
+                    Ok(()) => {
+                        warn!("the job names a draft; completed it without sending anything");
+                        JobOutcome::Completed
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "the job names a draft but could not be completed");
                         JobOutcome::LockLost
                     }
                 },

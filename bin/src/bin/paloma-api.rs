@@ -11,7 +11,7 @@ use paloma::app::Application;
 use paloma::config::{API_VARS, ApiConfig, COMMON_VARS, Env, env_help};
 use paloma::{shutdown, telemetry};
 use paloma_application::{KeyService, SystemClock};
-use paloma_domain::KeyId;
+use paloma_domain::{Actor, KeyId, Scopes};
 use paloma_mysql::MysqlDatabase;
 use secrecy::ExposeSecret;
 use tracing::{error, info};
@@ -112,7 +112,8 @@ async fn keys(config: &ApiConfig, action: KeysAction) -> anyhow::Result<()> {
     let keys = key_service(config)?;
     match action {
         KeysAction::Create { name, scopes } => {
-            let (key, token) = keys.create(&name, &scopes).await?;
+            let scopes = Scopes::parse_list(&scopes).context("--scopes")?;
+            let (key, token) = keys.create(&name, scopes, &Actor::cli()).await?;
             println!("id:      {}", key.id);
             println!("name:    {}", key.name.as_str());
             println!("scopes:  {}", key.scopes);
@@ -143,7 +144,7 @@ async fn keys(config: &ApiConfig, action: KeysAction) -> anyhow::Result<()> {
             }
         }
         KeysAction::Revoke { id } => {
-            let key = keys.revoke(id).await?;
+            let key = keys.revoke(id, &Actor::cli()).await?;
             println!("revoked {} ({})", key.id, key.name.as_str());
         }
     }

@@ -139,6 +139,9 @@ pub struct ApiConfig {
     pub idle_timeout: Duration,
     pub header_timeout: Duration,
     pub max_large_bodies: usize,
+    /// `MAX_AUTH_FAILURES_PER_MINUTE`: failed authentications per client address and minute
+    /// before `429`.
+    pub max_auth_failures_per_minute: u32,
     /// `CAMPAIGN_CACHE_MS`: how long a campaign read is answered from memory (0: never).
     pub campaign_cache: Duration,
     /// `BOOTSTRAP_API_KEY`: the token of a key with every scope, created at start-up when
@@ -165,6 +168,7 @@ impl ApiConfig {
             idle_timeout: env.millis(IDLE_TIMEOUT_MS)?,
             header_timeout: env.millis(HEADER_TIMEOUT_MS)?,
             max_large_bodies: env.positive(MAX_LARGE_BODIES)?,
+            max_auth_failures_per_minute: env.positive(MAX_AUTH_FAILURES_PER_MINUTE)?,
             campaign_cache: Duration::from_millis(
                 env.parse(CAMPAIGN_CACHE_MS, "milliseconds, 0 for no cache")?,
             ),

@@ -82,6 +82,11 @@ pub(super) const MAX_LARGE_BODIES: Var = var(
     "4",
     "requests with a body over 1 MiB handled at once; more: 503 with Retry-After",
 );
+pub(super) const MAX_AUTH_FAILURES_PER_MINUTE: Var = var(
+    "MAX_AUTH_FAILURES_PER_MINUTE",
+    "20",
+    "failed API-key checks one client address may make per minute; more: 429 with Retry-After",
+);
 pub(super) const IDLE_TIMEOUT_MS: Var = var(
     "IDLE_TIMEOUT_MS",
     "75000",
@@ -179,6 +184,7 @@ pub const API_VARS: &[Var] = &[
     IDLE_TIMEOUT_MS,
     HEADER_TIMEOUT_MS,
     MAX_LARGE_BODIES,
+    MAX_AUTH_FAILURES_PER_MINUTE,
     CAMPAIGN_CACHE_MS,
     BOOTSTRAP_API_KEY,
 ];

@@ -178,8 +178,8 @@ async fn post_chunked(app: &TestApp, body: &[u8]) -> (u16, Value) {
         .expect("connect");
     let head = format!(
         "POST /api/emails HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
-         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-        app.addr
+         Authorization: Bearer {}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        app.addr, app.token
     );
     stream.write_all(head.as_bytes()).await.expect("head");
     for chunk in body.chunks(64 * 1024) {

@@ -15,6 +15,7 @@ fn openapi_json_is_up_to_date() {
         paloma_mysql::MysqlDatabase,
         paloma_redis_queue::RedisJobQueue,
         paloma_application::SystemClock,
+        paloma_mysql::MysqlDatabase,
     >();
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     if committed != generated {
@@ -532,13 +533,13 @@ async fn a_request_over_the_time_limit_is_408_in_the_error_shape() {
     let mut socket = tokio::net::TcpStream::connect(app.addr)
         .await
         .expect("connect");
-    socket
-        .write_all(
-            b"POST /api/emails HTTP/1.1\r\nHost: paloma.test\r\nContent-Type: application/json\r\n\
-              Content-Length: 100\r\nConnection: close\r\n\r\n{\"subject\":",
-        )
-        .await
-        .expect("write");
+    let head = format!(
+        "POST /api/emails HTTP/1.1\r\nHost: paloma.test\r\nContent-Type: application/json\r\n\
+         Authorization: Bearer {}\r\nContent-Length: 100\r\nConnection: close\r\n\r\n\
+         {{\"subject\":",
+        app.token
+    );
+    socket.write_all(head.as_bytes()).await.expect("write");
     let mut answer = Vec::new();
     tokio::time::timeout(
         std::time::Duration::from_secs(10),

@@ -203,12 +203,12 @@ async fn large_bodies_beyond_the_budget_get_503_with_retry_after() {
 
     // The first large request: headers and a little of its body, then nothing.
     let mut slow = TcpStream::connect(app.addr).await.expect("connect");
-    slow.write_all(
-        b"POST /api/emails HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
-          Content-Length: 2000000\r\n\r\n{\"subject\": \"",
-    )
-    .await
-    .expect("write");
+    let head = format!(
+        "POST /api/emails HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Authorization: Bearer {}\r\nContent-Length: 2000000\r\n\r\n{{\"subject\": \"",
+        app.token
+    );
+    slow.write_all(head.as_bytes()).await.expect("write");
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let busy = app

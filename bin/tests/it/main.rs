@@ -1,11 +1,12 @@
 //! The `paloma` crate's tests, one binary: the API built by [`paloma::app::Application`] on a
-//! random port (`api`, `adversarial`, `limits`), the real `paloma-api` and `paloma-worker`
+//! random port (`api`, `access`, `adversarial`, `limits`), the real `paloma-api` and `paloma-worker`
 //! binaries end to end and under faults (`e2e`, `faults`), sharing one database and queue with
 //! the seeds' Node stack (`interop`), and their command lines (`cli`).
 //! Every test gets its own database and Redis key prefix, removed when it ends.
 //!
 //! One module's tests: `cargo nextest run -p paloma -E 'test(/^faults::/)'`.
 
+mod access;
 mod adversarial;
 mod api;
 mod cli;

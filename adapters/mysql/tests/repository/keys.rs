@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use paloma_application::KeyService;
 use paloma_application::ports::{KeyStore, SystemClock};
-use paloma_domain::{ApiToken, KeyId, Scope};
+use paloma_domain::{Actor, ApiToken, KeyId, Scope, Scopes};
 
 use crate::{TestResult, setup};
 
@@ -13,8 +13,17 @@ use crate::{TestResult, setup};
 async fn keys_are_stored_hashed_listed_and_revoked() -> TestResult {
     let (db, repo) = setup().await?;
     let keys = KeyService::new(Arc::new(repo.clone()), SystemClock);
-    let (ci, ci_token) = keys.create("ci", "campaigns:read,campaigns:create").await?;
-    let (ops, _) = keys.create("ops", "keys:manage").await?;
+    let cli = Actor::cli();
+    let (ci, ci_token) = keys
+        .create(
+            "ci",
+            Scopes::parse_list("campaigns:read,campaigns:create")?,
+            &cli,
+        )
+        .await?;
+    let (ops, _) = keys
+        .create("ops", Scopes::parse_list("keys:manage")?, &cli)
+        .await?;
 
     let listed = keys.list().await?;
     assert_eq!(
@@ -34,18 +43,18 @@ async fn keys_are_stored_hashed_listed_and_revoked() -> TestResult {
     assert!(proved.scopes.contains(Scope::CampaignsCreate));
     assert!(!proved.scopes.contains(Scope::CampaignsSend));
 
-    let revoked = keys.revoke(ci.id).await?;
+    let revoked = keys.revoke(ci.id, &cli).await?;
     assert!(revoked.revoked_at.is_some());
     assert!(
         keys.authenticate(ci_token.expose()).await.is_err(),
         "revoked at once"
     );
-    let again = keys.revoke(ci.id).await?;
+    let again = keys.revoke(ci.id, &cli).await?;
     assert_eq!(
         again.revoked_at, revoked.revoked_at,
         "the first revocation time is kept"
     );
-    assert!(keys.revoke(KeyId::new()).await.is_err());
+    assert!(keys.revoke(KeyId::new(), &cli).await.is_err());
     db.remove().await?;
     Ok(())
 }

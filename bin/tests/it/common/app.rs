@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 
 use paloma::app::Application;
 use paloma::config::{ApiConfig, Env};
+use paloma_application::{KeyService, SystemClock};
+use paloma_domain::{Actor, Scopes};
 use paloma_mysql::MysqlDatabase;
 use paloma_mysql::testing::TestDatabase;
 use redis::AsyncCommands;
@@ -22,7 +24,10 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// the prefix's keys (and the database, with [`TestDatabase`]).
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Sends every request with [`TestApp::token`].
     pub client: reqwest::Client,
+    /// The token of a key with every scope, made for the test.
+    pub token: String,
     pub repo: MysqlDatabase,
     pub redis: redis::aio::MultiplexedConnection,
     pub prefix: String,
@@ -67,6 +72,7 @@ impl TestApp {
         let addr = app.local_addr();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
         let repo = MysqlDatabase::connect(&database.url, 4).expect("pool");
+        let token = create_key(&repo, "test admin", Scopes::all()).await;
         let redis = redis::Client::open(REDIS_URL)
             .expect("url")
             .get_multiplexed_async_connection()
@@ -74,7 +80,8 @@ impl TestApp {
             .expect("redis connection");
         Self {
             addr,
-            client: reqwest::Client::new(),
+            client: client_with_token(&token),
+            token,
             repo,
             redis,
             prefix,
@@ -84,6 +91,12 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// A new key with `scopes` (`campaigns:read,campaigns:create`); its token.
+    pub async fn key(&self, name: &str, scopes: &str) -> String {
+        let scopes = Scopes::parse_list(scopes).expect("scopes");
+        create_key(&self.repo, name, scopes).await
     }
 
     pub async fn post_json(&self, body: &Value) -> (u16, Value) {
@@ -164,6 +177,28 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         remove_keys(REDIS_URL, &self.prefix);
     }
+}
+
+/// Creates a key as `paloma-api keys create` does; its token.
+pub async fn create_key(repo: &MysqlDatabase, name: &str, scopes: Scopes) -> String {
+    let keys = KeyService::new(std::sync::Arc::new(repo.clone()), SystemClock);
+    let (_, token) = keys
+        .create(name, scopes, &Actor::cli())
+        .await
+        .expect("create a key");
+    token.expose().to_owned()
+}
+
+/// An HTTP client that sends `Authorization: Bearer <token>` with every request.
+pub fn client_with_token(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+        .expect("a token is a valid header value");
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
 }
 
 pub fn assert_error_shape(body: &Value, code: &str) {

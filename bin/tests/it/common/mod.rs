@@ -13,7 +13,7 @@ use paloma_testkit::TestSmtpServer;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-pub use app::{MAX_BODY_BYTES, MAX_RECIPIENTS, TestApp, assert_error_shape};
+pub use app::{MAX_BODY_BYTES, MAX_RECIPIENTS, TestApp, assert_error_shape, client_with_token};
 
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
 
@@ -49,7 +49,10 @@ pub struct Paloma {
     pub api_port: u16,
     pub api: Option<Child>,
     pub workers: Vec<Child>,
+    /// Sends every request with [`Paloma::token`].
     pub http: reqwest::Client,
+    /// The `BOOTSTRAP_API_KEY` paloma-api is started with: a key with every scope.
+    pub token: String,
     /// Held for the test's lifetime.
     _database: TestDatabase,
 }
@@ -73,6 +76,7 @@ impl Paloma {
     /// Like [`Paloma::new`], on a database the test prepared (e.g. one that another stack
     /// created, not migrated yet).
     pub fn on(db: TestDatabase) -> Self {
+        let token = paloma_domain::ApiToken::generate().expose().to_owned();
         Self {
             db_url: db.url.clone(),
             db_name: db.name.clone(),
@@ -82,7 +86,8 @@ impl Paloma {
             api_port: free_port(),
             api: None,
             workers: vec![],
-            http: reqwest::Client::new(),
+            http: client_with_token(&token),
+            token,
         }
     }
 
@@ -120,6 +125,7 @@ impl Paloma {
         let child = self
             .command(env!("CARGO_BIN_EXE_paloma-api"))
             .env("API_ADDR", format!("127.0.0.1:{}", self.api_port))
+            .env("BOOTSTRAP_API_KEY", &self.token)
             .spawn()
             .expect("spawn paloma-api");
         self.api = Some(child);

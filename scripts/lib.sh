@@ -16,6 +16,7 @@
 #   sweep_test_state       drop whatever the Rust tests left: `paloma_test_*` databases, `test-*` keys
 #   npm_ci DIR             `npm ci` in DIR (the lock file as committed), unless already installed from it
 #   redact_url URL         URL with its password replaced by *** (for printing SMTP_URL and the like)
+#   new_api_token          a new API token (for BOOTSTRAP_API_KEY); is_api_token TEXT: well-formed?
 #
 # Set PALOMA_SKIP_SERVICES=1 to skip the service checks (e.g. DATABASE_URL/REDIS_URL point elsewhere).
 
@@ -216,6 +217,23 @@ redact_url() {
         return 0
     fi
     printf '%s://%s:***@%s\n' "$scheme" "${userinfo%%:*}" "${rest##*@}"
+}
+
+# new_api_token: print a new API token, `pal_` and 43 letters and digits drawn from a
+# cryptographically secure generator (Python's `secrets`), the format paloma-api accepts in
+# BOOTSTRAP_API_KEY and in `Authorization: Bearer`.
+new_api_token() {
+    python3 -c 'import secrets, string
+alphabet = string.ascii_letters + string.digits
+print("pal_" + "".join(secrets.choice(alphabet) for _ in range(43)))'
+}
+
+# is_api_token TEXT: whether TEXT is a well-formed API token (`pal_` and 43 ASCII letters and
+# digits; the letters spelled out, so that no locale widens the set).
+is_api_token() {
+    local secret="${1#pal_}"
+    [[ "$1" == pal_* && ${#secret} -eq 43 \
+        && "$secret" != *[!ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789]* ]]
 }
 
 # print_log_tails DIR: the last lines of every *.log in DIR, for a failed run.

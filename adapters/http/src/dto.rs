@@ -431,7 +431,12 @@ impl From<(ApiKey, ApiToken)> for CreatedKeyResponse {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateKeyRequest {
     /// What people call it: 1 to 100 characters, no control characters.
-    #[schema(example = "newsletter team", min_length = 1, max_length = 100)]
+    #[schema(
+        example = "newsletter team",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
     /// At least one of `campaigns:read`, `campaigns:create`, `campaigns:send`, `keys:manage`.
     #[schema(min_items = 1, example = json!(["campaigns:read", "campaigns:create"]))]

@@ -14,7 +14,7 @@ use paloma_application::{KeyService, SystemClock};
 use paloma_domain::{Actor, KeyId, Scopes};
 use paloma_mysql::MysqlDatabase;
 use secrecy::ExposeSecret;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 /// Paloma's REST API: stores campaigns in MySQL and queues them on Redis for the workers.
 #[derive(Debug, Parser)]
@@ -154,6 +154,12 @@ async fn keys(config: &ApiConfig, action: KeysAction) -> anyhow::Result<()> {
 async fn serve(config: ApiConfig) -> anyhow::Result<()> {
     migrate(&config).await?;
     if let Some(token) = &config.bootstrap_api_key {
+        if token.expose().starts_with("pal_CHANGEME") {
+            warn!(
+                "BOOTSTRAP_API_KEY is the public placeholder of docker-compose.yml: anyone who \
+                 reads that file can use this API; set your own and revoke the placeholder's key"
+            );
+        }
         let created = key_service(&config)?
             .ensure_bootstrap(token)
             .await

@@ -370,3 +370,146 @@ async fn two_workers_share_one_send_rate_limit() {
         assert!(within <= 22, "{within} messages within one second");
     }
 }
+
+/// Four eyes with the real binaries: a key made at the command line that may only create gets
+/// a draft, which no worker sends (not the reconciler, not a stray job) until a key that may
+/// send sends it; then every recipient gets one message. No token ever reaches the logs, even
+/// at TRACE level.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_draft_waits_for_a_send_key_and_no_token_reaches_the_logs() {
+    use std::process::Stdio;
+
+    let smtp = TestSmtpServer::start(SmtpRules::default()).expect("smtp");
+    let mut paloma = Paloma::new().await;
+    let log_dir = tempfile::tempdir().expect("temp dir");
+    let log_path = log_dir.path().join("api.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let api = paloma
+        .command(env!("CARGO_BIN_EXE_paloma-api"))
+        .env("API_ADDR", format!("127.0.0.1:{}", paloma.api_port))
+        .env("BOOTSTRAP_API_KEY", &paloma.token)
+        .env("RUST_LOG", "trace")
+        .stdout(log.try_clone().expect("log file"))
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("spawn paloma-api");
+    paloma.api = Some(api);
+    paloma.wait_ready().await;
+    paloma.start_worker(&smtp.url(), &[("RECONCILE_INTERVAL_MS", "200")]);
+
+    let created = paloma
+        .command(env!("CARGO_BIN_EXE_paloma-api"))
+        .args(["keys", "create", "--name", "writer", "--scopes"])
+        .arg("campaigns:read,campaigns:create")
+        .output()
+        .await
+        .expect("keys create");
+    assert!(created.status.success(), "{created:?}");
+    let creator_token = String::from_utf8_lossy(&created.stdout)
+        .lines()
+        .last()
+        .expect("the token on the last line")
+        .to_owned();
+    let creator = crate::common::client_with_token(&creator_token);
+    let sender = paloma
+        .http
+        .post(paloma.url("/api/keys"))
+        .json(&json!({ "name": "editor", "scopes": ["campaigns:read", "campaigns:send"] }))
+        .send()
+        .await
+        .expect("POST /api/keys");
+    assert_eq!(sender.status().as_u16(), 201);
+    let sender: Value = sender.json().await.expect("json");
+    let sender_token = sender["token"].as_str().expect("token").to_owned();
+    let sender = crate::common::client_with_token(&sender_token);
+
+    let emails = addresses("draft", 3);
+    let response = creator
+        .post(paloma.url("/api/emails"))
+        .json(&campaign("Held for review", &emails))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 201);
+    let draft: Value = response.json().await.expect("json");
+    assert_eq!(draft["status"], "DRAFT");
+    let id = draft["id"].as_str().expect("id").to_owned();
+
+    // A stray job for it, as a Node producer or a hand could add: completed, nothing sent.
+    let mut redis = paloma.redis().await;
+    let stray = paloma_redis_queue::RedisJobQueue::connect({
+        let mut settings = paloma_redis_queue::QueueSettings::new(&paloma.redis_url);
+        settings.prefix = paloma.prefix.clone();
+        settings
+    })
+    .await
+    .expect("queue");
+    use paloma_application::JobProducer;
+    stray
+        .enqueue(id.parse().expect("uuid"))
+        .await
+        .expect("stray job");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let completed: usize = redis.zcard(paloma.key("completed")).await.expect("zcard");
+        if completed == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the stray job was not completed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Several reconciler rounds later, still nothing sent.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(smtp.messages().len(), 0, "a draft is never sent");
+    assert_eq!(paloma.campaign(&id).await["status"], "DRAFT");
+
+    let response = sender
+        .post(paloma.url(&format!("/api/emails/{id}/send")))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status().as_u16(), 202);
+    let done = paloma.wait_final(&id, Duration::from_secs(60)).await;
+    assert_eq!(done["status"], "COMPLETED");
+    assert_eq!(done["sentEmails"], 3);
+    let received = by_recipient(&smtp);
+    assert_eq!(received.len(), 3);
+    assert!(
+        received.values().all(|n| *n == 1),
+        "each once: {received:?}"
+    );
+
+    let trail = paloma.get(&format!("/api/emails/{id}/activity")).await;
+    let who: Vec<(&str, &str)> = trail["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or_default(),
+                e["keyName"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        who,
+        [("campaign.created", "writer"), ("campaign.sent", "editor")]
+    );
+
+    // A wrong token is refused and logged without itself.
+    let wrong = paloma_domain::ApiToken::generate().expose().to_owned();
+    let refused = crate::common::client_with_token(&wrong)
+        .get(paloma.url("/api/emails"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(refused.status().as_u16(), 401);
+
+    paloma.stop_api().await;
+    let logs = std::fs::read_to_string(&log_path).expect("read the log");
+    assert!(logs.contains("refused an API key"), "the refusal is logged");
+    for token in [&paloma.token, &creator_token, &sender_token, &wrong] {
+        let secret = &token[12..];
+        assert!(!logs.contains(secret), "a token in the API's log");
+    }
+}

@@ -129,6 +129,11 @@ impl Paloma {
             .spawn()
             .expect("spawn paloma-api");
         self.api = Some(child);
+        self.wait_ready().await;
+    }
+
+    /// Waits up to 30 s for paloma-api's `/readyz`.
+    pub async fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let ready = self.http.get(self.url("/readyz")).send().await;
@@ -138,6 +143,19 @@ impl Paloma {
             assert!(Instant::now() < deadline, "paloma-api did not become ready");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Stops paloma-api with SIGTERM and waits for it to exit.
+    pub async fn stop_api(&mut self) {
+        let Some(mut api) = self.api.take() else {
+            return;
+        };
+        if let Some(pid) = api.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(15), api.wait()).await;
     }
 
     /// Starts a worker with short lock and retry timings (overridable through `extra`).

@@ -20,6 +20,7 @@ vi.mock("@/lib/api/client", async (importActual) => {
   return { ...actual, api: () => client };
 });
 
+import { key, signIn } from "@/test/me";
 import { renderWithQueries } from "@/test/render";
 
 import { CampaignList } from "./CampaignList";
@@ -146,12 +147,24 @@ describe("CampaignList", () => {
 
   it("shows an empty state with a way to create the first campaign", async () => {
     fetchMock.mockResolvedValueOnce(page([]));
-    renderWithQueries(<CampaignList page={1} />);
+    renderWithQueries(<CampaignList page={1} />, (c) =>
+      signIn(c, key("creator", ["campaigns:read", "campaigns:create"])),
+    );
     await advance(0);
     expect(screen.getByText("No campaigns yet")).toBeTruthy();
     expect(screen.getByRole("link", { name: "Create your first campaign" }).getAttribute("href")).toBe(
       "/campaigns/new",
     );
+  });
+
+  it("does not invite a key without campaigns:create to create one", async () => {
+    fetchMock.mockResolvedValueOnce(page([]));
+    renderWithQueries(<CampaignList page={1} />, (c) =>
+      signIn(c, key("reader", ["campaigns:read", "campaigns:send"])),
+    );
+    await advance(0);
+    expect(screen.getByText("No campaigns yet")).toBeTruthy();
+    expect(screen.queryByRole("link", { name: "Create your first campaign" })).toBeNull();
   });
 
   it("asks for the requested page and links to the pages around it", async () => {

@@ -10,7 +10,7 @@ import createQueryHooks, { type OpenapiQueryClient } from "openapi-react-query";
 import { api, type PalomaClient } from "./api/client";
 import { ApiError, isAbortError, toApiError } from "./api/errors";
 import type { paths } from "./api/schema";
-import { isActive, type CampaignPage } from "./api/types";
+import { isActive, type CampaignPage, type Me } from "./api/types";
 import type { RecipientFilter } from "./params";
 import { filterStatus } from "./params";
 
@@ -121,6 +121,19 @@ function failed(query: { state: { status: string } }): boolean {
 
 function hasActive(page: CampaignPage): boolean {
   return page.items.some((c) => isActive(c.status));
+}
+
+/** How long the key's name and scopes count as fresh: they change only when it is replaced. */
+export const ME_FRESH_MS = 60_000;
+
+/** The signed-in key: its name and scopes (`GET /api/me`). */
+export function meQuery(q: ApiQueries) {
+  return q.queryOptions("get", "/api/me", {}, { staleTime: ME_FRESH_MS });
+}
+
+/** The signed-in key; `undefined` until it is known. */
+export function useMe(): Me | undefined {
+  return useApiQuery(meQuery(queries())).data;
 }
 
 /** One page of campaigns, newest first; read again every 1.5 s while one of them is sending. */

@@ -10,7 +10,7 @@ import createQueryHooks, { type OpenapiQueryClient } from "openapi-react-query";
 import { api, type PalomaClient } from "./api/client";
 import { ApiError, isAbortError, toApiError } from "./api/errors";
 import type { paths } from "./api/schema";
-import { isActive, type CampaignPage, type Me } from "./api/types";
+import { isActive, type CampaignPage, type CampaignStatus, type Me } from "./api/types";
 import type { RecipientFilter } from "./params";
 import { filterStatus } from "./params";
 
@@ -28,6 +28,7 @@ export const FRESH_MS = 2000;
 
 export const CAMPAIGNS_PER_PAGE = 20;
 export const RECIPIENTS_PER_PAGE = 50;
+export const ACTIVITY_PER_PAGE = 10;
 
 /** Retries failures that may pass by themselves: no answer, 5xx, 408 and 429. */
 export function isTransient(error: ApiError): boolean {
@@ -216,4 +217,15 @@ export function recipientsQuery(
     },
   );
   return { ...options, queryKey: phase(options.queryKey, active) };
+}
+
+/**
+ * A page of the campaign's activity (who created it, who sent it). Read again whenever the
+ * campaign's status changes, since that is when an entry is added: the status is part of the key.
+ */
+export function activityQuery(q: ApiQueries, id: string, page: number, status: CampaignStatus) {
+  const options = q.queryOptions("get", "/api/emails/{id}/activity", {
+    params: { path: { id }, query: { page, perPage: ACTIVITY_PER_PAGE } },
+  });
+  return { ...options, queryKey: [...options.queryKey, status] as unknown as typeof options.queryKey };
 }

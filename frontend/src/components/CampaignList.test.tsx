@@ -128,6 +128,19 @@ describe("CampaignList", () => {
     expect(fetchMock).toHaveBeenCalledTimes(1);
   });
 
+  it("shows a draft as such, and does not poll for it: it does not move until sent", async () => {
+    fetchMock.mockResolvedValue(
+      page([campaign({ status: "DRAFT", sentEmails: 0, failedEmails: 0, pendingEmails: 10 })]),
+    );
+    renderWithQueries(<CampaignList page={1} />);
+    await advance(0);
+    const badge = screen.getByText("Draft", { selector: "[data-status]" });
+    expect(badge.getAttribute("data-status")).toBe("DRAFT");
+    expect(badge.className).toContain("violet");
+    await advance(10_000);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+  });
+
   it("keeps retrying while the API is unreachable and recovers by itself", async () => {
     fetchMock
       .mockRejectedValueOnce(new TypeError("fetch failed"))

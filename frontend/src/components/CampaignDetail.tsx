@@ -14,7 +14,7 @@ import {
   ratePerSecond,
   type Sample,
 } from "@/lib/progress";
-import { campaignBodyQuery, campaignQuery, queries, useApiQuery } from "@/lib/queries";
+import { campaignBodyQuery, campaignQuery, phaseOf, queries, useApiQuery } from "@/lib/queries";
 
 import { ActivityCard } from "./ActivityCard";
 import { DraftCard } from "./DraftCard";
@@ -196,7 +196,7 @@ export function CampaignDetail({ id, filter, page }: Props) {
     return <PageLoading label="Loading the campaign" />;
   }
 
-  const active = isActive(campaign.status);
+  const phase = phaseOf(campaign.status);
   return (
     <div className="space-y-6">
       <div>
@@ -249,11 +249,11 @@ export function CampaignDetail({ id, filter, page }: Props) {
       <Overview campaign={campaign} samples={samples} />
 
       <div className="grid gap-6 lg:grid-cols-2 lg:items-start">
-        <TimelineCard campaignId={id} active={active} />
+        <TimelineCard campaignId={id} phase={phase} />
         <MessageCard id={id} subject={campaign.subject} />
       </div>
 
-      <RecipientsCard campaign={campaign} filter={filter} page={page} active={active} />
+      <RecipientsCard campaign={campaign} filter={filter} page={page} phase={phase} />
 
       <ActivityCard campaignId={id} status={campaign.status} />
     </div>

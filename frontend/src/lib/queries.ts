@@ -175,24 +175,36 @@ export function campaignBodyQuery(q: ApiQueries, id: string) {
 }
 
 /**
- * A key of its own while the campaign sends and once it has stopped: the first read after it
- * stops picks up its final outcomes.
+ * Where a campaign is, as far as its recipients and timeline go: a draft (nothing sent yet),
+ * live (sending), or final (stopped).
  */
-function phase<K extends readonly unknown[]>(key: K, active: boolean): K {
-  return [...key, active ? "live" : "final"] as unknown as K;
+export type Phase = "draft" | "live" | "final";
+
+export function phaseOf(status: CampaignStatus): Phase {
+  if (status === "DRAFT") return "draft";
+  return isActive(status) ? "live" : "final";
+}
+
+/**
+ * A key of its own for each phase: the first read after the campaign stops picks up its final
+ * outcomes, and what was read of a draft (nothing) is not taken for them.
+ */
+function withPhase<K extends readonly unknown[]>(key: K, phase: Phase): K {
+  return [...key, phase] as unknown as K;
 }
 
 /** The campaign's timeline; read again every 3 s while it sends. */
-export function timelineQuery(q: ApiQueries, id: string, active: boolean) {
+export function timelineQuery(q: ApiQueries, id: string, phase: Phase) {
   const options = q.queryOptions(
     "get",
     "/api/emails/{id}/timeline",
     { params: { path: { id } } },
     {
-      refetchInterval: (query) => (active && !failed(query) ? TIMELINE_INTERVAL_MS : false),
+      refetchInterval: (query) =>
+        phase === "live" && !failed(query) ? TIMELINE_INTERVAL_MS : false,
     },
   );
-  return { ...options, queryKey: phase(options.queryKey, active) };
+  return { ...options, queryKey: withPhase(options.queryKey, phase) };
 }
 
 /** A page of the campaign's recipients; read again every 1.5 s while it sends. */
@@ -201,7 +213,7 @@ export function recipientsQuery(
   id: string,
   filter: RecipientFilter,
   page: number,
-  active: boolean,
+  phase: Phase,
 ) {
   const options = q.queryOptions(
     "get",
@@ -213,10 +225,10 @@ export function recipientsQuery(
       },
     },
     {
-      refetchInterval: (query) => (active && !failed(query) ? POLL_INTERVAL_MS : false),
+      refetchInterval: (query) => (phase === "live" && !failed(query) ? POLL_INTERVAL_MS : false),
     },
   );
-  return { ...options, queryKey: phase(options.queryKey, active) };
+  return { ...options, queryKey: withPhase(options.queryKey, phase) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 
-import { createPalomaClient, signInUrl } from "./client";
+import { api, createPalomaClient, signInUrl } from "./client";
 import { ApiStatusStore } from "./status";
 
 function json(status: number, body: unknown): Response {
@@ -50,5 +50,27 @@ describe("the API client", () => {
     expect(signInUrl("/campaigns/abc?status=failed")).toBe(
       "/sign-in?expired=1&next=%2Fcampaigns%2Fabc%3Fstatus%3Dfailed",
     );
+  });
+
+  it("sends the browser to sign in, once, when the app's client meets a 401", async () => {
+    const assign = vi.fn();
+    vi.stubGlobal("location", {
+      origin: "http://dash.test",
+      pathname: "/campaigns/abc",
+      search: "?page=2",
+      assign,
+    });
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => json(401, { error: { code: "unauthorized", message: "revoked" } })),
+    );
+    try {
+      await api().GET("/api/me");
+      await api().GET("/api/emails");
+      expect(assign).toHaveBeenCalledTimes(1);
+      expect(assign).toHaveBeenCalledWith("/sign-in?expired=1&next=%2Fcampaigns%2Fabc%3Fpage%3D2");
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

@@ -5,12 +5,53 @@ import { fileURLToPath } from "node:url";
 
 // End to end against the real stack that ../scripts/test-dashboard starts: paloma-api,
 // paloma-worker, MariaDB, Redis and an SMTP server that rejects every address whose local part
-// starts with "bounce" (550 5.1.1 ... mailbox unavailable).
+// starts with "bounce" (550 5.1.1 ... mailbox unavailable). The script passes three API keys:
+// one with every scope (BOOTSTRAP_API_KEY), one that may read and create campaigns but not send
+// them, and one that may read and send them but not create any.
 
 const SHOTS = path.join(path.dirname(fileURLToPath(import.meta.url)), "screenshots");
 mkdirSync(SHOTS, { recursive: true });
 const RUN = Date.now().toString(36);
 const ID = /\/campaigns\/([0-9a-f-]{36})$/;
+
+function key(variable: string): string {
+  const value = process.env[variable];
+  if (!value) throw new Error(`${variable} is not set: run the specs with ../scripts/test-dashboard`);
+  return value;
+}
+
+const KEYS = {
+  admin: key("PALOMA_E2E_ADMIN_KEY"),
+  creator: key("PALOMA_E2E_CREATOR_KEY"),
+  sender: key("PALOMA_E2E_SENDER_KEY"),
+};
+
+/** Every page must work under its Content-Security-Policy: Chromium reports each refusal. */
+const cspViolations = new WeakMap<Page, string[]>();
+test.beforeEach(({ page }) => {
+  const seen: string[] = [];
+  cspViolations.set(page, seen);
+  page.on("console", (message) => {
+    if (/Content[- ]Security[- ]Policy/i.test(message.text())) seen.push(message.text());
+  });
+});
+test.afterEach(({ page }) => {
+  expect(cspViolations.get(page) ?? [], "Content-Security-Policy violations").toEqual([]);
+});
+
+/** Signs in on /sign-in (where the page is, or from scratch) and waits for the page after it. */
+async function signIn(page: Page, token: string, name: string) {
+  if (!new URL(page.url()).pathname.startsWith("/sign-in")) await page.goto("/sign-in");
+  await page.getByLabel("API key").fill(token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).not.toHaveURL(/\/sign-in/);
+  await expect(page.getByTestId("key-name")).toHaveText(name);
+}
+
+async function signOut(page: Page) {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/sign-in$/);
+}
 
 async function shot(page: Page, name: string) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
@@ -41,108 +82,205 @@ async function fillSubjectAndBody(page: Page, subject: string) {
   await expect(page.locator("iframe[title='Email preview']")).toHaveAttribute("sandbox", "");
 }
 
-test("a pasted list: checked before sending, delivered, failures shown with the SMTP reply", async ({
+test("without a session every page leads to sign-in, which refuses a bad key", async ({
   page,
+  context,
 }) => {
-  const subject = `Pasted list ${RUN}`;
-  const lines = [
-    ...Array.from({ length: 40 }, (_, i) => `reader${i}.${RUN}@example.org`),
-    `bounce1.${RUN}@example.org`,
-    `Bea Bounce <bounce2.${RUN}@example.org>`,
-    "not-an-address",
-    `READER0.${RUN}@EXAMPLE.ORG`,
-  ];
+  const response = await page.goto("/campaigns/new");
+  await expect(page).toHaveURL(/\/sign-in\?next=%2Fcampaigns%2Fnew$/);
+  // Every response carries the security headers (this one is the sign-in page).
+  const headers = response!.headers();
+  expect(headers["content-security-policy"]).toMatch(/script-src 'self' 'nonce-[^']+' 'strict-dynamic'/);
+  expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+  expect(headers["x-frame-options"]).toBe("DENY");
+  expect(headers["x-content-type-options"]).toBe("nosniff");
+  expect(headers["referrer-policy"]).toBe("same-origin");
 
-  await page.goto("/campaigns/new");
-  await fillSubjectAndBody(page, subject);
-  await page.getByLabel("Recipients", { exact: true }).fill(lines.join("\n"));
-
-  const check = page.getByRole("list", { name: "Recipient check" });
-  await expect(check).toContainText("42 valid");
-  await expect(check).toContainText("1 invalid");
-  await expect(check).toContainText("1 duplicate");
-  await expect(page.getByText("not-an-address", { exact: true })).toBeVisible();
-  await shot(page, "new-campaign-form");
-
-  await page.getByRole("button", { name: "Send campaign" }).click();
-  await expect(page).toHaveURL(ID, { timeout: 30_000 });
-  await expect(page.getByRole("heading", { name: subject })).toBeVisible();
-  await waitUntilDone(page);
-  await expect(page.getByText("Completed").first()).toBeVisible();
-  // Watched live to the end: the chart and the table show the final outcomes, not the last
-  // ones polled while sending.
-  await expect(page.getByRole("figure")).toContainText("40 sent, 2 failed");
-
-  await filterBy(page, "Failed");
-  const rows = page.getByRole("row").filter({ hasText: `.${RUN}@example.org` });
-  await expect(rows).toHaveCount(2);
-  await expect(rows.filter({ hasText: `bounce1.${RUN}@example.org` })).toContainText("550");
-  await expect(rows.filter({ hasText: `bounce2.${RUN}@example.org` })).toContainText(
-    "mailbox unavailable",
-  );
-  await shot(page, "campaign-detail-failed-recipients");
-});
-
-test("an uploaded CSV: names, quotes and a missing-email row, delivered", async ({ page }) => {
-  const subject = `CSV upload ${RUN}`;
-  const csv = [
-    "name,email",
-    `"Doe, Jane",jane.${RUN}@example.org`,
-    `Omar,omar.${RUN}@example.org`,
-    `"Quote ""Q"" Person",q.${RUN}@example.org`,
-    `Bounce Back,bounce3.${RUN}@example.org`,
-    `Nobody,`,
-  ].join("\n");
-
-  await page.goto("/campaigns/new");
-  await fillSubjectAndBody(page, subject);
-  await page.getByLabel("Upload CSV").setInputFiles({
-    name: "recipients.csv",
-    mimeType: "text/csv",
-    buffer: Buffer.from(csv),
+  // The API proxy answers 401 without a session, whatever Authorization the page sends.
+  const api = await page.request.get("/api/emails", {
+    headers: { authorization: `Bearer ${KEYS.admin}` },
   });
-  const check = page.getByRole("list", { name: "Recipient check" });
-  await expect(check).toContainText("4 valid");
-  await expect(check).toContainText("1 invalid");
-  await shot(page, "new-campaign-form-csv");
+  expect(api.status()).toBe(401);
 
-  await page.getByRole("button", { name: "Send campaign" }).click();
-  await expect(page).toHaveURL(ID, { timeout: 30_000 });
-  await waitUntilDone(page);
-
-  await filterBy(page, "Sent");
-  await expect(page.getByRole("row").filter({ hasText: `jane.${RUN}@example.org` })).toContainText(
-    "Doe, Jane",
+  await page.getByLabel("API key").fill(`pal_${"x".repeat(43)}`);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.locator("form").getByRole("alert")).toHaveText(
+    "This key is not valid or was revoked.",
   );
-  await filterBy(page, "Failed");
-  await expect(page.getByRole("row").filter({ hasText: `bounce3.${RUN}@example.org` })).toContainText(
-    "550",
-  );
-  await shot(page, "campaign-detail-csv");
+  await expect(page).toHaveURL(/\/sign-in/);
+  expect((await context.cookies()).map((c) => c.name)).not.toContain("paloma_key");
+  await shot(page, "sign-in-refused");
 });
 
-test("the list shows both campaigns, newest first, finished", async ({ page }) => {
-  await page.goto("/");
-  const campaigns = page.getByRole("list", { name: "Campaigns" });
-  const csvItem = campaigns.getByRole("listitem").filter({ hasText: `CSV upload ${RUN}` });
-  const pastedItem = campaigns.getByRole("listitem").filter({ hasText: `Pasted list ${RUN}` });
-  await expect(csvItem).toBeVisible();
-  await expect(pastedItem).toBeVisible();
-  await expect(csvItem.getByRole("progressbar")).toHaveAttribute("aria-valuenow", "100");
-  const order = await campaigns.getByRole("listitem").allInnerTexts();
-  const csvAt = order.findIndex((t) => t.includes(`CSV upload ${RUN}`));
-  const pastedAt = order.findIndex((t) => t.includes(`Pasted list ${RUN}`));
-  expect(csvAt).toBeLessThan(pastedAt);
-  await shot(page, "campaign-list");
+test.describe("with a key that may do everything", () => {
+  test.beforeEach(async ({ page }) => {
+    await signIn(page, KEYS.admin, "bootstrap");
+  });
 
-  await pastedItem.getByRole("link").first().click();
-  await expect(page).toHaveURL(ID);
-  await expect(page.getByRole("figure")).toContainText("40 sent, 2 failed");
-  await expect(page.locator(".uplot canvas").first()).toBeVisible();
-  await shot(page, "campaign-detail");
+  test("a pasted list: checked before sending, delivered, failures shown with the SMTP reply", async ({
+    page,
+  }) => {
+    const subject = `Pasted list ${RUN}`;
+    const lines = [
+      ...Array.from({ length: 40 }, (_, i) => `reader${i}.${RUN}@example.org`),
+      `bounce1.${RUN}@example.org`,
+      `Bea Bounce <bounce2.${RUN}@example.org>`,
+      "not-an-address",
+      `READER0.${RUN}@EXAMPLE.ORG`,
+    ];
+
+    await page.goto("/campaigns/new");
+    await fillSubjectAndBody(page, subject);
+    await page.getByLabel("Recipients", { exact: true }).fill(lines.join("\n"));
+
+    const check = page.getByRole("list", { name: "Recipient check" });
+    await expect(check).toContainText("42 valid");
+    await expect(check).toContainText("1 invalid");
+    await expect(check).toContainText("1 duplicate");
+    await expect(page.getByText("not-an-address", { exact: true })).toBeVisible();
+    await shot(page, "new-campaign-form");
+
+    await page.getByRole("button", { name: "Send campaign" }).click();
+    await expect(page).toHaveURL(ID, { timeout: 30_000 });
+    await expect(page.getByRole("heading", { name: subject })).toBeVisible();
+    await waitUntilDone(page);
+    await expect(page.getByText("Completed").first()).toBeVisible();
+    // Watched live to the end: the chart and the table show the final outcomes, not the last
+    // ones polled while sending.
+    await expect(page.getByRole("figure")).toContainText("40 sent, 2 failed");
+
+    await filterBy(page, "Failed");
+    const rows = page.getByRole("row").filter({ hasText: `.${RUN}@example.org` });
+    await expect(rows).toHaveCount(2);
+    await expect(rows.filter({ hasText: `bounce1.${RUN}@example.org` })).toContainText("550");
+    await expect(rows.filter({ hasText: `bounce2.${RUN}@example.org` })).toContainText(
+      "mailbox unavailable",
+    );
+    await shot(page, "campaign-detail-failed-recipients");
+  });
+
+  test("an uploaded CSV: names, quotes and a missing-email row, delivered", async ({ page }) => {
+    const subject = `CSV upload ${RUN}`;
+    const csv = [
+      "name,email",
+      `"Doe, Jane",jane.${RUN}@example.org`,
+      `Omar,omar.${RUN}@example.org`,
+      `"Quote ""Q"" Person",q.${RUN}@example.org`,
+      `Bounce Back,bounce3.${RUN}@example.org`,
+      `Nobody,`,
+    ].join("\n");
+
+    await page.goto("/campaigns/new");
+    await fillSubjectAndBody(page, subject);
+    await page.getByLabel("Upload CSV").setInputFiles({
+      name: "recipients.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from(csv),
+    });
+    const check = page.getByRole("list", { name: "Recipient check" });
+    await expect(check).toContainText("4 valid");
+    await expect(check).toContainText("1 invalid");
+    await shot(page, "new-campaign-form-csv");
+
+    await page.getByRole("button", { name: "Send campaign" }).click();
+    await expect(page).toHaveURL(ID, { timeout: 30_000 });
+    await waitUntilDone(page);
+
+    await filterBy(page, "Sent");
+    await expect(page.getByRole("row").filter({ hasText: `jane.${RUN}@example.org` })).toContainText(
+      "Doe, Jane",
+    );
+    await filterBy(page, "Failed");
+    await expect(page.getByRole("row").filter({ hasText: `bounce3.${RUN}@example.org` })).toContainText(
+      "550",
+    );
+    await shot(page, "campaign-detail-csv");
+  });
+
+  test("the list shows both campaigns, newest first, finished", async ({ page }) => {
+    await page.goto("/");
+    const campaigns = page.getByRole("list", { name: "Campaigns" });
+    const csvItem = campaigns.getByRole("listitem").filter({ hasText: `CSV upload ${RUN}` });
+    const pastedItem = campaigns.getByRole("listitem").filter({ hasText: `Pasted list ${RUN}` });
+    await expect(csvItem).toBeVisible();
+    await expect(pastedItem).toBeVisible();
+    await expect(csvItem.getByRole("progressbar")).toHaveAttribute("aria-valuenow", "100");
+    const order = await campaigns.getByRole("listitem").allInnerTexts();
+    const csvAt = order.findIndex((t) => t.includes(`CSV upload ${RUN}`));
+    const pastedAt = order.findIndex((t) => t.includes(`Pasted list ${RUN}`));
+    expect(csvAt).toBeLessThan(pastedAt);
+    await shot(page, "campaign-list");
+
+    await pastedItem.getByRole("link").first().click();
+    await expect(page).toHaveURL(ID);
+    await expect(page.getByRole("figure")).toContainText("40 sent, 2 failed");
+    await expect(page.locator(".uplot canvas").first()).toBeVisible();
+    await shot(page, "campaign-detail");
+  });
+});
+
+test("a draft: saved by a key that may not send, sent by one that may", async ({
+  page,
+  context,
+}) => {
+  const subject = `Draft ${RUN}`;
+  await signIn(page, KEYS.creator, "e2e-creator");
+  // The cookie holds the key out of the page's reach.
+  const cookie = (await context.cookies()).find((c) => c.name === "paloma_key");
+  expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/", secure: false });
+  expect(await page.evaluate(() => document.cookie)).not.toContain("paloma_key");
+
+  await page.getByRole("link", { name: "New campaign" }).click();
+  await expect(page).toHaveURL(/\/campaigns\/new$/);
+  await expect(page.getByText("Your key may not send campaigns.")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Send campaign" })).toHaveCount(0);
+  await fillSubjectAndBody(page, subject);
+  await page
+    .getByLabel("Recipients", { exact: true })
+    .fill([`ana.${RUN}@example.org`, `ben.${RUN}@example.org`, `bounce4.${RUN}@example.org`].join("\n"));
+  await shot(page, "new-campaign-draft-only");
+  await page.getByRole("button", { name: "Save as draft" }).click();
+
+  await expect(page).toHaveURL(ID, { timeout: 30_000 });
+  const draftUrl = page.url();
+  await expect(page.getByRole("heading", { name: subject })).toBeVisible();
+  await expect(page.locator("[data-status]").first()).toHaveText("Draft");
+  await expect(page.getByRole("heading", { name: "This campaign is a draft" })).toBeVisible();
+  await expect(page.getByText(/waits for someone whose key may send campaigns/)).toBeVisible();
+  await expect(page.getByRole("button", { name: "Send now" })).toHaveCount(0);
+  const trail = page.getByRole("list", { name: "Activity" });
+  await expect(trail.getByRole("listitem")).toHaveCount(1);
+  await expect(trail.getByRole("listitem").first()).toContainText("Created by e2e-creator");
+  await shot(page, "campaign-draft-creator");
+
+  await signOut(page);
+  expect((await context.cookies()).map((c) => c.name)).not.toContain("paloma_key");
+  await page.goto(draftUrl);
+  await expect(page).toHaveURL(/\/sign-in\?next=%2Fcampaigns%2F/);
+  // Back on the draft after signing in.
+  await signIn(page, KEYS.sender, "e2e-sender");
+  await expect(page).toHaveURL(draftUrl);
+  // This key may send but not create.
+  await expect(page.getByRole("link", { name: "New campaign" })).toHaveCount(0);
+
+  await page.getByRole("button", { name: "Send now" }).click();
+  await expect(page.getByText("Send it to 3 recipients now? This cannot be undone.")).toBeVisible();
+  await page.getByRole("button", { name: "Yes, send it" }).click();
+  await expect(page.getByRole("heading", { name: "This campaign is a draft" })).toHaveCount(0);
+  await waitUntilDone(page);
+  await expect(page.locator("[data-status]").first()).toHaveText("Completed");
+  await expect(page.getByRole("figure")).toContainText("2 sent, 1 failed");
+
+  const entries = page.getByRole("list", { name: "Activity" }).getByRole("listitem");
+  await expect(entries).toHaveCount(2);
+  await expect(entries.nth(0)).toContainText("Created by e2e-creator");
+  await expect(entries.nth(1)).toContainText("Sent by e2e-sender");
+  await expect(entries.nth(1)).toContainText(/from \S+/);
+  await shot(page, "campaign-draft-sent");
 });
 
 test("@phone the list and the form fit a phone screen", async ({ page }) => {
+  await signIn(page, KEYS.admin, "bootstrap");
   await page.goto("/");
   await expect(page.getByRole("list", { name: "Campaigns" })).toBeVisible();
   const overflow = await page.evaluate(

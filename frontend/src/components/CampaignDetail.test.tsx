@@ -1,7 +1,7 @@
-import { act, cleanup, screen, within } from "@testing-library/react";
+import { act, cleanup, fireEvent, screen, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import type { Campaign, RecipientPage } from "@/lib/api/types";
+import type { ActivityPage, Campaign, RecipientPage } from "@/lib/api/types";
 
 const { fetchMock } = vi.hoisted(() => ({
   fetchMock: vi.fn<(request: Request) => Promise<Response>>(),
@@ -22,6 +22,7 @@ vi.mock("@/lib/api/client", async (importActual) => {
   return { ...actual, api: () => client };
 });
 
+import { key, signIn } from "@/test/me";
 import { renderWithQueries } from "@/test/render";
 
 import { CampaignDetail } from "./CampaignDetail";
@@ -71,6 +72,39 @@ const RECIPIENTS: RecipientPage = {
   totalPages: 1,
 };
 
+const NO_ACTIVITY: ActivityPage = { items: [], page: 1, perPage: 10, total: 0, totalPages: 0 };
+
+function activity(entries: [ActivityPage["items"][number]["action"], string][], page = 1, totalPages = 1) {
+  return {
+    items: entries.map(([action, keyName], i) => ({
+      id: `0190c7c4-0000-7000-8000-0000000001${page}${i}`,
+      action,
+      campaignId: ID,
+      keyId: null,
+      keyName,
+      clientAddress: "192.0.2.7",
+      at: `2026-03-01T09:3${i}:00Z`,
+    })),
+    page,
+    perPage: 10,
+    total: totalPages * 10,
+    totalPages,
+  } satisfies ActivityPage;
+}
+
+function draft(): Campaign {
+  return {
+    ...campaign(0),
+    status: "DRAFT",
+    sentEmails: 0,
+    failedEmails: 0,
+    pendingEmails: 3,
+    totalEmails: 3,
+    progress: 0,
+    startedAt: null,
+  };
+}
+
 async function advance(ms: number) {
   await act(async () => {
     await vi.advanceTimersByTimeAsync(ms);
@@ -94,6 +128,7 @@ describe("CampaignDetail", () => {
     let polls = 0;
     fetchMock.mockImplementation(async (request) => {
       const url = new URL(request.url);
+      if (url.pathname.endsWith("/activity")) return json(200, NO_ACTIVITY);
       if (url.pathname.endsWith("/timeline")) {
         return json(404, { error: { code: "not_found", message: "not found" } });
       }
@@ -106,7 +141,9 @@ describe("CampaignDetail", () => {
       return json(200, campaign(done));
     });
 
-    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />);
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("reader", ["campaigns:read"])),
+    );
     await advance(0);
     expect(screen.getByRole("heading", { level: 1, name: "Weekly digest" })).toBeTruthy();
     expect(screen.getAllByText("Measuring…")).toHaveLength(2);
@@ -143,5 +180,108 @@ describe("CampaignDetail", () => {
     const calls = fetchMock.mock.calls.length;
     await advance(10_000);
     expect(fetchMock.mock.calls.length).toBe(calls);
+  });
+  it("offers to send a draft to a key that may send, and follows it once sent", async () => {
+    let sent = false;
+    fetchMock.mockImplementation(async (request) => {
+      const url = new URL(request.url);
+      if (request.method === "POST" && url.pathname === `/api/emails/${ID}/send`) {
+        sent = true;
+        return json(202, { ...draft(), status: "PENDING", jobId: ID, enqueued: true });
+      }
+      if (url.pathname.endsWith("/activity")) {
+        return json(
+          200,
+          activity(sent ? [["campaign.created", "e2e-creator"], ["campaign.sent", "e2e-sender"]] : [["campaign.created", "e2e-creator"]]),
+        );
+      }
+      if (url.pathname.endsWith("/recipients")) return json(200, { ...RECIPIENTS, items: [] });
+      if (url.pathname.endsWith("/timeline")) return json(200, { bucketSeconds: 1, points: [] });
+      if (url.searchParams.get("includeBody") === "true") return json(200, { ...draft(), body: "<p>x</p>" });
+      return json(200, sent ? { ...draft(), status: "PENDING" } : draft());
+    });
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("e2e-sender", ["campaigns:read", "campaigns:send"])),
+    );
+    await advance(0);
+    expect(screen.getByText("Draft", { selector: "[data-status]" })).toBeTruthy();
+    expect(screen.getByRole("heading", { name: "This campaign is a draft" })).toBeTruthy();
+    const trail = screen.getByRole("list", { name: "Activity" });
+    expect(trail.textContent).toContain("Created by e2e-creator");
+    expect(trail.textContent).toContain("from 192.0.2.7");
+
+    fireEvent.click(screen.getByRole("button", { name: "Send now" }));
+    expect(screen.getByText("Send it to 3 recipients now? This cannot be undone.")).toBeTruthy();
+    expect(sent).toBe(false);
+    fireEvent.click(screen.getByRole("button", { name: "Yes, send it" }));
+    await advance(0);
+    await advance(0);
+    expect(sent).toBe(true);
+    const post = fetchMock.mock.calls.find(([r]) => r.method === "POST")![0];
+    expect(post.body).toBeNull();
+    expect(screen.getByText("Pending", { selector: "[data-status]" })).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Send now" })).toBeNull();
+    const items = within(screen.getByRole("list", { name: "Activity" })).getAllByRole("listitem");
+    expect(items.map((li) => li.firstElementChild?.textContent)).toEqual([
+      "Created by e2e-creator",
+      "Sent by e2e-sender",
+    ]);
+  });
+
+  it("says so when the draft was sent meanwhile (409)", async () => {
+    fetchMock.mockImplementation(async (request) => {
+      const url = new URL(request.url);
+      if (request.method === "POST") {
+        return json(409, { error: { code: "conflict", message: "the campaign is not a draft" } });
+      }
+      if (url.pathname.endsWith("/activity")) return json(200, NO_ACTIVITY);
+      if (url.pathname.endsWith("/recipients")) return json(200, { ...RECIPIENTS, items: [] });
+      if (url.pathname.endsWith("/timeline")) return json(200, { bucketSeconds: 1, points: [] });
+      return json(200, draft());
+    });
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("admin", ["campaigns:read", "campaigns:send"])),
+    );
+    await advance(0);
+    fireEvent.click(screen.getByRole("button", { name: "Send now" }));
+    fireEvent.click(screen.getByRole("button", { name: "Yes, send it" }));
+    await advance(0);
+    await advance(0);
+    expect(screen.getByRole("alert").textContent).toBe(
+      "This campaign is no longer a draft: someone has sent it already.",
+    );
+  });
+
+  it("shows no send button on a draft to a key that may not send", async () => {
+    fetchMock.mockImplementation(async (request) => {
+      const url = new URL(request.url);
+      if (url.pathname.endsWith("/activity")) {
+        return json(200, activity([["campaign.created", "e2e-creator"]], 1, 3));
+      }
+      if (url.pathname.endsWith("/recipients")) return json(200, { ...RECIPIENTS, items: [] });
+      if (url.pathname.endsWith("/timeline")) return json(200, { bucketSeconds: 1, points: [] });
+      return json(200, draft());
+    });
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("e2e-creator", ["campaigns:read", "campaigns:create"])),
+    );
+    await advance(0);
+    expect(screen.getByRole("heading", { name: "This campaign is a draft" })).toBeTruthy();
+    expect(screen.getByText(/waits for someone whose key may send campaigns/)).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Send now" })).toBeNull();
+
+    // The trail is paged.
+    const pages = screen.getByRole("navigation", { name: "Activity pages" });
+    expect(pages.textContent).toContain("Page 1 of 3");
+    fireEvent.click(within(pages).getByRole("button", { name: "Next →" }));
+    await advance(0);
+    const asked = fetchMock.mock.calls
+      .map(([r]) => new URL(r.url))
+      .filter((u) => u.pathname.endsWith("/activity"))
+      .map((u) => u.searchParams.get("page"));
+    expect(asked).toEqual(["1", "2"]);
+    expect(screen.getByRole("navigation", { name: "Activity pages" }).textContent).toContain(
+      "Page 2 of 3",
+    );
   });
 });

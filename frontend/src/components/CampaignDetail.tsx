@@ -14,8 +14,10 @@ import {
   ratePerSecond,
   type Sample,
 } from "@/lib/progress";
-import { campaignBodyQuery, campaignQuery, queries, useApiQuery } from "@/lib/queries";
+import { campaignBodyQuery, campaignQuery, phaseOf, queries, useApiQuery } from "@/lib/queries";
 
+import { ActivityCard } from "./ActivityCard";
+import { DraftCard } from "./DraftCard";
 import { HtmlPreview } from "./HtmlPreview";
 import { ProgressBar } from "./ProgressBar";
 import { RecipientsCard } from "./RecipientsCard";
@@ -31,6 +33,14 @@ interface Props {
 
 function Speed({ campaign, samples }: { campaign: Campaign; samples: readonly Sample[] }) {
   const done = campaign.sentEmails + campaign.failedEmails;
+  if (campaign.status === "DRAFT") {
+    return (
+      <>
+        <Stat label="Send rate" value="—" hint="Not sent yet" />
+        <Stat label="Time left" value="—" hint="A draft" />
+      </>
+    );
+  }
   if (campaign.status === "PENDING") {
     return (
       <>
@@ -139,7 +149,10 @@ function MessageCard({ id, subject }: { id: string; subject: string }) {
   );
 }
 
-/** One campaign, live: progress, speed, chart, message and recipients. */
+/**
+ * One campaign, live: progress, speed, chart, message, recipients and who did what; a draft can
+ * be sent from here by a key that may send.
+ */
 export function CampaignDetail({ id, filter, page }: Props) {
   const query = useApiQuery(campaignQuery(queries(), id));
   const { data: campaign, dataUpdatedAt } = query;
@@ -183,7 +196,7 @@ export function CampaignDetail({ id, filter, page }: Props) {
     return <PageLoading label="Loading the campaign" />;
   }
 
-  const active = isActive(campaign.status);
+  const phase = phaseOf(campaign.status);
   return (
     <div className="space-y-6">
       <div>
@@ -231,14 +244,18 @@ export function CampaignDetail({ id, filter, page }: Props) {
         </dl>
       </div>
 
+      {campaign.status === "DRAFT" && <DraftCard campaign={campaign} />}
+
       <Overview campaign={campaign} samples={samples} />
 
       <div className="grid gap-6 lg:grid-cols-2 lg:items-start">
-        <TimelineCard campaignId={id} active={active} />
+        <TimelineCard campaignId={id} phase={phase} />
         <MessageCard id={id} subject={campaign.subject} />
       </div>
 
-      <RecipientsCard campaign={campaign} filter={filter} page={page} active={active} />
+      <RecipientsCard campaign={campaign} filter={filter} page={page} phase={phase} />
+
+      <ActivityCard campaignId={id} status={campaign.status} />
     </div>
   );
 }

@@ -20,6 +20,7 @@ vi.mock("@/lib/api/client", async (importActual) => {
   return { ...actual, api: () => client };
 });
 
+import { key, signIn } from "@/test/me";
 import { renderWithQueries } from "@/test/render";
 
 import { CampaignList } from "./CampaignList";
@@ -127,6 +128,19 @@ describe("CampaignList", () => {
     expect(fetchMock).toHaveBeenCalledTimes(1);
   });
 
+  it("shows a draft as such, and does not poll for it: it does not move until sent", async () => {
+    fetchMock.mockResolvedValue(
+      page([campaign({ status: "DRAFT", sentEmails: 0, failedEmails: 0, pendingEmails: 10 })]),
+    );
+    renderWithQueries(<CampaignList page={1} />);
+    await advance(0);
+    const badge = screen.getByText("Draft", { selector: "[data-status]" });
+    expect(badge.getAttribute("data-status")).toBe("DRAFT");
+    expect(badge.className).toContain("violet");
+    await advance(10_000);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+  });
+
   it("keeps retrying while the API is unreachable and recovers by itself", async () => {
     fetchMock
       .mockRejectedValueOnce(new TypeError("fetch failed"))
@@ -146,12 +160,24 @@ describe("CampaignList", () => {
 
   it("shows an empty state with a way to create the first campaign", async () => {
     fetchMock.mockResolvedValueOnce(page([]));
-    renderWithQueries(<CampaignList page={1} />);
+    renderWithQueries(<CampaignList page={1} />, (c) =>
+      signIn(c, key("creator", ["campaigns:read", "campaigns:create"])),
+    );
     await advance(0);
     expect(screen.getByText("No campaigns yet")).toBeTruthy();
     expect(screen.getByRole("link", { name: "Create your first campaign" }).getAttribute("href")).toBe(
       "/campaigns/new",
     );
+  });
+
+  it("does not invite a key without campaigns:create to create one", async () => {
+    fetchMock.mockResolvedValueOnce(page([]));
+    renderWithQueries(<CampaignList page={1} />, (c) =>
+      signIn(c, key("reader", ["campaigns:read", "campaigns:send"])),
+    );
+    await advance(0);
+    expect(screen.getByText("No campaigns yet")).toBeTruthy();
+    expect(screen.queryByRole("link", { name: "Create your first campaign" })).toBeNull();
   });
 
   it("asks for the requested page and links to the pages around it", async () => {

@@ -5,7 +5,8 @@ import Link from "next/link";
 
 import { isActive, type Campaign, type CampaignPage } from "@/lib/api/types";
 import { formatCount, formatDateTime, plural } from "@/lib/format";
-import { campaignPageQuery, queries, useApiQuery } from "@/lib/queries";
+import { campaignPageQuery, queries, useApiQuery, useMe } from "@/lib/queries";
+import { can } from "@/lib/scopes";
 
 import { Pagination } from "./Pagination";
 import { ProgressBar } from "./ProgressBar";
@@ -81,6 +82,30 @@ function CampaignRow({ campaign }: { campaign: Campaign }) {
   );
 }
 
+/** The empty list's invitation, for a key that may create campaigns. */
+function NoCampaignsYet() {
+  const creator = can(useMe(), "campaigns:create");
+  return (
+    <div className="rounded-lg border border-dashed border-slate-300 bg-white px-6 py-14 text-center">
+      <h2 className="text-lg font-semibold text-slate-900">No campaigns yet</h2>
+      {creator ? (
+        <>
+          <p className="mt-1 text-sm text-slate-600">
+            Write a message, paste your recipients, and follow the delivery live.
+          </p>
+          <Link href="/campaigns/new" className={`${buttonPrimary} mt-5`}>
+            Create your first campaign
+          </Link>
+        </>
+      ) : (
+        <p className="mt-1 text-sm text-slate-600">
+          Campaigns will show here once someone creates one.
+        </p>
+      )}
+    </div>
+  );
+}
+
 /** The campaigns, newest first, refreshed every 1.5 s while any of them is still sending. */
 export function CampaignList({ page }: { page: number }) {
   const query = useApiQuery({
@@ -107,19 +132,7 @@ export function CampaignList({ page }: { page: number }) {
     return <PageLoading label="Loading campaigns" />;
   }
 
-  if (data.total === 0) {
-    return (
-      <div className="rounded-lg border border-dashed border-slate-300 bg-white px-6 py-14 text-center">
-        <h2 className="text-lg font-semibold text-slate-900">No campaigns yet</h2>
-        <p className="mt-1 text-sm text-slate-600">
-          Write a message, paste your recipients, and follow the delivery live.
-        </p>
-        <Link href="/campaigns/new" className={`${buttonPrimary} mt-5`}>
-          Create your first campaign
-        </Link>
-      </div>
-    );
-  }
+  if (data.total === 0) return <NoCampaignsYet />;
 
   if (data.items.length === 0) {
     return (

@@ -186,6 +186,32 @@ describe("NewCampaignForm", () => {
     expect(keys[2]).not.toBe(keys[0]);
   });
 
+  it("saves the campaign as a draft instead, when asked", async () => {
+    fetchMock.mockResolvedValueOnce(json(201, { id: "0190c7c4-0000-7000-8000-000000000004" }));
+    render(<NewCampaignForm />);
+    fill("Later", "<p>Hi</p>", "a@example.org");
+    fireEvent.click(screen.getByRole("button", { name: "Save as draft" }));
+    await waitFor(() =>
+      expect(push).toHaveBeenCalledWith("/campaigns/0190c7c4-0000-7000-8000-000000000004"),
+    );
+    expect(await fetchMock.mock.calls[0]![0].json()).toMatchObject({ subject: "Later", draft: true });
+  });
+
+  it("with a key that may not send, explains that the campaign becomes a draft", async () => {
+    fetchMock.mockResolvedValueOnce(json(201, { id: "0190c7c4-0000-7000-8000-000000000005" }));
+    render(<NewCampaignForm canSend={false} />);
+    expect(screen.queryByRole("button", { name: "Send campaign" })).toBeNull();
+    const save = screen.getByRole("button", { name: "Save as draft" });
+    expect(save.getAttribute("type")).toBe("submit");
+    expect(document.getElementById(save.getAttribute("aria-describedby")!)?.textContent).toMatch(
+      /may not send campaigns\. This one will be saved as a draft: someone whose key\s+may send/,
+    );
+    fill("For review", "<p>Hi</p>", "a@example.org");
+    fireEvent.click(save);
+    await waitFor(() => expect(push).toHaveBeenCalled());
+    expect(await fetchMock.mock.calls[0]![0].json()).toMatchObject({ draft: true });
+  });
+
   it("adds the recipients of an uploaded CSV file and reports its bad rows", async () => {
     const user = userEvent.setup();
     render(<NewCampaignForm />);

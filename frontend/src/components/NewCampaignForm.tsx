@@ -11,12 +11,25 @@ import type { CsvState } from "./new-campaign/CsvUpload";
 import { RecipientsField } from "./new-campaign/RecipientsField";
 import { SubjectField } from "./new-campaign/SubjectField";
 import { useSubmitCampaign } from "./new-campaign/use-submit-campaign";
-import { buttonPrimary } from "./ui";
+import { buttonPrimary, buttonSecondary } from "./ui";
 
 const FIELD_ORDER: readonly CampaignField[] = ["subject", "body", "recipients"];
 
-/** The "new campaign" form: subject, HTML body with a sandboxed preview, recipients. */
-export function NewCampaignForm() {
+function Spinner({ light }: { light: boolean }) {
+  return (
+    <span
+      aria-hidden="true"
+      className={`size-4 animate-spin rounded-full border-2 ${light ? "border-white/40 border-t-white" : "border-slate-300 border-t-slate-700"}`}
+    />
+  );
+}
+
+/**
+ * The "new campaign" form: subject, HTML body with a sandboxed preview, recipients. It sends the
+ * campaign, or saves it as a draft to send later; `canSend` false (the key lacks
+ * `campaigns:send`) leaves only the draft, which someone whose key may send can send.
+ */
+export function NewCampaignForm({ canSend = true }: { canSend?: boolean }) {
   const [subject, setSubject] = useState("");
   const [body, setBody] = useState("");
   const [pasted, setPasted] = useState("");
@@ -33,6 +46,8 @@ export function NewCampaignForm() {
 
   const { errors, submitting, submitted, clearFieldError, submit } =
     useSubmitCampaign(focusFirst);
+  // Which button sent the form, for its spinner.
+  const [savingDraft, setSavingDraft] = useState(false);
 
   const deferredPasted = useDeferredValue(pasted);
   const analysis = useMemo(() => {
@@ -43,9 +58,15 @@ export function NewCampaignForm() {
   const hasRecipientInput =
     deferredPasted.trim() !== "" || (csv?.result.ok === true && csv.result.candidates.length > 0);
 
+  function send(draft: boolean) {
+    setSavingDraft(draft);
+    void submit({ subject, body, pasted, csv, draft });
+  }
+
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    void submit({ subject, body, pasted, csv });
+    // Enter in a field does what the main button does.
+    send(!canSend);
   }
 
   return (
@@ -99,21 +120,53 @@ export function NewCampaignForm() {
         textareaRef={recipientsRef}
       />
 
+      {!canSend && (
+        <p
+          id="draft-only"
+          className="rounded-lg border border-violet-200 bg-violet-50 p-4 text-sm text-violet-950"
+        >
+          Your key may not send campaigns. This one will be saved as a draft: someone whose key
+          may send campaigns can then send it from its page.
+        </p>
+      )}
+
       <div className="flex flex-col-reverse gap-3 sm:flex-row sm:items-center sm:justify-end">
         <p className="text-sm text-slate-600 sm:mr-auto">
-          {analysis.valid.length > 0
-            ? `Ready to send to ${plural(analysis.valid.length, "recipient", "recipients")}.`
-            : "Add recipients to send."}
+          {analysis.valid.length === 0
+            ? canSend
+              ? "Add recipients to send."
+              : "Add recipients to save."
+            : canSend
+              ? `Ready to send to ${plural(analysis.valid.length, "recipient", "recipients")}.`
+              : `Ready to save with ${plural(analysis.valid.length, "recipient", "recipients")}.`}
         </p>
-        <button type="submit" className={buttonPrimary} disabled={submitting}>
-          {submitting && (
-            <span
-              aria-hidden="true"
-              className="size-4 animate-spin rounded-full border-2 border-white/40 border-t-white"
-            />
-          )}
-          Send campaign
-        </button>
+        {canSend ? (
+          <>
+            <button
+              type="button"
+              className={buttonSecondary}
+              disabled={submitting}
+              onClick={() => send(true)}
+            >
+              {submitting && savingDraft && <Spinner light={false} />}
+              Save as draft
+            </button>
+            <button type="submit" className={buttonPrimary} disabled={submitting}>
+              {submitting && !savingDraft && <Spinner light />}
+              Send campaign
+            </button>
+          </>
+        ) : (
+          <button
+            type="submit"
+            className={buttonPrimary}
+            disabled={submitting}
+            aria-describedby="draft-only"
+          >
+            {submitting && <Spinner light />}
+            Save as draft
+          </button>
+        )}
       </div>
     </form>
   );

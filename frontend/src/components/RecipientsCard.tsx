@@ -7,7 +7,7 @@ import { useId, useOptimistic, useTransition } from "react";
 import type { Campaign, RecipientRow } from "@/lib/api/types";
 import { formatCount, formatDateTime } from "@/lib/format";
 import { RECIPIENT_FILTERS, type RecipientFilter } from "@/lib/params";
-import { queries, recipientsQuery, useApiQuery } from "@/lib/queries";
+import { queries, recipientsQuery, useApiQuery, type Phase } from "@/lib/queries";
 
 import { Pagination } from "./Pagination";
 import { StatusBadge } from "./StatusBadge";
@@ -81,18 +81,18 @@ interface Props {
   campaign: Campaign;
   filter: RecipientFilter;
   page: number;
-  active: boolean;
+  phase: Phase;
 }
 
 /** The campaign's recipients with a status filter, each failure's error, and pages. */
-export function RecipientsCard({ campaign, filter, page, active }: Props) {
+export function RecipientsCard({ campaign, filter, page, phase }: Props) {
   const router = useRouter();
   const groupId = useId();
   // The radio moves at once; the table follows when the navigation lands.
   const [shownFilter, setShownFilter] = useOptimistic(filter);
   const [, startTransition] = useTransition();
   const query = useApiQuery({
-    ...recipientsQuery(queries(), campaign.id, filter, page, active),
+    ...recipientsQuery(queries(), campaign.id, filter, page, phase),
     placeholderData: keepPreviousData,
   });
   // While a failing page is retried, its error shows rather than the previous page.

@@ -1,6 +1,7 @@
 import type { CampaignStatus, RecipientStatus } from "@/lib/api/types";
 
 const STYLES: Record<CampaignStatus | RecipientStatus, string> = {
+  DRAFT: "bg-violet-50 text-violet-800 ring-violet-300",
   PENDING: "bg-slate-100 text-slate-700 ring-slate-300",
   PROCESSING: "bg-blue-50 text-blue-800 ring-blue-300",
   COMPLETED: "bg-emerald-50 text-emerald-800 ring-emerald-300",
@@ -9,6 +10,7 @@ const STYLES: Record<CampaignStatus | RecipientStatus, string> = {
 };
 
 const LABELS: Record<CampaignStatus | RecipientStatus, string> = {
+  DRAFT: "Draft",
   PENDING: "Pending",
   PROCESSING: "Processing",
   COMPLETED: "Completed",
@@ -20,7 +22,7 @@ export function statusLabel(status: CampaignStatus | RecipientStatus): string {
   return LABELS[status];
 }
 
-/** A coloured pill: pending gray, processing blue, completed / sent green, failed red. */
+/** A coloured pill: draft violet, pending gray, processing blue, completed / sent green, failed red. */
 export function StatusBadge({ status }: { status: CampaignStatus | RecipientStatus }) {
   return (
     <span

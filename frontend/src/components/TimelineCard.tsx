@@ -5,7 +5,7 @@ import dynamic from "next/dynamic";
 import { useMemo } from "react";
 
 import { formatCount, formatDateTime, formatDuration } from "@/lib/format";
-import { queries, timelineQuery, useApiQuery } from "@/lib/queries";
+import { queries, timelineQuery, useApiQuery, type Phase } from "@/lib/queries";
 import { toSeries } from "@/lib/timeline";
 
 import { Card, Spinner } from "./ui";
@@ -17,9 +17,9 @@ const TimelineChart = dynamic(() => import("./TimelineChart"), {
 });
 
 /** "Messages sent over time": a bar chart of the campaign's timeline, refreshed while it sends. */
-export function TimelineCard({ campaignId, active }: { campaignId: string; active: boolean }) {
+export function TimelineCard({ campaignId, phase }: { campaignId: string; phase: Phase }) {
   const { data, error, failureReason } = useApiQuery({
-    ...timelineQuery(queries(), campaignId, active),
+    ...timelineQuery(queries(), campaignId, phase),
     // The last chart stays while the final one loads.
     placeholderData: keepPreviousData,
   });

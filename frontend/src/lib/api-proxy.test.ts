@@ -6,6 +6,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 
 import { apiBaseUrl, proxy } from "./api-proxy";
 
+const KEY = "pal_" + "a1B2".repeat(10) + "xyz";
+/** The session cookie, as the browser sends it back after signing in. */
+const SESSION = `theme=dark; paloma_key=${KEY}`;
+
 interface Seen {
   method: string;
   url: string;
@@ -36,6 +40,9 @@ beforeAll(async () => {
           "x-internal": "secret",
         });
         res.end(JSON.stringify({ id: "abc" }));
+      } else if (req.url?.startsWith("/api/me") && req.headers.authorization !== `Bearer ${KEY}`) {
+        res.writeHead(401, { "content-type": "application/json", "www-authenticate": "Bearer" });
+        res.end(JSON.stringify({ error: { code: "unauthorized", message: "unknown key" } }));
       } else if (req.url?.startsWith("/api/emails/missing")) {
         res.writeHead(404, { "content-type": "application/json" });
         res.end(JSON.stringify({ error: { code: "not_found", message: "campaign not found" } }));
@@ -62,7 +69,7 @@ describe("the /api proxy", () => {
     vi.stubEnv("PALOMA_API_URL", `${base}/`);
     const response = await proxy(
       new Request("http://dashboard.test/api/emails?page=2&perPage=5", {
-        headers: { accept: "application/json", cookie: "session=1" },
+        headers: { accept: "application/json", cookie: SESSION },
       }),
     );
     expect(response.status).toBe(200);
@@ -70,8 +77,9 @@ describe("the /api proxy", () => {
     expect(await response.json()).toEqual({ items: [], page: 2 });
     expect(seen[0]?.url).toBe("/api/emails?page=2&perPage=5");
     expect(seen[0]?.headers.accept).toBe("application/json");
-    // Only the headers the API needs go through.
+    // Only the headers the API needs go through, and the key from the cookie.
     expect(seen[0]?.headers.cookie).toBeUndefined();
+    expect(seen[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
   });
 
   it("streams a request body through and returns the API's Location", async () => {
@@ -88,7 +96,11 @@ describe("the /api proxy", () => {
     const response = await proxy(
       new Request("http://dashboard.test/api/emails", {
         method: "POST",
-        headers: { "content-type": "application/json", "idempotency-key": "key-1" },
+        headers: {
+          "content-type": "application/json",
+          "idempotency-key": "key-1",
+          cookie: SESSION,
+        },
         body: stream,
         duplex: "half",
       } as RequestInit & { duplex: "half" }),
@@ -106,7 +118,9 @@ describe("the /api proxy", () => {
 
   it("passes the API's errors through unchanged", async () => {
     vi.stubEnv("PALOMA_API_URL", base);
-    const response = await proxy(new Request("http://dashboard.test/api/emails/missing"));
+    const response = await proxy(
+      new Request("http://dashboard.test/api/emails/missing", { headers: { cookie: SESSION } }),
+    );
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({
       error: { code: "not_found", message: "campaign not found" },
@@ -122,7 +136,9 @@ describe("the /api proxy", () => {
     vi.stubEnv("PALOMA_API_URL", `http://127.0.0.1:${port}`);
     vi.spyOn(console, "error").mockImplementation(() => {});
 
-    const response = await proxy(new Request("http://dashboard.test/api/emails"));
+    const response = await proxy(
+      new Request("http://dashboard.test/api/emails", { headers: { cookie: SESSION } }),
+    );
     expect(response.status).toBe(502);
     expect(response.headers.get("content-type")).toMatch(/^application\/json/);
     const body = await response.json();
@@ -133,6 +149,62 @@ describe("the /api proxy", () => {
       },
     });
     expect(JSON.stringify(body)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|fetch failed/);
+  });
+
+  it("never passes on an Authorization header the browser sent: only the cookie's key", async () => {
+    vi.stubEnv("PALOMA_API_URL", base);
+    const response = await proxy(
+      new Request("http://dashboard.test/api/me", {
+        headers: { authorization: "Bearer pal_someoneelse", cookie: SESSION },
+      }),
+    );
+    expect(response.status).toBe(200);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
+  });
+
+  it.each([
+    ["no cookie", {}],
+    ["an empty session cookie", { cookie: "paloma_key=" }],
+    ["only a browser-sent Authorization header", { authorization: `Bearer ${KEY}` }],
+  ])("answers 401 itself, without asking the API, for %s", async (_, headers) => {
+    vi.stubEnv("PALOMA_API_URL", base);
+    const response = await proxy(new Request("http://dashboard.test/api/emails", { headers }));
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({
+      error: { code: "unauthorized", message: "Sign in with an API key first." },
+    });
+    expect(seen).toHaveLength(0);
+  });
+
+  it.each([
+    ["http://dashboard.test/api/me", {}, false],
+    ["https://dashboard.test/api/me", {}, true],
+    ["http://dashboard.test/api/me", { "x-forwarded-proto": "https" }, true],
+  ])(
+    "passes the API's 401 on and removes the session cookie (%s %j: Secure %s)",
+    async (url, extra, secure) => {
+      vi.stubEnv("PALOMA_API_URL", base);
+      const response = await proxy(
+        new Request(url, { headers: { cookie: "paloma_key=pal_revoked", ...extra } }),
+      );
+      expect(response.status).toBe(401);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+        "unauthorized",
+      );
+      const cookie = response.headers.get("set-cookie") ?? "";
+      expect(cookie).toMatch(/^paloma_key=; Path=\/; Max-Age=0; HttpOnly; SameSite=Strict/);
+      expect(cookie.includes("Secure")).toBe(secure);
+    },
+  );
+
+  it("leaves the cookie alone on other answers", async () => {
+    vi.stubEnv("PALOMA_API_URL", base);
+    const response = await proxy(
+      new Request("http://dashboard.test/api/emails/missing", { headers: { cookie: SESSION } }),
+    );
+    expect(response.status).toBe(404);
+    expect(response.headers.get("set-cookie")).toBeNull();
   });
 
   it("defaults to http://127.0.0.1:8080", () => {

@@ -1,11 +1,23 @@
 /**
  * Same-origin proxy: the browser calls `/api/...` on the dashboard, and this forwards the
  * request to the Paloma API at `PALOMA_API_URL`, read at run time so one build works anywhere.
+ *
+ * The API key comes from the session cookie (see ./session.ts) and goes to the API as
+ * `Authorization: Bearer <key>`. An `Authorization` header sent by the browser is never passed on:
+ * only the cookie, which the page's scripts cannot read or set, speaks for the user.
  */
+import {
+  clearedSessionCookieHeader,
+  isHttps,
+  sessionTokenFromCookieHeader,
+} from "./session";
 
 const DEFAULT_API_URL = "http://127.0.0.1:8080";
 
-/** Request headers passed on to the API. */
+/**
+ * Request headers passed on to the API (not `authorization` nor `cookie`: the key is taken from
+ * the session cookie only).
+ */
 const FORWARDED_REQUEST_HEADERS = [
   "accept",
   "accept-language",
@@ -42,16 +54,36 @@ export function unreachable(): Response {
   );
 }
 
-/** Forwards one request to the API and streams its answer back; 502 when there is no answer. */
+/**
+ * The API's `unauthorized` answer, given here when the browser has no session: the API is not
+ * asked, so a page left open after signing out does not count as failed sign-ins against the
+ * dashboard's address.
+ */
+export function signedOut(): Response {
+  return Response.json(
+    { error: { code: "unauthorized", message: "Sign in with an API key first." } },
+    { status: 401, headers: { "cache-control": "no-store" } },
+  );
+}
+
+/**
+ * Forwards one request to the API with the session's key and streams its answer back; 401 when
+ * there is no session, 502 when the API does not answer. When the API answers 401 (the key was
+ * revoked, or is unknown), the session cookie is removed with that answer.
+ */
 export async function proxy(request: Request): Promise<Response> {
   const { pathname, search } = new URL(request.url);
   const target = `${apiBaseUrl()}${pathname}${search}`;
+
+  const token = sessionTokenFromCookieHeader(request.headers.get("cookie"));
+  if (token === null) return signedOut();
 
   const headers = new Headers();
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const value = request.headers.get(name);
     if (value !== null) headers.set(name, value);
   }
+  headers.set("authorization", `Bearer ${token}`);
 
   const hasBody = request.method !== "GET" && request.method !== "HEAD" && request.body !== null;
   const init: RequestInit & { duplex?: "half" } = {
@@ -81,6 +113,12 @@ export async function proxy(request: Request): Promise<Response> {
   for (const name of FORWARDED_RESPONSE_HEADERS) {
     const value = upstream.headers.get(name);
     if (value !== null) responseHeaders.set(name, value);
+  }
+  if (upstream.status === 401) {
+    responseHeaders.append(
+      "set-cookie",
+      clearedSessionCookieHeader(isHttps(request.headers, request.url)),
+    );
   }
   const noBody = request.method === "HEAD" || [204, 205, 304].includes(upstream.status);
   return new Response(noBody ? null : upstream.body, {

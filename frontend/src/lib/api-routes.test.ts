@@ -27,6 +27,18 @@ describe("the /api proxy's allow-list", () => {
   });
 
   it.each([
+    ["GET", "/api/me"],
+    ["HEAD", "/api/me"],
+    ["POST", `/api/emails/${ID}/send`],
+    ["GET", `/api/emails/${ID}/activity`],
+    ["GET", "/api/keys"],
+    ["POST", "/api/keys"],
+    ["DELETE", `/api/keys/${ID}`],
+  ])("lets through the access-control operation %s %s", (method, path) => {
+    expect(refusal(method, path)).toBeNull();
+  });
+
+  it.each([
     "/api",
     "/api/",
     "/api/campaigns",
@@ -36,6 +48,9 @@ describe("the /api proxy's allow-list", () => {
     `/api/emails/${ID}/timeline.json`,
     "/api/openapi.json",
     "/api/emailsx",
+    "/api/keys/",
+    `/api/keys/${ID}/rotate`,
+    "/api/me/keys",
   ])("answers 404 not_found for %s", async (path) => {
     const response = refusal("GET", path);
     expect(response?.status).toBe(404);
@@ -50,6 +65,10 @@ describe("the /api proxy's allow-list", () => {
     ["PUT", "/api/emails", "GET, HEAD, POST"],
     ["PATCH", "/api/emails", "GET, HEAD, POST"],
     ["OPTIONS", "/api/emails", "GET, HEAD, POST"],
+    ["GET", `/api/emails/${ID}/send`, "POST"],
+    ["POST", "/api/me", "GET, HEAD"],
+    ["GET", `/api/keys/${ID}`, "DELETE"],
+    ["DELETE", "/api/keys", "GET, HEAD, POST"],
   ])("answers 405 method_not_allowed for %s %s, with Allow: %s", async (method, path, allow) => {
     const response = refusal(method, path);
     expect(response?.status).toBe(405);

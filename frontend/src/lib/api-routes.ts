@@ -21,8 +21,13 @@ type MethodOf<P extends ApiPath> = {
 const OPERATIONS: { readonly [P in ApiPath]: readonly MethodOf<P>[] } = {
   "/api/emails": ["get", "post"],
   "/api/emails/{id}": ["get"],
+  "/api/emails/{id}/activity": ["get"],
   "/api/emails/{id}/recipients": ["get"],
+  "/api/emails/{id}/send": ["post"],
   "/api/emails/{id}/timeline": ["get"],
+  "/api/keys": ["get", "post"],
+  "/api/keys/{id}": ["delete"],
+  "/api/me": ["get"],
 };
 
 interface Route {

@@ -40,6 +40,17 @@ describe("toCreateRequest", () => {
       recipients: [{ email: "ann@example.org", name: "Ann" }, "bob@example.org"],
     });
   });
+
+  it("asks for a draft only when told to", () => {
+    const values = { subject: "Hi", body: "<p>x</p>", recipients: [bob] };
+    expect(toCreateRequest(values, true)).toEqual({
+      subject: "Hi",
+      body: "<p>x</p>",
+      recipients: ["bob@example.org"],
+      draft: true,
+    });
+    expect(toCreateRequest(values, false)).not.toHaveProperty("draft");
+  });
 });
 
 describe("newIdempotencyKey", () => {

@@ -34,12 +34,17 @@ export function validateCampaignForm(values: FormValues): Partial<Record<Campaig
   return errors;
 }
 
-/** The request body for `POST /api/emails`. */
-export function toCreateRequest(values: FormValues): CreateCampaignRequest {
+/**
+ * The request body for `POST /api/emails`. `draft` stores the campaign without sending it; it is
+ * left out otherwise (a key that may not send gets a draft anyway).
+ */
+export function toCreateRequest(values: FormValues, draft = false): CreateCampaignRequest {
   const recipients: RecipientEntry[] = values.recipients.map((r) =>
     r.name ? { email: r.email, name: r.name } : r.email,
   );
-  return { subject: values.subject.trim(), body: values.body, recipients };
+  const request: CreateCampaignRequest = { subject: values.subject.trim(), body: values.body, recipients };
+  if (draft) request.draft = true;
+  return request;
 }
 
 /**

@@ -32,19 +32,27 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
+export interface PrefetchOptions {
+  /** The session's API key (see ./session-server.ts); without one nothing is read. */
+  token: string | undefined;
+  timeoutMs?: number;
+}
+
 /**
- * Reads a page's first data straight from the API (`PALOMA_API_URL`, as the `/api` proxy uses)
- * while rendering it on the server, and returns the answers for `<HydrationBoundary>`, so the page
- * arrives with its figures instead of a spinner. A read that fails or is slow is left out and the
- * browser makes it as usual (with the "API unreachable" banner if it fails there too).
+ * Reads a page's first data straight from the API (`PALOMA_API_URL`, as the `/api` proxy uses,
+ * with the session's key) while rendering it on the server, and returns the answers for
+ * `<HydrationBoundary>`, so the page arrives with its figures instead of a spinner. A read that
+ * fails or is slow is left out and the browser makes it as usual (with the "API unreachable"
+ * banner if it fails there too, or the sign-in page if the key is refused).
  */
 export async function prefetch(
   reads: (queries: ApiQueries) => Prefetchable[],
-  timeoutMs = PREFETCH_TIMEOUT_MS,
+  { token, timeoutMs = PREFETCH_TIMEOUT_MS }: PrefetchOptions,
 ): Promise<DehydratedState> {
-  // The browser's status store is not involved: the banner reflects the browser's own calls.
-  const client = createPalomaClient({ baseUrl: apiBaseUrl(), status: new ApiStatusStore() });
   const queryClient = makeQueryClient();
+  if (token === undefined) return dehydrate(queryClient);
+  // The browser's status store is not involved: the banner reflects the browser's own calls.
+  const client = createPalomaClient({ baseUrl: apiBaseUrl(), status: new ApiStatusStore(), token });
   await Promise.all(
     reads(apiQueries(client)).map(({ queryKey, queryFn }) =>
       queryClient.prefetchQuery({

@@ -10,7 +10,7 @@ import createQueryHooks, { type OpenapiQueryClient } from "openapi-react-query";
 import { api, type PalomaClient } from "./api/client";
 import { ApiError, isAbortError, toApiError } from "./api/errors";
 import type { paths } from "./api/schema";
-import { isActive, type CampaignPage } from "./api/types";
+import { isActive, type CampaignPage, type CampaignStatus, type Me } from "./api/types";
 import type { RecipientFilter } from "./params";
 import { filterStatus } from "./params";
 
@@ -28,6 +28,7 @@ export const FRESH_MS = 2000;
 
 export const CAMPAIGNS_PER_PAGE = 20;
 export const RECIPIENTS_PER_PAGE = 50;
+export const ACTIVITY_PER_PAGE = 10;
 
 /** Retries failures that may pass by themselves: no answer, 5xx, 408 and 429. */
 export function isTransient(error: ApiError): boolean {
@@ -123,6 +124,19 @@ function hasActive(page: CampaignPage): boolean {
   return page.items.some((c) => isActive(c.status));
 }
 
+/** How long the key's name and scopes count as fresh: they change only when it is replaced. */
+export const ME_FRESH_MS = 60_000;
+
+/** The signed-in key: its name and scopes (`GET /api/me`). */
+export function meQuery(q: ApiQueries) {
+  return q.queryOptions("get", "/api/me", {}, { staleTime: ME_FRESH_MS });
+}
+
+/** The signed-in key; `undefined` until it is known. */
+export function useMe(): Me | undefined {
+  return useApiQuery(meQuery(queries())).data;
+}
+
 /** One page of campaigns, newest first; read again every 1.5 s while one of them is sending. */
 export function campaignPageQuery(q: ApiQueries, page: number) {
   return q.queryOptions(
@@ -161,24 +175,36 @@ export function campaignBodyQuery(q: ApiQueries, id: string) {
 }
 
 /**
- * A key of its own while the campaign sends and once it has stopped: the first read after it
- * stops picks up its final outcomes.
+ * Where a campaign is, as far as its recipients and timeline go: a draft (nothing sent yet),
+ * live (sending), or final (stopped).
  */
-function phase<K extends readonly unknown[]>(key: K, active: boolean): K {
-  return [...key, active ? "live" : "final"] as unknown as K;
+export type Phase = "draft" | "live" | "final";
+
+export function phaseOf(status: CampaignStatus): Phase {
+  if (status === "DRAFT") return "draft";
+  return isActive(status) ? "live" : "final";
+}
+
+/**
+ * A key of its own for each phase: the first read after the campaign stops picks up its final
+ * outcomes, and what was read of a draft (nothing) is not taken for them.
+ */
+function withPhase<K extends readonly unknown[]>(key: K, phase: Phase): K {
+  return [...key, phase] as unknown as K;
 }
 
 /** The campaign's timeline; read again every 3 s while it sends. */
-export function timelineQuery(q: ApiQueries, id: string, active: boolean) {
+export function timelineQuery(q: ApiQueries, id: string, phase: Phase) {
   const options = q.queryOptions(
     "get",
     "/api/emails/{id}/timeline",
     { params: { path: { id } } },
     {
-      refetchInterval: (query) => (active && !failed(query) ? TIMELINE_INTERVAL_MS : false),
+      refetchInterval: (query) =>
+        phase === "live" && !failed(query) ? TIMELINE_INTERVAL_MS : false,
     },
   );
-  return { ...options, queryKey: phase(options.queryKey, active) };
+  return { ...options, queryKey: withPhase(options.queryKey, phase) };
 }
 
 /** A page of the campaign's recipients; read again every 1.5 s while it sends. */
@@ -187,7 +213,7 @@ export function recipientsQuery(
   id: string,
   filter: RecipientFilter,
   page: number,
-  active: boolean,
+  phase: Phase,
 ) {
   const options = q.queryOptions(
     "get",
@@ -199,8 +225,19 @@ export function recipientsQuery(
       },
     },
     {
-      refetchInterval: (query) => (active && !failed(query) ? POLL_INTERVAL_MS : false),
+      refetchInterval: (query) => (phase === "live" && !failed(query) ? POLL_INTERVAL_MS : false),
     },
   );
-  return { ...options, queryKey: phase(options.queryKey, active) };
+  return { ...options, queryKey: withPhase(options.queryKey, phase) };
+}
+
+/**
+ * A page of the campaign's activity (who created it, who sent it). Read again whenever the
+ * campaign's status changes, since that is when an entry is added: the status is part of the key.
+ */
+export function activityQuery(q: ApiQueries, id: string, page: number, status: CampaignStatus) {
+  const options = q.queryOptions("get", "/api/emails/{id}/activity", {
+    params: { path: { id }, query: { page, perPage: ACTIVITY_PER_PAGE } },
+  });
+  return { ...options, queryKey: [...options.queryKey, status] as unknown as typeof options.queryKey };
 }

@@ -12,16 +12,19 @@ import type { CsvState } from "./CsvUpload";
 const EMPTY_ERRORS: SubmitErrors = { fields: {}, recipients: [], invalidRecipientCount: 0 };
 
 /** What is in the form's fields when it is sent. */
-export interface CampaignDraft {
+export interface CampaignFields {
   subject: string;
   body: string;
   pasted: string;
   csv: CsvState | null;
+  /** Store it as a draft, to be sent later (`draft: true`), rather than send it now. */
+  draft: boolean;
 }
 
 /**
- * Sending the form: checks the fields, creates the campaign and opens it, or spreads the API's
- * errors over the fields. `onInvalid` is told which fields failed (to focus the first).
+ * Sending the form: checks the fields, creates the campaign (sent, or kept as a draft) and opens
+ * it, or spreads the API's errors over the fields. `onInvalid` is told which fields failed (to
+ * focus the first).
  */
 export function useSubmitCampaign(
   onInvalid: (fields: Partial<Record<CampaignField, string>>) => void,
@@ -49,7 +52,7 @@ export function useSubmitCampaign(
     });
   }
 
-  async function submit({ subject, body, pasted, csv }: CampaignDraft) {
+  async function submit({ subject, body, pasted, csv, draft }: CampaignFields) {
     if (submitting) return;
     // Analyse what is in the fields now, not the deferred values.
     const candidates = parsePastedRecipients(pasted);
@@ -69,7 +72,7 @@ export function useSubmitCampaign(
     setSubmitting(true);
     setErrors(EMPTY_ERRORS);
     setSubmitted(recipients);
-    const request = toCreateRequest(values);
+    const request = toCreateRequest(values, draft);
     const fingerprint = JSON.stringify(request);
     if (attempt.current?.fingerprint !== fingerprint) {
       attempt.current = { fingerprint, key: newIdempotencyKey() };

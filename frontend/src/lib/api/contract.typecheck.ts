@@ -29,6 +29,21 @@ export function apiMisuseFailsToCompile(): void {
     // @ts-expect-error: timeline points count `sent` and `failed`, not `delivered`
     return data?.points[0]?.delivered;
   });
+  void client.POST("/api/emails", {
+    // @ts-expect-error: `draft` is a boolean
+    body: { subject: "Hello", body: "<p>Hi</p>", recipients: ["a@example.org"], draft: "yes" },
+  });
+  // @ts-expect-error: a draft is sent with POST, not PUT
+  void client.PUT("/api/emails/{id}/send", { params: { path: { id: "x" } } });
+  void client.GET("/api/me").then(({ data }) => {
+    // @ts-expect-error: the key's token is never given back, only its prefix
+    return data?.token;
+  });
+  void client.GET("/api/emails/{id}/activity", { params: { path: { id: "x" } } }).then(
+    ({ data }) =>
+      // @ts-expect-error: an entry names its key (`keyName`), not a `user`
+      data?.items[0]?.user,
+  );
 }
 
 export function errorCodesAreTyped(error: ApiError): boolean {

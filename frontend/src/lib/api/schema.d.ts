@@ -39,6 +39,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/emails/{id}/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who did what to a campaign, and from where, oldest first. */
+        get: operations["campaign_activity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/emails/{id}/recipients": {
         parameters: {
             query?: never;
@@ -56,6 +73,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/emails/{id}/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a draft: queue it as if it had just been created. */
+        post: operations["send_campaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/emails/{id}/timeline": {
         parameters: {
             query?: never;
@@ -65,6 +99,58 @@ export interface paths {
         };
         /** A campaign's deliveries over time (sent and failed per bucket), for its progress chart. */
         get: operations["campaign_timeline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every API key, revoked ones too (never their tokens). */
+        get: operations["list_keys"];
+        put?: never;
+        /** Create an API key; its token is shown in this answer only. */
+        post: operations["create_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API key: it stops working at once. */
+        delete: operations["revoke_key"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The key this request is made with. */
+        get: operations["get_me"];
         put?: never;
         post?: never;
         delete?: never;
@@ -111,6 +197,39 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description What happened.
+         * @enum {string}
+         */
+        ActivityAction: "campaign.created" | "campaign.sent" | "key.created" | "key.revoked";
+        /** @description A page of a campaign's activity, oldest first. */
+        ActivityPage: {
+            items: components["schemas"]["ActivityResponse"][];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            perPage: number;
+            /** Format: int64 */
+            total: number;
+            /** Format: int64 */
+            totalPages: number;
+        };
+        /** @description One entry of the activity trail. */
+        ActivityResponse: {
+            /** Format: uuid */
+            id: string;
+            action: components["schemas"]["ActivityAction"];
+            /** Format: uuid */
+            campaignId?: string | null;
+            /** Format: uuid */
+            keyId?: string | null;
+            /** @description The name of the key that did it. */
+            keyName: string;
+            /** @description The client's address. */
+            clientAddress?: string | null;
+            /** Format: date-time */
+            at: string;
+        };
         /** @description A page of campaigns, newest first. */
         CampaignPage: {
             items: components["schemas"]["CampaignResponse"][];
@@ -165,7 +284,7 @@ export interface components {
          * @description Where a campaign is.
          * @enum {string}
          */
-        CampaignStatusDto: "PENDING" | "PROCESSING" | "COMPLETED" | "FAILED";
+        CampaignStatusDto: "PENDING" | "PROCESSING" | "COMPLETED" | "FAILED" | "DRAFT";
         /** @description A new campaign. */
         CreateCampaignRequest: {
             /**
@@ -183,6 +302,8 @@ export interface components {
              * @example Our November newsletter
              */
             subject: string;
+            /** @description Store the campaign as a draft (status DRAFT) instead of sending it. A key without `campaigns:send` always gets a draft. */
+            draft?: boolean;
         };
         /** @description The answer to a new campaign: it is stored and queued; follow it at `Location`. */
         CreateCampaignResponse: components["schemas"]["CampaignResponse"] & {
@@ -197,6 +318,16 @@ export interface components {
              *     job's `jobUuid` is the campaign's id).
              */
             jobId: string;
+        };
+        /** @description A new API key. */
+        CreateKeyRequest: {
+            name: string;
+            scopes: string[];
+        };
+        /** @description A new key with its token. */
+        CreatedKeyResponse: components["schemas"]["KeyResponse"] & {
+            /** @description The key's secret: shown in this answer only. */
+            token: string;
         };
         DetailedRecipient: {
             /**
@@ -235,9 +366,13 @@ export interface components {
          *     - `request_timeout` (408): the request took longer than the server allows.
          *     - `service_unavailable` (503): a dependency is down; nothing was stored.
          *     - `internal` (500): an unexpected failure; the cause is in the server's log.
+         *     - `unauthorized` (401): no key, not a Bearer token, an unknown or a revoked key (`WWW-Authenticate: Bearer`).
+         *     - `forbidden` (403): the key lacks the scope (`details.requiredScope` names it).
+         *     - `too_many_requests` (429): too many failed authentications from one client address (`Retry-After`).
+         *     - `conflict` (409): the campaign is not a draft (`POST /api/emails/{id}/send`).
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "invalid_request" | "validation_failed" | "payload_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "idempotency_conflict" | "request_timeout" | "service_unavailable" | "internal";
+        ErrorCode: "malformed_json" | "invalid_request" | "validation_failed" | "payload_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "idempotency_conflict" | "request_timeout" | "service_unavailable" | "internal" | "unauthorized" | "forbidden" | "too_many_requests" | "conflict";
         ErrorDetail: {
             code: components["schemas"]["ErrorCode"];
             /**
@@ -249,7 +384,7 @@ export interface components {
             message: string;
         };
         /** @description The details of an error; which shape goes with which code is said on each. */
-        ErrorDetails: components["schemas"]["ValidationDetails"] | components["schemas"]["RecipientLimitDetails"] | components["schemas"]["IdempotencyConflictDetails"];
+        ErrorDetails: components["schemas"]["ValidationDetails"] | components["schemas"]["RecipientLimitDetails"] | components["schemas"]["IdempotencyConflictDetails"] | components["schemas"]["ForbiddenDetails"];
         /** @description One problem with one field of the request body. */
         FieldError: {
             /**
@@ -265,6 +400,14 @@ export interface components {
             index?: number;
             /** @description For people. */
             message: string;
+        };
+        /** @description With `forbidden`. */
+        ForbiddenDetails: {
+            /**
+             * @description The scope the operation needs.
+             * @example campaigns:send
+             */
+            requiredScope: string;
         };
         /** @description `GET /healthz` and `GET /readyz`. */
         HealthResponse: {
@@ -293,6 +436,25 @@ export interface components {
             /** @description The address as submitted (cut to 320 characters). */
             value: string;
         };
+        /** @description Every key, revoked ones too. */
+        KeyList: {
+            items: components["schemas"]["KeyResponse"][];
+        };
+        /** @description An API key (never its token). */
+        KeyResponse: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description The token's first characters, to recognise it. */
+            prefix: string;
+            /** @description `campaigns:read`, `campaigns:create`, `campaigns:send`, `keys:manage`. */
+            scopes: string[];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            revokedAt?: string | null;
+        };
+        MeResponse: components["schemas"]["KeyResponse"];
         /** @description A recipient: a bare address, or an address with a display name. */
         RecipientEntry: string | components["schemas"]["DetailedRecipient"];
         /** @description With `payload_too_large` when the campaign has more recipients than allowed. */
@@ -431,6 +593,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this client address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -457,6 +646,17 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Stored as a draft (the key may not send, or `draft` was true); nothing is sent */
+            201: {
+                headers: {
+                    /** @description The campaign's URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateCampaignResponse"];
+                };
+            };
             /** @description Stored and queued; sending happens in the background */
             202: {
                 headers: {
@@ -472,6 +672,24 @@ export interface operations {
             };
             /** @description The body is not JSON, or the Idempotency-Key header is invalid */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope this operation needs */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -508,6 +726,15 @@ export interface operations {
             };
             /** @description Invalid fields: which ones, and which recipients (index and value, first 100) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this client address */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -558,7 +785,112 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this client address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    campaign_activity: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number (default 1); out of range is 400. */
+                page?: number;
+                /** @description Items per page, 1 to 200 (default 20); outside that range is 400. */
+                perPage?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Campaign id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivityPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this client address */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -611,6 +943,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -619,6 +969,101 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many failed authentications from this client address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_campaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Campaign id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued; sending happens in the background */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateCampaignResponse"];
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such campaign */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The campaign is not a draft */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this client address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -657,7 +1102,281 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this client address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyList"];
+                };
+            };
+            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this client address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description Created; `token` is shown this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedKeyResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this client address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Key id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this client address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeResponse"];
+                };
+            };
+            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this client address */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

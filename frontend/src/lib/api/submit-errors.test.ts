@@ -211,6 +211,25 @@ describe("mapSubmitError", () => {
     expect(offline.form).toMatch(/cannot be reached/);
   });
 
+  it("names the permission a key lacks (403 forbidden)", () => {
+    const forbidden = mapSubmitError(
+      toApiError(403, {
+        error: {
+          code: "forbidden",
+          message: "this key lacks the campaigns:create scope",
+          details: { requiredScope: "campaigns:create" },
+        },
+      }),
+    );
+    expect(forbidden.fields).toEqual({});
+    expect(forbidden.form).toBe(
+      "Your key may not do this (it lacks the campaigns:create permission), so nothing was saved.",
+    );
+    expect(
+      mapSubmitError(toApiError(403, { error: { code: "forbidden", message: "no" } })).form,
+    ).toBe("Your key may not do this, so nothing was saved.");
+  });
+
   it("falls back on the status when a gateway answered without the API's error shape", () => {
     expect(mapSubmitError(toApiError(413, "<html>Too large</html>")).form).toMatch(/too large/);
     expect(mapSubmitError(toApiError(503, "")).form).toMatch(/temporarily unavailable/);

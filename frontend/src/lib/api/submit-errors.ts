@@ -129,6 +129,18 @@ export function mapSubmitError(error: ApiError): SubmitErrors {
         "This submission conflicts with an earlier one that had different content. Send it again.";
       return result;
 
+    case "forbidden": {
+      const details = error.details;
+      const scope =
+        details && "requiredScope" in details && typeof details.requiredScope === "string"
+          ? details.requiredScope
+          : undefined;
+      result.form = scope
+        ? `Your key may not do this (it lacks the ${scope} permission), so nothing was saved.`
+        : "Your key may not do this, so nothing was saved.";
+      return result;
+    }
+
     case "service_unavailable":
       result.form = UNAVAILABLE;
       return result;

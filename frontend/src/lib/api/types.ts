@@ -19,6 +19,13 @@ export type RecipientEntry = Schemas["RecipientEntry"];
 export type RecipientPage = Schemas["RecipientPage"];
 export type RecipientRow = Schemas["RecipientResponse"];
 export type RecipientStatus = Schemas["RecipientStatusDto"];
+export type ForbiddenDetails = Schemas["ForbiddenDetails"];
+/** The API key a request is made with (`GET /api/me`). */
+export type Me = Schemas["MeResponse"];
+export type ApiKey = Schemas["KeyResponse"];
+export type Activity = Schemas["ActivityResponse"];
+export type ActivityAction = Schemas["ActivityAction"];
+export type ActivityPage = Schemas["ActivityPage"];
 
 /** Campaign states in which the counters still move. */
 export const ACTIVE_STATUSES: readonly CampaignStatus[] = ["PENDING", "PROCESSING"];

@@ -3,11 +3,14 @@ import { HydrationBoundary } from "@tanstack/react-query";
 import { CampaignList } from "@/components/CampaignList";
 import { parsePage } from "@/lib/params";
 import { prefetch } from "@/lib/prefetch";
+import { sessionToken } from "@/lib/session-server";
 import { campaignPageQuery } from "@/lib/queries";
 
 export default async function CampaignsPage({ searchParams }: PageProps<"/">) {
   const page = parsePage((await searchParams).page);
-  const state = await prefetch((queries) => [campaignPageQuery(queries, page)]);
+  const state = await prefetch((queries) => [campaignPageQuery(queries, page)], {
+    token: await sessionToken(),
+  });
   return (
     <>
       <div className="mb-6">

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 
-import { NewCampaignForm } from "@/components/NewCampaignForm";
+import { NewCampaign } from "@/components/NewCampaign";
 
 export const metadata: Metadata = { title: "New campaign" };
 
@@ -14,7 +14,7 @@ export default function NewCampaignPage() {
         </Link>
       </nav>
       <h1 className="mb-6 text-2xl font-bold tracking-tight text-slate-900">New campaign</h1>
-      <NewCampaignForm />
+      <NewCampaign />
     </>
   );
 }

@@ -1,0 +1,13 @@
+import type { ActivityAction } from "./api/types";
+
+const LABELS: Record<ActivityAction, string> = {
+  "campaign.created": "Created",
+  "campaign.sent": "Sent",
+  "key.created": "Key created",
+  "key.revoked": "Key revoked",
+};
+
+/** An activity entry's action in words: "Created", "Sent", ...; an unknown one as it is. */
+export function actionLabel(action: ActivityAction | string): string {
+  return (LABELS as Record<string, string>)[action] ?? action;
+}

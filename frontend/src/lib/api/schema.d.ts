@@ -14,7 +14,11 @@ export interface paths {
         /** Campaigns, newest first. */
         get: operations["list_campaigns"];
         put?: never;
-        /** Create a campaign: validate it, store it with its recipients, queue it. */
+        /**
+         * Create a campaign: validate it, store it with its recipients, and queue it, or keep it as a
+         *     draft. Needs `campaigns:create`; a key that also has `campaigns:send` sends it (`202`)
+         *     unless `draft` is true, any other key creates a `DRAFT` (`201`) for a key that may send.
+         */
         post: operations["create_campaign"];
         delete?: never;
         options?: never;
@@ -46,7 +50,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who did what to a campaign, and from where, oldest first. */
+        /** A campaign's audit trail, oldest first: who created and sent it, when, from where. */
         get: operations["campaign_activity"];
         put?: never;
         post?: never;
@@ -82,7 +86,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a draft: queue it as if it had just been created. */
+        /** Send a draft: it becomes `PENDING` and is queued. Anything but a draft is `409`. */
         post: operations["send_campaign"];
         delete?: never;
         options?: never;
@@ -114,10 +118,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every API key, revoked ones too (never their tokens). */
+        /** Every API key, revoked ones included, oldest first; never a token. */
         get: operations["list_keys"];
         put?: never;
-        /** Create an API key; its token is shown in this answer only. */
+        /** Create an API key. Its token is in this answer and nowhere else. */
         post: operations["create_key"];
         delete?: never;
         options?: never;
@@ -135,7 +139,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API key: it stops working at once. */
+        /** Revoke an API key: its token stops working at once. Revoking a revoked key changes nothing. */
         delete: operations["revoke_key"];
         options?: never;
         head?: never;
@@ -149,8 +153,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The key this request is made with. */
-        get: operations["get_me"];
+        /** The key this request is made with: its name and scopes. */
+        get: operations["me"];
         put?: never;
         post?: never;
         delete?: never;
@@ -198,11 +202,11 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description What happened.
+         * @description What an entry of the audit trail records.
          * @enum {string}
          */
         ActivityAction: "campaign.created" | "campaign.sent" | "key.created" | "key.revoked";
-        /** @description A page of a campaign's activity, oldest first. */
+        /** @description A page of a campaign's audit trail, oldest first. */
         ActivityPage: {
             items: components["schemas"]["ActivityResponse"][];
             /** Format: int32 */
@@ -214,21 +218,24 @@ export interface components {
             /** Format: int64 */
             totalPages: number;
         };
-        /** @description One entry of the activity trail. */
+        /** @description One entry of the audit trail. */
         ActivityResponse: {
-            /** Format: uuid */
-            id: string;
             action: components["schemas"]["ActivityAction"];
-            /** Format: uuid */
-            campaignId?: string | null;
-            /** Format: uuid */
-            keyId?: string | null;
-            /** @description The name of the key that did it. */
-            keyName: string;
-            /** @description The client's address. */
-            clientAddress?: string | null;
             /** Format: date-time */
             at: string;
+            /** Format: uuid */
+            campaignId?: string | null;
+            /** @description The client's IP address as the API saw it (a proxy's, behind one). */
+            clientAddress?: string | null;
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The key it was done with; null for the command line and `BOOTSTRAP_API_KEY`.
+             */
+            keyId?: string | null;
+            /** @description That key's name at the time (or `command line`, `BOOTSTRAP_API_KEY`). */
+            keyName: string;
         };
         /** @description A page of campaigns, newest first. */
         CampaignPage: {
@@ -284,7 +291,7 @@ export interface components {
          * @description Where a campaign is.
          * @enum {string}
          */
-        CampaignStatusDto: "PENDING" | "PROCESSING" | "COMPLETED" | "FAILED" | "DRAFT";
+        CampaignStatusDto: "DRAFT" | "PENDING" | "PROCESSING" | "COMPLETED" | "FAILED";
         /** @description A new campaign. */
         CreateCampaignRequest: {
             /**
@@ -292,6 +299,11 @@ export interface components {
              * @example <h1>Hello!</h1><p>News of the month.</p>
              */
             body: string;
+            /**
+             * @description Store the campaign as a `DRAFT`, not sent until a key with `campaigns:send` sends it.
+             *     A key without `campaigns:send` always creates a draft.
+             */
+            draft?: boolean;
             /**
              * @description At least one recipient; addresses repeated (ignoring case) are sent once. The API's
              *     `MAX_RECIPIENTS` (default 100,000) caps the list: more is 413.
@@ -302,14 +314,15 @@ export interface components {
              * @example Our November newsletter
              */
             subject: string;
-            /** @description Store the campaign as a draft (status DRAFT) instead of sending it. A key without `campaigns:send` always gets a draft. */
-            draft?: boolean;
         };
-        /** @description The answer to a new campaign: it is stored and queued; follow it at `Location`. */
+        /**
+         * @description The answer to a new campaign (or a draft sent): stored, and queued unless it is a `DRAFT`;
+         *     follow it at `Location`.
+         */
         CreateCampaignResponse: components["schemas"]["CampaignResponse"] & {
             /**
-             * @description False when the queue was unreachable: the campaign is stored and the worker's
-             *     reconciler enqueues it shortly.
+             * @description False for a draft, and when the queue was unreachable: the campaign is stored and the
+             *     worker's reconciler enqueues it shortly.
              */
             enqueued: boolean;
             /**
@@ -321,12 +334,23 @@ export interface components {
         };
         /** @description A new API key. */
         CreateKeyRequest: {
+            /**
+             * @description What people call it: 1 to 100 characters, no control characters.
+             * @example newsletter team
+             */
             name: string;
-            scopes: string[];
+            /**
+             * @description At least one of `campaigns:read`, `campaigns:create`, `campaigns:send`, `keys:manage`.
+             * @example [
+             *       "campaigns:read",
+             *       "campaigns:create"
+             *     ]
+             */
+            scopes: components["schemas"]["ScopeDto"][];
         };
-        /** @description A new key with its token. */
+        /** @description A new key with its token: shown this once, never again. */
         CreatedKeyResponse: components["schemas"]["KeyResponse"] & {
-            /** @description The key's secret: shown in this answer only. */
+            /** @description Send it as `Authorization: Bearer <token>`. Only its hash is stored. */
             token: string;
         };
         DetailedRecipient: {
@@ -363,13 +387,15 @@ export interface components {
          *       lists the methods it has).
          *     - `idempotency_conflict` (409): the `Idempotency-Key` was used for different content
          *       (`details.campaignId` names the campaign it created).
+         *     - `unauthorized` (401): no `Authorization: Bearer` token, or one that is unknown or revoked.
+         *     - `forbidden` (403): the key lacks the scope the operation needs (`details.requiredScope`).
+         *     - `too_many_requests` (429): too many failed authentications from this client address;
+         *       `Retry-After` says when to try again.
+         *     - `conflict` (409): the operation does not fit the campaign's status (sending a campaign
+         *       that is not a draft); `details.status` gives its status.
          *     - `request_timeout` (408): the request took longer than the server allows.
          *     - `service_unavailable` (503): a dependency is down; nothing was stored.
          *     - `internal` (500): an unexpected failure; the cause is in the server's log.
-         *     - `unauthorized` (401): no key, not a Bearer token, an unknown or a revoked key (`WWW-Authenticate: Bearer`).
-         *     - `forbidden` (403): the key lacks the scope (`details.requiredScope` names it).
-         *     - `too_many_requests` (429): too many failed authentications from one client address (`Retry-After`).
-         *     - `conflict` (409): the campaign is not a draft (`POST /api/emails/{id}/send`).
          * @enum {string}
          */
         ErrorCode: "malformed_json" | "invalid_request" | "validation_failed" | "payload_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "idempotency_conflict" | "request_timeout" | "service_unavailable" | "internal" | "unauthorized" | "forbidden" | "too_many_requests" | "conflict";
@@ -384,7 +410,7 @@ export interface components {
             message: string;
         };
         /** @description The details of an error; which shape goes with which code is said on each. */
-        ErrorDetails: components["schemas"]["ValidationDetails"] | components["schemas"]["RecipientLimitDetails"] | components["schemas"]["IdempotencyConflictDetails"] | components["schemas"]["ForbiddenDetails"];
+        ErrorDetails: components["schemas"]["ValidationDetails"] | components["schemas"]["RecipientLimitDetails"] | components["schemas"]["IdempotencyConflictDetails"] | components["schemas"]["ForbiddenDetails"] | components["schemas"]["StatusConflictDetails"];
         /** @description One problem with one field of the request body. */
         FieldError: {
             /**
@@ -401,12 +427,9 @@ export interface components {
             /** @description For people. */
             message: string;
         };
-        /** @description With `forbidden`. */
+        /** @description With `forbidden`: the scope the operation needs and the key lacks. */
         ForbiddenDetails: {
-            /**
-             * @description The scope the operation needs.
-             * @example campaigns:send
-             */
+            /** @example campaigns:send */
             requiredScope: string;
         };
         /** @description `GET /healthz` and `GET /readyz`. */
@@ -436,25 +459,35 @@ export interface components {
             /** @description The address as submitted (cut to 320 characters). */
             value: string;
         };
-        /** @description Every key, revoked ones too. */
+        /** @description Every API key, revoked ones included, oldest first. */
         KeyList: {
             items: components["schemas"]["KeyResponse"][];
         };
-        /** @description An API key (never its token). */
+        /** @description An API key, never its token. */
         KeyResponse: {
+            /** Format: date-time */
+            createdAt: string;
             /** Format: uuid */
             id: string;
             name: string;
-            /** @description The token's first characters, to recognise it. */
+            /**
+             * @description The token's first 12 characters (`pal_` and 8 more), to tell keys apart.
+             * @example pal_3kTq9ZxA
+             */
             prefix: string;
-            /** @description `campaigns:read`, `campaigns:create`, `campaigns:send`, `keys:manage`. */
-            scopes: string[];
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was revoked; a revoked key proves nothing.
+             */
             revokedAt?: string | null;
+            /**
+             * @example [
+             *       "campaigns:read",
+             *       "campaigns:create"
+             *     ]
+             */
+            scopes: string[];
         };
-        MeResponse: components["schemas"]["KeyResponse"];
         /** @description A recipient: a bare address, or an address with a display name. */
         RecipientEntry: string | components["schemas"]["DetailedRecipient"];
         /** @description With `payload_too_large` when the campaign has more recipients than allowed. */
@@ -508,6 +541,15 @@ export interface components {
          * @enum {string}
          */
         RecipientStatusDto: "PENDING" | "SENT" | "FAILED";
+        /**
+         * @description One permission of an API key.
+         * @enum {string}
+         */
+        ScopeDto: "campaigns:read" | "campaigns:create" | "campaigns:send" | "keys:manage";
+        /** @description With `conflict`: the campaign's status, which does not allow the operation. */
+        StatusConflictDetails: {
+            status: components["schemas"]["CampaignStatusDto"];
+        };
         /** @description Recipients that reached a final state within one bucket of time. */
         TimelinePointResponse: {
             /**
@@ -593,16 +635,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
             401: {
                 headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key lacks the scope this operation needs */
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -611,9 +655,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed authentications from this client address */
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
             429: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -646,9 +692,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Stored as a draft (the key may not send, or `draft` was true); nothing is sent */
+            /** @description Stored as a `DRAFT`: nothing is sent until a key with `campaigns:send` sends it */
             201: {
                 headers: {
+                    /** @description `true` when an earlier request with the same Idempotency-Key created this campaign */
+                    "Idempotent-Replayed"?: string;
                     /** @description The campaign's URL */
                     Location?: string;
                     [name: string]: unknown;
@@ -679,16 +727,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
             401: {
                 headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key lacks the scope this operation needs */
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -733,9 +783,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed authentications from this client address */
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
             429: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -785,16 +837,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
             401: {
                 headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key lacks the scope this operation needs */
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -811,9 +865,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed authentications from this client address */
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
             429: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -863,16 +919,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
             401: {
                 headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key lacks the scope this operation needs */
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -889,9 +947,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed authentications from this client address */
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
             429: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -943,16 +1003,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
             401: {
                 headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key lacks the scope this operation needs */
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -969,9 +1031,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed authentications from this client address */
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
             429: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1000,9 +1064,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Queued; sending happens in the background */
+            /** @description Released and queued; sending happens in the background */
             202: {
                 headers: {
+                    /** @description The campaign's URL */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1018,16 +1084,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
             401: {
                 headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key lacks the scope this operation needs */
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1036,7 +1104,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No such campaign */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1045,7 +1112,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The campaign is not a draft */
+            /** @description The campaign is not a draft (`details.status` says what it is); nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1054,16 +1121,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed authentications from this client address */
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
             429: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description A dependency is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1102,16 +1170,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
             401: {
                 headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key lacks the scope this operation needs */
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1128,9 +1198,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed authentications from this client address */
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
             429: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1164,16 +1236,18 @@ export interface operations {
                     "application/json": components["schemas"]["KeyList"];
                 };
             };
-            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
             401: {
                 headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key lacks the scope this operation needs */
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1182,9 +1256,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed authentications from this client address */
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
             429: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1214,7 +1290,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created; `token` is shown this once */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -1231,16 +1306,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
             401: {
                 headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key lacks the scope this operation needs */
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1249,6 +1326,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid name or scopes */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1257,9 +1343,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed authentications from this client address */
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
             429: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1295,6 +1383,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The id is not a UUID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1303,16 +1392,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
             401: {
                 headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The key lacks the scope this operation needs */
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1321,7 +1412,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No such key */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1330,9 +1420,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed authentications from this client address */
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
             429: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1349,7 +1441,7 @@ export interface operations {
             };
         };
     };
-    get_me: {
+    me: {
         parameters: {
             query?: never;
             header?: never;
@@ -1363,11 +1455,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MeResponse"];
+                    "application/json": components["schemas"]["KeyResponse"];
                 };
             };
-            /** @description No key, not a Bearer token, or an unknown or revoked key */
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
             401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1375,9 +1478,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed authentications from this client address */
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
             429: {
                 headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {

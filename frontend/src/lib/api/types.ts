@@ -21,7 +21,7 @@ export type RecipientRow = Schemas["RecipientResponse"];
 export type RecipientStatus = Schemas["RecipientStatusDto"];
 export type ForbiddenDetails = Schemas["ForbiddenDetails"];
 /** The API key a request is made with (`GET /api/me`). */
-export type Me = Schemas["MeResponse"];
+export type Me = Schemas["KeyResponse"];
 export type ApiKey = Schemas["KeyResponse"];
 export type Activity = Schemas["ActivityResponse"];
 export type ActivityAction = Schemas["ActivityAction"];

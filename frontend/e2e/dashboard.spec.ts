@@ -251,6 +251,10 @@ test("a draft: saved by a key that may not send, sent by one that may", async ({
   const trail = page.getByRole("list", { name: "Activity" });
   await expect(trail.getByRole("listitem")).toHaveCount(1);
   await expect(trail.getByRole("listitem").first()).toContainText("Created by e2e-creator");
+  // Whoever reviews the draft sees the message it will send.
+  await expect(
+    page.frameLocator('iframe[title="Email preview"]').getByRole("heading", { name: subject }),
+  ).toBeVisible();
   await shot(page, "campaign-draft-creator");
 
   await signOut(page);

@@ -1,6 +1,7 @@
-//! Access control at the door: every `/api` operation names the scope it needs in its
-//! handler's signature ([`Authorized`]), and the extractor proves the bearer token, checks the
-//! scope and slows down clients that keep failing, before the handler reads any of the body.
+//! Access control at the door: [`authenticate`] proves the bearer token of every `/api`
+//! request and slows down clients that keep failing, before anything reads a body (so no
+//! stranger can take the large-body budget); every `/api` handler names the scope it needs in
+//! its signature ([`Authorized`]), checked before it reads the body.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -8,9 +9,10 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use paloma_application::{ActivityLog, AuthError, Clock, KeyStore};
 use paloma_domain::{Actor, ApiKey, Scope};
@@ -59,10 +61,73 @@ permission!(
     Some(Scope::KeysManage)
 );
 
-/// A request whose bearer token proves a live key with the permission `P`: who is asking, and
-/// from where. Rejects with `401 unauthorized` (no token, or an unknown or revoked one),
-/// `403 forbidden` (the key lacks the scope), or `429 too_many_requests` once the client's
-/// address has failed too often.
+/// Whom the request's bearer token proved: put into the request by [`authenticate`] for the
+/// handler's [`Authorized`] to check the scope of.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub actor: Actor,
+    pub key: ApiKey,
+}
+
+/// Whether a path is served without a key: everything outside `/api/`, and the OpenAPI document.
+fn is_open(path: &str) -> bool {
+    !path.starts_with("/api/") || path == "/api/openapi.json"
+}
+
+/// The door of every `/api` route, in front of everything that reads a body: proves the bearer
+/// token, or answers `401 unauthorized` (no token, or an unknown, malformed or revoked one) or
+/// `429 too_many_requests` once the client's address has failed too often (without looking its
+/// token up). What it proved goes into the request for [`Authorized`].
+pub async fn authenticate<R, Q, C, K>(
+    State(state): State<AppState<R, Q, C, K>>,
+    mut request: Request,
+    next: Next,
+) -> Response
+where
+    C: Clock,
+    K: KeyStore + ActivityLog,
+{
+    if is_open(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let failures = &state.auth_failures;
+    if let Some(wait) = client.and_then(|ip| failures.blocked(ip, Instant::now())) {
+        return too_many_requests(wait);
+    }
+    let Some(token) = bearer_token(request.headers()) else {
+        return unauthorized(
+            "this operation needs an API key: send `Authorization: Bearer <token>`",
+        );
+    };
+    let key = match state.keys.authenticate(token).await {
+        Ok(key) => key,
+        Err(AuthError::Repository(cause)) => {
+            tracing::warn!(error = %cause, "cannot check an API key");
+            return ApiError::unavailable().into_response();
+        }
+        Err(reason) => {
+            tracing::info!(client = ?client, %reason, "refused an API key");
+            if let Some(wait) = client.and_then(|ip| failures.fail(ip, Instant::now())) {
+                return too_many_requests(wait);
+            }
+            return unauthorized("the API key is not valid or was revoked");
+        }
+    };
+    let actor = Actor::key(&key, client);
+    request
+        .extensions_mut()
+        .insert(Authenticated { actor, key });
+    next.run(request).await
+}
+
+/// A request made with a key that has the permission `P`: who is asking, and from where.
+/// Rejects with `403 forbidden` naming the scope the key lacks, before the handler reads the
+/// body. [`authenticate`] proved the key; without it (a route outside its reach) the answer is
+/// `401`.
 pub struct Authorized<P> {
     pub actor: Actor,
     /// The key the token proved.
@@ -70,48 +135,20 @@ pub struct Authorized<P> {
     permission: PhantomData<P>,
 }
 
-impl<R, Q, C, K, P> FromRequestParts<AppState<R, Q, C, K>> for Authorized<P>
+impl<S, P> FromRequestParts<S> for Authorized<P>
 where
-    C: Clock,
-    K: KeyStore + ActivityLog,
+    S: Send + Sync,
     P: Permission,
-    R: Send + Sync,
-    Q: Send + Sync,
 {
     type Rejection = Response;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState<R, Q, C, K>,
-    ) -> Result<Self, Self::Rejection> {
-        let client = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip());
-        let failures = &state.auth_failures;
-        if let Some(wait) = client.and_then(|ip| failures.blocked(ip, Instant::now())) {
-            return Err(too_many_requests(wait));
-        }
-        let Some(token) = bearer_token(&parts.headers) else {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(Authenticated { actor, key }) = parts.extensions.get::<Authenticated>().cloned()
+        else {
             return Err(unauthorized(
                 "this operation needs an API key: send `Authorization: Bearer <token>`",
             ));
         };
-        let key = match state.keys.authenticate(token).await {
-            Ok(key) => key,
-            Err(AuthError::Repository(cause)) => {
-                tracing::warn!(error = %cause, "cannot check an API key");
-                return Err(ApiError::unavailable().into_response());
-            }
-            Err(reason) => {
-                tracing::info!(client = ?client, %reason, "refused an API key");
-                if let Some(wait) = client.and_then(|ip| failures.fail(ip, Instant::now())) {
-                    return Err(too_many_requests(wait));
-                }
-                return Err(unauthorized("the API key is not valid or was revoked"));
-            }
-        };
-        let actor = Actor::key(&key, client);
         if let Some(scope) = P::SCOPE
             && !actor.may(scope)
         {
@@ -301,6 +338,28 @@ mod tests {
         assert!(failures.blocked(ip("2001:db8:1:3::1"), now).is_none());
         failures.fail(ip("::ffff:198.51.100.7"), now);
         assert!(failures.fail(ip("198.51.100.7"), now).is_some());
+    }
+
+    #[test]
+    fn only_the_api_needs_a_key_and_its_document_is_open() {
+        for open in [
+            "/healthz",
+            "/readyz",
+            "/docs/",
+            "/api/openapi.json",
+            "/apix",
+            "/",
+        ] {
+            assert!(is_open(open), "{open}");
+        }
+        for closed in [
+            "/api/emails",
+            "/api/me",
+            "/api/unknown",
+            "/api/openapi.json/x",
+        ] {
+            assert!(!is_open(closed), "{closed}");
+        }
     }
 
     #[test]

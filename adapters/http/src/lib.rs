@@ -131,6 +131,11 @@ where
             )),
             large_body_budget,
         ))
+        // Outside the budget: a request without a valid key never takes a large-body permit.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate::<R, Q, C, K>,
+        ))
         .layer(middleware::from_fn_with_state(
             settings.request_timeout,
             time_limit,

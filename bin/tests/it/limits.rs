@@ -247,3 +247,43 @@ async fn large_bodies_beyond_the_budget_get_503_with_retry_after() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The budget is taken only by requests with a valid key: strangers trickling large bodies are
+/// answered `401` at once, without their bodies being read, and a client with a key still gets
+/// its large campaign in.
+#[tokio::test]
+async fn clients_without_a_key_never_take_the_large_body_budget() {
+    let app = TestApp::spawn_with(&[
+        ("MAX_LARGE_BODIES", "1".to_owned()),
+        ("MAX_BODY_BYTES", "4000000".to_owned()),
+    ])
+    .await;
+    let mut strangers = Vec::new();
+    for auth in ["", "Authorization: Bearer pal_notAKey\r\n"] {
+        let mut stranger = TcpStream::connect(app.addr).await.expect("connect");
+        let head = format!(
+            "POST /api/emails HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{auth}\
+             Content-Length: 2000000\r\n\r\n{{\"subject\": \""
+        );
+        stranger.write_all(head.as_bytes()).await.expect("write");
+        let mut answer = vec![0u8; 1024];
+        let read = tokio::time::timeout(Duration::from_secs(5), stranger.read(&mut answer))
+            .await
+            .expect("answered before the body is sent")
+            .expect("read");
+        let answer = String::from_utf8_lossy(&answer[..read]).into_owned();
+        assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+        strangers.push(stranger);
+    }
+
+    let large = json!({
+        "subject": "Large",
+        "body": format!("<p>{}</p>", "x".repeat(1_500_000)),
+        "recipients": addresses("big", 3),
+    });
+    let (status, created) = app.post_json(&large).await;
+    assert_eq!(
+        status, 202,
+        "the budget is free for a client with a key: {created}"
+    );
+}

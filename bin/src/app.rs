@@ -10,7 +10,7 @@ use anyhow::Context;
 use axum::Router;
 use futures::FutureExt;
 use paloma_application::{CampaignService, KeyService, SystemClock};
-use paloma_cache::CachedCampaignStore;
+use paloma_cache::{CachedCampaignStore, CachedKeyStore};
 use paloma_http::{AppState, AuthFailures, HttpSettings, LimitedListener, ReadinessCheck};
 use paloma_mysql::MysqlDatabase;
 use paloma_redis_queue::{QueueSettings, RedisJobQueue};
@@ -44,7 +44,10 @@ impl Application {
 
         let state = AppState {
             readiness: readiness(repo.clone(), queue.clone()),
-            keys: Arc::new(KeyService::new(Arc::new(repo.clone()), SystemClock)),
+            keys: Arc::new(KeyService::new(
+                Arc::new(CachedKeyStore::new(repo.clone(), config.key_cache)),
+                SystemClock,
+            )),
             auth_failures: Arc::new(AuthFailures::new(
                 config.max_auth_failures_per_minute,
                 std::time::Duration::from_secs(60),

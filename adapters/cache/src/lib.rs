@@ -4,6 +4,11 @@
 //! A dashboard polling a campaign's progress, or many people watching one campaign, then costs
 //! the database at most one query per campaign per TTL, at the price of counters up to one TTL
 //! old. Every other call goes straight to the store it wraps.
+//!
+//! [`CachedKeyStore`] does the same for the API-key lookup every request makes, for at most a
+//! second.
+
+mod keys;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +20,8 @@ use paloma_domain::{
     Activity, Campaign, CampaignId, Idempotency, NewCampaign, Page, PageRequest, Recipient,
     RecipientStatus, TimelinePoint,
 };
+
+pub use keys::{CachedKeyStore, MAX_KEY_TTL};
 
 /// Campaigns kept at most (a `Campaign` without its body is small).
 const MAX_CAMPAIGNS: u64 = 10_000;

@@ -240,3 +240,102 @@ async fn a_zero_ttl_remembers_nothing_and_other_calls_pass_through() {
     cache.get_body(id).await.expect("read");
     assert_eq!(cache.inner().reads(), 2, "only `get` is cached");
 }
+
+/// Keys in memory that count their lookups.
+#[derive(Default)]
+struct CountingKeys {
+    keys: Mutex<Vec<(paloma_domain::ApiKey, paloma_domain::TokenHash)>>,
+    lookups: AtomicUsize,
+}
+
+impl paloma_application::ports::KeyStore for CountingKeys {
+    async fn insert(
+        &self,
+        key: &paloma_domain::ApiKey,
+        hash: &paloma_domain::TokenHash,
+    ) -> Result<(), RepositoryError> {
+        self.keys
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((key.clone(), *hash));
+        Ok(())
+    }
+
+    async fn list(&self) -> Result<Vec<paloma_domain::ApiKey>, RepositoryError> {
+        Err(unused())
+    }
+
+    async fn revoke(
+        &self,
+        id: paloma_domain::KeyId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(paloma_domain::ApiKey, bool)>, RepositoryError> {
+        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(keys.iter_mut().find(|(k, _)| k.id == id).map(|(k, _)| {
+            k.revoked_at = Some(now);
+            (k.clone(), true)
+        }))
+    }
+
+    async fn find_by_prefix(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(paloma_domain::ApiKey, paloma_domain::TokenHash)>, RepositoryError> {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
+        Ok(self
+            .keys
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(k, _)| k.prefix == prefix)
+            .cloned()
+            .collect())
+    }
+}
+
+#[tokio::test]
+async fn key_lookups_are_remembered_at_most_a_second_and_a_revocation_here_at_once() {
+    use paloma_application::ports::KeyStore;
+    use paloma_domain::{ApiKey, ApiToken, KeyId, KeyName, Scopes};
+
+    let keys = CachedKeyStore::new(CountingKeys::default(), Duration::from_secs(3600));
+    let token = ApiToken::generate();
+    let key = ApiKey {
+        id: KeyId::new(),
+        name: KeyName::parse("reader").expect("name"),
+        prefix: token.lookup_prefix().to_owned(),
+        scopes: Scopes::all(),
+        created_at: Utc::now(),
+        revoked_at: None,
+    };
+    let prefix = key.prefix.clone();
+    // Nothing found is not remembered: the key inserted next is found at once.
+    assert!(
+        keys.find_by_prefix(&prefix)
+            .await
+            .expect("lookup")
+            .is_empty()
+    );
+    keys.insert(&key, &token.hash()).await.expect("insert");
+    assert_eq!(keys.find_by_prefix(&prefix).await.expect("lookup").len(), 1);
+    assert_eq!(keys.find_by_prefix(&prefix).await.expect("lookup").len(), 1);
+    assert_eq!(
+        keys.inner().lookups.load(Ordering::SeqCst),
+        2,
+        "one remembered"
+    );
+
+    keys.revoke(key.id, Utc::now()).await.expect("revoke");
+    let found = keys.find_by_prefix(&prefix).await.expect("lookup");
+    assert!(
+        found[0].0.revoked_at.is_some(),
+        "the revocation is seen at once"
+    );
+    assert_eq!(keys.inner().lookups.load(Ordering::SeqCst), 3);
+
+    // A TTL over a second is cut to one: a revocation elsewhere is seen within it.
+    keys.inner().keys.lock().expect("lock")[0].0.revoked_at = None;
+    tokio::time::sleep(MAX_KEY_TTL + Duration::from_millis(100)).await;
+    let found = keys.find_by_prefix(&prefix).await.expect("lookup");
+    assert!(found[0].0.revoked_at.is_none(), "read again after the TTL");
+}

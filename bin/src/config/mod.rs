@@ -74,6 +74,20 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         Ok(v)
     }
 
+    /// `KEY_CACHE_MS`: 0 to 1000 milliseconds (a revocation must take effect within a second).
+    fn key_cache(&self) -> Result<Duration, ConfigError> {
+        let ms: u64 = self.parse(KEY_CACHE_MS, "milliseconds, 0 to 1000")?;
+        if ms > 1000 {
+            return Err(ConfigError {
+                var: KEY_CACHE_MS.name,
+                value: self.string(KEY_CACHE_MS),
+                message: "must be at most 1000: a revoked key must stop working within a second"
+                    .into(),
+            });
+        }
+        Ok(Duration::from_millis(ms))
+    }
+
     fn millis(&self, var: Var) -> Result<Duration, ConfigError> {
         self.positive(var).map(Duration::from_millis)
     }
@@ -144,6 +158,8 @@ pub struct ApiConfig {
     pub max_auth_failures_per_minute: u32,
     /// `CAMPAIGN_CACHE_MS`: how long a campaign read is answered from memory (0: never).
     pub campaign_cache: Duration,
+    /// `KEY_CACHE_MS`: how long an API-key lookup is answered from memory (0 to 1 s).
+    pub key_cache: Duration,
     /// `BOOTSTRAP_API_KEY`: the token of a key with every scope, created at start-up when
     /// missing (a secret: never printed).
     pub bootstrap_api_key: Option<ApiToken>,
@@ -172,6 +188,7 @@ impl ApiConfig {
             campaign_cache: Duration::from_millis(
                 env.parse(CAMPAIGN_CACHE_MS, "milliseconds, 0 for no cache")?,
             ),
+            key_cache: env.key_cache()?,
             bootstrap_api_key: env
                 .value(BOOTSTRAP_API_KEY)
                 .map(|raw| {

@@ -97,6 +97,10 @@ fn defaults_match_the_documented_ones() {
     assert_eq!(api.campaign_cache, Duration::from_millis(100));
     let uncached = ApiConfig::from_env(&env(&[("CAMPAIGN_CACHE_MS", "0")])).expect("0 is allowed");
     assert_eq!(uncached.campaign_cache, Duration::ZERO);
+    assert_eq!(api.key_cache, Duration::from_secs(1));
+    assert_eq!(api.max_auth_failures_per_minute, 20);
+    let err = ApiConfig::from_env(&env(&[("KEY_CACHE_MS", "1001")])).expect_err("over a second");
+    assert_eq!(err.var, "KEY_CACHE_MS");
     assert_eq!(api.cors_origins, ["http://localhost:3000"]);
     let worker = WorkerConfig::from_env(&env(&[])).expect("defaults are valid");
     assert_eq!(worker.concurrency, 5);

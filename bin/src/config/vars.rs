@@ -98,6 +98,13 @@ pub(super) const CAMPAIGN_CACHE_MS: Var = var(
     "how long a campaign read is answered from memory (0: never)",
 );
 
+pub(super) const KEY_CACHE_MS: Var = var(
+    "KEY_CACHE_MS",
+    "1000",
+    "how long an API key lookup is answered from memory, at most 1000 (0: never); a key revoked \
+     by another process stops working within it",
+);
+
 pub(super) const BOOTSTRAP_API_KEY: Var = unset(
     "BOOTSTRAP_API_KEY",
     "a token (pal_ and 43 letters and digits) for a key with every scope, created at start-up if missing",
@@ -186,6 +193,7 @@ pub const API_VARS: &[Var] = &[
     MAX_LARGE_BODIES,
     MAX_AUTH_FAILURES_PER_MINUTE,
     CAMPAIGN_CACHE_MS,
+    KEY_CACHE_MS,
     BOOTSTRAP_API_KEY,
 ];
 

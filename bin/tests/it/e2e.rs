@@ -513,3 +513,52 @@ async fn a_draft_waits_for_a_send_key_and_no_token_reaches_the_logs() {
         assert!(!logs.contains(secret), "a token in the API's log");
     }
 }
+
+/// A key revoked by another process (here the command line) stops working within a second,
+/// even while the API remembers its lookups (`KEY_CACHE_MS`, at most 1,000 ms); one revoked
+/// through the API stops at once (`access.rs`).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_revoked_at_the_command_line_stops_working_within_a_second() {
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    let created = paloma
+        .http
+        .post(paloma.url("/api/keys"))
+        .json(&json!({ "name": "poller", "scopes": ["campaigns:read"] }))
+        .send()
+        .await
+        .expect("POST /api/keys");
+    assert_eq!(created.status().as_u16(), 201);
+    let created: Value = created.json().await.expect("json");
+    let reader = crate::common::client_with_token(created["token"].as_str().expect("token"));
+    let status = |client: reqwest::Client, url: String| async move {
+        client.get(url).send().await.expect("GET").status().as_u16()
+    };
+    // Used, so that the API remembers its lookup.
+    for _ in 0..3 {
+        assert_eq!(status(reader.clone(), paloma.url("/api/emails")).await, 200);
+    }
+    let revoked = paloma
+        .command(env!("CARGO_BIN_EXE_paloma-api"))
+        .args(["keys", "revoke", created["id"].as_str().expect("id")])
+        .output()
+        .await
+        .expect("keys revoke");
+    assert!(revoked.status.success(), "{revoked:?}");
+    let at = Instant::now();
+    loop {
+        if status(reader.clone(), paloma.url("/api/emails")).await == 401 {
+            break;
+        }
+        // The TTL, plus room for one request on a busy machine.
+        assert!(
+            at.elapsed() < Duration::from_millis(1500),
+            "still accepted after a second"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "refused {} ms after the revocation",
+        at.elapsed().as_millis()
+    );
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use paloma_domain::{
     Action, Activity, Actor, Campaign, CampaignId, CampaignStatus, Idempotency, IdempotencyKey,
     NewCampaign, NewCampaignError, NewCampaignInput, Page, PageRequest, Recipient, RecipientStatus,
-    RequestFingerprint, Scope, Timeline,
+    RequestFingerprint, RetryScope, Scope, Timeline,
 };
 use tracing::{error, info, warn};
 
@@ -55,21 +55,32 @@ impl From<RepositoryError> for CreateCampaignError {
     }
 }
 
-/// Why a draft could not be sent.
+/// The answer to "retry the failed".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retried {
+    pub campaign: Campaign,
+    /// Recipients moved from `FAILED` back to `PENDING`.
+    pub requeued: u32,
+    /// Whether the queue job was added now (see [`CreatedCampaign::enqueued`]); false when
+    /// nothing was retried.
+    pub enqueued: bool,
+}
+
+/// Why an action on a campaign (sending a draft, retrying the failed) was refused.
 #[derive(Debug, thiserror::Error)]
-pub enum SendDraftError {
+pub enum LifecycleError {
     #[error("campaign not found")]
     NotFound,
-    /// Only a draft can be sent this way; the campaign is in this status.
-    #[error("the campaign is {0}, not a draft")]
-    NotDraft(CampaignStatus),
+    /// The campaign's status does not allow the action; nothing changed.
+    #[error("the campaign is {0}")]
+    InvalidState(CampaignStatus),
     #[error("the campaign store is unavailable")]
     Unavailable(#[source] RepositoryError),
     #[error("unexpected error")]
     Unknown(#[source] RepositoryError),
 }
 
-impl From<RepositoryError> for SendDraftError {
+impl From<RepositoryError> for LifecycleError {
     fn from(e: RepositoryError) -> Self {
         match e {
             RepositoryError::NotFound(_) => Self::NotFound,
@@ -235,13 +246,13 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
         &self,
         id: CampaignId,
         actor: &Actor,
-    ) -> Result<CreatedCampaign, SendDraftError> {
+    ) -> Result<CreatedCampaign, LifecycleError> {
         let campaign = match self.repo.release_draft(id, self.clock.now()).await {
             Ok(campaign) => campaign,
             Err(RepositoryError::Conflict(_)) => {
                 let current = self.repo.get(id).await?;
-                let status = current.ok_or(SendDraftError::NotFound)?.status;
-                return Err(SendDraftError::NotDraft(status));
+                let status = current.ok_or(LifecycleError::NotFound)?.status;
+                return Err(LifecycleError::InvalidState(status));
             }
             Err(e) => return Err(e.into()),
         };
@@ -252,6 +263,44 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
             campaign,
             enqueued,
             replayed: false,
+        })
+    }
+
+    /// Sends a finished campaign's failed recipients (those `scope` names) again
+    /// (`campaigns:send` is the caller's to check): they go back to `PENDING` with their
+    /// counters in one transaction, and the campaign is queued. A campaign that has not
+    /// finished is refused and left as it is; one with nothing to retry is answered unchanged.
+    #[tracing::instrument(name = "retry_failed", skip_all, fields(campaign_id = %id, ?scope))]
+    pub async fn retry_failed(
+        &self,
+        id: CampaignId,
+        scope: RetryScope,
+        actor: &Actor,
+    ) -> Result<Retried, LifecycleError> {
+        let (campaign, requeued) = match self.repo.retry_failed(id, scope, self.clock.now()).await {
+            Ok(moved) => moved,
+            Err(RepositoryError::Conflict(_)) => {
+                let current = self.repo.get(id).await?;
+                let status = current.ok_or(LifecycleError::NotFound)?.status;
+                return Err(LifecycleError::InvalidState(status));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if requeued == 0 {
+            info!("nothing to retry");
+            return Ok(Retried {
+                campaign,
+                requeued,
+                enqueued: false,
+            });
+        }
+        self.record(Action::CampaignRetried, id, actor).await;
+        let enqueued = self.enqueue(id).await;
+        info!(requeued, "failed recipients queued again");
+        Ok(Retried {
+            campaign,
+            requeued,
+            enqueued,
         })
     }
 

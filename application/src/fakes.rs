@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use paloma_domain::{
     Action, Activity, Campaign, CampaignId, CampaignStatus, DeliveryOutcome, Idempotency,
     NewCampaign, Outcome, OutcomeKind, Page, PageRequest, Recipient, RecipientId, RecipientStatus,
-    RequestFingerprint, TimelinePoint,
+    RequestFingerprint, RetryScope, TimelinePoint,
 };
 
 use crate::ports::*;
@@ -32,6 +32,8 @@ pub struct FakeRepo {
     /// batch with an outcome whose error text contains this.
     pub refuse_error_containing: Mutex<Option<String>>,
     pub activity: FakeActivity,
+    /// Failed recipients the server refused for good (`Recipient.permanentFailure`).
+    pub refused: Mutex<HashSet<RecipientId>>,
 }
 
 impl FakeRepo {
@@ -233,6 +235,45 @@ impl CampaignStore for FakeRepo {
         Ok(())
     }
 
+    async fn retry_failed(
+        &self,
+        id: CampaignId,
+        scope: RetryScope,
+        now: DateTime<Utc>,
+    ) -> Result<(Campaign, u32), RepositoryError> {
+        self.check()?;
+        let mut all = lock(&self.campaigns);
+        let c = &mut all.get_mut(&id).ok_or(RepositoryError::NotFound(id))?.0;
+        if !c.status.is_final() {
+            return Err(RepositoryError::Conflict(format!(
+                "campaign {id} is {}",
+                c.status
+            )));
+        }
+        let mut moved = 0;
+        let mut refused = lock(&self.refused);
+        for r in lock(&self.recipients).values_mut() {
+            let chosen = r.campaign_id == id
+                && r.status == RecipientStatus::Failed
+                && (scope == RetryScope::All || !refused.contains(&r.id));
+            if chosen {
+                refused.remove(&r.id);
+                r.status = RecipientStatus::Pending;
+                r.attempts = 0;
+                r.error = None;
+                r.next_attempt_at = now;
+                moved += 1;
+            }
+        }
+        if moved > 0 {
+            c.failed_emails -= moved;
+            c.status = CampaignStatus::Pending;
+            c.completed_at = None;
+            c.updated_at = now;
+        }
+        Ok((c.clone(), moved))
+    }
+
     async fn release_draft(
         &self,
         id: CampaignId,
@@ -375,7 +416,7 @@ impl DeliveryLedger for FakeRepo {
         self.check()?;
         if let Some(poison) = lock(&self.refuse_error_containing).as_deref() {
             let refused = outcomes.iter().any(|o| match &o.kind {
-                OutcomeKind::Failed { error } | OutcomeKind::Retry { error, .. } => {
+                OutcomeKind::Failed { error, .. } | OutcomeKind::Retry { error, .. } => {
                     error.contains(poison)
                 }
                 OutcomeKind::Sent => false,
@@ -405,10 +446,13 @@ impl DeliveryLedger for FakeRepo {
                     r.error = None;
                     c.sent_emails += 1;
                 }
-                OutcomeKind::Failed { error } => {
+                OutcomeKind::Failed { error, permanent } => {
                     r.status = RecipientStatus::Failed;
                     r.error = Some(error.clone());
                     c.failed_emails += 1;
+                    if *permanent {
+                        lock(&self.refused).insert(r.id);
+                    }
                 }
                 OutcomeKind::Retry { at, error } => {
                     r.next_attempt_at = *at;
@@ -562,13 +606,16 @@ impl JobConsumer for FakeConsumer {
 }
 
 /// A mail server in memory: rejects addresses starting with `bounce`, defers those starting
-/// with `greylist` the first time, accepts the rest; records every accepted message.
+/// with `greylist` the first time, `flaky` ones transiently while `flaky_down` is set, accepts
+/// the rest; records every accepted message.
 #[derive(Default)]
 pub struct FakeMailer {
     pub delivered: Mutex<Vec<OutgoingMessage>>,
     pub seen: Mutex<HashSet<String>>,
     pub delay: Option<Duration>,
     pub attempts: Mutex<HashMap<String, u32>>,
+    /// While set, every `flaky*` address fails transiently (its server is down).
+    pub flaky_down: AtomicBool,
 }
 
 impl Mailer for FakeMailer {
@@ -579,6 +626,9 @@ impl Mailer for FakeMailer {
         *lock(&self.attempts).entry(m.to.clone()).or_default() += 1;
         if m.to.starts_with("bounce") {
             return DeliveryOutcome::Permanent(format!("550 5.1.1 <{}>: no such user", m.to));
+        }
+        if m.to.starts_with("flaky") && self.flaky_down.load(Ordering::SeqCst) {
+            return DeliveryOutcome::Transient("421 4.3.2 service not available".into());
         }
         if m.to.starts_with("greylist") && lock(&self.seen).insert(m.to.clone()) {
             return DeliveryOutcome::Transient("451 4.7.1 try again later".into());

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use paloma_domain::{
     Activity, ApiKey, Campaign, CampaignId, CampaignStatus, DeliveryOutcome, Idempotency, KeyId,
     NewCampaign, Outcome, Page, PageRequest, Recipient, RecipientId, RecipientStatus,
-    RequestFingerprint, TimelinePoint, TokenHash,
+    RequestFingerprint, RetryScope, TimelinePoint, TokenHash,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -126,6 +126,18 @@ pub trait CampaignStore: Send + Sync + 'static {
         id: CampaignId,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
+
+    /// Sends a finished campaign's failed recipients again. In one transaction, the `FAILED`
+    /// recipients that `scope` names go back to `PENDING` (attempts 0, no error, due at `now`),
+    /// the failed counter shrinks by exactly the rows that moved, and when any moved the
+    /// campaign is `PENDING` again with no `completedAt`. Returns the campaign and how many
+    /// moved. `NotFound`; `Conflict` when the campaign has not finished (nothing changes).
+    fn retry_failed(
+        &self,
+        id: CampaignId,
+        scope: RetryScope,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(Campaign, u32), RepositoryError>> + Send;
 }
 
 /// The audit trail: who changed what, when and from where (MySQL in production).

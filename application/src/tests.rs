@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use paloma_domain::{
     Action, Actor, CampaignStatus, NewCampaignError, NewCampaignInput, RecipientInput,
-    RecipientStatus, RetryPolicy,
+    RecipientStatus, RetryPolicy, RetryScope,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -14,7 +14,7 @@ use crate::fakes::*;
 use crate::ports::{Clock, TakenJob};
 use crate::worker::Adapters;
 use crate::{
-    CampaignService, CreateCampaignError, Intent, JobOutcome, RunOutcome, SendDraftError, Worker,
+    CampaignService, CreateCampaignError, Intent, JobOutcome, LifecycleError, RunOutcome, Worker,
     WorkerSettings,
 };
 
@@ -802,6 +802,7 @@ async fn a_campaign_resumed_past_the_threshold_stops_without_sending() {
             attempts: 1,
             kind: paloma_domain::OutcomeKind::Failed {
                 error: "550 no such user".into(),
+                permanent: true,
             },
         })
         .collect();
@@ -877,13 +878,13 @@ async fn a_key_that_may_not_send_creates_a_draft_that_nothing_sends_until_a_send
     assert_eq!(*env.queue.enqueued.lock().expect("lock"), [id]);
     assert!(matches!(
         env.service().send_draft(id, &sender).await,
-        Err(SendDraftError::NotDraft(CampaignStatus::Pending))
+        Err(LifecycleError::InvalidState(CampaignStatus::Pending))
     ));
     assert!(matches!(
         env.service()
             .send_draft(paloma_domain::CampaignId::new(), &sender)
             .await,
-        Err(SendDraftError::NotFound)
+        Err(LifecycleError::NotFound)
     ));
 
     assert_eq!(
@@ -938,5 +939,123 @@ async fn a_sender_can_ask_for_a_draft_or_send_at_once_and_the_trail_says_who() {
             )
             .await,
         Err(crate::QueryError::NotFound)
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retrying_the_failed_sends_them_again_once_and_can_leave_permanent_refusals_alone() {
+    let env = Env::new(FakeMailer::default());
+    env.mailer.flaky_down.store(true, Ordering::SeqCst);
+    let sender = key_actor("sender", "campaigns:create,campaigns:send");
+    let created = env
+        .service()
+        .create(
+            input(&["ok@x.org", "bounce@x.org", "flaky1@x.org", "flaky2@x.org"]),
+            Intent::Send,
+            None,
+            &sender,
+        )
+        .await
+        .expect("created");
+    let id = created.campaign.id;
+    let never = CancellationToken::new();
+
+    // Not finished yet: refused, nothing changes.
+    assert!(matches!(
+        env.service()
+            .retry_failed(id, RetryScope::All, &sender)
+            .await,
+        Err(LifecycleError::InvalidState(CampaignStatus::Pending))
+    ));
+
+    let worker = env.worker(2);
+    assert_eq!(
+        worker.handle_job(job("1", Ok(id)), &never).await,
+        JobOutcome::Completed
+    );
+    let done = env.repo.campaign(id);
+    assert_eq!((done.sent_emails, done.failed_emails), (1, 3));
+
+    // The server is back; only the transient failures go again.
+    env.mailer.flaky_down.store(false, Ordering::SeqCst);
+    let retried = env
+        .service()
+        .retry_failed(id, RetryScope::Transient, &sender)
+        .await
+        .expect("retried");
+    assert_eq!(retried.requeued, 2);
+    assert!(retried.enqueued);
+    assert_eq!(retried.campaign.status, CampaignStatus::Pending);
+    assert_eq!(retried.campaign.completed_at, None);
+    assert_eq!(
+        (
+            retried.campaign.failed_emails,
+            retried.campaign.pending_emails()
+        ),
+        (1, 2),
+        "the counters moved with the rows"
+    );
+    assert_counters_match_rows(&env, id);
+    let flaky: Vec<_> = env
+        .repo
+        .recipients_of(id)
+        .into_iter()
+        .filter(|r| r.email.starts_with("flaky"))
+        .collect();
+    assert!(flaky.iter().all(|r| r.attempts == 0 && r.error.is_none()));
+
+    assert_eq!(
+        worker.handle_job(job("2", Ok(id)), &never).await,
+        JobOutcome::Completed
+    );
+    let done = env.repo.campaign(id);
+    assert_eq!(done.status, CampaignStatus::Completed);
+    assert_eq!((done.sent_emails, done.failed_emails), (3, 1));
+    assert_counters_match_rows(&env, id);
+    let delivered: Vec<String> = env
+        .mailer
+        .delivered
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|m| m.to.clone())
+        .collect();
+    assert_eq!(
+        delivered.len(),
+        3,
+        "each address that was not yet served, once: {delivered:?}"
+    );
+
+    // Everything else: the permanent refusal too; then nothing is left to retry.
+    let all = env
+        .service()
+        .retry_failed(id, RetryScope::All, &sender)
+        .await
+        .expect("retried");
+    assert_eq!(all.requeued, 1);
+    worker.handle_job(job("3", Ok(id)), &never).await;
+    let nothing = env
+        .service()
+        .retry_failed(id, RetryScope::Transient, &sender)
+        .await
+        .expect("answered");
+    assert_eq!((nothing.requeued, nothing.enqueued), (0, false));
+    assert_eq!(nothing.campaign.status, CampaignStatus::Completed);
+    let retries = env
+        .repo
+        .activity
+        .actions()
+        .into_iter()
+        .filter(|a| a.0 == Action::CampaignRetried)
+        .count();
+    assert_eq!(
+        retries, 2,
+        "each retry that moved recipients is in the audit trail"
+    );
+    assert!(matches!(
+        env.service()
+            .retry_failed(paloma_domain::CampaignId::new(), RetryScope::All, &sender)
+            .await,
+        Err(LifecycleError::NotFound)
     ));
 }

@@ -15,14 +15,17 @@ pub enum Action {
     CampaignCreated,
     /// A campaign was released for sending: at creation, or a draft sent later.
     CampaignSent,
+    /// A finished campaign's failed recipients were queued again.
+    CampaignRetried,
     KeyCreated,
     KeyRevoked,
 }
 
 impl Action {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::CampaignCreated,
         Self::CampaignSent,
+        Self::CampaignRetried,
         Self::KeyCreated,
         Self::KeyRevoked,
     ];
@@ -31,6 +34,7 @@ impl Action {
         match self {
             Self::CampaignCreated => "campaign.created",
             Self::CampaignSent => "campaign.sent",
+            Self::CampaignRetried => "campaign.retried",
             Self::KeyCreated => "key.created",
             Self::KeyRevoked => "key.revoked",
         }

@@ -273,11 +273,12 @@ impl CampaignStatus {
     }
 
     /// Legal moves: a draft is released for sending; a worker starts (or resumes) a campaign,
-    /// then finishes it. A finished campaign never moves again; a draft never starts.
+    /// then finishes it; a finished one goes back to `PENDING` when its failed recipients are
+    /// retried. A draft never starts; nothing else moves a finished campaign.
     pub fn transition(self, to: Self) -> Result<Self, IllegalTransition> {
         use CampaignStatus::*;
         match (self, to) {
-            (Draft, Pending)
+            (Draft | Completed | Failed, Pending)
             | (Pending | Processing, Processing)
             | (Processing, Completed | Failed)
             | (Pending, Failed) => Ok(to),
@@ -293,6 +294,16 @@ impl fmt::Display for CampaignStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// Which failed recipients "retry the failed" sends again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryScope {
+    /// Every `FAILED` recipient.
+    All,
+    /// Those not refused by the server: given up on after transient failures, or never tried
+    /// (the campaign was stopped). A permanent refusal (5xx) stays `FAILED`.
+    Transient,
 }
 
 /// A stored campaign with its counters, without its body (which can be large and is read
@@ -435,6 +446,12 @@ pub(crate) mod tests {
         assert_eq!(Processing.transition(Completed), Ok(Completed));
         assert!(Pending.transition(Completed).is_err());
         assert!(Completed.transition(Processing).is_err());
+        assert_eq!(
+            Completed.transition(Pending),
+            Ok(Pending),
+            "its failed retried"
+        );
+        assert_eq!(Failed.transition(Pending), Ok(Pending));
         assert!(Failed.transition(Completed).is_err());
         assert_eq!(Draft.transition(Pending), Ok(Pending));
         assert!(

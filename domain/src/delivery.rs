@@ -43,8 +43,11 @@ pub enum OutcomeKind {
         at: DateTime<Utc>,
         error: String,
     },
+    /// Failed for good; `permanent` when the server refused it (a 5xx reply: retrying cannot
+    /// help), not when the transient failures ran out of attempts.
     Failed {
         error: String,
+        permanent: bool,
     },
 }
 
@@ -96,10 +99,12 @@ impl RetryPolicy {
             DeliveryOutcome::Sent => OutcomeKind::Sent,
             DeliveryOutcome::Permanent(error) => OutcomeKind::Failed {
                 error: recorded_error(&error),
+                permanent: true,
             },
             DeliveryOutcome::Transient(error) if attempts >= self.max_attempts => {
                 OutcomeKind::Failed {
                     error: recorded_error(&format!("gave up after {attempts} attempts: {error}")),
+                    permanent: false,
                 }
             }
             DeliveryOutcome::Transient(error) => {
@@ -168,7 +173,8 @@ mod tests {
         assert_eq!(
             last.kind,
             OutcomeKind::Failed {
-                error: "gave up after 3 attempts: 451 later".into()
+                error: "gave up after 3 attempts: 451 later".into(),
+                permanent: false,
             }
         );
     }
@@ -184,7 +190,8 @@ mod tests {
         assert_eq!(
             out.kind,
             OutcomeKind::Failed {
-                error: "550 no such user".into()
+                error: "550 no such user".into(),
+                permanent: true,
             }
         );
         assert_eq!(out.attempts, 1);
@@ -203,7 +210,7 @@ mod tests {
             for attempts in [1, 3] {
                 let out = p.decide(RecipientId::new(), attempts, outcome.clone(), now);
                 let error = match out.kind {
-                    OutcomeKind::Failed { error } | OutcomeKind::Retry { error, .. } => error,
+                    OutcomeKind::Failed { error, .. } | OutcomeKind::Retry { error, .. } => error,
                     OutcomeKind::Sent => panic!("a failure is not a success"),
                 };
                 assert_eq!(error.chars().count(), MAX_ERROR_CHARS);

@@ -160,6 +160,23 @@ impl SmtpRules {
         self
     }
 
+    /// Refuses with the given reply every address for which `test` is true, each time it is
+    /// asked (e.g. a `421` while `test` says the mailbox's server is down).
+    ///
+    /// # Panics
+    /// When `reply` is not a 4xx or 5xx reply (see [`reject_prefix_with`](Self::reject_prefix_with)).
+    pub fn reject_if_with(
+        mut self,
+        reply: impl Into<String>,
+        test: impl Fn(&str) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.reject.push(Rule {
+            matcher: Matcher::Predicate(Arc::new(test)),
+            reply: Some(checked_reply(reply.into())),
+        });
+        self
+    }
+
     /// Answers `451 4.3.0 try again later` the first time a recipient whose local part starts
     /// with `prefix` is seen by this server, and accepts it afterwards (greylisting).
     pub fn defer_once_prefix(mut self, prefix: &str) -> Self {

@@ -18,7 +18,7 @@ use moka::future::Cache;
 use paloma_application::ports::{ActivityLog, CampaignStore, Created, RepositoryError};
 use paloma_domain::{
     Activity, Campaign, CampaignId, Idempotency, NewCampaign, Page, PageRequest, Recipient,
-    RecipientStatus, TimelinePoint,
+    RecipientStatus, RetryScope, TimelinePoint,
 };
 
 pub use keys::{CachedKeyStore, MAX_KEY_TTL};
@@ -173,6 +173,20 @@ impl<S: CampaignStore> CampaignStore for CachedCampaignStore<S> {
 
     async fn is_enqueued(&self, id: CampaignId) -> Result<bool, RepositoryError> {
         self.inner.is_enqueued(id).await
+    }
+
+    /// Forgets the campaign, which changed status (unless nothing was retried).
+    async fn retry_failed(
+        &self,
+        id: CampaignId,
+        scope: RetryScope,
+        now: DateTime<Utc>,
+    ) -> Result<(Campaign, u32), RepositoryError> {
+        let retried = self.inner.retry_failed(id, scope, now).await;
+        if let Some(recent) = &self.recent {
+            recent.invalidate(&id).await;
+        }
+        retried
     }
 
     /// Forgets the campaign once released, so the next read shows it `PENDING` at once rather

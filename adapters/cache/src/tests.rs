@@ -115,6 +115,15 @@ impl CampaignStore for CountingStore {
         Err(unused())
     }
 
+    async fn retry_failed(
+        &self,
+        _: CampaignId,
+        _: paloma_domain::RetryScope,
+        _: DateTime<Utc>,
+    ) -> Result<(Campaign, u32), RepositoryError> {
+        Err(unused())
+    }
+
     async fn release_draft(
         &self,
         _: CampaignId,

@@ -1,7 +1,7 @@
 //! The JSON shapes of the API (camelCase), documented for OpenAPI.
 
 use chrono::{DateTime, Utc};
-use paloma_application::CreatedCampaign;
+use paloma_application::{CreatedCampaign, Retried};
 use paloma_domain::{
     Action, Activity, ApiKey, ApiToken, Campaign, NewCampaignInput, Page, Recipient,
     RecipientInput, Timeline,
@@ -377,6 +377,45 @@ impl From<Timeline> for TimelineResponse {
     }
 }
 
+/// Which failed recipients to send again (`POST /api/emails/{id}/retry-failed`).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RetryFailedRequest {
+    /// `transient`: only those not refused by the server (given up on after transient
+    /// failures, or never tried); a permanent refusal (5xx) stays failed. Left out: every
+    /// failed recipient.
+    pub only: Option<RetryOnly>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RetryOnly {
+    Transient,
+}
+
+/// A finished campaign whose failed recipients were queued again.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RetriedResponse {
+    #[serde(flatten)]
+    pub campaign: CampaignResponse,
+    /// Recipients moved from `FAILED` back to `PENDING` (0: nothing to retry, nothing changed).
+    pub requeued: u32,
+    /// Whether the campaign's queue job was added (false when nothing was retried, or the
+    /// queue was unreachable: the reconciler then adds it).
+    pub enqueued: bool,
+}
+
+impl From<Retried> for RetriedResponse {
+    fn from(r: Retried) -> Self {
+        Self {
+            campaign: r.campaign.into(),
+            requeued: r.requeued,
+            enqueued: r.enqueued,
+        }
+    }
+}
+
 /// An API key, never its token.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -481,6 +520,8 @@ pub enum ActivityAction {
     CampaignCreated,
     #[serde(rename = "campaign.sent")]
     CampaignSent,
+    #[serde(rename = "campaign.retried")]
+    CampaignRetried,
     #[serde(rename = "key.created")]
     KeyCreated,
     #[serde(rename = "key.revoked")]
@@ -492,6 +533,7 @@ impl From<Action> for ActivityAction {
         match a {
             Action::CampaignCreated => Self::CampaignCreated,
             Action::CampaignSent => Self::CampaignSent,
+            Action::CampaignRetried => Self::CampaignRetried,
             Action::KeyCreated => Self::KeyCreated,
             Action::KeyRevoked => Self::KeyRevoked,
         }

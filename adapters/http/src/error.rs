@@ -7,7 +7,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use paloma_application::{
-    CreateCampaignError, KeyError, QueryError, RepositoryError, SendDraftError,
+    CreateCampaignError, KeyError, LifecycleError, QueryError, RepositoryError,
 };
 use paloma_domain::{NewCampaignError, PageRequestError, ValidationErrors};
 use serde::{Deserialize, Serialize};
@@ -54,8 +54,9 @@ pub struct ErrorDetail {
 /// - `forbidden` (403): the key lacks the scope the operation needs (`details.requiredScope`).
 /// - `too_many_requests` (429): too many failed authentications from this client address;
 ///   `Retry-After` says when to try again.
-/// - `conflict` (409): the operation does not fit the campaign's status (sending a campaign
-///   that is not a draft); `details.status` gives its status.
+/// - `invalid_state` (409): the campaign's status does not allow the operation (sending a
+///   campaign that is not a draft, retrying the failed of one that has not finished);
+///   `details.status` gives its status.
 /// - `request_timeout` (408): the request took longer than the server allows.
 /// - `service_unavailable` (503): a dependency is down; nothing was stored.
 /// - `internal` (500): an unexpected failure; the cause is in the server's log.
@@ -76,7 +77,7 @@ pub enum ErrorCode {
     Unauthorized,
     Forbidden,
     TooManyRequests,
-    Conflict,
+    InvalidState,
 }
 
 impl ErrorCode {
@@ -96,7 +97,7 @@ impl ErrorCode {
         Self::Unauthorized,
         Self::Forbidden,
         Self::TooManyRequests,
-        Self::Conflict,
+        Self::InvalidState,
     ];
 }
 
@@ -108,7 +109,7 @@ pub enum ErrorDetails {
     RecipientLimit(RecipientLimitDetails),
     IdempotencyConflict(IdempotencyConflictDetails),
     Forbidden(ForbiddenDetails),
-    StatusConflict(StatusConflictDetails),
+    InvalidState(InvalidStateDetails),
 }
 
 /// With `forbidden`: the scope the operation needs and the key lacks.
@@ -119,10 +120,10 @@ pub struct ForbiddenDetails {
     pub required_scope: String,
 }
 
-/// With `conflict`: the campaign's status, which does not allow the operation.
+/// With `invalid_state`: the campaign's status, which does not allow the operation.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct StatusConflictDetails {
+pub struct InvalidStateDetails {
     pub status: CampaignStatusDto,
 }
 
@@ -351,24 +352,24 @@ impl From<QueryError> for ApiError {
     }
 }
 
-impl From<SendDraftError> for ApiError {
-    fn from(e: SendDraftError) -> Self {
+impl From<LifecycleError> for ApiError {
+    fn from(e: LifecycleError) -> Self {
         match e {
-            SendDraftError::NotFound => Self::not_found("campaign"),
-            SendDraftError::NotDraft(status) => Self::new(
+            LifecycleError::NotFound => Self::not_found("campaign"),
+            LifecycleError::InvalidState(status) => Self::new(
                 StatusCode::CONFLICT,
-                ErrorCode::Conflict,
-                format!("only a draft can be sent this way; this campaign is {status}"),
+                ErrorCode::InvalidState,
+                format!("the campaign is {status}, which does not allow this action"),
             )
-            .with_details(ErrorDetails::StatusConflict(StatusConflictDetails {
+            .with_details(ErrorDetails::InvalidState(InvalidStateDetails {
                 status: status.into(),
             })),
-            SendDraftError::Unavailable(cause) => {
-                tracing::warn!(error = %cause, cause = ?cause, "cannot send a draft");
+            LifecycleError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, cause = ?cause, "cannot change a campaign");
                 Self::unavailable()
             }
-            SendDraftError::Unknown(cause) => {
-                tracing::error!(error = %cause, cause = ?cause, "failed to send a draft");
+            LifecycleError::Unknown(cause) => {
+                tracing::error!(error = %cause, cause = ?cause, "failed to change a campaign");
                 Self::internal()
             }
         }
@@ -446,7 +447,7 @@ mod tests {
                 "unauthorized",
                 "forbidden",
                 "too_many_requests",
-                "conflict",
+                "invalid_state",
             ]
         );
     }

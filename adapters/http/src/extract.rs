@@ -51,6 +51,33 @@ where
     }
 }
 
+/// A JSON body that may be left out: no body at all (no `Content-Length`, or 0, and not
+/// chunked) or JSON `null` is `None`; any other body is read as [`ApiJson`] reads it.
+pub struct OptionalApiJson<T>(pub Option<T>);
+
+impl<S, T> FromRequest<S> for OptionalApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers();
+        let length = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let chunked = headers.contains_key(header::TRANSFER_ENCODING);
+        if !chunked && length.unwrap_or(0) == 0 {
+            return Ok(Self(None));
+        }
+        // JSON `null` is no body too.
+        let ApiJson(value) = ApiJson::<Option<T>>::from_request(req, state).await?;
+        Ok(Self(value))
+    }
+}
+
 /// `application/json`, or any `application/*+json`, as axum's `Json` accepts.
 fn is_json(headers: &HeaderMap) -> bool {
     headers

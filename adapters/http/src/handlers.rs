@@ -7,14 +7,14 @@ use axum::extract::State;
 use axum::http::{HeaderName, StatusCode, header};
 use axum::response::IntoResponse;
 use paloma_application::{ActivityLog, CampaignStore, Clock, Intent, JobProducer, KeyStore};
-use paloma_domain::{CampaignId, CampaignStatus, KeyId, PageRequest, Scope, Scopes};
+use paloma_domain::{CampaignId, CampaignStatus, KeyId, PageRequest, RetryScope, Scope, Scopes};
 use utoipa::IntoResponses;
 
 use crate::AppState;
 use crate::auth::{AnyKey, Authorized, CreateCampaigns, ManageKeys, ReadCampaigns, SendCampaigns};
 use crate::dto::*;
 use crate::error::{ApiError, ErrorBody, ErrorCode, ErrorDetails, FieldError, ValidationDetails};
-use crate::extract::{ApiJson, ApiQuery, IdPath, IdempotencyKeyHeader};
+use crate::extract::{ApiJson, ApiQuery, IdPath, IdempotencyKeyHeader, OptionalApiJson};
 
 /// The answers of every operation behind an API key when the key does not do.
 #[derive(IntoResponses)]
@@ -143,6 +143,61 @@ where
         StatusCode::ACCEPTED,
         [(header::LOCATION, format!("/api/emails/{id}"))],
         Json(CreateCampaignResponse::from(sent)),
+    ))
+}
+
+/// Send a finished campaign's failed recipients again: they go back to `PENDING` with their
+/// counters in one transaction and the campaign is queued. `{"only": "transient"}` leaves the
+/// server's permanent refusals failed. Only on `COMPLETED` or `FAILED` (otherwise `409`).
+#[utoipa::path(
+    post,
+    path = "/api/emails/{id}/retry-failed",
+    tag = "campaigns",
+    security(("bearer" = ["campaigns:send"])),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
+    request_body(content = Option<RetryFailedRequest>, description = "Optional: which failed recipients", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Nothing to retry; nothing changed", body = RetriedResponse),
+        (status = 202, description = "Queued again; sending happens in the background", body = RetriedResponse,
+            headers(("Location" = String, description = "The campaign's URL"))),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The campaign has not finished (`invalid_state`, `details.status`); nothing changed", body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody),
+        AuthRefusals,
+    )
+)]
+pub async fn retry_failed<R, Q, C, K>(
+    auth: Authorized<SendCampaigns>,
+    State(state): State<AppState<R, Q, C, K>>,
+    IdPath(id): IdPath,
+    OptionalApiJson(request): OptionalApiJson<RetryFailedRequest>,
+) -> Result<impl IntoResponse, ApiError>
+where
+    R: CampaignStore + ActivityLog,
+    Q: JobProducer,
+    C: Clock,
+{
+    let scope = match request.unwrap_or_default().only {
+        Some(RetryOnly::Transient) => RetryScope::Transient,
+        None => RetryScope::All,
+    };
+    let retried = state
+        .campaigns
+        .retry_failed(CampaignId::from_uuid(id), scope, &auth.actor)
+        .await?;
+    let status = if retried.requeued > 0 {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        [(header::LOCATION, format!("/api/emails/{id}"))],
+        Json(RetriedResponse::from(retried)),
     ))
 }
 

@@ -10,8 +10,8 @@ use utoipa::{Modify, OpenApi};
 use crate::dto::*;
 use crate::error::{
     ErrorBody, ErrorCode, ErrorDetail, ErrorDetails, FieldError, ForbiddenDetails,
-    IdempotencyConflictDetails, InvalidRecipientDetail, RecipientLimitDetails,
-    StatusConflictDetails, ValidationDetails,
+    IdempotencyConflictDetails, InvalidRecipientDetail, InvalidStateDetails, RecipientLimitDetails,
+    ValidationDetails,
 };
 
 /// Everything of the document but its paths.
@@ -46,7 +46,7 @@ use crate::error::{
         RecipientLimitDetails,
         IdempotencyConflictDetails,
         ForbiddenDetails,
-        StatusConflictDetails,
+        InvalidStateDetails,
         KeyResponse,
         CreatedKeyResponse,
         CreateKeyRequest,
@@ -55,6 +55,9 @@ use crate::error::{
         ActivityAction,
         ActivityResponse,
         ActivityPage,
+        RetryFailedRequest,
+        RetryOnly,
+        RetriedResponse,
     )),
     modifiers(&BearerScheme),
     tags(

@@ -9,7 +9,7 @@ use futures::FutureExt;
 use paloma_application::ports::{CampaignStore, Created, RepositoryError};
 use paloma_domain::{
     Campaign, CampaignId, CampaignStatus, Idempotency, IdempotencyKey, NewCampaign, Page,
-    PageRequest, Recipient, RecipientStatus, RequestFingerprint, TimelinePoint,
+    PageRequest, Recipient, RecipientStatus, RequestFingerprint, RetryScope, TimelinePoint,
 };
 use tracing::instrument;
 
@@ -440,6 +440,67 @@ pub(crate) async fn release_draft(
     Ok(campaign)
 }
 
+/// See [`CampaignStore::retry_failed`]. The campaign's row is locked first, so a worker
+/// recording outcomes or another retry waits for this one; the recipients and the counter move
+/// in the same transaction.
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id, ?scope))]
+pub(crate) async fn retry_failed(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    scope: RetryScope,
+    now: DateTime<Utc>,
+) -> Result<(Campaign, u32), RepositoryError> {
+    let now_db = to_db_time(now);
+    let db_id = DbId::campaign(id);
+    let moved = conn
+        .transaction(async |conn| -> Result<(Campaign, u32), DbError> {
+            let campaign = require(conn, id, true).await?;
+            if !campaign.status.is_final() {
+                return Err(RepositoryError::Conflict(format!(
+                    "campaign {id} is {}, not finished",
+                    campaign.status
+                ))
+                .into());
+            }
+            let failed = recipient::table
+                .filter(recipient::email_job_id.eq(db_id))
+                .filter(recipient::status.eq(RecipientStatus::Failed.as_str()));
+            let back = (
+                recipient::status.eq(RecipientStatus::Pending.as_str()),
+                recipient::attempts.eq(0),
+                recipient::error.eq(None::<String>),
+                recipient::next_attempt_at.eq(now_db),
+                recipient::permanent_failure.eq(false),
+                recipient::updated_at.eq(now_db),
+            );
+            let moved = match scope {
+                RetryScope::All => diesel::update(failed).set(back).execute(conn).await?,
+                RetryScope::Transient => {
+                    diesel::update(failed.filter(recipient::permanent_failure.eq(false)))
+                        .set(back)
+                        .execute(conn)
+                        .await?
+                }
+            };
+            let moved = count_u32(moved)?;
+            if moved == 0 {
+                return Ok((campaign, 0));
+            }
+            diesel::update(email_job::table.filter(email_job::id.eq(db_id)))
+                .set((
+                    email_job::failed_emails.eq(email_job::failed_emails - moved),
+                    email_job::status.eq(CampaignStatus::Pending.as_str()),
+                    email_job::completed_at.eq(None::<NaiveDateTime>),
+                    email_job::updated_at.eq(now_db),
+                ))
+                .execute(conn)
+                .await?;
+            Ok((require(conn, id, false).await?, moved))
+        })
+        .await?;
+    Ok(moved)
+}
+
 /// Each method takes a connection and calls the query function of the same name above. The
 /// transactional writes that borrow their input run on the caller's task; the rest run
 /// detached (see [`MysqlDatabase::detached`]).
@@ -513,6 +574,16 @@ impl CampaignStore for MysqlDatabase {
         now: DateTime<Utc>,
     ) -> Result<Campaign, RepositoryError> {
         self.detached(move |conn| release_draft(conn, id, now).boxed())
+            .await
+    }
+
+    async fn retry_failed(
+        &self,
+        id: CampaignId,
+        scope: RetryScope,
+        now: DateTime<Utc>,
+    ) -> Result<(Campaign, u32), RepositoryError> {
+        self.detached(move |conn| retry_failed(conn, id, scope, now).boxed())
             .await
     }
 

@@ -208,14 +208,16 @@ fn group_outcomes(
                 next_attempt_at: None,
                 sent_at: Some(Some(now)),
                 error: Some(None),
+                permanent_failure: Some(false),
                 updated_at: now,
             },
-            OutcomeKind::Failed { error } => RecipientChange {
+            OutcomeKind::Failed { error, permanent } => RecipientChange {
                 status: Some(RecipientStatus::Failed.as_str()),
                 attempts: Some(o.attempts),
                 next_attempt_at: None,
                 sent_at: None,
                 error: Some(Some(error.as_str())),
+                permanent_failure: Some(*permanent),
                 updated_at: now,
             },
             OutcomeKind::Retry { at, error } => RecipientChange {
@@ -224,6 +226,7 @@ fn group_outcomes(
                 next_attempt_at: Some(to_db_time(*at)),
                 sent_at: None,
                 error: Some(Some(error.as_str())),
+                permanent_failure: None,
                 updated_at: now,
             },
         };
@@ -349,6 +352,7 @@ pub(crate) async fn abandon(
         next_attempt_at: None,
         sent_at: None,
         error: Some(Some(reason)),
+        permanent_failure: Some(false),
         updated_at: now_db,
     };
     let campaign = conn

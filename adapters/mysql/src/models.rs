@@ -123,6 +123,7 @@ pub(crate) struct RecipientChange<'a> {
     pub next_attempt_at: Option<NaiveDateTime>,
     pub sent_at: Option<Option<NaiveDateTime>>,
     pub error: Option<Option<&'a str>>,
+    pub permanent_failure: Option<bool>,
     pub updated_at: NaiveDateTime,
 }
 

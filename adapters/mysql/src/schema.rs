@@ -48,6 +48,8 @@ diesel::table! {
         sent_at -> Nullable<Datetime>,
         #[sql_name = "updatedAt"]
         updated_at -> Datetime,
+        #[sql_name = "permanentFailure"]
+        permanent_failure -> Bool,
     }
 }
 

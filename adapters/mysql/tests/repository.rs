@@ -17,10 +17,10 @@ use paloma_mysql::{MysqlDatabase, create_database_if_missing, run_migrations};
 
 #[path = "repository/adoption.rs"]
 mod adoption;
-#[path = "repository/drafts.rs"]
-mod drafts;
 #[path = "repository/keys.rs"]
 mod keys;
+#[path = "repository/lifecycle.rs"]
+mod lifecycle;
 
 type TestResult = anyhow::Result<()>;
 
@@ -338,6 +338,7 @@ async fn the_unfiltered_listing_pages_through_every_status_in_id_order() -> Test
             } else if i % 7 == 0 {
                 OutcomeKind::Failed {
                     error: "550 no".into(),
+                    permanent: true,
                 }
             } else {
                 return None;
@@ -465,6 +466,7 @@ async fn list_recipients_filters_by_status_with_totals_from_counters() -> TestRe
             attempts: 1,
             kind: OutcomeKind::Failed {
                 error: "550 no".into(),
+                permanent: true,
             },
         },
     ];
@@ -587,6 +589,7 @@ async fn due_recipients_follows_the_cursor_and_skips_recipients_not_due() -> Tes
             attempts: 1,
             kind: OutcomeKind::Failed {
                 error: "550".into(),
+                permanent: true,
             },
         },
     ];
@@ -636,6 +639,7 @@ async fn record_outcomes_moves_rows_and_counters_together_without_double_countin
             attempts: 1,
             kind: OutcomeKind::Failed {
                 error: "550 unknown user".into(),
+                permanent: true,
             },
         },
         Outcome {
@@ -643,6 +647,7 @@ async fn record_outcomes_moves_rows_and_counters_together_without_double_countin
             attempts: 1,
             kind: OutcomeKind::Failed {
                 error: "553 bad".into(),
+                permanent: true,
             },
         },
         Outcome {
@@ -732,6 +737,7 @@ async fn record_outcomes_moves_rows_and_counters_together_without_double_countin
             attempts: 2,
             kind: OutcomeKind::Failed {
                 error: "late".into(),
+                permanent: true,
             },
         },
         Outcome {
@@ -758,6 +764,7 @@ async fn record_outcomes_moves_rows_and_counters_together_without_double_countin
             attempts: 2,
             kind: OutcomeKind::Failed {
                 error: "dup".into(),
+                permanent: true,
             },
         },
     ];
@@ -837,6 +844,7 @@ async fn record_outcomes_of_a_large_batch_is_consistent() -> TestResult {
             kind: match i % 5 {
                 0 => OutcomeKind::Failed {
                     error: format!("550 #{}", i % 3),
+                    permanent: true,
                 },
                 1 => OutcomeKind::Retry {
                     at: now + TimeDelta::seconds(60),
@@ -916,7 +924,10 @@ async fn next_due_is_the_earliest_pending_attempt() -> TestResult {
         &[Outcome {
             recipient_id: rid[0],
             attempts: 2,
-            kind: OutcomeKind::Failed { error: "x".into() },
+            kind: OutcomeKind::Failed {
+                error: "x".into(),
+                permanent: true,
+            },
         }],
         now,
     )
@@ -982,6 +993,7 @@ async fn start_and_finish_follow_the_campaign_rules() -> TestResult {
             attempts: 1,
             kind: OutcomeKind::Failed {
                 error: "550".into(),
+                permanent: true,
             },
         }],
         t2,
@@ -1067,12 +1079,14 @@ async fn abandon_fails_every_pending_row_with_the_reason_and_ends_the_campaign()
             rows[1].id,
             OutcomeKind::Failed {
                 error: "550 a".into(),
+                permanent: true,
             },
         ),
         (
             rows[2].id,
             OutcomeKind::Failed {
                 error: "550 b".into(),
+                permanent: true,
             },
         ),
         (
@@ -1257,6 +1271,7 @@ async fn timeline_counts_final_recipients_per_bucket_of_their_final_time() -> Te
         attempts: 1,
         kind: OutcomeKind::Failed {
             error: "550 no".into(),
+            permanent: true,
         },
     };
     let retry = |i: usize| Outcome {

@@ -491,8 +491,9 @@ pub(crate) const UNSTORABLE_ERROR: &str =
 fn without_error_text(outcome: &Outcome) -> Option<Outcome> {
     let kind = match &outcome.kind {
         OutcomeKind::Sent => return None,
-        OutcomeKind::Failed { .. } => OutcomeKind::Failed {
+        OutcomeKind::Failed { permanent, .. } => OutcomeKind::Failed {
             error: UNSTORABLE_ERROR.to_owned(),
+            permanent: *permanent,
         },
         OutcomeKind::Retry { at, .. } => OutcomeKind::Retry {
             at: *at,

@@ -116,6 +116,12 @@ async fn every_route_refuses_missing_wrong_revoked_and_unscoped_keys_and_changes
             None,
         ),
         (
+            Method::POST,
+            format!("/api/emails/{id}/retry-failed"),
+            Some("campaigns:send"),
+            None,
+        ),
+        (
             Method::GET,
             format!("/api/emails/{id}/recipients"),
             Some("campaigns:read"),
@@ -329,8 +335,28 @@ async fn a_create_only_key_makes_drafts_that_only_a_send_key_sends() {
     )
     .await;
     assert_eq!(status, 409, "{again}");
-    assert_error_shape(&again, "conflict");
+    assert_error_shape(&again, "invalid_state");
     assert_eq!(again["error"]["details"]["status"], "PENDING");
+    let (status, _, early) = call(
+        &sender,
+        &app,
+        &Method::POST,
+        &format!("/api/emails/{id}/retry-failed"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "not finished: {early}");
+    assert_error_shape(&early, "invalid_state");
+    assert_eq!(early["error"]["details"]["status"], "PENDING");
+    let (status, _, malformed) = call(
+        &sender,
+        &app,
+        &Method::POST,
+        &format!("/api/emails/{id}/retry-failed"),
+        Some(&json!({ "only": "everything" })),
+    )
+    .await;
+    assert_eq!(status, 422, "{malformed}");
     let unknown = CampaignId::new();
     let (status, _, missing) = call(
         &sender,

@@ -562,3 +562,102 @@ async fn a_key_revoked_at_the_command_line_stops_working_within_a_second() {
         at.elapsed().as_millis()
     );
 }
+
+/// Retrying the failed with the real binaries: the recipients whose server was down (transient
+/// failures, given up on) are sent again once it is back, each once; those the server refused
+/// for good stay failed with `{"only": "transient"}`; the counters add up at every step.
+#[tokio::test(flavor = "multi_thread")]
+async fn retrying_the_failed_sends_each_of_them_once_and_leaves_refusals_alone() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let down = Arc::new(AtomicBool::new(true));
+    let rules = SmtpRules::default().reject_prefix("bounce").reject_if_with(
+        "421 4.3.2 service not available",
+        {
+            let down = down.clone();
+            move |address| address.starts_with("flaky") && down.load(Ordering::SeqCst)
+        },
+    );
+    let smtp = TestSmtpServer::start(rules).expect("smtp");
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    paloma.start_worker(&smtp.url(), &[("RETRY_MAX_ATTEMPTS", "2")]);
+
+    let mut emails = addresses("fine", 5);
+    emails.extend(addresses("flaky", 4));
+    emails.extend(addresses("bounce", 2));
+    let created = paloma.post(&campaign("Retry the failed", &emails)).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let done = paloma.wait_final(&id, Duration::from_secs(60)).await;
+    assert_eq!(done["status"], "COMPLETED");
+    assert_eq!(
+        (done["sentEmails"].as_u64(), done["failedEmails"].as_u64()),
+        (Some(5), Some(6))
+    );
+
+    down.store(false, Ordering::SeqCst);
+    let response = paloma
+        .http
+        .post(paloma.url(&format!("/api/emails/{id}/retry-failed")))
+        .json(&json!({ "only": "transient" }))
+        .send()
+        .await
+        .expect("retry-failed");
+    assert_eq!(response.status().as_u16(), 202);
+    let retried: Value = response.json().await.expect("json");
+    assert_eq!(retried["requeued"], 4);
+    assert_eq!(retried["failedEmails"], 2);
+    assert_eq!(retried["pendingEmails"], 4);
+    assert_eq!(
+        retried["sentEmails"].as_u64().unwrap_or_default()
+            + retried["failedEmails"].as_u64().unwrap_or_default()
+            + retried["pendingEmails"].as_u64().unwrap_or_default(),
+        11
+    );
+
+    let done = paloma.wait_final(&id, Duration::from_secs(60)).await;
+    assert_eq!(done["status"], "COMPLETED");
+    assert_eq!(
+        (done["sentEmails"].as_u64(), done["failedEmails"].as_u64()),
+        (Some(9), Some(2))
+    );
+    let received = by_recipient(&smtp);
+    assert_eq!(received.len(), 9, "every address but the refused ones");
+    assert!(
+        received.values().all(|n| *n == 1),
+        "nobody twice: {received:?}"
+    );
+    let failed = paloma.recipients(&id, "FAILED").await;
+    assert!(
+        failed
+            .iter()
+            .all(|r| r["email"].as_str().is_some_and(|e| e.starts_with("bounce")))
+    );
+
+    // Nothing transient is left: nothing changes; a running campaign is refused.
+    let nothing = paloma
+        .http
+        .post(paloma.url(&format!("/api/emails/{id}/retry-failed")))
+        .json(&json!({ "only": "transient" }))
+        .send()
+        .await
+        .expect("retry-failed");
+    assert_eq!(nothing.status().as_u16(), 200);
+    let nothing: Value = nothing.json().await.expect("json");
+    assert_eq!(
+        (nothing["requeued"].as_u64(), nothing["status"].as_str()),
+        (Some(0), Some("COMPLETED"))
+    );
+    let trail = paloma.get(&format!("/api/emails/{id}/activity")).await;
+    let actions: Vec<&str> = trail["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        ["campaign.created", "campaign.sent", "campaign.retried"]
+    );
+}

@@ -232,7 +232,7 @@ describe("CampaignDetail", () => {
     fetchMock.mockImplementation(async (request) => {
       const url = new URL(request.url);
       if (request.method === "POST") {
-        return json(409, { error: { code: "conflict", message: "the campaign is not a draft" } });
+        return json(409, { error: { code: "invalid_state", message: "the campaign is not a draft" } });
       }
       if (url.pathname.endsWith("/activity")) return json(200, NO_ACTIVITY);
       if (url.pathname.endsWith("/recipients")) return json(200, { ...RECIPIENTS, items: [] });

@@ -1,0 +1,1 @@
+ALTER TABLE `Recipient` DROP COLUMN `permanentFailure`;

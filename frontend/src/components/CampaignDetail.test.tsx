@@ -284,4 +284,65 @@ describe("CampaignDetail", () => {
       "Page 2 of 3",
     );
   });
+  it("retries a finished campaign's failed recipients for a key that may send, transient ones by default", async () => {
+    const finished = (): Campaign => ({
+      ...campaign(1000),
+      status: "COMPLETED",
+      completedAt: "2026-03-01T09:40:00Z",
+    });
+    let retried = false;
+    fetchMock.mockImplementation(async (request) => {
+      const url = new URL(request.url);
+      if (request.method === "POST") {
+        retried = true;
+        return json(202, {
+          ...finished(),
+          status: "PENDING",
+          failedEmails: 3,
+          pendingEmails: 7,
+          completedAt: null,
+          requeued: 7,
+          enqueued: true,
+        });
+      }
+      if (url.pathname.endsWith("/activity")) return json(200, NO_ACTIVITY);
+      if (url.pathname.endsWith("/recipients")) return json(200, { ...RECIPIENTS, items: [] });
+      if (url.pathname.endsWith("/timeline")) return json(200, { bucketSeconds: 1, points: [] });
+      return json(200, retried ? { ...finished(), status: "PENDING", completedAt: null } : finished());
+    });
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("admin", ["campaigns:read", "campaigns:send"])),
+    );
+    await advance(0);
+    expect(screen.getByText(/This campaign has 10 failed recipients/)).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Retry failed" }));
+    const keep = screen.getByRole("checkbox", {
+      name: "Leave addresses the server refused for good (5xx) failed",
+    }) as HTMLInputElement;
+    expect(keep.checked).toBe(true);
+    fireEvent.click(screen.getByRole("button", { name: "Yes, retry" }));
+    await advance(0);
+    await advance(0);
+    const post = fetchMock.mock.calls.find(([r]) => r.method === "POST")![0];
+    expect(new URL(post.url).pathname).toBe(`/api/emails/${ID}/retry-failed`);
+    expect(await post.clone().json()).toEqual({ only: "transient" });
+    const card = screen.getByRole("region", { name: "Retry failed recipients" });
+    expect(within(card).getByRole("status").textContent).toBe("7 recipients queued again.");
+    expect(screen.queryByRole("button", { name: "Retry failed" })).toBeNull();
+  });
+
+  it("offers no retry to a key that may not send", async () => {
+    fetchMock.mockImplementation(async (request) => {
+      const url = new URL(request.url);
+      if (url.pathname.endsWith("/activity")) return json(200, NO_ACTIVITY);
+      if (url.pathname.endsWith("/recipients")) return json(200, { ...RECIPIENTS, items: [] });
+      if (url.pathname.endsWith("/timeline")) return json(200, { bucketSeconds: 1, points: [] });
+      return json(200, { ...campaign(1000), status: "COMPLETED", completedAt: "2026-03-01T09:40:00Z" });
+    });
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("reader", ["campaigns:read"])),
+    );
+    await advance(0);
+    expect(screen.queryByRole("heading", { name: "Retry failed recipients" })).toBeNull();
+  });
 });

@@ -18,6 +18,7 @@ import { campaignBodyQuery, campaignQuery, phaseOf, queries, useApiQuery } from 
 
 import { ActivityCard } from "./ActivityCard";
 import { DraftCard } from "./DraftCard";
+import { RetryFailedCard } from "./RetryFailedCard";
 import { HtmlPreview } from "./HtmlPreview";
 import { ProgressBar } from "./ProgressBar";
 import { RecipientsCard } from "./RecipientsCard";
@@ -245,6 +246,7 @@ export function CampaignDetail({ id, filter, page }: Props) {
       </div>
 
       {campaign.status === "DRAFT" && <DraftCard campaign={campaign} />}
+      <RetryFailedCard campaign={campaign} />
 
       <Overview campaign={campaign} samples={samples} />
 

@@ -3,6 +3,7 @@ import type { ActivityAction } from "./api/types";
 const LABELS: Record<ActivityAction, string> = {
   "campaign.created": "Created",
   "campaign.sent": "Sent",
+  "campaign.retried": "Failed recipients retried",
   "key.created": "Key created",
   "key.revoked": "Key revoked",
 };

@@ -23,6 +23,7 @@ const OPERATIONS: { readonly [P in ApiPath]: readonly MethodOf<P>[] } = {
   "/api/emails/{id}": ["get"],
   "/api/emails/{id}/activity": ["get"],
   "/api/emails/{id}/recipients": ["get"],
+  "/api/emails/{id}/retry-failed": ["post"],
   "/api/emails/{id}/send": ["post"],
   "/api/emails/{id}/timeline": ["get"],
   "/api/keys": ["get", "post"],

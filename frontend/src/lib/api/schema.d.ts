@@ -77,6 +77,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/emails/{id}/retry-failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a finished campaign's failed recipients again: they go back to `PENDING` with their
+         *     counters in one transaction and the campaign is queued. `{"only": "transient"}` leaves the
+         *     server's permanent refusals failed. Only on `COMPLETED` or `FAILED` (otherwise `409`).
+         */
+        post: operations["retry_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/emails/{id}/send": {
         parameters: {
             query?: never;
@@ -205,7 +226,7 @@ export interface components {
          * @description What an entry of the audit trail records.
          * @enum {string}
          */
-        ActivityAction: "campaign.created" | "campaign.sent" | "key.created" | "key.revoked";
+        ActivityAction: "campaign.created" | "campaign.sent" | "campaign.retried" | "key.created" | "key.revoked";
         /** @description A page of a campaign's audit trail, oldest first. */
         ActivityPage: {
             items: components["schemas"]["ActivityResponse"][];
@@ -391,14 +412,15 @@ export interface components {
          *     - `forbidden` (403): the key lacks the scope the operation needs (`details.requiredScope`).
          *     - `too_many_requests` (429): too many failed authentications from this client address;
          *       `Retry-After` says when to try again.
-         *     - `conflict` (409): the operation does not fit the campaign's status (sending a campaign
-         *       that is not a draft); `details.status` gives its status.
+         *     - `invalid_state` (409): the campaign's status does not allow the operation (sending a
+         *       campaign that is not a draft, retrying the failed of one that has not finished);
+         *       `details.status` gives its status.
          *     - `request_timeout` (408): the request took longer than the server allows.
          *     - `service_unavailable` (503): a dependency is down; nothing was stored.
          *     - `internal` (500): an unexpected failure; the cause is in the server's log.
          * @enum {string}
          */
-        ErrorCode: "malformed_json" | "invalid_request" | "validation_failed" | "payload_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "idempotency_conflict" | "request_timeout" | "service_unavailable" | "internal" | "unauthorized" | "forbidden" | "too_many_requests" | "conflict";
+        ErrorCode: "malformed_json" | "invalid_request" | "validation_failed" | "payload_too_large" | "unsupported_media_type" | "not_found" | "method_not_allowed" | "idempotency_conflict" | "request_timeout" | "service_unavailable" | "internal" | "unauthorized" | "forbidden" | "too_many_requests" | "invalid_state";
         ErrorDetail: {
             code: components["schemas"]["ErrorCode"];
             /**
@@ -410,7 +432,7 @@ export interface components {
             message: string;
         };
         /** @description The details of an error; which shape goes with which code is said on each. */
-        ErrorDetails: components["schemas"]["ValidationDetails"] | components["schemas"]["RecipientLimitDetails"] | components["schemas"]["IdempotencyConflictDetails"] | components["schemas"]["ForbiddenDetails"] | components["schemas"]["StatusConflictDetails"];
+        ErrorDetails: components["schemas"]["ValidationDetails"] | components["schemas"]["RecipientLimitDetails"] | components["schemas"]["IdempotencyConflictDetails"] | components["schemas"]["ForbiddenDetails"] | components["schemas"]["InvalidStateDetails"];
         /** @description One problem with one field of the request body. */
         FieldError: {
             /**
@@ -458,6 +480,10 @@ export interface components {
             reason: string;
             /** @description The address as submitted (cut to 320 characters). */
             value: string;
+        };
+        /** @description With `invalid_state`: the campaign's status, which does not allow the operation. */
+        InvalidStateDetails: {
+            status: components["schemas"]["CampaignStatusDto"];
         };
         /** @description Every API key, revoked ones included, oldest first. */
         KeyList: {
@@ -541,15 +567,30 @@ export interface components {
          * @enum {string}
          */
         RecipientStatusDto: "PENDING" | "SENT" | "FAILED";
+        /** @description A finished campaign whose failed recipients were queued again. */
+        RetriedResponse: components["schemas"]["CampaignResponse"] & {
+            /**
+             * @description Whether the campaign's queue job was added (false when nothing was retried, or the
+             *     queue was unreachable: the reconciler then adds it).
+             */
+            enqueued: boolean;
+            /**
+             * Format: int32
+             * @description Recipients moved from `FAILED` back to `PENDING` (0: nothing to retry, nothing changed).
+             */
+            requeued: number;
+        };
+        /** @description Which failed recipients to send again (`POST /api/emails/{id}/retry-failed`). */
+        RetryFailedRequest: {
+            only?: null | components["schemas"]["RetryOnly"];
+        };
+        /** @enum {string} */
+        RetryOnly: "transient";
         /**
          * @description One permission of an API key.
          * @enum {string}
          */
         ScopeDto: "campaigns:read" | "campaigns:create" | "campaigns:send" | "keys:manage";
-        /** @description With `conflict`: the campaign's status, which does not allow the operation. */
-        StatusConflictDetails: {
-            status: components["schemas"]["CampaignStatusDto"];
-        };
         /** @description Recipients that reached a final state within one bucket of time. */
         TimelinePointResponse: {
             /**
@@ -1024,6 +1065,133 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retry_failed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Campaign id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional: which failed recipients */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["RetryFailedRequest"];
+            };
+        };
+        responses: {
+            /** @description Nothing to retry; nothing changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetriedResponse"];
+                };
+            };
+            /** @description Queued again; sending happens in the background */
+            202: {
+                headers: {
+                    /** @description The campaign's URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetriedResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The campaign has not finished (`invalid_state`, `details.status`); nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

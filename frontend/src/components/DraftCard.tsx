@@ -10,7 +10,7 @@ import { plural } from "@/lib/format";
 import { useMe } from "@/lib/queries";
 import { can } from "@/lib/scopes";
 
-import { buttonPrimary, buttonSecondary } from "./ui";
+import { ConfirmAction } from "./ConfirmAction";
 
 function sendFailure(error: unknown): string {
   if (!(error instanceof ApiError)) return "The campaign could not be sent. Try again.";
@@ -76,41 +76,17 @@ export function DraftCard({ campaign }: { campaign: Campaign }) {
         </p>
       )}
       {canSend && (
-        <div className="mt-4 flex flex-wrap items-center gap-3">
-          {step === "idle" ? (
-            <button type="button" className={buttonPrimary} onClick={() => setStep("confirm")}>
-              Send now
-            </button>
-          ) : (
-            <>
-              <span className="font-medium">
-                Send it to {recipients} now? This cannot be undone.
-              </span>
-              <button
-                type="button"
-                className={buttonPrimary}
-                disabled={step === "sending"}
-                onClick={() => void send()}
-              >
-                {step === "sending" && (
-                  <span
-                    aria-hidden="true"
-                    className="size-4 animate-spin rounded-full border-2 border-white/40 border-t-white"
-                  />
-                )}
-                Yes, send it
-              </button>
-              <button
-                type="button"
-                className={buttonSecondary}
-                disabled={step === "sending"}
-                onClick={() => setStep("idle")}
-              >
-                Cancel
-              </button>
-            </>
-          )}
-        </div>
+        <ConfirmAction
+          label="Send now"
+          confirmLabel="Yes, send it"
+          confirming={step === "confirm"}
+          busy={step === "sending"}
+          onAsk={() => setStep("confirm")}
+          onConfirm={() => void send()}
+          onCancel={() => setStep("idle")}
+        >
+          <span className="font-medium">Send it to {recipients} now? This cannot be undone.</span>
+        </ConfirmAction>
       )}
     </section>
   );

@@ -10,7 +10,7 @@ import { plural } from "@/lib/format";
 import { useMe } from "@/lib/queries";
 import { can } from "@/lib/scopes";
 
-import { buttonPrimary, buttonSecondary } from "./ui";
+import { ConfirmAction } from "./ConfirmAction";
 
 function retryFailure(error: unknown): string {
   if (!(error instanceof ApiError)) return "The failed recipients could not be retried. Try again.";
@@ -93,41 +93,25 @@ export function RetryFailedCard({ campaign }: { campaign: Campaign }) {
         </p>
       )}
       {offersRetry(campaign) && (
-        <div className="mt-4 flex flex-wrap items-center gap-3">
-          {step === "idle" ? (
-            <button type="button" className={buttonPrimary} onClick={() => setStep("confirm")}>
-              Retry failed
-            </button>
-          ) : (
-            <>
-              <label className="flex items-center gap-2">
-                <input
-                  type="checkbox"
-                  checked={transientOnly}
-                  disabled={step === "retrying"}
-                  onChange={(event) => setTransientOnly(event.target.checked)}
-                />
-                Leave addresses the server refused for good (5xx) failed
-              </label>
-              <button
-                type="button"
-                className={buttonPrimary}
-                disabled={step === "retrying"}
-                onClick={() => void retry()}
-              >
-                Yes, retry
-              </button>
-              <button
-                type="button"
-                className={buttonSecondary}
-                disabled={step === "retrying"}
-                onClick={() => setStep("idle")}
-              >
-                Cancel
-              </button>
-            </>
-          )}
-        </div>
+        <ConfirmAction
+          label="Retry failed"
+          confirmLabel="Yes, retry"
+          confirming={step === "confirm"}
+          busy={step === "retrying"}
+          onAsk={() => setStep("confirm")}
+          onConfirm={() => void retry()}
+          onCancel={() => setStep("idle")}
+        >
+          <label className="flex items-center gap-2">
+            <input
+              type="checkbox"
+              checked={transientOnly}
+              disabled={step === "retrying"}
+              onChange={(event) => setTransientOnly(event.target.checked)}
+            />
+            Leave addresses the server refused for good (5xx) failed
+          </label>
+        </ConfirmAction>
       )}
     </section>
   );

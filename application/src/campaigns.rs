@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use paloma_domain::{
-    Action, Activity, Actor, Campaign, CampaignId, CampaignStatus, Idempotency, IdempotencyKey,
-    NewCampaign, NewCampaignError, NewCampaignInput, Page, PageRequest, Recipient, RecipientStatus,
-    RequestFingerprint, RetryScope, Scope, Timeline,
+    Action, Activity, Actor, Campaign, CampaignFilter, CampaignId, CampaignStatus, Idempotency,
+    IdempotencyKey, NewCampaign, NewCampaignError, NewCampaignInput, Page, PageRequest, Recipient,
+    RecipientStatus, RequestFingerprint, RetryScope, Scope, Timeline,
 };
 use tracing::{error, info, warn};
 
@@ -348,8 +348,13 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
         self.repo.get_body(id).await?.ok_or(QueryError::NotFound)
     }
 
-    pub async fn list(&self, page: PageRequest) -> Result<Page<Campaign>, QueryError> {
-        Ok(self.repo.list(page).await?)
+    /// The campaigns `filter` admits, newest first.
+    pub async fn list(
+        &self,
+        filter: &CampaignFilter,
+        page: PageRequest,
+    ) -> Result<Page<Campaign>, QueryError> {
+        Ok(self.repo.list(filter, page).await?)
     }
 
     pub async fn list_recipients(

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
-    Action, Activity, Campaign, CampaignId, CampaignStatus, DeliveryOutcome, Idempotency,
-    NewCampaign, Outcome, OutcomeKind, Page, PageRequest, Recipient, RecipientId, RecipientStatus,
-    RequestFingerprint, RetryScope, TimelinePoint,
+    Action, Activity, Campaign, CampaignFilter, CampaignId, CampaignStatus, DeliveryOutcome,
+    Idempotency, NewCampaign, Outcome, OutcomeKind, Page, PageRequest, Recipient, RecipientId,
+    RecipientStatus, RequestFingerprint, RetryScope, TimelinePoint,
 };
 
 use crate::ports::*;
@@ -143,21 +143,30 @@ impl CampaignStore for FakeRepo {
         Ok(lock(&self.campaigns).get(&id).map(|c| c.1.clone()))
     }
 
-    async fn list(&self, page: PageRequest) -> Result<Page<Campaign>, RepositoryError> {
+    async fn list(
+        &self,
+        filter: &CampaignFilter,
+        page: PageRequest,
+    ) -> Result<Page<Campaign>, RepositoryError> {
         self.check()?;
         let all = lock(&self.campaigns);
-        let items = all
+        let admitted: Vec<Campaign> = all
             .values()
             .rev()
+            .map(|c| c.0.clone())
+            .filter(|c| filter.admits(c))
+            .collect();
+        let total = admitted.len() as u64;
+        let items = admitted
+            .into_iter()
             .skip(page.offset() as usize)
             .take(page.per_page() as usize)
-            .map(|c| c.0.clone())
             .collect();
         Ok(Page {
             items,
             page: page.page(),
             per_page: page.per_page(),
-            total: all.len() as u64,
+            total,
         })
     }
 

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
-    Activity, ApiKey, Campaign, CampaignId, CampaignStatus, DeliveryOutcome, Idempotency, KeyId,
-    NewCampaign, Outcome, Page, PageRequest, Recipient, RecipientId, RecipientStatus,
-    RequestFingerprint, RetryScope, TimelinePoint, TokenHash,
+    Activity, ApiKey, Campaign, CampaignFilter, CampaignId, CampaignStatus, DeliveryOutcome,
+    Idempotency, KeyId, NewCampaign, Outcome, Page, PageRequest, Recipient, RecipientId,
+    RecipientStatus, RequestFingerprint, RetryScope, TimelinePoint, TokenHash,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -80,9 +80,10 @@ pub trait CampaignStore: Send + Sync + 'static {
         id: CampaignId,
     ) -> impl Future<Output = Result<Option<String>, RepositoryError>> + Send;
 
-    /// Campaigns, newest first.
+    /// The campaigns `filter` admits, newest first.
     fn list(
         &self,
+        filter: &CampaignFilter,
         page: PageRequest,
     ) -> impl Future<Output = Result<Page<Campaign>, RepositoryError>> + Send;
 

@@ -296,6 +296,72 @@ impl fmt::Display for CampaignStatus {
     }
 }
 
+/// Which campaigns a listing shows: all of them, or those in one status and/or whose subject
+/// contains a text (ignoring case).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CampaignFilter {
+    pub status: Option<CampaignStatus>,
+    subject_contains: Option<String>,
+}
+
+/// A subject search that cannot be one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CampaignFilterError {
+    #[error("the search text is empty")]
+    Blank,
+    #[error("the search text is longer than {max} characters")]
+    TooLong { max: usize },
+    #[error("the search text must not contain control characters")]
+    ControlCharacter,
+}
+
+impl CampaignFilter {
+    /// Longest search text: a subject's own length.
+    pub const MAX_SEARCH_CHARS: usize = Subject::MAX_CHARS;
+
+    /// A filter on `status` and on subjects containing `search` (trimmed; at most
+    /// [`MAX_SEARCH_CHARS`](Self::MAX_SEARCH_CHARS) characters, not blank, no control
+    /// characters).
+    pub fn new(
+        status: Option<CampaignStatus>,
+        search: Option<&str>,
+    ) -> Result<Self, CampaignFilterError> {
+        let subject_contains = match search.map(str::trim) {
+            None => None,
+            Some("") => return Err(CampaignFilterError::Blank),
+            Some(text) if text.chars().any(char::is_control) => {
+                return Err(CampaignFilterError::ControlCharacter);
+            }
+            Some(text) if text.chars().count() > Self::MAX_SEARCH_CHARS => {
+                return Err(CampaignFilterError::TooLong {
+                    max: Self::MAX_SEARCH_CHARS,
+                });
+            }
+            Some(text) => Some(text.to_owned()),
+        };
+        Ok(Self {
+            status,
+            subject_contains,
+        })
+    }
+
+    /// The text subjects must contain, if any.
+    pub fn subject_contains(&self) -> Option<&str> {
+        self.subject_contains.as_deref()
+    }
+
+    /// Whether `campaign` passes (what the listing's query must agree with).
+    pub fn admits(&self, campaign: &Campaign) -> bool {
+        self.status.is_none_or(|s| s == campaign.status)
+            && self.subject_contains.as_deref().is_none_or(|text| {
+                campaign
+                    .subject
+                    .to_lowercase()
+                    .contains(&text.to_lowercase())
+            })
+    }
+}
+
 /// Which failed recipients "retry the failed" sends again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryScope {
@@ -435,6 +501,28 @@ pub(crate) mod tests {
         assert_eq!(
             NewCampaign::parse(input(&["a@x.org", "b@x.org", "c@x.org"]), 2),
             Err(NewCampaignError::TooManyRecipients { max: 2, got: 3 })
+        );
+    }
+
+    #[test]
+    fn a_filter_trims_its_search_and_refuses_what_cannot_be_a_subject() {
+        let filter = CampaignFilter::new(Some(CampaignStatus::Draft), Some("  News ")).expect("ok");
+        assert_eq!(filter.subject_contains(), Some("News"));
+        assert_eq!(
+            CampaignFilter::new(None, Some("   ")),
+            Err(CampaignFilterError::Blank)
+        );
+        assert_eq!(
+            CampaignFilter::new(None, Some("a\u{7}b")),
+            Err(CampaignFilterError::ControlCharacter)
+        );
+        assert!(matches!(
+            CampaignFilter::new(None, Some(&"x".repeat(256))),
+            Err(CampaignFilterError::TooLong { max: 255 })
+        ));
+        assert_eq!(
+            CampaignFilter::new(None, None),
+            Ok(CampaignFilter::default())
         );
     }
 

@@ -21,8 +21,9 @@ pub use access::{
 };
 pub use activity::{Action, Activity, Actor};
 pub use campaign::{
-    BodyError, Campaign, CampaignStatus, HtmlBody, InvalidRecipient, NewCampaign, NewCampaignError,
-    NewCampaignInput, RecipientInput, RetryScope, Subject, SubjectError, ValidationErrors,
+    BodyError, Campaign, CampaignFilter, CampaignFilterError, CampaignStatus, HtmlBody,
+    InvalidRecipient, NewCampaign, NewCampaignError, NewCampaignInput, RecipientInput, RetryScope,
+    Subject, SubjectError, ValidationErrors,
 };
 pub use delivery::{
     DeliveryOutcome, MAX_ERROR_CHARS, Outcome, OutcomeKind, RetryPolicy, message_id, recorded_error,

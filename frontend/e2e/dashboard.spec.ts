@@ -257,6 +257,19 @@ test("a draft: saved by a key that may not send, sent by one that may", async ({
   ).toBeVisible();
   await shot(page, "campaign-draft-creator");
 
+  // The list finds it among the drafts, and by a word of its subject.
+  await page.goto("/");
+  await page.getByRole("navigation", { name: "Filter by status" }).getByRole("link", { name: "Drafts" }).click();
+  await expect(page).toHaveURL(/\/\?status=draft$/);
+  const campaigns = page.getByRole("list", { name: "Campaigns" });
+  await expect(campaigns.getByRole("listitem")).toHaveCount(1);
+  await expect(campaigns.getByRole("listitem").first()).toContainText(subject);
+  await page.getByRole("searchbox", { name: "Search subjects" }).fill(RUN);
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page).toHaveURL(new RegExp(`status=draft&q=${RUN}`));
+  await expect(campaigns.getByRole("listitem")).toHaveCount(1);
+  await shot(page, "campaign-list-drafts");
+
   await signOut(page);
   expect((await context.cookies()).map((c) => c.name)).not.toContain("paloma_key");
   await page.goto(draftUrl);

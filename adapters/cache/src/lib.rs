@@ -17,8 +17,8 @@ use chrono::{DateTime, Utc};
 use moka::future::Cache;
 use paloma_application::ports::{ActivityLog, CampaignStore, Created, RepositoryError};
 use paloma_domain::{
-    Activity, Campaign, CampaignId, Idempotency, NewCampaign, Page, PageRequest, Recipient,
-    RecipientStatus, RetryScope, TimelinePoint,
+    Activity, Campaign, CampaignFilter, CampaignId, Idempotency, NewCampaign, Page, PageRequest,
+    Recipient, RecipientStatus, RetryScope, TimelinePoint,
 };
 
 pub use keys::{CachedKeyStore, MAX_KEY_TTL};
@@ -142,8 +142,12 @@ impl<S: CampaignStore> CampaignStore for CachedCampaignStore<S> {
         self.inner.get_body(id).await
     }
 
-    async fn list(&self, page: PageRequest) -> Result<Page<Campaign>, RepositoryError> {
-        self.inner.list(page).await
+    async fn list(
+        &self,
+        filter: &CampaignFilter,
+        page: PageRequest,
+    ) -> Result<Page<Campaign>, RepositoryError> {
+        self.inner.list(filter, page).await
     }
 
     async fn list_recipients(

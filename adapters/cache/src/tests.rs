@@ -90,7 +90,11 @@ impl CampaignStore for CountingStore {
         Ok(Some("<p>Hello</p>".into()))
     }
 
-    async fn list(&self, _: PageRequest) -> Result<Page<Campaign>, RepositoryError> {
+    async fn list(
+        &self,
+        _: &paloma_domain::CampaignFilter,
+        _: PageRequest,
+    ) -> Result<Page<Campaign>, RepositoryError> {
         Err(unused())
     }
 

@@ -108,6 +108,18 @@ impl From<paloma_domain::CampaignStatus> for CampaignStatusDto {
     }
 }
 
+impl From<CampaignStatusDto> for paloma_domain::CampaignStatus {
+    fn from(s: CampaignStatusDto) -> Self {
+        match s {
+            CampaignStatusDto::Draft => Self::Draft,
+            CampaignStatusDto::Pending => Self::Pending,
+            CampaignStatusDto::Processing => Self::Processing,
+            CampaignStatusDto::Completed => Self::Completed,
+            CampaignStatusDto::Failed => Self::Failed,
+        }
+    }
+}
+
 /// Where a recipient is.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -300,6 +312,30 @@ pub struct PageQuery {
     /// Items per page, 1 to 200 (default 20); outside that range is 400.
     #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
+}
+
+/// Options of `GET /api/emails`: a page, and optionally only one status and/or subjects
+/// containing a text.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CampaignListQuery {
+    /// 1-based page number (default 1); out of range is 400.
+    #[param(minimum = 1, maximum = 2147483647)]
+    pub page: Option<u32>,
+    /// Items per page, 1 to 200 (default 20); outside that range is 400.
+    #[param(minimum = 1, maximum = 200)]
+    pub per_page: Option<u32>,
+    /// Only campaigns in this status.
+    pub status: Option<CampaignStatusDto>,
+    /// Only campaigns whose subject contains this text, ignoring case (1 to 255 characters
+    /// after trimming, no control characters; otherwise 400).
+    #[param(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub q: Option<String>,
 }
 
 /// Options of `GET /api/emails/{id}`.

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use paloma_application::{
     CreateCampaignError, KeyError, LifecycleError, QueryError, RepositoryError,
 };
-use paloma_domain::{NewCampaignError, PageRequestError, ValidationErrors};
+use paloma_domain::{CampaignFilterError, NewCampaignError, PageRequestError, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -402,6 +402,16 @@ impl From<KeyError> for ApiError {
                 Self::internal()
             }
         }
+    }
+}
+
+impl From<CampaignFilterError> for ApiError {
+    fn from(e: CampaignFilterError) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidRequest,
+            format!("q: {e}"),
+        )
     }
 }
 

@@ -7,7 +7,9 @@ use axum::extract::State;
 use axum::http::{HeaderName, StatusCode, header};
 use axum::response::IntoResponse;
 use paloma_application::{ActivityLog, CampaignStore, Clock, Intent, JobProducer, KeyStore};
-use paloma_domain::{CampaignId, CampaignStatus, KeyId, PageRequest, RetryScope, Scope, Scopes};
+use paloma_domain::{
+    CampaignFilter, CampaignId, CampaignStatus, KeyId, PageRequest, RetryScope, Scope, Scopes,
+};
 use utoipa::IntoResponses;
 
 use crate::AppState;
@@ -236,13 +238,14 @@ where
     Ok(Json(response))
 }
 
-/// Campaigns, newest first.
+/// Campaigns, newest first; optionally only one status, or those whose subject contains a
+/// text.
 #[utoipa::path(
     get,
     path = "/api/emails",
     tag = "campaigns",
     security(("bearer" = ["campaigns:read"])),
-    params(PageQuery),
+    params(CampaignListQuery),
     responses(
         (status = 200, body = CampaignPage),
         (status = 400, body = ErrorBody),
@@ -253,7 +256,7 @@ where
 pub async fn list_campaigns<R, Q, C, K>(
     _auth: Authorized<ReadCampaigns>,
     State(state): State<AppState<R, Q, C, K>>,
-    ApiQuery(query): ApiQuery<PageQuery>,
+    ApiQuery(query): ApiQuery<CampaignListQuery>,
 ) -> Result<Json<CampaignPage>, ApiError>
 where
     R: CampaignStore + ActivityLog,
@@ -261,7 +264,8 @@ where
     C: Clock,
 {
     let page = PageRequest::parse(query.page, query.per_page)?;
-    Ok(Json(state.campaigns.list(page).await?.into()))
+    let filter = CampaignFilter::new(query.status.map(Into::into), query.q.as_deref())?;
+    Ok(Json(state.campaigns.list(&filter, page).await?.into()))
 }
 
 /// A campaign's recipients, optionally by status, with each failure's error.

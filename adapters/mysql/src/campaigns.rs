@@ -8,8 +8,8 @@ use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use futures::FutureExt;
 use paloma_application::ports::{CampaignStore, Created, RepositoryError};
 use paloma_domain::{
-    Campaign, CampaignId, CampaignStatus, Idempotency, IdempotencyKey, NewCampaign, Page,
-    PageRequest, Recipient, RecipientStatus, RequestFingerprint, RetryScope, TimelinePoint,
+    Campaign, CampaignFilter, CampaignId, CampaignStatus, Idempotency, IdempotencyKey, NewCampaign,
+    Page, PageRequest, Recipient, RecipientStatus, RequestFingerprint, RetryScope, TimelinePoint,
 };
 use tracing::instrument;
 
@@ -216,13 +216,25 @@ pub(crate) async fn get_body(
         .map_err(diesel_error)
 }
 
-/// See [`CampaignStore::list`].
+/// See [`CampaignStore::list`]. A subject search is a `LIKE` under the column's collation
+/// (`utf8mb4_unicode_ci`: case and accents ignored), with `%`, `_` and `\` taken literally.
 #[instrument(level = "debug", skip_all, fields(page = page.page(), per_page = page.per_page()))]
 pub(crate) async fn list(
     conn: &mut AsyncMysqlConnection,
+    filter: &CampaignFilter,
     page: PageRequest,
 ) -> Result<Page<Campaign>, RepositoryError> {
-    let rows: Vec<CampaignRow> = email_job::table
+    let filtered = || {
+        let mut query = email_job::table.into_boxed();
+        if let Some(status) = filter.status {
+            query = query.filter(email_job::status.eq(status.as_str()));
+        }
+        if let Some(text) = filter.subject_contains() {
+            query = query.filter(email_job::subject.like(like_pattern(text)));
+        }
+        query
+    };
+    let rows: Vec<CampaignRow> = filtered()
         .select(CampaignRow::as_select())
         // Newest first by creation time: another stack's v4 ids are not time-ordered.
         .order((email_job::created_at.desc(), email_job::id.desc()))
@@ -231,7 +243,7 @@ pub(crate) async fn list(
         .load(conn)
         .await
         .map_err(diesel_error)?;
-    let total: i64 = email_job::table
+    let total: i64 = filtered()
         .count()
         .get_result(conn)
         .await
@@ -245,6 +257,20 @@ pub(crate) async fn list(
         per_page: page.per_page(),
         total: u64::try_from(total).unwrap_or(0),
     })
+}
+
+/// `%text%` for `LIKE`, with the pattern characters of `text` escaped (`\` is MySQL's escape).
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// See [`CampaignStore::list_recipients`].
@@ -545,8 +571,14 @@ impl CampaignStore for MysqlDatabase {
         self.detached(move |conn| get_body(conn, id).boxed()).await
     }
 
-    async fn list(&self, page: PageRequest) -> Result<Page<Campaign>, RepositoryError> {
-        self.detached(move |conn| list(conn, page).boxed()).await
+    async fn list(
+        &self,
+        filter: &CampaignFilter,
+        page: PageRequest,
+    ) -> Result<Page<Campaign>, RepositoryError> {
+        let filter = filter.clone();
+        self.detached(move |conn| async move { list(conn, &filter, page).await }.boxed())
+            .await
     }
 
     async fn list_recipients(

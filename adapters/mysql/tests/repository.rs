@@ -124,7 +124,12 @@ async fn migrations_apply_once_then_are_idempotent() -> TestResult {
     assert_eq!(run_migrations(&db.url).await?, 0);
     // The tables work.
     let repo = MysqlDatabase::connect(&db.url, 2)?;
-    let page = repo.list(PageRequest::default()).await?;
+    let page = repo
+        .list(
+            &paloma_domain::CampaignFilter::default(),
+            PageRequest::default(),
+        )
+        .await?;
     assert_eq!((page.items.len(), page.total), (0, 0));
     db.remove().await?;
     Ok(())
@@ -246,16 +251,31 @@ async fn create_get_and_list_newest_first_with_pagination() -> TestResult {
     assert_eq!(repo.get(CampaignId::new()).await?, None);
     assert_eq!(repo.get_body(CampaignId::new()).await?, None);
 
-    let first = repo.list(PageRequest::new(Some(1), Some(2))).await?;
+    let first = repo
+        .list(
+            &paloma_domain::CampaignFilter::default(),
+            PageRequest::new(Some(1), Some(2)),
+        )
+        .await?;
     assert_eq!(first.total, 5);
     assert_eq!((first.page, first.per_page), (1, 2));
     let got: Vec<_> = first.items.iter().map(|c| c.id).collect();
     assert_eq!(got, [ids[4], ids[3]]);
-    let third = repo.list(PageRequest::new(Some(3), Some(2))).await?;
+    let third = repo
+        .list(
+            &paloma_domain::CampaignFilter::default(),
+            PageRequest::new(Some(3), Some(2)),
+        )
+        .await?;
     let got: Vec<_> = third.items.iter().map(|c| c.id).collect();
     assert_eq!(got, [ids[0]]);
     assert_eq!(third.total, 5);
-    let beyond = repo.list(PageRequest::new(Some(9), Some(2))).await?;
+    let beyond = repo
+        .list(
+            &paloma_domain::CampaignFilter::default(),
+            PageRequest::new(Some(9), Some(2)),
+        )
+        .await?;
     assert!(beyond.items.is_empty());
     assert_eq!(beyond.total, 5);
 
@@ -264,7 +284,15 @@ async fn create_get_and_list_newest_first_with_pagination() -> TestResult {
         .create(ids[0], &new_campaign("dup", &emails(2))?, now)
         .await;
     assert!(matches!(again, Err(RepositoryError::Unknown(_))));
-    assert_eq!(repo.list(PageRequest::default()).await?.total, 5);
+    assert_eq!(
+        repo.list(
+            &paloma_domain::CampaignFilter::default(),
+            PageRequest::default()
+        )
+        .await?
+        .total,
+        5
+    );
     db.remove().await?;
     Ok(())
 }
@@ -1357,7 +1385,12 @@ async fn an_idempotency_key_names_one_campaign_even_under_concurrent_requests() 
     }
     assert_eq!(stored.len(), 1, "exactly one request stores the campaign");
     assert!(named.iter().all(|id| *id == stored[0]), "{named:?}");
-    let all = repo.list(PageRequest::default()).await?;
+    let all = repo
+        .list(
+            &paloma_domain::CampaignFilter::default(),
+            PageRequest::default(),
+        )
+        .await?;
     assert_eq!(
         all.total, 1,
         "no other campaign was stored, not even in part"

@@ -25,6 +25,7 @@ fn campaign(subject: &str) -> Value {
 async fn snapshot(app: &TestApp, campaign: CampaignId) -> String {
     let campaigns = CampaignStore::list(
         &app.repo,
+        &paloma_domain::CampaignFilter::default(),
         PageRequest::parse(Some(1), Some(100)).expect("page"),
     )
     .await

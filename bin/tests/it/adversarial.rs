@@ -49,7 +49,10 @@ async fn post_bytes(app: &TestApp, body: impl Into<Vec<u8>>) -> (u16, Value) {
 async fn stored(app: &TestApp) -> (u64, usize) {
     let total = app
         .repo
-        .list(PageRequest::default())
+        .list(
+            &paloma_domain::CampaignFilter::default(),
+            PageRequest::default(),
+        )
         .await
         .expect("list")
         .total;

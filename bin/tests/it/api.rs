@@ -119,6 +119,49 @@ async fn campaigns_are_listed_newest_first_and_paginated() {
 }
 
 #[tokio::test]
+async fn campaigns_are_filtered_by_status_and_searched_by_subject() {
+    let app = TestApp::spawn().await;
+    for (subject, draft) in [
+        ("Spring news", false),
+        ("Spring sale", true),
+        ("Autumn NEWS", true),
+    ] {
+        let (status, body) = app
+            .post_json(&json!({ "subject": subject, "body": "<p>x</p>", "recipients": ["a@x.org"], "draft": draft }))
+            .await;
+        assert!(status == 201 || status == 202, "{body}");
+    }
+    let subjects = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|c| c["subject"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (status, drafts) = app.get("/api/emails?status=DRAFT").await;
+    assert_eq!(status, 200, "{drafts}");
+    assert_eq!(subjects(&drafts), ["Autumn NEWS", "Spring sale"]);
+    assert_eq!(drafts["total"], 2);
+    let (_, news) = app.get("/api/emails?q=news").await;
+    assert_eq!(subjects(&news), ["Autumn NEWS", "Spring news"]);
+    let (_, both) = app.get("/api/emails?status=DRAFT&q=%20news%20").await;
+    assert_eq!(subjects(&both), ["Autumn NEWS"]);
+    for (query, why) in [
+        ("q=%20%20", "a blank search"),
+        ("q=a%07b", "a control character"),
+        ("status=SENT", "an unknown status"),
+    ] {
+        let (status, body) = app.get(&format!("/api/emails?{query}")).await;
+        assert_eq!(status, 400, "{why}: {body}");
+        assert_error_shape(&body, "invalid_request");
+    }
+}
+
+#[tokio::test]
 async fn bad_input_gets_its_status_and_writes_nothing() {
     let mut app = TestApp::spawn().await;
     let ok_body = "<p>x</p>";

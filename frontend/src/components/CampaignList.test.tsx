@@ -1,5 +1,5 @@
 import { HydrationBoundary, QueryClient, dehydrate } from "@tanstack/react-query";
-import { act, cleanup, screen } from "@testing-library/react";
+import { act, cleanup, screen, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { Campaign, CampaignPage } from "@/lib/api/types";
@@ -99,10 +99,10 @@ describe("CampaignList", () => {
     expect(screen.getByRole("link", { name: "Spring sale" }).getAttribute("href")).toBe(
       "/campaigns/0190c7c4-0000-7000-8000-000000000001",
     );
-    expect(screen.getByText("Processing")).toBeTruthy();
+    expect(screen.getByText("Processing", { selector: "[data-status]" })).toBeTruthy();
     const bar = screen.getByRole("progressbar", { name: "Delivery progress of Spring sale" });
     expect(bar.getAttribute("aria-valuenow")).toBe("60");
-    const item = screen.getByRole("listitem");
+    const item = within(screen.getByRole("list", { name: "Campaigns" })).getByRole("listitem");
     expect(item.textContent).toContain("5 sent");
     expect(item.textContent).toContain("1 failed");
     expect(item.textContent).toContain("4 remaining");
@@ -110,7 +110,7 @@ describe("CampaignList", () => {
 
     await advance(1500);
     expect(fetchMock).toHaveBeenCalledTimes(2);
-    expect(screen.getByText("Completed")).toBeTruthy();
+    expect(screen.getByText("Completed", { selector: "[data-status]" })).toBeTruthy();
     expect(screen.getByRole("progressbar").getAttribute("aria-valuenow")).toBe("100");
     expect(screen.queryByText("Updating live")).toBeNull();
 
@@ -192,6 +192,37 @@ describe("CampaignList", () => {
     expect(screen.getByRole("link", { name: "← Previous" }).getAttribute("href")).toBe("/");
     expect(screen.getByRole("link", { name: "Next →" }).getAttribute("href")).toBe("/?page=3");
     expect(screen.getByText("45 campaigns")).toBeTruthy();
+  });
+
+  it("asks for the filtered campaigns and keeps the filter in its links and search", async () => {
+    fetchMock.mockResolvedValueOnce(
+      page([campaign({ status: "DRAFT", subject: "Spring news", pendingEmails: 10 })], {
+        page: 1,
+        total: 25,
+        totalPages: 2,
+      }),
+    );
+    renderWithQueries(<CampaignList page={1} filter={{ status: "DRAFT", q: "news" }} />);
+    await advance(0);
+    const asked = new URL(fetchMock.mock.calls[0]![0].url).searchParams;
+    expect([asked.get("status"), asked.get("q")]).toEqual(["DRAFT", "news"]);
+    const tabs = screen.getByRole("navigation", { name: "Filter by status" });
+    const current = within(tabs).getByRole("link", { current: "page" });
+    expect(current.textContent).toBe("Drafts");
+    expect(within(tabs).getByRole("link", { name: "All" }).getAttribute("href")).toBe("/?q=news");
+    expect(screen.getByRole("link", { name: "Next →" }).getAttribute("href")).toBe(
+      "/?status=draft&q=news&page=2",
+    );
+    const search = screen.getByRole("searchbox", { name: "Search subjects" }) as HTMLInputElement;
+    expect(search.value).toBe("news");
+  });
+
+  it("says when no campaign matches, with a way back to all of them", async () => {
+    fetchMock.mockResolvedValueOnce(page([], { total: 0, totalPages: 0 }));
+    renderWithQueries(<CampaignList page={1} filter={{ q: "nothing" }} />);
+    await advance(0);
+    expect(screen.getByText("No campaign matches.")).toBeTruthy();
+    expect(screen.getByRole("link", { name: "Show every campaign" }).getAttribute("href")).toBe("/");
   });
 
   it("shows a page rendered on the server at once, then keeps it live from the browser", async () => {

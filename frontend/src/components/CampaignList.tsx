@@ -3,8 +3,11 @@
 import { keepPreviousData } from "@tanstack/react-query";
 import Link from "next/link";
 
-import { isActive, type Campaign, type CampaignPage } from "@/lib/api/types";
+import Form from "next/form";
+
+import { isActive, type Campaign, type CampaignPage, type CampaignStatus } from "@/lib/api/types";
 import { formatCount, formatDateTime, plural } from "@/lib/format";
+import { CAMPAIGN_STATUSES, campaignListHref, type CampaignListFilter } from "@/lib/params";
 import { campaignPageQuery, queries, useApiQuery, useMe } from "@/lib/queries";
 import { can } from "@/lib/scopes";
 
@@ -106,10 +109,79 @@ function NoCampaignsYet() {
   );
 }
 
+const STATUS_LABELS: Record<CampaignStatus, string> = {
+  DRAFT: "Drafts",
+  PENDING: "Pending",
+  PROCESSING: "Sending",
+  COMPLETED: "Completed",
+  FAILED: "Failed",
+};
+
+/**
+ * The list's filters: one link per status (the current one marked) and a subject search (a GET
+ * form), so both live in the URL, survive a reload and work without JavaScript.
+ */
+function CampaignFilters({ filter }: { filter: CampaignListFilter }) {
+  const tabs: { label: string; status?: CampaignStatus }[] = [
+    { label: "All" },
+    ...CAMPAIGN_STATUSES.map((status) => ({ label: STATUS_LABELS[status], status })),
+  ];
+  return (
+    <div className="mb-4 flex flex-wrap items-center justify-between gap-3">
+      <nav aria-label="Filter by status">
+        <ul className="flex flex-wrap gap-1">
+          {tabs.map(({ label, status }) => {
+            const current = filter.status === status;
+            return (
+              <li key={label}>
+                <Link
+                  href={campaignListHref({ status, q: filter.q })}
+                  aria-current={current ? "page" : undefined}
+                  className={`rounded-md px-3 py-1.5 text-sm font-medium ${
+                    current
+                      ? "bg-slate-900 text-white"
+                      : "text-slate-700 hover:bg-slate-100 hover:text-slate-900"
+                  }`}
+                >
+                  {label}
+                </Link>
+              </li>
+            );
+          })}
+        </ul>
+      </nav>
+      <Form role="search" action="/" className="flex gap-2">
+        {filter.status && <input type="hidden" name="status" value={filter.status.toLowerCase()} />}
+        <label htmlFor="campaign-search" className="sr-only">
+          Search subjects
+        </label>
+        <input
+          id="campaign-search"
+          type="search"
+          name="q"
+          defaultValue={filter.q ?? ""}
+          maxLength={255}
+          placeholder="Search subjects"
+          className="w-48 rounded-md border border-slate-300 px-3 py-1.5 text-sm"
+        />
+        <button type="submit" className={buttonSecondary}>
+          Search
+        </button>
+      </Form>
+    </div>
+  );
+}
+
 /** The campaigns, newest first, refreshed every 1.5 s while any of them is still sending. */
-export function CampaignList({ page }: { page: number }) {
+export function CampaignList({
+  page,
+  filter = {},
+}: {
+  page: number;
+  filter?: CampaignListFilter;
+}) {
   const query = useApiQuery({
-    ...campaignPageQuery(queries(), page),
+    ...campaignPageQuery(queries(), page, filter),
     placeholderData: keepPreviousData,
   });
   // While a failing page is retried, its error shows rather than the previous page.
@@ -132,22 +204,38 @@ export function CampaignList({ page }: { page: number }) {
     return <PageLoading label="Loading campaigns" />;
   }
 
-  if (data.total === 0) return <NoCampaignsYet />;
+  const filtered = filter.status !== undefined || filter.q !== undefined;
+  if (data.total === 0 && !filtered) return <NoCampaignsYet />;
 
   if (data.items.length === 0) {
     return (
-      <div className="rounded-lg border border-slate-200 bg-white px-6 py-10 text-center text-sm text-slate-700">
-        <p>There are no campaigns on page {page}.</p>
-        <Link href="/" className={`${buttonSecondary} mt-4`}>
-          Go to the first page
-        </Link>
-      </div>
+      <>
+        <CampaignFilters filter={filter} />
+        <div className="rounded-lg border border-slate-200 bg-white px-6 py-10 text-center text-sm text-slate-700">
+          {data.total === 0 ? (
+            <>
+              <p>No campaign matches.</p>
+              <Link href="/" className={`${buttonSecondary} mt-4`}>
+                Show every campaign
+              </Link>
+            </>
+          ) : (
+            <>
+              <p>There are no campaigns on page {page}.</p>
+              <Link href={campaignListHref(filter)} className={`${buttonSecondary} mt-4`}>
+                Go to the first page
+              </Link>
+            </>
+          )}
+        </div>
+      </>
     );
   }
 
   const totalPages = Number(data.totalPages);
   return (
     <div aria-busy={loading}>
+      <CampaignFilters filter={filter} />
       <p className="mb-3 flex items-center gap-2 text-sm text-slate-600" aria-live="off">
         <span className="tabular-nums">
           {formatCount(Number(data.total))} {data.total === 1 ? "campaign" : "campaigns"}
@@ -167,7 +255,7 @@ export function CampaignList({ page }: { page: number }) {
       <Pagination
         page={page}
         totalPages={totalPages}
-        hrefFor={(p) => (p === 1 ? "/" : `/?page=${p}`)}
+        hrefFor={(p) => campaignListHref(filter, p)}
         label="Campaign pages"
       />
     </div>

@@ -11,7 +11,7 @@ import { api, type PalomaClient } from "./api/client";
 import { ApiError, isAbortError, toApiError } from "./api/errors";
 import type { paths } from "./api/schema";
 import { isActive, type CampaignPage, type CampaignStatus, type Me } from "./api/types";
-import type { RecipientFilter } from "./params";
+import type { CampaignListFilter, RecipientFilter } from "./params";
 import { filterStatus } from "./params";
 
 /** How often live data is refreshed. */
@@ -137,12 +137,15 @@ export function useMe(): Me | undefined {
   return useApiQuery(meQuery(queries())).data;
 }
 
-/** One page of campaigns, newest first; read again every 1.5 s while one of them is sending. */
-export function campaignPageQuery(q: ApiQueries, page: number) {
+/**
+ * One page of campaigns (those `filter` admits), newest first; read again every 1.5 s while one
+ * of them is sending.
+ */
+export function campaignPageQuery(q: ApiQueries, page: number, filter: CampaignListFilter = {}) {
   return q.queryOptions(
     "get",
     "/api/emails",
-    { params: { query: { page, perPage: CAMPAIGNS_PER_PAGE } } },
+    { params: { query: { page, perPage: CAMPAIGNS_PER_PAGE, ...filter } } },
     {
       refetchInterval: (query) =>
         !failed(query) && query.state.data && hasActive(query.state.data)

@@ -61,7 +61,12 @@ async fn a_database_the_node_stack_created_is_adopted_with_its_rows() -> TestRes
     let repo = MysqlDatabase::connect(&db.url, 2)?;
 
     // Newest first by creation time, not by id.
-    let page = repo.list(PageRequest::default()).await?;
+    let page = repo
+        .list(
+            &paloma_domain::CampaignFilter::default(),
+            PageRequest::default(),
+        )
+        .await?;
     let listed: Vec<_> = page.items.iter().map(|c| *c.id.as_uuid()).collect();
     assert_eq!(listed, vec![newer, older]);
     let done = &page.items[1];
@@ -184,7 +189,12 @@ async fn after_adoption_a_seed_style_insert_and_update_read_correctly() -> TestR
     let ours = CampaignId::new();
     repo.create(ours, &new_campaign("Ours", &emails(3))?, t0())
         .await?;
-    let page = repo.list(PageRequest::default()).await?;
+    let page = repo
+        .list(
+            &paloma_domain::CampaignFilter::default(),
+            PageRequest::default(),
+        )
+        .await?;
     assert_eq!(page.total, 2);
     assert_eq!(page.items[0].id, ours, "the newest first");
     db.remove().await?;

@@ -6,8 +6,8 @@
 use chrono::TimeDelta;
 use paloma_application::ports::{ActivityLog, CampaignStore, DeliveryLedger, RepositoryError};
 use paloma_domain::{
-    Action, Activity, Actor, CampaignId, CampaignStatus, Outcome, OutcomeKind, PageRequest,
-    RecipientStatus, RetryScope, Scopes,
+    Action, Activity, Actor, CampaignFilter, CampaignId, CampaignStatus, Outcome, OutcomeKind,
+    PageRequest, RecipientStatus, RetryScope, Scopes,
 };
 
 use crate::{TestResult, assert_counters_match_rows, emails, new_campaign, setup, t0};
@@ -250,6 +250,60 @@ async fn retrying_the_failed_moves_rows_and_counters_together_and_only_when_fini
             .await,
         Err(RepositoryError::NotFound(_))
     ));
+    db.remove().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_listing_filters_by_status_and_subject_text_taken_literally() -> TestResult {
+    let (db, repo) = setup().await?;
+    let now = t0();
+    let mut ids = Vec::new();
+    for (i, (subject, draft)) in [
+        ("Spring news", false),
+        ("spring SALE", true),
+        ("100% off_now", false),
+        ("Autumn news", true),
+        ("100 percent offXnow", false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = CampaignId::new();
+        let mut campaign = new_campaign(subject, &emails(1))?;
+        campaign.draft = draft;
+        repo.create(id, &campaign, now + TimeDelta::seconds(i as i64))
+            .await?;
+        ids.push(id);
+    }
+    let list = |status: Option<CampaignStatus>, q: Option<&'static str>| {
+        let repo = repo.clone();
+        async move {
+            let filter = CampaignFilter::new(status, q)?;
+            let page = repo.list(&filter, PageRequest::default()).await?;
+            anyhow::Ok((
+                page.total,
+                page.items.iter().map(|c| c.id).collect::<Vec<_>>(),
+            ))
+        }
+    };
+    assert_eq!(list(None, None).await?.0, 5);
+    assert_eq!(
+        list(Some(CampaignStatus::Draft), None).await?,
+        (2, vec![ids[3], ids[1]]),
+        "newest first"
+    );
+    assert_eq!(list(None, Some("SPRING")).await?, (2, vec![ids[1], ids[0]]));
+    assert_eq!(
+        list(Some(CampaignStatus::Pending), Some("news")).await?,
+        (1, vec![ids[0]])
+    );
+    assert_eq!(
+        list(None, Some("0% off_")).await?,
+        (1, vec![ids[2]]),
+        "% and _ are the characters themselves"
+    );
+    assert_eq!(list(None, Some("nothing like it")).await?, (0, vec![]));
     db.remove().await?;
     Ok(())
 }

@@ -160,7 +160,10 @@ impl TestApp {
         use paloma_application::CampaignStore;
         let page = self
             .repo
-            .list(paloma_domain::PageRequest::default())
+            .list(
+                &paloma_domain::CampaignFilter::default(),
+                paloma_domain::PageRequest::default(),
+            )
             .await
             .expect("list");
         assert_eq!(page.total, 0, "no campaign stored");

@@ -1,14 +1,16 @@
 import { HydrationBoundary } from "@tanstack/react-query";
 
 import { CampaignList } from "@/components/CampaignList";
-import { parsePage } from "@/lib/params";
+import { parseCampaignListFilter, parsePage } from "@/lib/params";
 import { prefetch } from "@/lib/prefetch";
 import { sessionToken } from "@/lib/session-server";
 import { campaignPageQuery } from "@/lib/queries";
 
 export default async function CampaignsPage({ searchParams }: PageProps<"/">) {
-  const page = parsePage((await searchParams).page);
-  const state = await prefetch((queries) => [campaignPageQuery(queries, page)], {
+  const params = await searchParams;
+  const page = parsePage(params.page);
+  const filter = parseCampaignListFilter(params.status, params.q);
+  const state = await prefetch((queries) => [campaignPageQuery(queries, page, filter)], {
     token: await sessionToken(),
   });
   return (
@@ -18,7 +20,7 @@ export default async function CampaignsPage({ searchParams }: PageProps<"/">) {
         <p className="mt-1 text-sm text-slate-600">Newest first, with live delivery progress.</p>
       </div>
       <HydrationBoundary state={state}>
-        <CampaignList page={page} />
+        <CampaignList page={page} filter={filter} />
       </HydrationBoundary>
     </>
   );

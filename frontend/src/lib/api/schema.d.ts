@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Campaigns, newest first. */
+        /**
+         * Campaigns, newest first; optionally only one status, or those whose subject contains a
+         *     text.
+         */
         get: operations["list_campaigns"];
         put?: never;
         /**
@@ -653,6 +656,13 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 200 (default 20); outside that range is 400. */
                 perPage?: number;
+                /** @description Only campaigns in this status. */
+                status?: components["schemas"]["CampaignStatusDto"];
+                /**
+                 * @description Only campaigns whose subject contains this text, ignoring case (1 to 255 characters
+                 *     after trimming, no control characters; otherwise 400).
+                 */
+                q?: string;
             };
             header?: never;
             path?: never;

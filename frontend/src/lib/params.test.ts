@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+
+import { campaignListHref, parseCampaignListFilter } from "./params";
+
+describe("the campaign list's filter in the URL", () => {
+  it("reads a known status in any case and a trimmed search, and leaves out the rest", () => {
+    expect(parseCampaignListFilter("draft", "  news ")).toEqual({ status: "DRAFT", q: "news" });
+    expect(parseCampaignListFilter(["completed", "failed"], undefined)).toEqual({
+      status: "COMPLETED",
+    });
+    expect(parseCampaignListFilter("sent", "   ")).toEqual({});
+    expect(parseCampaignListFilter(undefined, "a\u0007b")).toEqual({});
+    expect(parseCampaignListFilter(undefined, "x".repeat(256))).toEqual({});
+  });
+
+  it("writes the filter and the page back, leaving out what is empty", () => {
+    expect(campaignListHref({})).toBe("/");
+    expect(campaignListHref({}, 2)).toBe("/?page=2");
+    expect(campaignListHref({ status: "FAILED", q: "50% off" }, 3)).toBe(
+      "/?status=failed&q=50%25+off&page=3",
+    );
+    const back = new URL(`http://dash.test${campaignListHref({ status: "DRAFT", q: "a&b" })}`);
+    expect(
+      parseCampaignListFilter(
+        back.searchParams.get("status") ?? undefined,
+        back.searchParams.get("q") ?? undefined,
+      ),
+    ).toEqual({ status: "DRAFT", q: "a&b" });
+  });
+});

@@ -55,6 +55,13 @@ impl From<RepositoryError> for CreateCampaignError {
     }
 }
 
+/// A page of campaigns, and how many campaigns are `PENDING` or `PROCESSING` in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignListing {
+    pub page: Page<Campaign>,
+    pub active: u64,
+}
+
 /// The answer to "retry the failed".
 #[derive(Debug, Clone, PartialEq)]
 pub struct Retried {
@@ -348,13 +355,16 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
         self.repo.get_body(id).await?.ok_or(QueryError::NotFound)
     }
 
-    /// The campaigns `filter` admits, newest first.
+    /// The campaigns `filter` admits, newest first, and how many campaigns (of any page and
+    /// filter) are still being sent, so that a list knows whether to keep refreshing.
     pub async fn list(
         &self,
         filter: &CampaignFilter,
         page: PageRequest,
-    ) -> Result<Page<Campaign>, QueryError> {
-        Ok(self.repo.list(filter, page).await?)
+    ) -> Result<CampaignListing, QueryError> {
+        let page = self.repo.list(filter, page).await?;
+        let active = self.repo.count_active().await?;
+        Ok(CampaignListing { page, active })
     }
 
     pub async fn list_recipients(

@@ -170,6 +170,14 @@ impl CampaignStore for FakeRepo {
         })
     }
 
+    async fn count_active(&self) -> Result<u64, RepositoryError> {
+        self.check()?;
+        Ok(lock(&self.campaigns)
+            .values()
+            .filter(|c| c.0.status.awaits_delivery())
+            .count() as u64)
+    }
+
     async fn list_recipients(
         &self,
         id: CampaignId,

@@ -18,8 +18,8 @@ mod keys_tests;
 mod tests;
 
 pub use campaigns::{
-    CampaignService, CreateCampaignError, CreatedCampaign, Intent, LifecycleError, QueryError,
-    Retried,
+    CampaignListing, CampaignService, CreateCampaignError, CreatedCampaign, Intent, LifecycleError,
+    QueryError, Retried,
 };
 pub use keys::{AuthError, KeyError, KeyService};
 pub use ports::{

@@ -87,6 +87,9 @@ pub trait CampaignStore: Send + Sync + 'static {
         page: PageRequest,
     ) -> impl Future<Output = Result<Page<Campaign>, RepositoryError>> + Send;
 
+    /// How many campaigns are `PENDING` or `PROCESSING`: those whose counters still move.
+    fn count_active(&self) -> impl Future<Output = Result<u64, RepositoryError>> + Send;
+
     /// A campaign's recipients in insertion order, optionally only those in one status.
     /// `NotFound` when the campaign does not exist.
     fn list_recipients(

@@ -150,6 +150,10 @@ impl<S: CampaignStore> CampaignStore for CachedCampaignStore<S> {
         self.inner.list(filter, page).await
     }
 
+    async fn count_active(&self) -> Result<u64, RepositoryError> {
+        self.inner.count_active().await
+    }
+
     async fn list_recipients(
         &self,
         id: CampaignId,

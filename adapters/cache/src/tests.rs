@@ -98,6 +98,10 @@ impl CampaignStore for CountingStore {
         Err(unused())
     }
 
+    async fn count_active(&self) -> Result<u64, RepositoryError> {
+        Err(unused())
+    }
+
     async fn list_recipients(
         &self,
         _: CampaignId,

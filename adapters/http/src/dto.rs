@@ -1,7 +1,7 @@
 //! The JSON shapes of the API (camelCase), documented for OpenAPI.
 
 use chrono::{DateTime, Utc};
-use paloma_application::{CreatedCampaign, Retried};
+use paloma_application::{CampaignListing, CreatedCampaign, Retried};
 use paloma_domain::{
     Action, Activity, ApiKey, ApiToken, Campaign, NewCampaignInput, Page, Recipient,
     RecipientInput, Timeline,
@@ -264,6 +264,9 @@ pub struct CampaignPage {
     pub per_page: u32,
     pub total: u64,
     pub total_pages: u64,
+    /// Campaigns `PENDING` or `PROCESSING` in all, whatever the page and filter: while it is
+    /// above 0 a list has counters that still move (on this page or another).
+    pub active: u64,
 }
 
 /// A page of recipients, in the order they were submitted.
@@ -277,14 +280,15 @@ pub struct RecipientPage {
     pub total_pages: u64,
 }
 
-impl From<Page<Campaign>> for CampaignPage {
-    fn from(p: Page<Campaign>) -> Self {
+impl From<CampaignListing> for CampaignPage {
+    fn from(CampaignListing { page: p, active }: CampaignListing) -> Self {
         Self {
             total_pages: p.total_pages(),
             page: p.page,
             per_page: p.per_page,
             total: p.total,
             items: p.items.into_iter().map(Into::into).collect(),
+            active,
         }
     }
 }

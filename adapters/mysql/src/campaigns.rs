@@ -259,6 +259,21 @@ pub(crate) async fn list(
     })
 }
 
+/// See [`CampaignStore::count_active`] (the `(status, enqueuedAt)` index answers it).
+#[instrument(level = "debug", skip_all)]
+pub(crate) async fn count_active(conn: &mut AsyncMysqlConnection) -> Result<u64, RepositoryError> {
+    let active: i64 = email_job::table
+        .filter(email_job::status.eq_any([
+            CampaignStatus::Pending.as_str(),
+            CampaignStatus::Processing.as_str(),
+        ]))
+        .count()
+        .get_result(conn)
+        .await
+        .map_err(diesel_error)?;
+    Ok(u64::try_from(active).unwrap_or(0))
+}
+
 /// `%text%` for `LIKE`, with the pattern characters of `text` escaped (`\` is MySQL's escape).
 fn like_pattern(text: &str) -> String {
     let mut pattern = String::with_capacity(text.len() + 2);
@@ -579,6 +594,10 @@ impl CampaignStore for MysqlDatabase {
         let filter = filter.clone();
         self.detached(move |conn| async move { list(conn, &filter, page).await }.boxed())
             .await
+    }
+
+    async fn count_active(&self) -> Result<u64, RepositoryError> {
+        self.detached(move |conn| count_active(conn).boxed()).await
     }
 
     async fn list_recipients(

@@ -146,6 +146,10 @@ async fn campaigns_are_filtered_by_status_and_searched_by_subject() {
     assert_eq!(status, 200, "{drafts}");
     assert_eq!(subjects(&drafts), ["Autumn NEWS", "Spring sale"]);
     assert_eq!(drafts["total"], 2);
+    assert_eq!(
+        drafts["active"], 1,
+        "the campaign still to send counts, whatever the filter"
+    );
     let (_, news) = app.get("/api/emails?q=news").await;
     assert_eq!(subjects(&news), ["Autumn NEWS", "Spring news"]);
     let (_, both) = app.get("/api/emails?status=DRAFT&q=%20news%20").await;

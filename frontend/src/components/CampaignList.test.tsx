@@ -51,6 +51,8 @@ function page(items: Campaign[], extra: Partial<CampaignPage> = {}): Response {
     perPage: 20,
     total: items.length,
     totalPages: 1,
+    // As the API counts them when every campaign is on this page.
+    active: items.filter((c) => c.status === "PENDING" || c.status === "PROCESSING").length,
     ...extra,
   };
   return new Response(JSON.stringify(body), {
@@ -126,6 +128,20 @@ describe("CampaignList", () => {
     expect(screen.getByText("Failed", { selector: "[data-status]" })).toBeTruthy();
     await advance(10_000);
     expect(fetchMock).toHaveBeenCalledTimes(1);
+  });
+
+  it("keeps polling while a campaign on another page is sending", async () => {
+    const done = campaign({ status: "COMPLETED", pendingEmails: 0, progress: 100 });
+    fetchMock.mockResolvedValueOnce(page([done], { total: 30, totalPages: 2, active: 1 }));
+    fetchMock.mockResolvedValueOnce(page([done], { total: 30, totalPages: 2, active: 0 }));
+    renderWithQueries(<CampaignList page={1} />);
+    await advance(0);
+    expect(screen.getByText("Updating live")).toBeTruthy();
+    await advance(1500);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    expect(screen.queryByText("Updating live")).toBeNull();
+    await advance(10_000);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
   });
 
   it("shows a draft as such, and does not poll for it: it does not move until sent", async () => {

@@ -5,10 +5,10 @@ import Link from "next/link";
 
 import Form from "next/form";
 
-import { isActive, type Campaign, type CampaignPage, type CampaignStatus } from "@/lib/api/types";
+import type { Campaign, CampaignStatus } from "@/lib/api/types";
 import { formatCount, formatDateTime, plural } from "@/lib/format";
 import { CAMPAIGN_STATUSES, campaignListHref, type CampaignListFilter } from "@/lib/params";
-import { campaignPageQuery, queries, useApiQuery, useMe } from "@/lib/queries";
+import { campaignPageQuery, hasActive, queries, useApiQuery, useMe } from "@/lib/queries";
 import { can } from "@/lib/scopes";
 
 import { Pagination } from "./Pagination";
@@ -16,9 +16,6 @@ import { ProgressBar } from "./ProgressBar";
 import { StatusBadge } from "./StatusBadge";
 import { LoadFailed, PageLoading, Swatch, buttonPrimary, buttonSecondary } from "./ui";
 
-function hasActive(page: CampaignPage): boolean {
-  return page.items.some((c) => isActive(c.status));
-}
 
 function CampaignRow({ campaign }: { campaign: Campaign }) {
   const counts = {

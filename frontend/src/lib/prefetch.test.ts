@@ -4,7 +4,14 @@ import type { CampaignPage } from "./api/types";
 import { prefetch } from "./prefetch";
 import { campaignPageQuery, campaignQuery, queries } from "./queries";
 
-const PAGE: CampaignPage = { items: [], page: 1, perPage: 20, total: 0, totalPages: 0 };
+const PAGE: CampaignPage = {
+  items: [],
+  page: 1,
+  perPage: 20,
+  total: 0,
+  totalPages: 0,
+  active: 0,
+};
 
 afterEach(() => {
   vi.unstubAllGlobals();

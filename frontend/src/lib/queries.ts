@@ -120,8 +120,13 @@ function failed(query: { state: { status: string } }): boolean {
   return query.state.status === "error";
 }
 
-function hasActive(page: CampaignPage): boolean {
-  return page.items.some((c) => isActive(c.status));
+/**
+ * Whether a list's counters may still move: a campaign on the page is sending, or one is
+ * anywhere (`active` counts every `PENDING` or `PROCESSING` campaign, whatever the page and
+ * filter), so that one finishing or starting off this page shows up too.
+ */
+export function hasActive(page: CampaignPage): boolean {
+  return page.active > 0 || page.items.some((c) => isActive(c.status));
 }
 
 /** How long the key's name and scopes count as fresh: they change only when it is replaced. */
@@ -138,8 +143,8 @@ export function useMe(): Me | undefined {
 }
 
 /**
- * One page of campaigns (those `filter` admits), newest first; read again every 1.5 s while one
- * of them is sending.
+ * One page of campaigns (those `filter` admits), newest first; read again every 1.5 s while any
+ * campaign is sending, on this page or another.
  */
 export function campaignPageQuery(q: ApiQueries, page: number, filter: CampaignListFilter = {}) {
   return q.queryOptions(

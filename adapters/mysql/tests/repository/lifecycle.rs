@@ -304,6 +304,9 @@ async fn the_listing_filters_by_status_and_subject_text_taken_literally() -> Tes
         "% and _ are the characters themselves"
     );
     assert_eq!(list(None, Some("nothing like it")).await?, (0, vec![]));
+    assert_eq!(repo.count_active().await?, 3, "the drafts do not move");
+    repo.start(ids[0], now).await?;
+    assert_eq!(repo.count_active().await?, 3, "processing counts too");
     db.remove().await?;
     Ok(())
 }

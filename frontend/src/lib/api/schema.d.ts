@@ -263,6 +263,12 @@ export interface components {
         };
         /** @description A page of campaigns, newest first. */
         CampaignPage: {
+            /**
+             * Format: int64
+             * @description Campaigns `PENDING` or `PROCESSING` in all, whatever the page and filter: while it is
+             *     above 0 a list has counters that still move (on this page or another).
+             */
+            active: number;
             items: components["schemas"]["CampaignResponse"][];
             /** Format: int32 */
             page: number;

@@ -1,4 +1,4 @@
-//! Access control against the app `paloma-api serve` builds: every `/api` route refuses a
+//! Access control, against the `paloma-api` binary and the app it builds: every `/api` route refuses a
 //! request without a key, with an unknown, malformed or revoked one (`401`), and with a key
 //! lacking its scope (`403`), in the one error shape and without changing anything; repeated
 //! failures from one address get `429`; drafts, the send endpoint, the key routes and the audit
@@ -12,7 +12,9 @@ use redis::AsyncCommands;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, assert_error_shape, client_with_token};
+use paloma_mysql::MysqlDatabase;
+
+use crate::common::{Paloma, TestApp, assert_error_shape, client_with_token};
 
 /// One campaign body.
 fn campaign(subject: &str) -> Value {
@@ -20,40 +22,40 @@ fn campaign(subject: &str) -> Value {
 }
 
 /// What a campaign request could change: the campaigns with their statuses and counters, the
-/// audit trail of `campaign`, and the queue's keys. (Keys are checked apart: the test makes
-/// some.)
-async fn snapshot(app: &TestApp, campaign: CampaignId) -> String {
+/// audit trail of `campaign`, and the queue's keys under `prefix`. (Keys are checked apart: the
+/// tests make some.)
+async fn snapshot(
+    repo: &MysqlDatabase,
+    redis: &redis::aio::MultiplexedConnection,
+    prefix: &str,
+    campaign: CampaignId,
+) -> String {
     let campaigns = CampaignStore::list(
-        &app.repo,
+        repo,
         &paloma_domain::CampaignFilter::default(),
         PageRequest::parse(Some(1), Some(100)).expect("page"),
     )
     .await
     .expect("campaigns");
-    let trail = app
-        .repo
+    let trail = repo
         .campaign_activity(campaign, PageRequest::default())
         .await
         .expect("activity");
-    let mut redis = app.redis.clone();
-    let mut queue: Vec<String> = redis
-        .keys(format!("{}:*", app.prefix))
-        .await
-        .expect("redis keys");
+    let mut redis = redis.clone();
+    let mut queue: Vec<String> = redis.keys(format!("{prefix}:*")).await.expect("redis keys");
     queue.sort();
     format!("{campaigns:?}\n{trail:?}\n{queue:?}")
 }
 
-/// Sends `method path` (with `body` as JSON when given) with `client`; the status, the
+/// Sends `method url` (with `body` as JSON when given) with `client`; the status, the
 /// `WWW-Authenticate` header and the JSON body.
 async fn call(
     client: &reqwest::Client,
-    app: &TestApp,
+    url: String,
     method: &Method,
-    path: &str,
     body: Option<&Value>,
 ) -> (u16, Option<String>, Value) {
-    let mut request = client.request(method.clone(), app.url(path));
+    let mut request = client.request(method.clone(), url);
     if let Some(body) = body {
         request = request.json(body);
     }
@@ -71,24 +73,43 @@ async fn call(
     )
 }
 
+/// A key made through the API with `scopes`: its id and token.
+async fn key_over_rest(paloma: &Paloma, name: &str, scopes: &[&str]) -> (String, String) {
+    let (status, _, created) = call(
+        &paloma.http,
+        paloma.url("/api/keys"),
+        &Method::POST,
+        Some(&json!({ "name": name, "scopes": scopes })),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let field = |f: &str| created[f].as_str().expect("a field of the key").to_owned();
+    (field("id"), field("token"))
+}
+
+/// Against the real `paloma-api` binary.
 #[tokio::test]
 async fn every_route_refuses_missing_wrong_revoked_and_unscoped_keys_and_changes_nothing() {
-    let app = TestApp::spawn_with(&[("MAX_AUTH_FAILURES_PER_MINUTE", "1000".to_owned())]).await;
+    let mut paloma = Paloma::new().await;
+    paloma
+        .start_api_with(&[("MAX_AUTH_FAILURES_PER_MINUTE", "1000")])
+        .await;
+    let repo = MysqlDatabase::connect(&paloma.db_url, 2).expect("pool");
+    let redis = paloma.redis().await;
+    let prefix = paloma.prefix.clone();
+    let app = &paloma;
     // A draft to aim the campaign routes at, and a key to aim the revocation at.
     let (status, _, draft) = call(
-        &app.client,
-        &app,
+        &app.http,
+        app.url("/api/emails"),
         &Method::POST,
-        "/api/emails",
         Some(&json!({ "subject": "Held", "body": "<p>x</p>", "recipients": ["a@example.org"], "draft": true })),
     )
     .await;
     assert_eq!(status, 201, "{draft}");
     let id = draft["id"].as_str().expect("id").to_owned();
     let campaign_id: CampaignId = id.parse().expect("uuid");
-    let target_key = app.key("target", "campaigns:read").await;
-    let target_id = KeyStore::list(&app.repo).await.expect("keys")[1].id;
-    assert!(target_key.starts_with("pal_"));
+    let (target_id, _) = key_over_rest(app, "target", &["campaigns:read"]).await;
 
     let routes: Vec<(Method, String, Option<&str>, Option<Value>)> = vec![
         (Method::GET, "/api/me".into(), None, None),
@@ -155,19 +176,26 @@ async fn every_route_refuses_missing_wrong_revoked_and_unscoped_keys_and_changes
         ),
     ];
 
-    let revoked = app
-        .key(
-            "revoked",
-            "campaigns:read,campaigns:create,campaigns:send,keys:manage",
-        )
-        .await;
-    let revoked_id = KeyStore::list(&app.repo).await.expect("keys")[2].id;
-    app.client
-        .delete(app.url(&format!("/api/keys/{revoked_id}")))
-        .send()
-        .await
-        .expect("revoke");
-    let before = snapshot(&app, campaign_id).await;
+    let (revoked_id, revoked) = key_over_rest(
+        app,
+        "revoked",
+        &[
+            "campaigns:read",
+            "campaigns:create",
+            "campaigns:send",
+            "keys:manage",
+        ],
+    )
+    .await;
+    let (status, _, _) = call(
+        &app.http,
+        app.url(&format!("/api/keys/{revoked_id}")),
+        &Method::DELETE,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let before = snapshot(&repo, &redis, &prefix, campaign_id).await;
 
     let anonymous = reqwest::Client::new();
     let unknown = client_with_token(ApiToken::generate().expose());
@@ -180,7 +208,8 @@ async fn every_route_refuses_missing_wrong_revoked_and_unscoped_keys_and_changes
             ("malformed key", &malformed),
             ("revoked key", &revoked),
         ] {
-            let (status, challenge, answer) = call(client, &app, method, path, body.as_ref()).await;
+            let (status, challenge, answer) =
+                call(client, app.url(path), method, body.as_ref()).await;
             assert_eq!(status, 401, "{method} {path} with {who}: {answer}");
             assert_eq!(
                 challenge.as_deref(),
@@ -200,9 +229,10 @@ async fn every_route_refuses_missing_wrong_revoked_and_unscoped_keys_and_changes
             .into_iter()
             .filter(|s| s != scope)
             .collect();
-            let lacking = client_with_token(&app.key("lacking", &others.join(",")).await);
-            let shape = snapshot(&app, campaign_id).await;
-            let (status, _, answer) = call(&lacking, &app, method, path, body.as_ref()).await;
+            let (_, lacking) = key_over_rest(app, "lacking", &others).await;
+            let lacking = client_with_token(&lacking);
+            let shape = snapshot(&repo, &redis, &prefix, campaign_id).await;
+            let (status, _, answer) = call(&lacking, app.url(path), method, body.as_ref()).await;
             assert_eq!(status, 403, "{method} {path} without {scope}: {answer}");
             assert_error_shape(&answer, "forbidden");
             assert_eq!(answer["error"]["details"]["requiredScope"], *scope);
@@ -213,19 +243,26 @@ async fn every_route_refuses_missing_wrong_revoked_and_unscoped_keys_and_changes
                 "the message names the scope: {answer}"
             );
             assert_eq!(
-                snapshot(&app, campaign_id).await,
+                snapshot(&repo, &redis, &prefix, campaign_id).await,
                 shape,
                 "{method} {path} changed something"
             );
         }
     }
-    assert_eq!(snapshot(&app, campaign_id).await, before, "nothing changed");
-    let keys = KeyStore::list(&app.repo).await.expect("keys");
+    assert_eq!(
+        snapshot(&repo, &redis, &prefix, campaign_id).await,
+        before,
+        "nothing changed"
+    );
+    let keys = KeyStore::list(&repo).await.expect("keys");
     assert!(
         keys.iter().all(|k| k.name.as_str() != "sneaky"),
         "no key was created"
     );
-    let target = KeyStore::list(&app.repo).await.expect("keys")[1].clone();
+    let target = keys
+        .iter()
+        .find(|k| k.id.to_string() == target_id)
+        .expect("the target key");
     assert_eq!(target.revoked_at, None, "the target key was not revoked");
 
     // The open routes stay open.
@@ -290,9 +327,8 @@ async fn a_create_only_key_makes_drafts_that_only_a_send_key_sends() {
     // Even asking to send, a key without campaigns:send gets a draft.
     let (status, _, draft) = call(
         &creator,
-        &app,
+        app.url("/api/emails"),
         &Method::POST,
-        "/api/emails",
         Some(&campaign("Four eyes")),
     )
     .await;
@@ -306,9 +342,8 @@ async fn a_create_only_key_makes_drafts_that_only_a_send_key_sends() {
 
     let (status, _, refused) = call(
         &creator,
-        &app,
+        app.url(&format!("/api/emails/{id}/send")),
         &Method::POST,
-        &format!("/api/emails/{id}/send"),
         None,
     )
     .await;
@@ -316,9 +351,8 @@ async fn a_create_only_key_makes_drafts_that_only_a_send_key_sends() {
 
     let (status, _, sent) = call(
         &sender,
-        &app,
+        app.url(&format!("/api/emails/{id}/send")),
         &Method::POST,
-        &format!("/api/emails/{id}/send"),
         None,
     )
     .await;
@@ -329,9 +363,8 @@ async fn a_create_only_key_makes_drafts_that_only_a_send_key_sends() {
 
     let (status, _, again) = call(
         &sender,
-        &app,
+        app.url(&format!("/api/emails/{id}/send")),
         &Method::POST,
-        &format!("/api/emails/{id}/send"),
         None,
     )
     .await;
@@ -340,9 +373,8 @@ async fn a_create_only_key_makes_drafts_that_only_a_send_key_sends() {
     assert_eq!(again["error"]["details"]["status"], "PENDING");
     let (status, _, early) = call(
         &sender,
-        &app,
+        app.url(&format!("/api/emails/{id}/retry-failed")),
         &Method::POST,
-        &format!("/api/emails/{id}/retry-failed"),
         None,
     )
     .await;
@@ -351,9 +383,8 @@ async fn a_create_only_key_makes_drafts_that_only_a_send_key_sends() {
     assert_eq!(early["error"]["details"]["status"], "PENDING");
     let (status, _, malformed) = call(
         &sender,
-        &app,
+        app.url(&format!("/api/emails/{id}/retry-failed")),
         &Method::POST,
-        &format!("/api/emails/{id}/retry-failed"),
         Some(&json!({ "only": "everything" })),
     )
     .await;
@@ -361,21 +392,15 @@ async fn a_create_only_key_makes_drafts_that_only_a_send_key_sends() {
     let unknown = CampaignId::new();
     let (status, _, missing) = call(
         &sender,
-        &app,
+        app.url(&format!("/api/emails/{unknown}/send")),
         &Method::POST,
-        &format!("/api/emails/{unknown}/send"),
         None,
     )
     .await;
     assert_eq!(status, 404, "{missing}");
 
     // A key that may send gets a draft only when it asks for one.
-    let (status, _, asked) = call(
-        &app.client,
-        &app,
-        &Method::POST,
-        "/api/emails",
-        Some(&json!({ "subject": "Later", "body": "<p>x</p>", "recipients": ["b@example.org"], "draft": true })),
+    let (status, _, asked) = call(&app.client, app.url("/api/emails"), &Method::POST, Some(&json!({ "subject": "Later", "body": "<p>x</p>", "recipients": ["b@example.org"], "draft": true })),
     )
     .await;
     assert_eq!(
@@ -385,9 +410,8 @@ async fn a_create_only_key_makes_drafts_that_only_a_send_key_sends() {
     );
     let (status, _, direct) = call(
         &app.client,
-        &app,
+        app.url("/api/emails"),
         &Method::POST,
-        "/api/emails",
         Some(&campaign("Now")),
     )
     .await;
@@ -400,9 +424,8 @@ async fn a_create_only_key_makes_drafts_that_only_a_send_key_sends() {
     // The trail says who did what, from where.
     let (status, _, trail) = call(
         &creator,
-        &app,
+        app.url(&format!("/api/emails/{id}/activity")),
         &Method::GET,
-        &format!("/api/emails/{id}/activity"),
         None,
     )
     .await;
@@ -437,9 +460,8 @@ async fn a_create_only_key_makes_drafts_that_only_a_send_key_sends() {
     assert_eq!(trail["total"], 2);
     let (status, _, nothing) = call(
         &creator,
-        &app,
+        app.url(&format!("/api/emails/{unknown}/activity")),
         &Method::GET,
-        &format!("/api/emails/{unknown}/activity"),
         None,
     )
     .await;
@@ -449,7 +471,7 @@ async fn a_create_only_key_makes_drafts_that_only_a_send_key_sends() {
 #[tokio::test]
 async fn keys_are_managed_over_rest_and_a_revoked_key_stops_within_a_second() {
     let app = TestApp::spawn().await;
-    let (status, _, me) = call(&app.client, &app, &Method::GET, "/api/me", None).await;
+    let (status, _, me) = call(&app.client, app.url("/api/me"), &Method::GET, None).await;
     assert_eq!(status, 200, "{me}");
     assert_eq!(me["name"], "test admin");
     assert_eq!(me["scopes"].as_array().map(Vec::len), Some(4));
@@ -457,9 +479,8 @@ async fn keys_are_managed_over_rest_and_a_revoked_key_stops_within_a_second() {
 
     let (status, _, created) = call(
         &app.client,
-        &app,
+        app.url("/api/keys"),
         &Method::POST,
-        "/api/keys",
         Some(&json!({ "name": "reader", "scopes": ["campaigns:read"] })),
     )
     .await;
@@ -472,10 +493,10 @@ async fn keys_are_managed_over_rest_and_a_revoked_key_stops_within_a_second() {
     let key_id = created["id"].as_str().expect("id").to_owned();
 
     let reader = client_with_token(&token);
-    let (status, _, me) = call(&reader, &app, &Method::GET, "/api/me", None).await;
+    let (status, _, me) = call(&reader, app.url("/api/me"), &Method::GET, None).await;
     assert_eq!((status, me["name"].as_str()), (200, Some("reader")));
 
-    let (status, _, listed) = call(&app.client, &app, &Method::GET, "/api/keys", None).await;
+    let (status, _, listed) = call(&app.client, app.url("/api/keys"), &Method::GET, None).await;
     assert_eq!(status, 200);
     let listed_text = listed.to_string();
     assert!(!listed_text.contains(&token), "never the token");
@@ -485,8 +506,13 @@ async fn keys_are_managed_over_rest_and_a_revoked_key_stops_within_a_second() {
         (json!({ "name": "x", "scopes": [] }), "scopes"),
         (json!({ "name": " ", "scopes": ["campaigns:read"] }), "name"),
     ] {
-        let (status, _, refused) =
-            call(&app.client, &app, &Method::POST, "/api/keys", Some(&body)).await;
+        let (status, _, refused) = call(
+            &app.client,
+            app.url("/api/keys"),
+            &Method::POST,
+            Some(&body),
+        )
+        .await;
         assert_eq!(status, 422, "{body}: {refused}");
         assert_eq!(
             refused["error"]["details"]["fields"][0]["field"], field,
@@ -495,9 +521,8 @@ async fn keys_are_managed_over_rest_and_a_revoked_key_stops_within_a_second() {
     }
     let (status, _, refused) = call(
         &app.client,
-        &app,
+        app.url("/api/keys"),
         &Method::POST,
-        "/api/keys",
         Some(&json!({ "name": "x", "scopes": ["admin"] })),
     )
     .await;
@@ -517,7 +542,7 @@ async fn keys_are_managed_over_rest_and_a_revoked_key_stops_within_a_second() {
         .expect("DELETE");
     assert_eq!(response.status().as_u16(), 204);
     // Revocation is immediate: the very next request is refused (well within a second).
-    let (status, _, answer) = call(&reader, &app, &Method::GET, "/api/emails", None).await;
+    let (status, _, answer) = call(&reader, app.url("/api/emails"), &Method::GET, None).await;
     assert_eq!(status, 401, "{answer}");
     assert!(revoked_at.elapsed() < Duration::from_secs(1));
 

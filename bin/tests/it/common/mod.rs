@@ -122,10 +122,16 @@ impl Paloma {
     }
 
     pub async fn start_api(&mut self) {
+        self.start_api_with(&[]).await;
+    }
+
+    /// Starts paloma-api with these environment variables besides the usual ones.
+    pub async fn start_api_with(&mut self, extra: &[(&str, &str)]) {
         let child = self
             .command(env!("CARGO_BIN_EXE_paloma-api"))
             .env("API_ADDR", format!("127.0.0.1:{}", self.api_port))
             .env("BOOTSTRAP_API_KEY", &self.token)
+            .envs(extra.iter().copied())
             .spawn()
             .expect("spawn paloma-api");
         self.api = Some(child);

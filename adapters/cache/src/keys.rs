@@ -5,7 +5,6 @@
 //! at once; one revoked elsewhere (the command line, another API process) stops working within
 //! the TTL, which is why the TTL is capped at [`MAX_KEY_TTL`].
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -13,7 +12,7 @@ use moka::future::Cache;
 use paloma_application::ports::{ActivityLog, KeyStore, RepositoryError};
 use paloma_domain::{Activity, ApiKey, CampaignId, KeyId, Page, PageRequest, TokenHash};
 
-use crate::copy_of;
+use crate::{Miss, settle};
 
 /// The longest a key lookup may be remembered: a revocation must take effect within it.
 pub const MAX_KEY_TTL: Duration = Duration::from_secs(1);
@@ -65,13 +64,6 @@ impl<S: std::fmt::Debug> std::fmt::Debug for CachedKeyStore<S> {
     }
 }
 
-/// Why a shared lookup gave nothing to remember.
-#[derive(Debug)]
-enum Miss {
-    Nothing,
-    Failed(RepositoryError),
-}
-
 impl<S: KeyStore> KeyStore for CachedKeyStore<S> {
     async fn insert(&self, key: &ApiKey, hash: &TokenHash) -> Result<(), RepositoryError> {
         let inserted = self.inner.insert(key, hash).await;
@@ -101,21 +93,14 @@ impl<S: KeyStore> KeyStore for CachedKeyStore<S> {
         };
         let lookup = async {
             match self.inner.find_by_prefix(prefix).await {
-                Ok(found) if found.is_empty() => Err(Miss::Nothing),
+                Ok(found) if found.is_empty() => Err(Miss::Absent),
                 Ok(found) => Ok(found),
                 Err(e) => Err(Miss::Failed(e)),
             }
         };
         match recent.try_get_with(prefix.to_owned(), lookup).await {
             Ok(found) => Ok(found),
-            Err(miss) => match Arc::try_unwrap(miss) {
-                Ok(Miss::Nothing) => Ok(Vec::new()),
-                Ok(Miss::Failed(e)) => Err(e),
-                Err(shared) => match &*shared {
-                    Miss::Nothing => Ok(Vec::new()),
-                    Miss::Failed(e) => Err(copy_of(e)),
-                },
-            },
+            Err(miss) => settle(miss).map(|()| Vec::new()),
         }
     }
 }

@@ -66,21 +66,22 @@ impl<S: std::fmt::Debug> std::fmt::Debug for CachedCampaignStore<S> {
     }
 }
 
-/// Why a shared read gave no campaign to remember.
+/// Why a shared read gave nothing to remember: nothing was found, or the store failed.
 #[derive(Debug)]
 enum Miss {
-    /// There is no such campaign.
     Absent,
     Failed(RepositoryError),
 }
 
-/// The answer of a shared read that found nothing to remember, for one of its waiters.
-fn answer(miss: Arc<Miss>) -> Result<Option<Campaign>, RepositoryError> {
+/// The answer of a shared read that found nothing to remember, for one of its waiters: `Ok`
+/// when nothing was found, the store's error (or a copy of it, for the other waiters) when it
+/// failed.
+fn settle(miss: Arc<Miss>) -> Result<(), RepositoryError> {
     match Arc::try_unwrap(miss) {
-        Ok(Miss::Absent) => Ok(None),
+        Ok(Miss::Absent) => Ok(()),
         Ok(Miss::Failed(e)) => Err(e),
         Err(shared) => match &*shared {
-            Miss::Absent => Ok(None),
+            Miss::Absent => Ok(()),
             Miss::Failed(e) => Err(copy_of(e)),
         },
     }
@@ -113,7 +114,7 @@ impl<S: CampaignStore> CampaignStore for CachedCampaignStore<S> {
         };
         match recent.try_get_with(id, read).await {
             Ok(campaign) => Ok(Some(campaign)),
-            Err(miss) => answer(miss),
+            Err(miss) => settle(miss).map(|()| None),
         }
     }
 

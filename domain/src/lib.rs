@@ -10,6 +10,7 @@ pub mod campaign;
 pub mod delivery;
 pub mod idempotency;
 pub mod ids;
+pub mod lifecycle;
 pub mod page;
 pub mod rate;
 pub mod recipient;
@@ -21,9 +22,8 @@ pub use access::{
 };
 pub use activity::{Action, Activity, Actor};
 pub use campaign::{
-    BodyError, Campaign, CampaignFilter, CampaignFilterError, CampaignStatus, HtmlBody,
-    InvalidRecipient, NewCampaign, NewCampaignError, NewCampaignInput, RecipientInput, RetryScope,
-    Subject, SubjectError, ValidationErrors,
+    BodyError, HtmlBody, InvalidRecipient, NewCampaign, NewCampaignError, NewCampaignInput,
+    RecipientInput, Subject, SubjectError, ValidationErrors,
 };
 pub use delivery::{
     DeliveryOutcome, MAX_ERROR_CHARS, Outcome, OutcomeKind, RetryPolicy, message_id, recorded_error,
@@ -32,6 +32,7 @@ pub use idempotency::{
     Idempotency, IdempotencyKey, IdempotencyKeyError, MAX_IDEMPOTENCY_KEY_LEN, RequestFingerprint,
 };
 pub use ids::{ActivityId, CampaignId, KeyId, RecipientId};
+pub use lifecycle::{Campaign, CampaignFilter, CampaignFilterError, CampaignStatus, RetryScope};
 pub use page::{Page, PageRequest, PageRequestError};
 pub use rate::{SendRate, SendRateError};
 pub use recipient::{

@@ -23,6 +23,8 @@ mod error;
 mod ids;
 mod insert;
 mod keys;
+mod lifecycle;
+mod listing;
 mod models;
 mod schema;
 mod setup;

@@ -1,20 +1,29 @@
-//! In-memory fakes of every port, for the use-case tests only.
+//! In-memory fakes of every port, for the use-case tests only: the campaign store and delivery
+//! ledger here; the audit trail and keys, the queue, and the mailer and clock in the modules
+//! below.
+
+mod access;
+mod mail;
+mod queue;
+
+pub use access::{FakeActivity, FakeKeys};
+pub use mail::{FakeMailer, TokioClock};
+pub use queue::{FakeConsumer, FakeQueue};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
-    Action, Activity, Campaign, CampaignFilter, CampaignId, CampaignStatus, DeliveryOutcome,
-    Idempotency, NewCampaign, Outcome, OutcomeKind, Page, PageRequest, Recipient, RecipientId,
-    RecipientStatus, RequestFingerprint, RetryScope, TimelinePoint,
+    Activity, Campaign, CampaignFilter, CampaignId, CampaignStatus, Idempotency, NewCampaign,
+    Outcome, OutcomeKind, Page, PageRequest, Recipient, RecipientId, RecipientStatus,
+    RequestFingerprint, RetryScope, TimelinePoint,
 };
 
 use crate::ports::*;
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -325,46 +334,6 @@ impl ActivityLog for FakeRepo {
     }
 }
 
-/// An audit trail in memory.
-#[derive(Default)]
-pub struct FakeActivity {
-    pub entries: Mutex<Vec<Activity>>,
-}
-
-impl FakeActivity {
-    fn record(&self, activity: &Activity) {
-        lock(&self.entries).push(activity.clone());
-    }
-
-    fn of_campaign(&self, id: CampaignId, page: PageRequest) -> Page<Activity> {
-        let all: Vec<Activity> = lock(&self.entries)
-            .iter()
-            .filter(|a| a.campaign_id == Some(id))
-            .cloned()
-            .collect();
-        let total = all.len() as u64;
-        let items = all
-            .into_iter()
-            .skip(page.offset() as usize)
-            .take(page.per_page() as usize)
-            .collect();
-        Page {
-            items,
-            page: page.page(),
-            per_page: page.per_page(),
-            total,
-        }
-    }
-
-    /// The actions recorded, in order.
-    pub fn actions(&self) -> Vec<(Action, Option<CampaignId>, String)> {
-        lock(&self.entries)
-            .iter()
-            .map(|a| (a.action, a.campaign_id, a.key_name.clone()))
-            .collect()
-    }
-}
-
 impl DeliveryLedger for FakeRepo {
     async fn list_unfinished(
         &self,
@@ -528,214 +497,5 @@ impl DeliveryLedger for FakeRepo {
             .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
         c.completed_at = Some(now);
         Ok(c.clone())
-    }
-}
-
-/// A queue in memory: every job added stays live unless its campaign is put in `lost` (a job
-/// that vanished from Redis, or ended failed); adding a job for it again makes it live.
-#[derive(Default)]
-pub struct FakeQueue {
-    pub enqueued: Mutex<Vec<CampaignId>>,
-    pub lost: Mutex<HashSet<CampaignId>>,
-    pub down: AtomicBool,
-}
-
-impl FakeQueue {
-    fn check(&self) -> Result<(), QueueError> {
-        if self.down.load(Ordering::SeqCst) {
-            return Err(QueueError::Unavailable("fake redis is down".into()));
-        }
-        Ok(())
-    }
-}
-
-impl JobProducer for FakeQueue {
-    async fn enqueue(&self, campaign: CampaignId) -> Result<String, QueueError> {
-        self.check()?;
-        lock(&self.lost).remove(&campaign);
-        let mut q = lock(&self.enqueued);
-        q.push(campaign);
-        Ok(q.len().to_string())
-    }
-
-    async fn live_campaigns(&self) -> Result<HashSet<CampaignId>, QueueError> {
-        self.check()?;
-        let lost = lock(&self.lost);
-        Ok(lock(&self.enqueued)
-            .iter()
-            .filter(|c| !lost.contains(c))
-            .copied()
-            .collect())
-    }
-}
-
-/// A consumer that hands out the jobs it was given and records how each was settled.
-#[derive(Default)]
-pub struct FakeConsumer {
-    pub waiting: Mutex<Vec<TakenJob>>,
-    pub settled: Mutex<Vec<(String, &'static str, String)>>,
-    /// campaign -> the job id holding it
-    pub claims: Mutex<HashMap<CampaignId, String>>,
-}
-
-impl FakeConsumer {
-    fn settle(&self, job: &TakenJob, how: &'static str, detail: &str) {
-        lock(&self.claims).retain(|_, holder| *holder != job.job_id);
-        lock(&self.settled).push((job.job_id.clone(), how, detail.to_owned()));
-    }
-}
-
-impl JobConsumer for FakeConsumer {
-    async fn take(&self, timeout: Duration) -> Result<Option<TakenJob>, QueueError> {
-        let job = lock(&self.waiting).pop();
-        if job.is_none() {
-            tokio::time::sleep(timeout.min(Duration::from_millis(10))).await;
-        }
-        Ok(job)
-    }
-    async fn claim_campaign(
-        &self,
-        job: &TakenJob,
-        campaign: CampaignId,
-    ) -> Result<bool, QueueError> {
-        let mut claims = lock(&self.claims);
-        let holder = claims.entry(campaign).or_insert_with(|| job.job_id.clone());
-        Ok(*holder == job.job_id)
-    }
-    async fn renew(&self, _job: &TakenJob) -> Result<(), QueueError> {
-        Ok(())
-    }
-    async fn complete(&self, job: &TakenJob) -> Result<(), QueueError> {
-        self.settle(job, "completed", "");
-        Ok(())
-    }
-    async fn fail(&self, job: &TakenJob, reason: &str, retry: bool) -> Result<(), QueueError> {
-        self.settle(job, if retry { "retry" } else { "failed" }, reason);
-        Ok(())
-    }
-    async fn release(&self, job: &TakenJob) -> Result<(), QueueError> {
-        self.settle(job, "released", "");
-        Ok(())
-    }
-    async fn maintain(&self) -> Result<(), QueueError> {
-        Ok(())
-    }
-}
-
-/// A mail server in memory: rejects addresses starting with `bounce`, defers those starting
-/// with `greylist` the first time, `flaky` ones transiently while `flaky_down` is set, accepts
-/// the rest; records every accepted message.
-#[derive(Default)]
-pub struct FakeMailer {
-    pub delivered: Mutex<Vec<OutgoingMessage>>,
-    pub seen: Mutex<HashSet<String>>,
-    pub delay: Option<Duration>,
-    pub attempts: Mutex<HashMap<String, u32>>,
-    /// While set, every `flaky*` address fails transiently (its server is down).
-    pub flaky_down: AtomicBool,
-}
-
-impl Mailer for FakeMailer {
-    async fn send(&self, m: OutgoingMessage) -> DeliveryOutcome {
-        if let Some(d) = self.delay {
-            tokio::time::sleep(d).await;
-        }
-        *lock(&self.attempts).entry(m.to.clone()).or_default() += 1;
-        if m.to.starts_with("bounce") {
-            return DeliveryOutcome::Permanent(format!("550 5.1.1 <{}>: no such user", m.to));
-        }
-        if m.to.starts_with("flaky") && self.flaky_down.load(Ordering::SeqCst) {
-            return DeliveryOutcome::Transient("421 4.3.2 service not available".into());
-        }
-        if m.to.starts_with("greylist") && lock(&self.seen).insert(m.to.clone()) {
-            return DeliveryOutcome::Transient("451 4.7.1 try again later".into());
-        }
-        lock(&self.delivered).push(m);
-        DeliveryOutcome::Sent
-    }
-}
-
-/// A clock that follows tokio's time. Under paused time (`start_paused`) it moves only when the
-/// runtime advances, so retries and backoff take no real time and line up the same way on
-/// every run. Copies tell the same time.
-#[derive(Debug, Clone, Copy)]
-pub struct TokioClock {
-    start: tokio::time::Instant,
-    at_start: DateTime<Utc>,
-}
-
-impl Default for TokioClock {
-    fn default() -> Self {
-        Self {
-            start: tokio::time::Instant::now(),
-            at_start: Utc::now(),
-        }
-    }
-}
-
-impl Clock for TokioClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.at_start + chrono::TimeDelta::from_std(self.start.elapsed()).unwrap_or_default()
-    }
-}
-
-/// API keys in memory.
-#[derive(Default)]
-pub struct FakeKeys {
-    pub keys: Mutex<Vec<(paloma_domain::ApiKey, paloma_domain::TokenHash)>>,
-    pub activity: FakeActivity,
-}
-
-impl ActivityLog for FakeKeys {
-    async fn record(&self, activity: &Activity) -> Result<(), RepositoryError> {
-        self.activity.record(activity);
-        Ok(())
-    }
-
-    async fn campaign_activity(
-        &self,
-        id: CampaignId,
-        page: PageRequest,
-    ) -> Result<Page<Activity>, RepositoryError> {
-        Ok(self.activity.of_campaign(id, page))
-    }
-}
-
-impl crate::ports::KeyStore for FakeKeys {
-    async fn insert(
-        &self,
-        key: &paloma_domain::ApiKey,
-        hash: &paloma_domain::TokenHash,
-    ) -> Result<(), RepositoryError> {
-        lock(&self.keys).push((key.clone(), *hash));
-        Ok(())
-    }
-
-    async fn list(&self) -> Result<Vec<paloma_domain::ApiKey>, RepositoryError> {
-        Ok(lock(&self.keys).iter().map(|(k, _)| k.clone()).collect())
-    }
-
-    async fn revoke(
-        &self,
-        id: paloma_domain::KeyId,
-        now: DateTime<Utc>,
-    ) -> Result<Option<(paloma_domain::ApiKey, bool)>, RepositoryError> {
-        let mut keys = lock(&self.keys);
-        Ok(keys.iter_mut().find(|(k, _)| k.id == id).map(|(k, _)| {
-            let newly = k.revoked_at.is_none();
-            k.revoked_at.get_or_insert(now);
-            (k.clone(), newly)
-        }))
-    }
-
-    async fn find_by_prefix(
-        &self,
-        prefix: &str,
-    ) -> Result<Vec<(paloma_domain::ApiKey, paloma_domain::TokenHash)>, RepositoryError> {
-        Ok(lock(&self.keys)
-            .iter()
-            .filter(|(k, _)| k.prefix == prefix)
-            .cloned()
-            .collect())
     }
 }

@@ -1,0 +1,112 @@
+//! The [`CampaignStore`](paloma_application::ports::CampaignStore) moves of a stored campaign:
+//! a draft released, a finished campaign's failed recipients sent again.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
+use paloma_application::ports::RepositoryError;
+use paloma_domain::{Campaign, CampaignId, CampaignStatus, RecipientStatus, RetryScope};
+use tracing::instrument;
+
+use crate::error::DbError;
+use crate::ids::DbId;
+use crate::models::{count_u32, to_db_time};
+use crate::schema::{email_job, recipient};
+
+use crate::campaigns::require;
+/// See [`CampaignStore::release_draft`](paloma_application::ports::CampaignStore::release_draft). One conditional `UPDATE`, so two requests sending
+/// one draft at once release it once: the other finds it no longer a draft.
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
+pub(crate) async fn release_draft(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    now: DateTime<Utc>,
+) -> Result<Campaign, RepositoryError> {
+    let now_db = to_db_time(now);
+    let campaign = conn
+        .transaction(async |conn| -> Result<Campaign, DbError> {
+            let released = diesel::update(
+                email_job::table
+                    .filter(email_job::id.eq(DbId::campaign(id)))
+                    .filter(email_job::status.eq(CampaignStatus::Draft.as_str())),
+            )
+            .set((
+                email_job::status.eq(CampaignStatus::Pending.as_str()),
+                email_job::updated_at.eq(now_db),
+            ))
+            .execute(conn)
+            .await?;
+            let campaign = require(conn, id, false).await?;
+            if released == 0 {
+                return Err(RepositoryError::Conflict(format!(
+                    "campaign {id} is {}, not a draft",
+                    campaign.status
+                ))
+                .into());
+            }
+            Ok(campaign)
+        })
+        .await?;
+    Ok(campaign)
+}
+
+/// See [`CampaignStore::retry_failed`](paloma_application::ports::CampaignStore::retry_failed). The campaign's row is locked first, so a worker
+/// recording outcomes or another retry waits for this one; the recipients and the counter move
+/// in the same transaction.
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id, ?scope))]
+pub(crate) async fn retry_failed(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    scope: RetryScope,
+    now: DateTime<Utc>,
+) -> Result<(Campaign, u32), RepositoryError> {
+    let now_db = to_db_time(now);
+    let db_id = DbId::campaign(id);
+    let moved = conn
+        .transaction(async |conn| -> Result<(Campaign, u32), DbError> {
+            let campaign = require(conn, id, true).await?;
+            if !campaign.status.is_final() {
+                return Err(RepositoryError::Conflict(format!(
+                    "campaign {id} is {}, not finished",
+                    campaign.status
+                ))
+                .into());
+            }
+            let failed = recipient::table
+                .filter(recipient::email_job_id.eq(db_id))
+                .filter(recipient::status.eq(RecipientStatus::Failed.as_str()));
+            let back = (
+                recipient::status.eq(RecipientStatus::Pending.as_str()),
+                recipient::attempts.eq(0),
+                recipient::error.eq(None::<String>),
+                recipient::next_attempt_at.eq(now_db),
+                recipient::permanent_failure.eq(false),
+                recipient::updated_at.eq(now_db),
+            );
+            let moved = match scope {
+                RetryScope::All => diesel::update(failed).set(back).execute(conn).await?,
+                RetryScope::Transient => {
+                    diesel::update(failed.filter(recipient::permanent_failure.eq(false)))
+                        .set(back)
+                        .execute(conn)
+                        .await?
+                }
+            };
+            let moved = count_u32(moved)?;
+            if moved == 0 {
+                return Ok((campaign, 0));
+            }
+            diesel::update(email_job::table.filter(email_job::id.eq(db_id)))
+                .set((
+                    email_job::failed_emails.eq(email_job::failed_emails - moved),
+                    email_job::status.eq(CampaignStatus::Pending.as_str()),
+                    email_job::completed_at.eq(None::<NaiveDateTime>),
+                    email_job::updated_at.eq(now_db),
+                ))
+                .execute(conn)
+                .await?;
+            Ok((require(conn, id, false).await?, moved))
+        })
+        .await?;
+    Ok(moved)
+}

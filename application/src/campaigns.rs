@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use paloma_domain::{
-    Action, Activity, Actor, Campaign, CampaignFilter, CampaignId, CampaignStatus, Idempotency,
-    IdempotencyKey, NewCampaign, NewCampaignError, NewCampaignInput, Page, PageRequest, Recipient,
-    RecipientStatus, RequestFingerprint, RetryScope, Scope, Timeline,
+    Action, Activity, Actor, Campaign, CampaignFilter, CampaignId, Idempotency, IdempotencyKey,
+    NewCampaign, NewCampaignError, NewCampaignInput, Page, PageRequest, Recipient, RecipientStatus,
+    RequestFingerprint, Scope, Timeline,
 };
 use tracing::{error, info, warn};
 
@@ -62,41 +62,6 @@ pub struct CampaignListing {
     pub active: u64,
 }
 
-/// The answer to "retry the failed".
-#[derive(Debug, Clone, PartialEq)]
-pub struct Retried {
-    pub campaign: Campaign,
-    /// Recipients moved from `FAILED` back to `PENDING`.
-    pub requeued: u32,
-    /// Whether the queue job was added now (see [`CreatedCampaign::enqueued`]); false when
-    /// nothing was retried.
-    pub enqueued: bool,
-}
-
-/// Why an action on a campaign (sending a draft, retrying the failed) was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum LifecycleError {
-    #[error("campaign not found")]
-    NotFound,
-    /// The campaign's status does not allow the action; nothing changed.
-    #[error("the campaign is {0}")]
-    InvalidState(CampaignStatus),
-    #[error("the campaign store is unavailable")]
-    Unavailable(#[source] RepositoryError),
-    #[error("unexpected error")]
-    Unknown(#[source] RepositoryError),
-}
-
-impl From<RepositoryError> for LifecycleError {
-    fn from(e: RepositoryError) -> Self {
-        match e {
-            RepositoryError::NotFound(_) => Self::NotFound,
-            RepositoryError::Unavailable(_) => Self::Unavailable(e),
-            _ => Self::Unknown(e),
-        }
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
     #[error("campaign not found")]
@@ -120,9 +85,9 @@ impl From<RepositoryError> for QueryError {
 /// The campaign use cases the API offers. One instance is shared by all requests.
 #[derive(Debug)]
 pub struct CampaignService<R, Q, C> {
-    repo: Arc<R>,
-    queue: Arc<Q>,
-    clock: C,
+    pub(crate) repo: Arc<R>,
+    pub(crate) queue: Arc<Q>,
+    pub(crate) clock: C,
     max_recipients: usize,
 }
 
@@ -146,7 +111,7 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
     ///
     /// It is stored as a `DRAFT`, and not queued, when the client asks for one or when the
     /// actor may not send (`campaigns:send`): someone whose key may send releases it with
-    /// [`send_draft`](Self::send_draft).
+    /// [`control`](Self::control) with [`Control::Send`](paloma_domain::Control::Send).
     ///
     /// With an idempotency key, a request whose key already names a campaign stores nothing:
     /// the same content gets that campaign back (`replayed`), different content gets
@@ -211,7 +176,7 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
     /// Adds the campaign's queue job and records that it was added. False when the queue cannot
     /// take it now: the campaign is `PENDING` without `enqueuedAt`, so the worker's reconciler
     /// enqueues it.
-    async fn enqueue(&self, id: CampaignId) -> bool {
+    pub(crate) async fn enqueue(&self, id: CampaignId) -> bool {
         match self.queue.enqueue(id).await {
             Ok(job_id) => {
                 if let Err(e) = self.repo.mark_enqueued(id, self.clock.now()).await {
@@ -231,7 +196,7 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
 
     /// Appends to the audit trail. The change it records is already committed, so a failure
     /// here cannot undo it: it is logged at ERROR with everything the entry would have held.
-    async fn record(&self, action: Action, id: CampaignId, actor: &Actor) {
+    pub(crate) async fn record(&self, action: Action, id: CampaignId, actor: &Actor) {
         let activity = Activity::new(action, Some(id), actor, self.clock.now());
         if let Err(e) = self.repo.record(&activity).await {
             error!(
@@ -244,71 +209,6 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
                 "could not record an activity in the audit trail"
             );
         }
-    }
-
-    /// Releases a draft for sending and queues it (`campaigns:send` is the caller's to check).
-    /// Anything but a draft is refused and left as it is.
-    #[tracing::instrument(name = "send_draft", skip_all, fields(campaign_id = %id))]
-    pub async fn send_draft(
-        &self,
-        id: CampaignId,
-        actor: &Actor,
-    ) -> Result<CreatedCampaign, LifecycleError> {
-        let campaign = match self.repo.release_draft(id, self.clock.now()).await {
-            Ok(campaign) => campaign,
-            Err(RepositoryError::Conflict(_)) => {
-                let current = self.repo.get(id).await?;
-                let status = current.ok_or(LifecycleError::NotFound)?.status;
-                return Err(LifecycleError::InvalidState(status));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        self.record(Action::CampaignSent, id, actor).await;
-        let enqueued = self.enqueue(id).await;
-        Ok(CreatedCampaign {
-            duplicates_removed: campaign.duplicates_removed as usize,
-            campaign,
-            enqueued,
-            replayed: false,
-        })
-    }
-
-    /// Sends a finished campaign's failed recipients (those `scope` names) again
-    /// (`campaigns:send` is the caller's to check): they go back to `PENDING` with their
-    /// counters in one transaction, and the campaign is queued. A campaign that has not
-    /// finished is refused and left as it is; one with nothing to retry is answered unchanged.
-    #[tracing::instrument(name = "retry_failed", skip_all, fields(campaign_id = %id, ?scope))]
-    pub async fn retry_failed(
-        &self,
-        id: CampaignId,
-        scope: RetryScope,
-        actor: &Actor,
-    ) -> Result<Retried, LifecycleError> {
-        let (campaign, requeued) = match self.repo.retry_failed(id, scope, self.clock.now()).await {
-            Ok(moved) => moved,
-            Err(RepositoryError::Conflict(_)) => {
-                let current = self.repo.get(id).await?;
-                let status = current.ok_or(LifecycleError::NotFound)?.status;
-                return Err(LifecycleError::InvalidState(status));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if requeued == 0 {
-            info!("nothing to retry");
-            return Ok(Retried {
-                campaign,
-                requeued,
-                enqueued: false,
-            });
-        }
-        self.record(Action::CampaignRetried, id, actor).await;
-        let enqueued = self.enqueue(id).await;
-        info!(requeued, "failed recipients queued again");
-        Ok(Retried {
-            campaign,
-            requeued,
-            enqueued,
-        })
     }
 
     /// A campaign's audit trail, oldest first.

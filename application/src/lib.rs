@@ -7,6 +7,7 @@
 
 pub mod campaigns;
 pub mod keys;
+pub mod lifecycle;
 pub mod ports;
 pub mod worker;
 
@@ -18,14 +19,14 @@ mod keys_tests;
 mod tests;
 
 pub use campaigns::{
-    CampaignListing, CampaignService, CreateCampaignError, CreatedCampaign, Intent, LifecycleError,
-    QueryError, Retried,
+    CampaignListing, CampaignService, CreateCampaignError, CreatedCampaign, Intent, QueryError,
 };
 pub use keys::{AuthError, KeyError, KeyService};
+pub use lifecycle::{Controlled, LifecycleError, Retried, STOP_WAIT};
 pub use ports::{
     ActivityLog, CampaignStore, Clock, Created, DeliveryLedger, JobConsumer, JobProducer, KeyStore,
-    Mailer, OutgoingMessage, QueueError, RepositoryError, SendSlot, SendThrottle, SystemClock,
-    TakenJob, Unthrottled,
+    Mailer, OutgoingMessage, QueueError, RepositoryError, SendSlot, SendThrottle, StopAnswer,
+    StopRequest, StopRequests, SystemClock, TakenJob, Unthrottled,
 };
 
 pub use worker::{

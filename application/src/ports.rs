@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
-    Activity, ApiKey, Campaign, CampaignFilter, CampaignId, CampaignStatus, DeliveryOutcome,
-    Idempotency, KeyId, NewCampaign, Outcome, Page, PageRequest, Recipient, RecipientId,
-    RecipientStatus, RequestFingerprint, RetryScope, TimelinePoint, TokenHash,
+    Activity, ApiKey, Campaign, CampaignFilter, CampaignId, CampaignStatus, Control,
+    DeliveryOutcome, Idempotency, KeyId, NewCampaign, Outcome, Page, PageRequest, Recipient,
+    RecipientId, RecipientStatus, RequestFingerprint, RetryScope, TimelinePoint, TokenHash,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -123,11 +123,16 @@ pub trait CampaignStore: Send + Sync + 'static {
         id: CampaignId,
     ) -> impl Future<Output = Result<bool, RepositoryError>> + Send;
 
-    /// Moves a `DRAFT` campaign to `PENDING`, so that it may be sent, and returns it. `NotFound`
-    /// when there is no such campaign; `Conflict` when it is not a draft (nothing changes).
-    fn release_draft(
+    /// Applies a user's move to the campaign and returns it as it now is: its status becomes
+    /// [`Control::target`]; a cancel also makes every `PENDING` recipient `CANCELLED`, counts
+    /// them in `cancelledEmails` and sets `completedAt`, in the same transaction. Moves on one
+    /// campaign happen one after the other. `NotFound` when there is no such campaign;
+    /// `Conflict` when the move does not [apply](Control::applies_to) to its status (nothing
+    /// changes). Adding the queue job and stopping a worker are the caller's.
+    fn control(
         &self,
         id: CampaignId,
+        control: Control,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
 
@@ -279,6 +284,42 @@ pub trait JobProducer: Send + Sync + 'static {
     fn live_campaigns(
         &self,
     ) -> impl Future<Output = Result<HashSet<CampaignId>, QueueError>> + Send;
+
+    /// Asks the worker sending `campaign`, if one is, to start no new message for it, and
+    /// waits up to `wait` for its answer. The campaign's new status must be stored first: a
+    /// worker that has not started it yet reads that status when it starts.
+    fn stop_sending(
+        &self,
+        campaign: CampaignId,
+        wait: Duration,
+    ) -> impl Future<Output = Result<StopAnswer, QueueError>> + Send;
+}
+
+/// What became of a request that workers stop sending a campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopAnswer {
+    /// No worker was sending it (none held its claim, or the holder let go while asked).
+    NotSending,
+    /// The worker sending it confirmed that it starts no new message: at most the messages
+    /// already in flight (no more than its concurrency) still leave.
+    Stopped,
+    /// A worker holds its claim but did not confirm in time (it is hung, cut off from Redis
+    /// or dead). It reads the status when it next writes outcomes, or loses its lock.
+    Unconfirmed,
+}
+
+/// A request that this worker stop sending one campaign (see [`JobProducer::stop_sending`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopRequest {
+    pub campaign: CampaignId,
+    /// Where the confirmation goes.
+    pub reply_to: String,
+}
+
+/// The stop requests a worker listens to, in the order they were made.
+pub trait StopRequests: Send + 'static {
+    /// The next request; `None` once the subscription is lost (subscribe again).
+    fn next(&mut self) -> impl Future<Output = Option<StopRequest>> + Send;
 }
 
 /// A job this worker took and holds the lock of.
@@ -294,6 +335,9 @@ pub struct TakenJob {
 
 /// The worker side of the campaign queue.
 pub trait JobConsumer: Send + Sync + 'static {
+    /// A subscription to the requests to stop sending (see [`stop_requests`](Self::stop_requests)).
+    type Stops: StopRequests;
+
     /// Waits up to `timeout` for a job, moves it to active and locks it.
     fn take(
         &self,
@@ -333,6 +377,16 @@ pub trait JobConsumer: Send + Sync + 'static {
     /// Housekeeping every worker runs periodically: promote due delayed jobs, and return the
     /// jobs of dead workers (lock expired) to waiting.
     fn maintain(&self) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Subscribes to the requests to stop sending a campaign; a request made before the
+    /// subscription is not seen (the campaign's stored status covers it).
+    fn stop_requests(&self) -> impl Future<Output = Result<Self::Stops, QueueError>> + Send;
+
+    /// Tells the one who asked that this worker starts no new message for the campaign.
+    fn confirm_stop(
+        &self,
+        request: &StopRequest,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
 }
 
 /// One message to one recipient. The shared parts are reference-counted, not copied per

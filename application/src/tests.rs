@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use paloma_domain::{
-    Action, Actor, CampaignStatus, NewCampaignError, NewCampaignInput, RecipientInput,
+    Action, Actor, CampaignStatus, Control, NewCampaignError, NewCampaignInput, RecipientInput,
     RecipientStatus, RetryPolicy, RetryScope,
 };
 use tokio_util::sync::CancellationToken;
@@ -24,7 +24,7 @@ type TestWorker<M = FakeMailer> =
 /// The fakes one test shares. The service and every worker read one clock, which follows
 /// tokio's time: the worker tests run with paused time, so their retries, backoff and
 /// deadlines cost no real time.
-struct Env {
+pub(crate) struct Env {
     repo: Arc<FakeRepo>,
     queue: Arc<FakeQueue>,
     consumer: Arc<FakeConsumer>,
@@ -127,6 +127,7 @@ fn assert_counters_match_rows(env: &Env, id: paloma_domain::CampaignId) {
     let count = |s| rows.iter().filter(|r| r.status == s).count() as u32;
     assert_eq!(c.sent_emails, count(RecipientStatus::Sent));
     assert_eq!(c.failed_emails, count(RecipientStatus::Failed));
+    assert_eq!(c.cancelled_emails, count(RecipientStatus::Cancelled));
     assert_eq!(c.pending_emails(), count(RecipientStatus::Pending));
     assert_eq!(c.total_emails as usize, rows.len());
 }
@@ -872,17 +873,21 @@ async fn a_key_that_may_not_send_creates_a_draft_that_nothing_sends_until_a_send
     );
     assert_eq!(env.repo.campaign(id).status, CampaignStatus::Draft);
 
-    let sent = env.service().send_draft(id, &sender).await.expect("sent");
+    let sent = env
+        .service()
+        .control(id, Control::Send, &sender)
+        .await
+        .expect("sent");
     assert_eq!(sent.campaign.status, CampaignStatus::Pending);
     assert!(sent.enqueued);
     assert_eq!(*env.queue.enqueued.lock().expect("lock"), [id]);
     assert!(matches!(
-        env.service().send_draft(id, &sender).await,
+        env.service().control(id, Control::Send, &sender).await,
         Err(LifecycleError::InvalidState(CampaignStatus::Pending))
     ));
     assert!(matches!(
         env.service()
-            .send_draft(paloma_domain::CampaignId::new(), &sender)
+            .control(paloma_domain::CampaignId::new(), Control::Send, &sender)
             .await,
         Err(LifecycleError::NotFound)
     ));
@@ -1059,3 +1064,5 @@ async fn retrying_the_failed_sends_them_again_once_and_can_leave_permanent_refus
         Err(LifecycleError::NotFound)
     ));
 }
+
+mod control;

@@ -17,15 +17,21 @@ pub enum Action {
     CampaignSent,
     /// A finished campaign's failed recipients were queued again.
     CampaignRetried,
+    CampaignPaused,
+    CampaignResumed,
+    CampaignCancelled,
     KeyCreated,
     KeyRevoked,
 }
 
 impl Action {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 8] = [
         Self::CampaignCreated,
         Self::CampaignSent,
         Self::CampaignRetried,
+        Self::CampaignPaused,
+        Self::CampaignResumed,
+        Self::CampaignCancelled,
         Self::KeyCreated,
         Self::KeyRevoked,
     ];
@@ -35,6 +41,9 @@ impl Action {
             Self::CampaignCreated => "campaign.created",
             Self::CampaignSent => "campaign.sent",
             Self::CampaignRetried => "campaign.retried",
+            Self::CampaignPaused => "campaign.paused",
+            Self::CampaignResumed => "campaign.resumed",
+            Self::CampaignCancelled => "campaign.cancelled",
             Self::KeyCreated => "key.created",
             Self::KeyRevoked => "key.revoked",
         }

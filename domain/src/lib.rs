@@ -32,7 +32,9 @@ pub use idempotency::{
     Idempotency, IdempotencyKey, IdempotencyKeyError, MAX_IDEMPOTENCY_KEY_LEN, RequestFingerprint,
 };
 pub use ids::{ActivityId, CampaignId, KeyId, RecipientId};
-pub use lifecycle::{Campaign, CampaignFilter, CampaignFilterError, CampaignStatus, RetryScope};
+pub use lifecycle::{
+    Campaign, CampaignFilter, CampaignFilterError, CampaignStatus, Control, RetryScope,
+};
 pub use page::{Page, PageRequest, PageRequestError};
 pub use rate::{SendRate, SendRateError};
 pub use recipient::{

@@ -9,24 +9,32 @@ use crate::IllegalTransition;
 use crate::campaign::Subject;
 use crate::ids::CampaignId;
 
-/// `PENDING -> PROCESSING -> COMPLETED | FAILED`.
+/// `PENDING -> PROCESSING -> COMPLETED | FAILED`, with a pause on the way and a cancel that
+/// ends it (see [`transition`](Self::transition)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CampaignStatus {
     /// Stored and held: nothing sends it until a key that may send releases it (`PENDING`).
     Draft,
     Pending,
     Processing,
+    /// Stopped by a user: nothing is sent until it is resumed (`PENDING` again, with a new
+    /// queue job). Its pending recipients stay pending.
+    Paused,
     Completed,
     Failed,
+    /// Stopped for good by a user: its recipients not sent by then are `CANCELLED`.
+    Cancelled,
 }
 
 impl CampaignStatus {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 7] = [
         Self::Draft,
         Self::Pending,
         Self::Processing,
+        Self::Paused,
         Self::Completed,
         Self::Failed,
+        Self::Cancelled,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -34,8 +42,10 @@ impl CampaignStatus {
             Self::Draft => "DRAFT",
             Self::Pending => "PENDING",
             Self::Processing => "PROCESSING",
+            Self::Paused => "PAUSED",
             Self::Completed => "COMPLETED",
             Self::Failed => "FAILED",
+            Self::Cancelled => "CANCELLED",
         }
     }
 
@@ -45,7 +55,14 @@ impl CampaignStatus {
             .find(|st| st.as_str().eq_ignore_ascii_case(s))
     }
 
+    /// Nothing will be sent for it unless a user acts: completed, failed (both may have their
+    /// failed recipients retried) or cancelled (which nothing moves).
     pub fn is_final(&self) -> bool {
+        matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
+    }
+
+    /// Whether its failed recipients may be sent again: it finished by itself.
+    pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Completed | Self::Failed)
     }
 
@@ -56,15 +73,17 @@ impl CampaignStatus {
     }
 
     /// Legal moves: a draft is released for sending; a worker starts (or resumes) a campaign,
-    /// then finishes it; a finished one goes back to `PENDING` when its failed recipients are
-    /// retried. A draft never starts; nothing else moves a finished campaign.
+    /// then finishes it; a user pauses a campaign being sent and resumes it (`PENDING` again);
+    /// a user cancels anything not yet finished; a finished one goes back to `PENDING` when its
+    /// failed recipients are retried. A draft never starts; nothing moves a cancelled campaign.
     pub fn transition(self, to: Self) -> Result<Self, IllegalTransition> {
         use CampaignStatus::*;
         match (self, to) {
-            (Draft | Completed | Failed, Pending)
-            | (Pending | Processing, Processing)
+            (Draft | Completed | Failed | Paused, Pending)
+            | (Pending | Processing, Processing | Paused)
             | (Processing, Completed | Failed)
-            | (Pending, Failed) => Ok(to),
+            | (Pending, Failed)
+            | (Draft | Pending | Processing | Paused, Cancelled) => Ok(to),
             _ => Err(IllegalTransition {
                 from: self.as_str(),
                 to: to.as_str(),
@@ -76,6 +95,52 @@ impl CampaignStatus {
 impl fmt::Display for CampaignStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// A user's move on a stored campaign. Each applies to some statuses only (the rest answer
+/// "invalid state" and change nothing) and leaves the campaign in one status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Control {
+    /// A draft is released for sending (`PENDING`, with a queue job).
+    Send,
+    /// A campaign waiting for or being sent stops taking new messages (`PAUSED`).
+    Pause,
+    /// A paused campaign is sent on from where it stopped (`PENDING`, with a new queue job).
+    Resume,
+    /// Anything not finished stops for good: its pending recipients become `CANCELLED`.
+    Cancel,
+}
+
+impl Control {
+    /// Whether the move applies to a campaign in `status`.
+    pub fn applies_to(self, status: CampaignStatus) -> bool {
+        use CampaignStatus::*;
+        match self {
+            Self::Send => status == Draft,
+            Self::Pause => matches!(status, Pending | Processing),
+            Self::Resume => status == Paused,
+            Self::Cancel => status.transition(Cancelled).is_ok(),
+        }
+    }
+
+    /// The status the campaign is in after the move.
+    pub fn target(self) -> CampaignStatus {
+        match self {
+            Self::Send | Self::Resume => CampaignStatus::Pending,
+            Self::Pause => CampaignStatus::Paused,
+            Self::Cancel => CampaignStatus::Cancelled,
+        }
+    }
+
+    /// Whether the campaign needs a queue job afterwards.
+    pub fn queues(self) -> bool {
+        matches!(self, Self::Send | Self::Resume)
+    }
+
+    /// Whether a worker sending the campaign must stop taking new messages.
+    pub fn stops_sending(self) -> bool {
+        matches!(self, Self::Pause | Self::Cancel)
     }
 }
 
@@ -156,7 +221,7 @@ pub enum RetryScope {
 }
 
 /// A stored campaign with its counters, without its body (which can be large and is read
-/// apart). `sent + failed + pending == total` always.
+/// apart). `sent + failed + cancelled + pending == total` always.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Campaign {
     pub id: CampaignId,
@@ -165,6 +230,8 @@ pub struct Campaign {
     pub total_emails: u32,
     pub sent_emails: u32,
     pub failed_emails: u32,
+    /// Recipients not sent because the campaign was cancelled.
+    pub cancelled_emails: u32,
     pub duplicates_removed: u32,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
@@ -174,16 +241,22 @@ pub struct Campaign {
 
 impl Campaign {
     pub fn pending_emails(&self) -> u32 {
-        self.total_emails
-            .saturating_sub(self.sent_emails.saturating_add(self.failed_emails))
+        self.total_emails.saturating_sub(
+            self.sent_emails
+                .saturating_add(self.failed_emails)
+                .saturating_add(self.cancelled_emails),
+        )
     }
 
-    /// Percent of recipients with a final outcome, 0 to 100. An empty campaign is 100% done.
+    /// Percent of recipients with a final outcome (cancelled included), 0 to 100. An empty
+    /// campaign is 100% done.
     pub fn progress(&self) -> f64 {
         if self.total_emails == 0 {
             return 100.0;
         }
-        let done = f64::from(self.sent_emails) + f64::from(self.failed_emails);
+        let done = f64::from(self.sent_emails)
+            + f64::from(self.failed_emails)
+            + f64::from(self.cancelled_emails);
         (done * 100.0 / f64::from(self.total_emails)).min(100.0)
     }
 }
@@ -236,6 +309,56 @@ mod tests {
         );
         assert!(Pending.transition(Draft).is_err());
         assert!(Processing.transition(Pending).is_err());
+        assert_eq!(Processing.transition(Paused), Ok(Paused));
+        assert_eq!(Pending.transition(Paused), Ok(Paused));
+        assert_eq!(Paused.transition(Pending), Ok(Pending), "resumed");
+        assert!(Paused.transition(Processing).is_err(), "resumed with a job");
+        assert!(Paused.transition(Completed).is_err());
+        assert!(Draft.transition(Paused).is_err());
+        for from in [Draft, Pending, Processing, Paused] {
+            assert_eq!(from.transition(Cancelled), Ok(Cancelled), "{from}");
+        }
+        for to in CampaignStatus::ALL {
+            assert!(
+                Cancelled.transition(to).is_err(),
+                "cancelled is final: {to}"
+            );
+        }
+        assert!(Completed.transition(Cancelled).is_err());
+        assert!(Cancelled.is_final() && !Cancelled.is_retryable());
+        assert!(Completed.is_retryable() && Failed.is_retryable());
+    }
+
+    #[test]
+    fn each_control_applies_to_the_statuses_it_names_and_moves_legally() {
+        use CampaignStatus::*;
+        let allowed = |control: Control| -> Vec<CampaignStatus> {
+            CampaignStatus::ALL
+                .into_iter()
+                .filter(|s| control.applies_to(*s))
+                .collect()
+        };
+        assert_eq!(allowed(Control::Send), [Draft]);
+        assert_eq!(allowed(Control::Pause), [Pending, Processing]);
+        assert_eq!(allowed(Control::Resume), [Paused]);
+        assert_eq!(
+            allowed(Control::Cancel),
+            [Draft, Pending, Processing, Paused]
+        );
+        for control in [
+            Control::Send,
+            Control::Pause,
+            Control::Resume,
+            Control::Cancel,
+        ] {
+            for from in allowed(control) {
+                assert_eq!(
+                    from.transition(control.target()),
+                    Ok(control.target()),
+                    "{control:?} from {from}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -248,6 +371,7 @@ mod tests {
             total_emails: 8,
             sent_emails: 5,
             failed_emails: 1,
+            cancelled_emails: 0,
             duplicates_removed: 0,
             created_at: now,
             started_at: Some(now),
@@ -256,6 +380,10 @@ mod tests {
         };
         assert_eq!(c.pending_emails(), 2);
         assert!((c.progress() - 75.0).abs() < f64::EPSILON);
+        c.cancelled_emails = 2;
+        assert_eq!(c.pending_emails(), 0);
+        assert!((c.progress() - 100.0).abs() < f64::EPSILON);
+        c.cancelled_emails = 0;
         c.total_emails = 0;
         c.sent_emails = 0;
         c.failed_emails = 0;

@@ -140,16 +140,19 @@ pub enum RecipientStatus {
     Pending,
     Sent,
     Failed,
+    /// Not sent because its campaign was cancelled first.
+    Cancelled,
 }
 
 impl RecipientStatus {
-    pub const ALL: [Self; 3] = [Self::Pending, Self::Sent, Self::Failed];
+    pub const ALL: [Self; 4] = [Self::Pending, Self::Sent, Self::Failed, Self::Cancelled];
 
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Pending => "PENDING",
             Self::Sent => "SENT",
             Self::Failed => "FAILED",
+            Self::Cancelled => "CANCELLED",
         }
     }
 
@@ -163,10 +166,12 @@ impl RecipientStatus {
         !matches!(self, Self::Pending)
     }
 
-    /// The only legal moves are out of `PENDING`.
+    /// The legal moves are out of `PENDING`, and out of `CANCELLED` for a message that was
+    /// already in flight when its campaign was cancelled (its outcome is the truth).
     pub fn transition(self, to: Self) -> Result<Self, IllegalTransition> {
         match (self, to) {
-            (Self::Pending, Self::Sent | Self::Failed | Self::Pending) => Ok(to),
+            (Self::Pending, Self::Sent | Self::Failed | Self::Pending | Self::Cancelled)
+            | (Self::Cancelled, Self::Sent | Self::Failed) => Ok(to),
             _ => Err(IllegalTransition {
                 from: self.as_str(),
                 to: to.as_str(),
@@ -299,6 +304,14 @@ mod tests {
         assert_eq!(Pending.transition(Failed), Ok(Failed));
         assert!(Sent.transition(Pending).is_err());
         assert!(Failed.transition(Sent).is_err());
+        assert_eq!(Pending.transition(Cancelled), Ok(Cancelled));
+        assert_eq!(
+            Cancelled.transition(Sent),
+            Ok(Sent),
+            "in flight when cancelled"
+        );
+        assert!(Cancelled.transition(Pending).is_err());
+        assert!(Sent.transition(Cancelled).is_err());
         assert_eq!(RecipientStatus::parse("failed"), Some(Failed));
         assert_eq!(RecipientStatus::parse("nope"), None);
     }

@@ -17,8 +17,8 @@ use chrono::{DateTime, Utc};
 use moka::future::Cache;
 use paloma_application::ports::{ActivityLog, CampaignStore, Created, RepositoryError};
 use paloma_domain::{
-    Activity, Campaign, CampaignFilter, CampaignId, Idempotency, NewCampaign, Page, PageRequest,
-    Recipient, RecipientStatus, RetryScope, TimelinePoint,
+    Activity, Campaign, CampaignFilter, CampaignId, Control, Idempotency, NewCampaign, Page,
+    PageRequest, Recipient, RecipientStatus, RetryScope, TimelinePoint,
 };
 
 pub use keys::{CachedKeyStore, MAX_KEY_TTL};
@@ -198,18 +198,19 @@ impl<S: CampaignStore> CampaignStore for CachedCampaignStore<S> {
         retried
     }
 
-    /// Forgets the campaign once released, so the next read shows it `PENDING` at once rather
-    /// than a `DRAFT` up to one TTL old.
-    async fn release_draft(
+    /// Forgets the campaign once moved, so the next read shows its new status at once (a
+    /// released draft `PENDING`, a paused one `PAUSED`) rather than the old one up to one TTL.
+    async fn control(
         &self,
         id: CampaignId,
+        control: Control,
         now: DateTime<Utc>,
     ) -> Result<Campaign, RepositoryError> {
-        let released = self.inner.release_draft(id, now).await;
+        let moved = self.inner.control(id, control, now).await;
         if let Some(recent) = &self.recent {
             recent.invalidate(&id).await;
         }
-        released
+        moved
     }
 }
 

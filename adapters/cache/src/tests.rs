@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use paloma_domain::CampaignStatus;
+use paloma_domain::{CampaignStatus, Control};
 
 use super::*;
 
@@ -26,6 +26,7 @@ impl CountingStore {
                 total_emails: 2,
                 sent_emails: 0,
                 failed_emails: 0,
+                cancelled_emails: 0,
                 duplicates_removed: 0,
                 created_at: now,
                 started_at: None,
@@ -132,13 +133,14 @@ impl CampaignStore for CountingStore {
         Err(unused())
     }
 
-    async fn release_draft(
+    async fn control(
         &self,
         _: CampaignId,
+        control: Control,
         now: DateTime<Utc>,
     ) -> Result<Campaign, RepositoryError> {
         let mut campaign = self.campaign();
-        campaign.status = CampaignStatus::Pending;
+        campaign.status = control.target();
         campaign.updated_at = now;
         Ok(campaign.clone())
     }
@@ -152,7 +154,10 @@ async fn a_released_draft_is_read_afresh_at_once() {
     let id = cache.inner().id();
     let before = cache.get(id).await.expect("read").expect("found");
     assert_eq!(before.status, CampaignStatus::Draft);
-    cache.release_draft(id, Utc::now()).await.expect("released");
+    cache
+        .control(id, Control::Send, Utc::now())
+        .await
+        .expect("released");
     let after = cache.get(id).await.expect("read").expect("found");
     assert_eq!(
         after.status,

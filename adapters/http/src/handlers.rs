@@ -8,7 +8,8 @@ use axum::http::{HeaderName, StatusCode, header};
 use axum::response::IntoResponse;
 use paloma_application::{ActivityLog, CampaignStore, Clock, Intent, JobProducer, KeyStore};
 use paloma_domain::{
-    CampaignFilter, CampaignId, CampaignStatus, KeyId, PageRequest, RetryScope, Scope, Scopes,
+    CampaignFilter, CampaignId, CampaignStatus, Control, KeyId, PageRequest, RetryScope, Scope,
+    Scopes,
 };
 use utoipa::IntoResponses;
 
@@ -139,13 +140,124 @@ where
 {
     let sent = state
         .campaigns
-        .send_draft(CampaignId::from_uuid(id), &auth.actor)
+        .control(CampaignId::from_uuid(id), Control::Send, &auth.actor)
         .await?;
     Ok((
         StatusCode::ACCEPTED,
         [(header::LOCATION, format!("/api/emails/{id}"))],
         Json(CreateCampaignResponse::from(sent)),
     ))
+}
+
+/// Pause: the worker sending the campaign starts no new message; once this answers, at most
+/// the messages already in flight (no more than its concurrency) leave, and their outcomes are
+/// recorded. Pending recipients stay pending until it is resumed. Only on `PENDING` or
+/// `PROCESSING` (otherwise `409`).
+#[utoipa::path(
+    post,
+    path = "/api/emails/{id}/pause",
+    tag = "campaigns",
+    security(("bearer" = ["campaigns:send"])),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "Paused", body = ControlledResponse),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Not `PENDING` or `PROCESSING` (`invalid_state`, `details.status`); nothing changed", body = ErrorBody),
+        (status = 503, body = ErrorBody),
+        AuthRefusals,
+    )
+)]
+pub async fn pause_campaign<R, Q, C, K>(
+    auth: Authorized<SendCampaigns>,
+    State(state): State<AppState<R, Q, C, K>>,
+    IdPath(id): IdPath,
+) -> Result<Json<ControlledResponse>, ApiError>
+where
+    R: CampaignStore + ActivityLog,
+    Q: JobProducer,
+    C: Clock,
+{
+    let paused = state
+        .campaigns
+        .control(CampaignId::from_uuid(id), Control::Pause, &auth.actor)
+        .await?;
+    Ok(Json(paused.into()))
+}
+
+/// Resume a paused campaign: a new queue job sends the recipients still pending, so everyone
+/// gets one message and nobody two. Only on `PAUSED` (otherwise `409`).
+#[utoipa::path(
+    post,
+    path = "/api/emails/{id}/resume",
+    tag = "campaigns",
+    security(("bearer" = ["campaigns:send"])),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
+    responses(
+        (status = 202, description = "Queued again; sending happens in the background", body = ControlledResponse,
+            headers(("Location" = String, description = "The campaign's URL"))),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Not `PAUSED` (`invalid_state`, `details.status`); nothing changed", body = ErrorBody),
+        (status = 503, body = ErrorBody),
+        AuthRefusals,
+    )
+)]
+pub async fn resume_campaign<R, Q, C, K>(
+    auth: Authorized<SendCampaigns>,
+    State(state): State<AppState<R, Q, C, K>>,
+    IdPath(id): IdPath,
+) -> Result<impl IntoResponse, ApiError>
+where
+    R: CampaignStore + ActivityLog,
+    Q: JobProducer,
+    C: Clock,
+{
+    let resumed = state
+        .campaigns
+        .control(CampaignId::from_uuid(id), Control::Resume, &auth.actor)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, format!("/api/emails/{id}"))],
+        Json(ControlledResponse::from(resumed)),
+    ))
+}
+
+/// Cancel: like a pause, and every recipient still pending becomes `CANCELLED` in the same
+/// transaction as the status (counted in `cancelledEmails`). Final: nothing moves a cancelled
+/// campaign. A message in flight when it was cancelled is recorded as what became of it. On
+/// `DRAFT`, `PENDING`, `PROCESSING` or `PAUSED` (otherwise `409`).
+#[utoipa::path(
+    post,
+    path = "/api/emails/{id}/cancel",
+    tag = "campaigns",
+    security(("bearer" = ["campaigns:send"])),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "Cancelled", body = ControlledResponse),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Already finished or cancelled (`invalid_state`, `details.status`); nothing changed", body = ErrorBody),
+        (status = 503, body = ErrorBody),
+        AuthRefusals,
+    )
+)]
+pub async fn cancel_campaign<R, Q, C, K>(
+    auth: Authorized<SendCampaigns>,
+    State(state): State<AppState<R, Q, C, K>>,
+    IdPath(id): IdPath,
+) -> Result<Json<ControlledResponse>, ApiError>
+where
+    R: CampaignStore + ActivityLog,
+    Q: JobProducer,
+    C: Clock,
+{
+    let cancelled = state
+        .campaigns
+        .control(CampaignId::from_uuid(id), Control::Cancel, &auth.actor)
+        .await?;
+    Ok(Json(cancelled.into()))
 }
 
 /// Send a finished campaign's failed recipients again: they go back to `PENDING` with their

@@ -155,9 +155,10 @@ where
     K: KeyStore + ActivityLog,
 {
     use handlers::{
-        __path_campaign_activity, __path_campaign_timeline, __path_create_campaign,
-        __path_create_key, __path_get_campaign, __path_healthz, __path_list_campaigns,
-        __path_list_keys, __path_list_recipients, __path_me, __path_readyz, __path_retry_failed,
+        __path_campaign_activity, __path_campaign_timeline, __path_cancel_campaign,
+        __path_create_campaign, __path_create_key, __path_get_campaign, __path_healthz,
+        __path_list_campaigns, __path_list_keys, __path_list_recipients, __path_me,
+        __path_pause_campaign, __path_readyz, __path_resume_campaign, __path_retry_failed,
         __path_revoke_key, __path_send_campaign,
     };
     // `routes!` takes a handler by its name; these names stand for the handlers of this
@@ -167,6 +168,9 @@ where
     let get_campaign = handlers::get_campaign::<R, Q, C, K>;
     let send_campaign = handlers::send_campaign::<R, Q, C, K>;
     let retry_failed = handlers::retry_failed::<R, Q, C, K>;
+    let pause_campaign = handlers::pause_campaign::<R, Q, C, K>;
+    let resume_campaign = handlers::resume_campaign::<R, Q, C, K>;
+    let cancel_campaign = handlers::cancel_campaign::<R, Q, C, K>;
     let list_recipients = handlers::list_recipients::<R, Q, C, K>;
     let campaign_timeline = handlers::campaign_timeline::<R, Q, C, K>;
     let campaign_activity = handlers::campaign_activity::<R, Q, C, K>;
@@ -182,6 +186,9 @@ where
         .routes(routes!(get_campaign))
         .routes(routes!(send_campaign))
         .routes(routes!(retry_failed))
+        .routes(routes!(pause_campaign))
+        .routes(routes!(resume_campaign))
+        .routes(routes!(cancel_campaign))
         .routes(routes!(list_recipients))
         .routes(routes!(campaign_timeline))
         .routes(routes!(campaign_activity))

@@ -9,7 +9,7 @@ use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use futures::FutureExt;
 use paloma_application::ports::{CampaignStore, Created, RepositoryError};
 use paloma_domain::{
-    Campaign, CampaignFilter, CampaignId, Idempotency, IdempotencyKey, NewCampaign, Page,
+    Campaign, CampaignFilter, CampaignId, Control, Idempotency, IdempotencyKey, NewCampaign, Page,
     PageRequest, Recipient, RecipientStatus, RequestFingerprint, RetryScope, TimelinePoint,
 };
 use tracing::instrument;
@@ -21,7 +21,7 @@ use crate::insert::insert_recipients;
 use crate::models::{CampaignRow, NewCampaignRow, count_u32, from_db_time, to_db_time};
 use crate::schema::{email_job, idempotency_key};
 use crate::{
-    lifecycle::{release_draft, retry_failed},
+    lifecycle::{control, retry_failed},
     listing::{count_active, list, list_recipients, timeline},
 };
 
@@ -168,6 +168,7 @@ async fn insert(
         total_emails: total,
         sent_emails: 0,
         failed_emails: 0,
+        cancelled_emails: 0,
         duplicates_removed: duplicates,
         created_at: from_db_time(now_db),
         started_at: None,
@@ -318,12 +319,13 @@ impl CampaignStore for MysqlDatabase {
             .await
     }
 
-    async fn release_draft(
+    async fn control(
         &self,
         id: CampaignId,
+        control: Control,
         now: DateTime<Utc>,
     ) -> Result<Campaign, RepositoryError> {
-        self.detached(move |conn| release_draft(conn, id, now).boxed())
+        self.detached(move |conn| self::control(conn, id, control, now).boxed())
             .await
     }
 

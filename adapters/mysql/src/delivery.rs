@@ -24,37 +24,38 @@ use crate::schema::{email_job, recipient};
 /// Ids per `WHERE id IN (...)` of one `UPDATE`.
 const UPDATE_CHUNK: usize = 1_000;
 
-/// Which of a campaign's `PENDING` recipients [`update_pending`] changes.
+/// Which of a campaign's recipients in one status [`update_recipients`] changes.
 #[derive(Debug, Clone, Copy)]
-enum Pending<'a> {
+pub(crate) enum Among<'a> {
     /// Every one.
     All,
     /// Those with these ids (in chunks of [`UPDATE_CHUNK`]).
-    Among(&'a [DbId]),
+    Ids(&'a [DbId]),
 }
 
-/// Applies `change` to the campaign's recipients that are still `PENDING` (all of them, or
-/// those among some ids) and returns how many rows it changed. Recipients that moved on are
-/// left alone, so an outcome recorded twice counts once. The caller holds the transaction and
-/// the campaign's row lock.
-async fn update_pending(
+/// Applies `change` to the campaign's recipients that are still in status `from` (usually
+/// `PENDING`; all of them, or those among some ids) and returns how many rows it changed.
+/// Recipients that moved on are left alone, so an outcome recorded twice counts once. The
+/// caller holds the transaction and the campaign's row lock.
+pub(crate) async fn update_recipients(
     conn: &mut AsyncMysqlConnection,
     campaign: CampaignId,
-    which: Pending<'_>,
+    from: RecipientStatus,
+    which: Among<'_>,
     change: &RecipientChange<'_>,
 ) -> Result<usize, DbError> {
     let campaign_id = DbId::campaign(campaign);
-    let pending_of_campaign = || {
+    let in_status_of_campaign = || {
         diesel::update(recipient::table)
             .filter(recipient::email_job_id.eq(campaign_id))
-            .filter(recipient::status.eq(RecipientStatus::Pending.as_str()))
+            .filter(recipient::status.eq(from.as_str()))
     };
     let mut moved: usize = 0;
     match which {
-        Pending::All => moved += pending_of_campaign().set(change).execute(conn).await?,
-        Pending::Among(ids) => {
+        Among::All => moved += in_status_of_campaign().set(change).execute(conn).await?,
+        Among::Ids(ids) => {
             for chunk in ids.chunks(UPDATE_CHUNK) {
-                moved += pending_of_campaign()
+                moved += in_status_of_campaign()
                     .filter(recipient::id.eq_any(chunk))
                     .set(change)
                     .execute(conn)
@@ -260,21 +261,45 @@ pub(crate) async fn record_outcomes(
         .transaction(async |conn| -> Result<Campaign, DbError> {
             // Lock the campaign first: every writer takes EmailJob before Recipient rows.
             let before = require(conn, id, true).await?;
-            let (mut sent, mut failed): (usize, usize) = (0, 0);
+            let (mut sent, mut failed, mut uncancelled): (usize, usize, usize) = (0, 0, 0);
             for (change, ids) in &groups {
-                let moved = update_pending(conn, id, Pending::Among(ids), change).await?;
-                if change.status == Some(RecipientStatus::Sent.as_str()) {
+                let Some(status) = change.status else {
+                    // A retry later: only a recipient still pending waits for one.
+                    update_recipients(conn, id, RecipientStatus::Pending, Among::Ids(ids), change)
+                        .await?;
+                    continue;
+                };
+                let mut moved =
+                    update_recipients(conn, id, RecipientStatus::Pending, Among::Ids(ids), change)
+                        .await?;
+                // Messages in flight when the campaign was cancelled: their outcome is the
+                // truth, and they no longer count as cancelled.
+                if before.status == CampaignStatus::Cancelled {
+                    let late = update_recipients(
+                        conn,
+                        id,
+                        RecipientStatus::Cancelled,
+                        Among::Ids(ids),
+                        change,
+                    )
+                    .await?;
+                    uncancelled += late;
+                    moved += late;
+                }
+                if status == RecipientStatus::Sent.as_str() {
                     sent += moved;
-                } else if change.status == Some(RecipientStatus::Failed.as_str()) {
+                } else {
                     failed += moved;
                 }
             }
             let sent = count_u32(sent)?;
             let failed = count_u32(failed)?;
+            let uncancelled = count_u32(uncancelled)?;
             diesel::update(email_job::table.filter(email_job::id.eq(campaign_id)))
                 .set((
                     email_job::sent_emails.eq(email_job::sent_emails + sent),
                     email_job::failed_emails.eq(email_job::failed_emails + failed),
+                    email_job::cancelled_emails.eq(email_job::cancelled_emails - uncancelled),
                     email_job::updated_at.eq(now_db),
                 ))
                 .execute(conn)
@@ -282,6 +307,7 @@ pub(crate) async fn record_outcomes(
             Ok(Campaign {
                 sent_emails: before.sent_emails.saturating_add(sent),
                 failed_emails: before.failed_emails.saturating_add(failed),
+                cancelled_emails: before.cancelled_emails.saturating_sub(uncancelled),
                 updated_at: from_db_time(now_db),
                 ..before
             })
@@ -307,6 +333,13 @@ pub(crate) async fn finish(
     let campaign = conn
         .transaction(async |conn| -> Result<Campaign, DbError> {
             let campaign = require(conn, id, true).await?;
+            // A user paused or cancelled it meanwhile: that is how it stays.
+            if matches!(
+                campaign.status,
+                CampaignStatus::Paused | CampaignStatus::Cancelled
+            ) {
+                return Ok(campaign);
+            }
             if !status.is_final() {
                 return Err(RepositoryError::Conflict(format!(
                     "a campaign can only finish as COMPLETED or FAILED, not {status}"
@@ -358,14 +391,17 @@ pub(crate) async fn abandon(
     let campaign = conn
         .transaction(async |conn| -> Result<Campaign, DbError> {
             let campaign = require(conn, id, true).await?;
-            if campaign.status.is_final() {
+            // Finished, or paused or cancelled by a user meanwhile: that is how it stays.
+            if !campaign.status.awaits_delivery() {
                 return Ok(campaign);
             }
             let status = campaign
                 .status
                 .transition(CampaignStatus::Failed)
                 .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
-            let moved = count_u32(update_pending(conn, id, Pending::All, &change).await?)?;
+            let moved = count_u32(
+                update_recipients(conn, id, RecipientStatus::Pending, Among::All, &change).await?,
+            )?;
             let change = StatusChange {
                 status,
                 started_at: None,

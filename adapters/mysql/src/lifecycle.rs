@@ -1,11 +1,12 @@
 //! The [`CampaignStore`](paloma_application::ports::CampaignStore) moves of a stored campaign:
-//! a draft released, a finished campaign's failed recipients sent again.
+//! a user's [`Control`] (send a draft, pause, resume, cancel), a finished campaign's failed
+//! recipients sent again.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use paloma_application::ports::RepositoryError;
-use paloma_domain::{Campaign, CampaignId, CampaignStatus, RecipientStatus, RetryScope};
+use paloma_domain::{Campaign, CampaignId, CampaignStatus, Control, RecipientStatus, RetryScope};
 use tracing::instrument;
 
 use crate::error::DbError;
@@ -14,37 +15,66 @@ use crate::models::{count_u32, to_db_time};
 use crate::schema::{email_job, recipient};
 
 use crate::campaigns::require;
-/// See [`CampaignStore::release_draft`](paloma_application::ports::CampaignStore::release_draft). One conditional `UPDATE`, so two requests sending
-/// one draft at once release it once: the other finds it no longer a draft.
-#[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
-pub(crate) async fn release_draft(
+use crate::delivery::{Among, update_recipients};
+use crate::models::RecipientChange;
+
+/// See [`CampaignStore::control`](paloma_application::ports::CampaignStore::control). The
+/// campaign's row is locked first, so concurrent moves (two resumes, a pause and a cancel, a
+/// worker recording outcomes) happen one after the other and each sees the status the one
+/// before it left: of two sends of one draft, one releases it and the other finds it `PENDING`.
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id, ?control))]
+pub(crate) async fn control(
     conn: &mut AsyncMysqlConnection,
     id: CampaignId,
+    control: Control,
     now: DateTime<Utc>,
 ) -> Result<Campaign, RepositoryError> {
     let now_db = to_db_time(now);
+    let db_id = DbId::campaign(id);
     let campaign = conn
         .transaction(async |conn| -> Result<Campaign, DbError> {
-            let released = diesel::update(
-                email_job::table
-                    .filter(email_job::id.eq(DbId::campaign(id)))
-                    .filter(email_job::status.eq(CampaignStatus::Draft.as_str())),
-            )
-            .set((
-                email_job::status.eq(CampaignStatus::Pending.as_str()),
-                email_job::updated_at.eq(now_db),
-            ))
-            .execute(conn)
-            .await?;
-            let campaign = require(conn, id, false).await?;
-            if released == 0 {
+            let campaign = require(conn, id, true).await?;
+            if !control.applies_to(campaign.status) {
                 return Err(RepositoryError::Conflict(format!(
-                    "campaign {id} is {}, not a draft",
+                    "campaign {id} is {}: {control:?} does not apply",
                     campaign.status
                 ))
                 .into());
             }
-            Ok(campaign)
+            let target = control.target();
+            if control == Control::Cancel {
+                let cancelled = RecipientChange {
+                    status: Some(RecipientStatus::Cancelled.as_str()),
+                    attempts: None,
+                    next_attempt_at: None,
+                    sent_at: None,
+                    error: None,
+                    permanent_failure: None,
+                    updated_at: now_db,
+                };
+                let moved = count_u32(
+                    update_recipients(conn, id, RecipientStatus::Pending, Among::All, &cancelled)
+                        .await?,
+                )?;
+                diesel::update(email_job::table.filter(email_job::id.eq(db_id)))
+                    .set((
+                        email_job::status.eq(target.as_str()),
+                        email_job::cancelled_emails.eq(email_job::cancelled_emails + moved),
+                        email_job::completed_at.eq(now_db),
+                        email_job::updated_at.eq(now_db),
+                    ))
+                    .execute(conn)
+                    .await?;
+            } else {
+                diesel::update(email_job::table.filter(email_job::id.eq(db_id)))
+                    .set((
+                        email_job::status.eq(target.as_str()),
+                        email_job::updated_at.eq(now_db),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
+            require(conn, id, false).await
         })
         .await?;
     Ok(campaign)
@@ -65,9 +95,9 @@ pub(crate) async fn retry_failed(
     let moved = conn
         .transaction(async |conn| -> Result<(Campaign, u32), DbError> {
             let campaign = require(conn, id, true).await?;
-            if !campaign.status.is_final() {
+            if !campaign.status.is_retryable() {
                 return Err(RepositoryError::Conflict(format!(
-                    "campaign {id} is {}, not finished",
+                    "campaign {id} is {}, not finished by itself",
                     campaign.status
                 ))
                 .into());

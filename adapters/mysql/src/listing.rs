@@ -124,6 +124,7 @@ pub(crate) async fn list_recipients(
         None => campaign.total_emails,
         Some(RecipientStatus::Sent) => campaign.sent_emails,
         Some(RecipientStatus::Failed) => campaign.failed_emails,
+        Some(RecipientStatus::Cancelled) => campaign.cancelled_emails,
         Some(RecipientStatus::Pending) => campaign.pending_emails(),
     };
     Ok(Page {

@@ -17,6 +17,8 @@ diesel::table! {
         failed_emails -> Unsigned<Integer>,
         #[sql_name = "duplicatesRemoved"]
         duplicates_removed -> Unsigned<Integer>,
+        #[sql_name = "cancelledEmails"]
+        cancelled_emails -> Unsigned<Integer>,
         #[sql_name = "createdAt"]
         created_at -> Datetime,
         #[sql_name = "startedAt"]

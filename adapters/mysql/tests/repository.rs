@@ -17,6 +17,8 @@ use paloma_mysql::{MysqlDatabase, create_database_if_missing, run_migrations};
 
 #[path = "repository/adoption.rs"]
 mod adoption;
+#[path = "repository/control.rs"]
+mod control;
 #[path = "repository/keys.rs"]
 mod keys;
 #[path = "repository/lifecycle.rs"]
@@ -65,7 +67,11 @@ struct StatusCount {
 }
 
 /// `(pending, sent, failed)` counted over the recipient rows themselves.
-async fn row_counts(repo: &MysqlDatabase, id: CampaignId) -> anyhow::Result<(u32, u32, u32)> {
+/// The campaign's recipients counted by status: pending, sent, failed, cancelled.
+async fn status_counts(
+    repo: &MysqlDatabase,
+    id: CampaignId,
+) -> anyhow::Result<(u32, u32, u32, u32)> {
     let mut conn = repo.pool().get().await?;
     let rows: Vec<StatusCount> = diesel::sql_query(
         "SELECT status, COUNT(*) AS n FROM Recipient WHERE emailJobId = ? GROUP BY status",
@@ -73,17 +79,25 @@ async fn row_counts(repo: &MysqlDatabase, id: CampaignId) -> anyhow::Result<(u32
     .bind::<Text, _>(id.to_string())
     .load(&mut *conn)
     .await?;
-    let mut counts = (0, 0, 0);
+    let mut counts = (0, 0, 0, 0);
     for r in rows {
         let n = u32::try_from(r.n)?;
         match r.status.as_str() {
             "PENDING" => counts.0 = n,
             "SENT" => counts.1 = n,
             "FAILED" => counts.2 = n,
+            "CANCELLED" => counts.3 = n,
             other => anyhow::bail!("unexpected status {other}"),
         }
     }
     Ok(counts)
+}
+
+/// The campaign's recipients counted by status: pending, sent, failed (none may be cancelled).
+async fn row_counts(repo: &MysqlDatabase, id: CampaignId) -> anyhow::Result<(u32, u32, u32)> {
+    let (pending, sent, failed, cancelled) = status_counts(repo, id).await?;
+    anyhow::ensure!(cancelled == 0, "{cancelled} recipients cancelled");
+    Ok((pending, sent, failed))
 }
 
 /// Asserts that the campaign's counters equal its rows.
@@ -92,12 +106,17 @@ async fn assert_counters_match_rows(repo: &MysqlDatabase, id: CampaignId) -> Tes
         .get(id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("campaign missing"))?;
-    let (pending, sent, failed) = row_counts(repo, id).await?;
+    let rows = status_counts(repo, id).await?;
     assert_eq!(
-        (c.pending_emails(), c.sent_emails, c.failed_emails),
-        (pending, sent, failed)
+        (
+            c.pending_emails(),
+            c.sent_emails,
+            c.failed_emails,
+            c.cancelled_emails
+        ),
+        rows
     );
-    assert_eq!(pending + sent + failed, c.total_emails);
+    assert_eq!(rows.0 + rows.1 + rows.2 + rows.3, c.total_emails);
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use paloma_application::{JobConsumer, QueueError, TakenJob};
+use paloma_application::{JobConsumer, QueueError, StopRequest, TakenJob};
 use paloma_domain::CampaignId;
 use tracing::{debug, warn};
 use uuid::Uuid;
@@ -16,6 +16,7 @@ use crate::scripts::{
     FailOutcome, PromoteDelayed, ReleaseJob, StalledCheck,
 };
 use crate::settings::{QueueSettings, millis};
+use crate::stops::RedisStops;
 use crate::wire;
 
 /// Due delayed jobs promoted per script call.
@@ -124,6 +125,15 @@ impl RedisJobConsumer {
 }
 
 impl JobConsumer for RedisJobConsumer {
+    type Stops = RedisStops;
+
+    async fn stop_requests(&self) -> Result<RedisStops, QueueError> {
+        crate::stops::subscribe(&self.shared).await
+    }
+
+    async fn confirm_stop(&self, request: &StopRequest) -> Result<(), QueueError> {
+        crate::stops::confirm(&self.shared, request).await
+    }
     async fn take(&self, timeout: Duration) -> Result<Option<TakenJob>, QueueError> {
         let shared = &self.shared;
         let deadline = tokio::time::Instant::now() + timeout;

@@ -49,6 +49,17 @@ impl Keys {
         format!("{}:send-throttle", self.base)
     }
 
+    /// The channel on which Paloma asks the worker sending a campaign to stop (not a bull
+    /// key; bull's own channels are `<base><event>@<token>`).
+    pub fn stop_channel(&self) -> String {
+        format!("{}paloma-stop", self.base)
+    }
+
+    /// Where a worker confirms one stop request (a list, gone after a few seconds).
+    pub fn stop_reply(&self, request: &str) -> String {
+        format!("{}paloma-stop-reply:{request}", self.base)
+    }
+
     /// Paloma's claim on a campaign: not a bull key, and no job's (its hash would need the id
     /// `campaign-claim:<uuid>`).
     pub fn campaign_claim(&self, campaign: &str) -> String {

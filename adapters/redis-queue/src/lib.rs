@@ -18,6 +18,8 @@
 //! - `pool.rs`: the connection pool every handle shares, and a consumer's blocking connection.
 //! - `producer.rs`, `consumer.rs`, `throttle.rs`: the three handles.
 //! - `scripts.rs`: one typed call per Lua script; `keys.rs`: the Redis key names.
+//! - `stops.rs`: asking the worker that sends a campaign to stop (pause, cancel), and its
+//!   answer.
 //! - `wire.rs`: the job's fields as written and read (data, options, hash).
 //! - `error.rs`: Redis errors and script refusals as [`QueueError`](paloma_application::QueueError).
 
@@ -28,10 +30,12 @@ mod pool;
 mod producer;
 mod scripts;
 mod settings;
+mod stops;
 mod throttle;
 mod wire;
 
 pub use consumer::RedisJobConsumer;
 pub use producer::RedisJobQueue;
 pub use settings::QueueSettings;
+pub use stops::RedisStops;
 pub use throttle::RedisSendThrottle;

@@ -60,6 +60,22 @@ impl Shared {
         self.pool.get().await.map_err(pool_error)
     }
 
+    /// A connection of its own for a subscription (a subscribed connection can do nothing
+    /// else); `Unavailable` when it cannot be opened within the connect timeout.
+    pub async fn pubsub(&self) -> Result<redis::aio::PubSub, QueueError> {
+        match tokio::time::timeout(
+            self.settings.connect_timeout,
+            self.client.get_async_pubsub(),
+        )
+        .await
+        {
+            Ok(connected) => connected.map_err(redis_error),
+            Err(_) => Err(QueueError::Unavailable(
+                "timed out connecting to Redis for a subscription".into(),
+            )),
+        }
+    }
+
     /// Checks that Redis answers.
     pub async fn ping(&self) -> Result<(), QueueError> {
         let mut conn = self.conn().await?;

@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use paloma_application::{JobProducer, QueueError};
+use std::time::Duration;
+
+use paloma_application::{JobProducer, QueueError, StopAnswer};
 use paloma_domain::{CampaignId, SendRate};
 use tracing::debug;
 
@@ -152,5 +154,13 @@ impl JobProducer for RedisJobQueue {
             }
         }
         Ok(live)
+    }
+
+    async fn stop_sending(
+        &self,
+        campaign: CampaignId,
+        wait: Duration,
+    ) -> Result<StopAnswer, QueueError> {
+        crate::stops::stop_sending(&self.shared, campaign, wait).await
     }
 }

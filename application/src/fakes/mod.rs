@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
-    Activity, Campaign, CampaignFilter, CampaignId, CampaignStatus, Idempotency, NewCampaign,
-    Outcome, OutcomeKind, Page, PageRequest, Recipient, RecipientId, RecipientStatus,
+    Activity, Campaign, CampaignFilter, CampaignId, CampaignStatus, Control, Idempotency,
+    NewCampaign, Outcome, OutcomeKind, Page, PageRequest, Recipient, RecipientId, RecipientStatus,
     RequestFingerprint, RetryScope, TimelinePoint,
 };
 
@@ -85,6 +85,7 @@ impl CampaignStore for FakeRepo {
             total_emails: c.recipients.len() as u32,
             sent_emails: 0,
             failed_emails: 0,
+            cancelled_emails: 0,
             duplicates_removed: c.duplicates_removed as u32,
             created_at: now,
             started_at: None,
@@ -228,7 +229,7 @@ impl CampaignStore for FakeRepo {
             let (at, sent) = match r.status {
                 RecipientStatus::Sent => (r.sent_at.unwrap_or(r.updated_at), true),
                 RecipientStatus::Failed => (r.updated_at, false),
-                RecipientStatus::Pending => continue,
+                RecipientStatus::Pending | RecipientStatus::Cancelled => continue,
             };
             let entry = buckets.entry(at.timestamp().div_euclid(width)).or_default();
             if sent {
@@ -270,7 +271,7 @@ impl CampaignStore for FakeRepo {
         self.check()?;
         let mut all = lock(&self.campaigns);
         let c = &mut all.get_mut(&id).ok_or(RepositoryError::NotFound(id))?.0;
-        if !c.status.is_final() {
+        if !c.status.is_retryable() {
             return Err(RepositoryError::Conflict(format!(
                 "campaign {id} is {}",
                 c.status
@@ -300,19 +301,35 @@ impl CampaignStore for FakeRepo {
         Ok((c.clone(), moved))
     }
 
-    async fn release_draft(
+    async fn control(
         &self,
         id: CampaignId,
+        control: Control,
         now: DateTime<Utc>,
     ) -> Result<Campaign, RepositoryError> {
         self.check()?;
+        let mut rs = lock(&self.recipients);
         let mut all = lock(&self.campaigns);
         let c = &mut all.get_mut(&id).ok_or(RepositoryError::NotFound(id))?.0;
-        c.status = c
-            .status
-            .transition(CampaignStatus::Pending)
-            .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
+        if !control.applies_to(c.status) {
+            return Err(RepositoryError::Conflict(format!(
+                "campaign {id} is {}",
+                c.status
+            )));
+        }
+        c.status = control.target();
         c.updated_at = now;
+        if control == Control::Cancel {
+            for r in rs
+                .values_mut()
+                .filter(|r| r.campaign_id == id && r.status == RecipientStatus::Pending)
+            {
+                r.status = RecipientStatus::Cancelled;
+                r.updated_at = now;
+                c.cancelled_emails += 1;
+            }
+            c.completed_at = Some(now);
+        }
         Ok(c.clone())
     }
 }
@@ -417,12 +434,18 @@ impl DeliveryLedger for FakeRepo {
         let mut all = lock(&self.campaigns);
         let c = &mut all.get_mut(&id).ok_or(RepositoryError::NotFound(id))?.0;
         for o in outcomes {
-            let Some(r) = rs
-                .get_mut(&o.recipient_id)
-                .filter(|r| r.status == RecipientStatus::Pending)
-            else {
+            let Some(r) = rs.get_mut(&o.recipient_id) else {
                 continue;
             };
+            // A message in flight when its campaign was cancelled: what became of it is the
+            // truth, unless it is to be retried (it stays cancelled).
+            let was_cancelled = r.status == RecipientStatus::Cancelled
+                && !matches!(o.kind, OutcomeKind::Retry { .. });
+            if was_cancelled {
+                c.cancelled_emails -= 1;
+            } else if r.status != RecipientStatus::Pending {
+                continue;
+            }
             r.attempts = o.attempts;
             r.updated_at = now;
             match &o.kind {
@@ -458,6 +481,9 @@ impl DeliveryLedger for FakeRepo {
         self.check()?;
         let mut all = lock(&self.campaigns);
         let c = &mut all.get_mut(&id).ok_or(RepositoryError::NotFound(id))?.0;
+        if matches!(c.status, CampaignStatus::Paused | CampaignStatus::Cancelled) {
+            return Ok(c.clone());
+        }
         if c.pending_emails() > 0 {
             return Err(RepositoryError::Conflict("recipients still pending".into()));
         }
@@ -479,7 +505,7 @@ impl DeliveryLedger for FakeRepo {
         let mut rs = lock(&self.recipients);
         let mut all = lock(&self.campaigns);
         let c = &mut all.get_mut(&id).ok_or(RepositoryError::NotFound(id))?.0;
-        if c.status.is_final() {
+        if !c.status.awaits_delivery() {
             return Ok(c.clone());
         }
         for r in rs

@@ -17,6 +17,8 @@ pub struct FakeQueue {
     pub enqueued: Mutex<Vec<CampaignId>>,
     pub lost: Mutex<HashSet<CampaignId>>,
     pub down: AtomicBool,
+    /// The campaigns workers were asked to stop sending, in order.
+    pub stops: Mutex<Vec<CampaignId>>,
 }
 
 impl FakeQueue {
@@ -46,15 +48,49 @@ impl JobProducer for FakeQueue {
             .copied()
             .collect())
     }
+
+    async fn stop_sending(
+        &self,
+        campaign: CampaignId,
+        _wait: Duration,
+    ) -> Result<StopAnswer, QueueError> {
+        self.check()?;
+        lock(&self.stops).push(campaign);
+        Ok(StopAnswer::NotSending)
+    }
 }
 
 /// A consumer that hands out the jobs it was given and records how each was settled.
-#[derive(Default)]
 pub struct FakeConsumer {
     pub waiting: Mutex<Vec<TakenJob>>,
     pub settled: Mutex<Vec<(String, &'static str, String)>>,
     /// campaign -> the job id holding it
     pub claims: Mutex<HashMap<CampaignId, String>>,
+    /// Where a test sends stop requests to the worker's subscription.
+    pub stop_requests: tokio::sync::broadcast::Sender<StopRequest>,
+    /// The stop requests the worker confirmed.
+    pub stops_confirmed: Mutex<Vec<StopRequest>>,
+}
+
+impl Default for FakeConsumer {
+    fn default() -> Self {
+        Self {
+            waiting: Mutex::default(),
+            settled: Mutex::default(),
+            claims: Mutex::default(),
+            stop_requests: tokio::sync::broadcast::channel(16).0,
+            stops_confirmed: Mutex::default(),
+        }
+    }
+}
+
+/// A subscription to a [`FakeConsumer`]'s stop requests.
+pub struct FakeStops(tokio::sync::broadcast::Receiver<StopRequest>);
+
+impl StopRequests for FakeStops {
+    async fn next(&mut self) -> Option<StopRequest> {
+        self.0.recv().await.ok()
+    }
 }
 
 impl FakeConsumer {
@@ -65,6 +101,15 @@ impl FakeConsumer {
 }
 
 impl JobConsumer for FakeConsumer {
+    type Stops = FakeStops;
+
+    async fn stop_requests(&self) -> Result<FakeStops, QueueError> {
+        Ok(FakeStops(self.stop_requests.subscribe()))
+    }
+    async fn confirm_stop(&self, request: &StopRequest) -> Result<(), QueueError> {
+        lock(&self.stops_confirmed).push(request.clone());
+        Ok(())
+    }
     async fn take(&self, timeout: Duration) -> Result<Option<TakenJob>, QueueError> {
         let job = lock(&self.waiting).pop();
         if job.is_none() {

@@ -37,16 +37,29 @@ impl<P: WorkerPorts> Worker<P> {
     /// outcomes of what it already sent), however long that takes: failing the run would drop
     /// those outcomes, so their messages would be sent again, and would spend the queue job's
     /// attempts until the campaign was left with no job at all.
+    ///
+    /// A user's pause or cancel, sent to this worker while it runs, halts it the same way.
     pub async fn run_campaign(
         &self,
         id: CampaignId,
         shutdown: &CancellationToken,
         lock_lost: &CancellationToken,
     ) -> Result<RunOutcome, RunError> {
+        let registered = self.sending.register(id);
         let stop = Stop {
             shutdown,
             lock_lost,
+            halt: &registered.token,
         };
+        self.send_campaign(id, stop).await
+    }
+
+    /// [`run_campaign`](Self::run_campaign) with the campaign already registered.
+    pub(super) async fn send_campaign(
+        &self,
+        id: CampaignId,
+        stop: Stop<'_>,
+    ) -> Result<RunOutcome, RunError> {
         let started = self
             .patiently("starting the campaign", stop, || {
                 self.ledger.start(id, self.clock.now())
@@ -61,8 +74,13 @@ impl<P: WorkerPorts> Worker<P> {
             info!(status = %campaign.status, "campaign already final");
             return Ok(RunOutcome::Finished(campaign.status));
         }
-        if campaign.status == CampaignStatus::Draft {
-            return Ok(RunOutcome::Draft);
+        match campaign.status {
+            CampaignStatus::Draft => return Ok(RunOutcome::Draft),
+            CampaignStatus::Paused => {
+                info!("campaign paused; nothing to send until it is resumed");
+                return Ok(RunOutcome::Halted);
+            }
+            _ => {}
         }
         // Resumed after a crash with the threshold already passed.
         if let Some(reason) = self.threshold_passed(&campaign) {
@@ -130,7 +148,7 @@ impl<P: WorkerPorts> Worker<P> {
                     failed = done.failed_emails,
                     "campaign stopped"
                 );
-                Ok(RunOutcome::Finished(done.status))
+                Ok(ended(done.status))
             }
             Err(e) => interrupted(e, stop),
         }
@@ -161,6 +179,15 @@ impl<P: WorkerPorts> Worker<P> {
             "campaign done"
         );
         Ok(done.status)
+    }
+}
+
+/// How a run ends with the campaign in `status`: finished, or halted when a user paused or
+/// cancelled it meanwhile (the store leaves those as they are).
+fn ended(status: CampaignStatus) -> RunOutcome {
+    match status {
+        CampaignStatus::Paused | CampaignStatus::Cancelled => RunOutcome::Halted,
+        status => RunOutcome::Finished(status),
     }
 }
 
@@ -247,6 +274,11 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
             }
             if !self.worker.wait_for_send_slot(self.stop).await {
                 // Stopping: what is in flight is drained and written.
+                break;
+            }
+            // Checked with nothing awaited between it and the start of the send: once a stop
+            // request is confirmed, no message starts.
+            if self.stop.requested() {
                 break;
             }
             let Some(recipient) = self.batch.pop_front() else {
@@ -363,7 +395,7 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
         match next_due {
             Err(e) => interrupted(e, stop).map(Some),
             Ok(None) => match worker.finish(id, stop).await {
-                Ok(status) => Ok(Some(RunOutcome::Finished(status))),
+                Ok(status) => Ok(Some(ended(status))),
                 Err(RunError::Repository(e)) => interrupted(e, stop).map(Some),
                 Err(e) => Err(e),
             },
@@ -390,11 +422,22 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
 
     /// [`flush`](Self::flush), then notes in `tripped` why sending must stop if the written
     /// counters pass the failure threshold.
+    ///
+    /// The written campaign also tells whether a user paused or cancelled it: a stop request
+    /// this worker missed (its subscription was down) halts the run here.
     async fn flush_and_check(&mut self) -> Result<(), RunError> {
-        if let Some(campaign) = self.flush().await?
-            && self.tripped.is_none()
-        {
-            self.tripped = self.worker.threshold_passed(&campaign);
+        if let Some(campaign) = self.flush().await? {
+            if matches!(
+                campaign.status,
+                CampaignStatus::Paused | CampaignStatus::Cancelled
+            ) && !self.stop.halt.is_cancelled()
+            {
+                info!(status = %campaign.status, "the campaign was stopped by a user; no new message starts");
+                self.stop.halt.cancel();
+            }
+            if self.tripped.is_none() {
+                self.tripped = self.worker.threshold_passed(&campaign);
+            }
         }
         Ok(())
     }

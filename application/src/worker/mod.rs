@@ -11,24 +11,27 @@
 //! - [`campaign`](self::campaign): the send loop of one campaign;
 //! - [`pace`](self::pace): waiting for the database, the send rate and retries, and what cuts
 //!   a wait short;
-//! - [`housekeeping`](self::housekeeping): queue maintenance and the reconciler.
+//! - [`housekeeping`](self::housekeeping): queue maintenance and the reconciler;
+//! - [`stops`](self::stops): stopping a campaign a user paused or cancelled.
 
 mod campaign;
 mod housekeeping;
 mod pace;
+mod stops;
 
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use paloma_domain::{CampaignStatus, FailureThreshold, RetryPolicy};
+use paloma_domain::{CampaignId, CampaignStatus, FailureThreshold, RetryPolicy};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
 
 #[cfg(test)]
 pub(crate) use self::campaign::UNSTORABLE_ERROR;
 pub use self::housekeeping::ReconcileError;
-use self::pace::backoff;
+use self::pace::{Stop, backoff};
+use self::stops::Sending;
 use crate::ports::{
     CampaignStore, Clock, DeliveryLedger, JobConsumer, JobProducer, Mailer, QueueError,
     RepositoryError, SendThrottle, TakenJob, Unthrottled,
@@ -93,6 +96,9 @@ pub enum RunOutcome {
     LockLost,
     /// The campaign is a draft: nothing was sent. Sending the draft queues a job of its own.
     Draft,
+    /// A user paused or cancelled the campaign: the messages in flight finished and their
+    /// outcomes are written; nothing more is sent for this job.
+    Halted,
 }
 
 /// What was done with one queue job.
@@ -166,6 +172,8 @@ pub struct Worker<P: WorkerPorts> {
     clock: Arc<P::Clock>,
     throttle: Arc<P::Throttle>,
     settings: WorkerSettings,
+    /// The campaigns being sent, for the stop requests.
+    sending: Arc<Sending>,
 }
 
 // Not derived: a derived `Clone` would demand that every port type be `Clone`.
@@ -179,6 +187,7 @@ impl<P: WorkerPorts> Clone for Worker<P> {
             clock: self.clock.clone(),
             throttle: self.throttle.clone(),
             settings: self.settings.clone(),
+            sending: self.sending.clone(),
         }
     }
 }
@@ -208,6 +217,7 @@ where
             clock,
             throttle: Arc::new(Unthrottled),
             settings,
+            sending: Arc::default(),
         }
     }
 
@@ -225,6 +235,7 @@ where
             clock: self.clock,
             throttle,
             settings: self.settings,
+            sending: self.sending,
         }
     }
 }
@@ -235,6 +246,7 @@ impl<P: WorkerPorts> Worker<P> {
     /// shutdown it takes no new job, flushes what is in flight and puts an unfinished job back.
     pub async fn run(&self, shutdown: CancellationToken) {
         let housekeeping = tokio::spawn(self.clone().housekeeping(shutdown.clone()));
+        let stops = tokio::spawn(self.clone().listen_for_stops(shutdown.clone()));
         let mut failures = 0u32;
         while !shutdown.is_cancelled() {
             match self.jobs.take(self.settings.take_timeout).await {
@@ -255,6 +267,7 @@ impl<P: WorkerPorts> Worker<P> {
             }
         }
         housekeeping.abort();
+        stops.abort();
         info!("worker stopped");
     }
 
@@ -293,6 +306,10 @@ impl<P: WorkerPorts> Worker<P> {
                 }
             }
 
+            // After the claim (so only the job sending the campaign is registered), before
+            // the run reads the campaign's status: a stop request sent before this is covered
+            // by that status, one sent after reaches the run.
+            let registered = self.sending.register(campaign);
             let lock_lost = CancellationToken::new();
             let renewer = tokio::spawn(renew_lock(
                 self.jobs.clone(),
@@ -300,7 +317,12 @@ impl<P: WorkerPorts> Worker<P> {
                 self.settings.renew_interval,
                 lock_lost.clone(),
             ));
-            let result = self.run_campaign(campaign, shutdown, &lock_lost).await;
+            let stop = Stop {
+                shutdown,
+                lock_lost: &lock_lost,
+                halt: &registered.token,
+            };
+            let result = self.send_campaign(campaign, stop).await;
             renewer.abort();
 
             match result {
@@ -324,6 +346,7 @@ impl<P: WorkerPorts> Worker<P> {
                         JobOutcome::LockLost
                     }
                 },
+                Ok(RunOutcome::Halted) => self.settle_halted(&job, campaign).await,
                 Ok(RunOutcome::LockLost) => {
                     warn!("lost the job's lock; another worker owns this campaign now");
                     JobOutcome::LockLost
@@ -351,6 +374,30 @@ impl<P: WorkerPorts> Worker<P> {
         }
         .instrument(span)
         .await
+    }
+
+    /// Completes the job of a campaign a user paused or cancelled. A campaign resumed while
+    /// this run was finishing its messages in flight gets a new job here: the resume's own job
+    /// may have been completed as a duplicate while this one still held the claim.
+    async fn settle_halted(&self, job: &TakenJob, campaign: CampaignId) -> JobOutcome {
+        if let Err(e) = self.jobs.complete(job).await {
+            warn!(error = %e, "the campaign was stopped but its job could not be completed");
+            return JobOutcome::LockLost;
+        }
+        match self.ledger.get(campaign).await {
+            Ok(Some(now)) if now.status.awaits_delivery() => {
+                info!(status = %now.status, "resumed while stopping; queueing it again");
+                if let Err(e) = self.producer.enqueue(campaign).await {
+                    warn!(error = %e, "could not queue the resumed campaign; the reconciler will");
+                }
+            }
+            Ok(Some(now)) => info!(status = %now.status, "campaign stopped, job completed"),
+            Ok(None) => {}
+            Err(e) => {
+                warn!(error = %e, "campaign stopped; could not read whether it was resumed meanwhile; the reconciler will queue it if so")
+            }
+        }
+        JobOutcome::Completed
     }
 
     async fn settle_fail(&self, job: &TakenJob, reason: &str, retry: bool) -> JobOutcome {

@@ -10,17 +10,19 @@ use tracing::warn;
 use super::{RunOutcome, Worker, WorkerPorts};
 use crate::ports::{RepositoryError, SendSlot, SendThrottle};
 
-/// What ends a run early: shutdown was requested, or the job's lock was lost.
+/// What ends a run early: shutdown was requested, the job's lock was lost, or a user paused
+/// or cancelled the campaign (`halt`).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Stop<'a> {
     pub(super) shutdown: &'a CancellationToken,
     pub(super) lock_lost: &'a CancellationToken,
+    pub(super) halt: &'a CancellationToken,
 }
 
 impl Stop<'_> {
     /// Whether the run must stop.
     pub(super) fn requested(&self) -> bool {
-        self.shutdown.is_cancelled() || self.lock_lost.is_cancelled()
+        self.shutdown.is_cancelled() || self.lock_lost.is_cancelled() || self.halt.is_cancelled()
     }
 
     /// Completes once the run must stop.
@@ -28,6 +30,7 @@ impl Stop<'_> {
         tokio::select! {
             () = self.shutdown.cancelled() => {}
             () = self.lock_lost.cancelled() => {}
+            () = self.halt.cancelled() => {}
         }
     }
 
@@ -39,10 +42,14 @@ impl Stop<'_> {
         }
     }
 
-    /// How the run ends if it must stop now: the lost lock wins over shutdown.
+    /// How the run ends if it must stop now: the lost lock wins over a halt (the job is no
+    /// longer this worker's to settle), a halt over shutdown (the job is done with, not to be
+    /// put back).
     pub(super) fn outcome(&self) -> Option<RunOutcome> {
         if self.lock_lost.is_cancelled() {
             Some(RunOutcome::LockLost)
+        } else if self.halt.is_cancelled() {
+            Some(RunOutcome::Halted)
         } else if self.shutdown.is_cancelled() {
             Some(RunOutcome::Stopped)
         } else {

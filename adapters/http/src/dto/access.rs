@@ -112,6 +112,12 @@ pub enum ActivityAction {
     CampaignSent,
     #[serde(rename = "campaign.retried")]
     CampaignRetried,
+    #[serde(rename = "campaign.paused")]
+    CampaignPaused,
+    #[serde(rename = "campaign.resumed")]
+    CampaignResumed,
+    #[serde(rename = "campaign.cancelled")]
+    CampaignCancelled,
     #[serde(rename = "key.created")]
     KeyCreated,
     #[serde(rename = "key.revoked")]
@@ -124,6 +130,9 @@ impl From<Action> for ActivityAction {
             Action::CampaignCreated => Self::CampaignCreated,
             Action::CampaignSent => Self::CampaignSent,
             Action::CampaignRetried => Self::CampaignRetried,
+            Action::CampaignPaused => Self::CampaignPaused,
+            Action::CampaignResumed => Self::CampaignResumed,
+            Action::CampaignCancelled => Self::CampaignCancelled,
             Action::KeyCreated => Self::KeyCreated,
             Action::KeyRevoked => Self::KeyRevoked,
         }

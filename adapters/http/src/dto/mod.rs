@@ -6,7 +6,7 @@ mod access;
 pub use access::*;
 
 use chrono::{DateTime, Utc};
-use paloma_application::{CampaignListing, CreatedCampaign, Retried};
+use paloma_application::{CampaignListing, Controlled, CreatedCampaign, Retried, StopAnswer};
 use paloma_domain::{Campaign, NewCampaignInput, Page, Recipient, RecipientInput, Timeline};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -93,8 +93,12 @@ pub enum CampaignStatusDto {
     Draft,
     Pending,
     Processing,
+    /// Stopped by a user: nothing is sent until it is resumed (`POST .../resume`).
+    Paused,
     Completed,
     Failed,
+    /// Stopped for good by a user: recipients not sent by then are `CANCELLED`.
+    Cancelled,
 }
 
 impl From<paloma_domain::CampaignStatus> for CampaignStatusDto {
@@ -104,8 +108,10 @@ impl From<paloma_domain::CampaignStatus> for CampaignStatusDto {
             S::Draft => Self::Draft,
             S::Pending => Self::Pending,
             S::Processing => Self::Processing,
+            S::Paused => Self::Paused,
             S::Completed => Self::Completed,
             S::Failed => Self::Failed,
+            S::Cancelled => Self::Cancelled,
         }
     }
 }
@@ -116,8 +122,10 @@ impl From<CampaignStatusDto> for paloma_domain::CampaignStatus {
             CampaignStatusDto::Draft => Self::Draft,
             CampaignStatusDto::Pending => Self::Pending,
             CampaignStatusDto::Processing => Self::Processing,
+            CampaignStatusDto::Paused => Self::Paused,
             CampaignStatusDto::Completed => Self::Completed,
             CampaignStatusDto::Failed => Self::Failed,
+            CampaignStatusDto::Cancelled => Self::Cancelled,
         }
     }
 }
@@ -129,6 +137,8 @@ pub enum RecipientStatusDto {
     Pending,
     Sent,
     Failed,
+    /// Not sent: its campaign was cancelled first.
+    Cancelled,
 }
 
 impl From<paloma_domain::RecipientStatus> for RecipientStatusDto {
@@ -138,6 +148,7 @@ impl From<paloma_domain::RecipientStatus> for RecipientStatusDto {
             S::Pending => Self::Pending,
             S::Sent => Self::Sent,
             S::Failed => Self::Failed,
+            S::Cancelled => Self::Cancelled,
         }
     }
 }
@@ -148,12 +159,13 @@ impl From<RecipientStatusDto> for paloma_domain::RecipientStatus {
             RecipientStatusDto::Pending => Self::Pending,
             RecipientStatusDto::Sent => Self::Sent,
             RecipientStatusDto::Failed => Self::Failed,
+            RecipientStatusDto::Cancelled => Self::Cancelled,
         }
     }
 }
 
-/// A campaign and its live counters. `sentEmails + failedEmails + pendingEmails ==
-/// totalEmails` always.
+/// A campaign and its live counters. `sentEmails + failedEmails + cancelledEmails +
+/// pendingEmails == totalEmails` always.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CampaignResponse {
@@ -163,8 +175,10 @@ pub struct CampaignResponse {
     pub total_emails: u32,
     pub sent_emails: u32,
     pub failed_emails: u32,
+    /// Not sent because the campaign was cancelled.
+    pub cancelled_emails: u32,
     pub pending_emails: u32,
-    /// Percent of recipients with a final outcome (sent or failed), 0 to 100.
+    /// Percent of recipients with a final outcome (sent, failed or cancelled), 0 to 100.
     pub progress: f64,
     /// Submitted entries dropped because the same address (ignoring case) came earlier.
     pub duplicates_removed: u32,
@@ -188,6 +202,7 @@ impl From<Campaign> for CampaignResponse {
             total_emails: c.total_emails,
             sent_emails: c.sent_emails,
             failed_emails: c.failed_emails,
+            cancelled_emails: c.cancelled_emails,
             duplicates_removed: c.duplicates_removed,
             created_at: c.created_at,
             started_at: c.started_at,
@@ -211,6 +226,59 @@ pub struct CreateCampaignResponse {
     /// False for a draft, and when the queue was unreachable: the campaign is stored and the
     /// worker's reconciler enqueues it shortly.
     pub enqueued: bool,
+}
+
+/// The answer to a pause, a resume or a cancel: the campaign as the move left it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ControlledResponse {
+    #[serde(flatten)]
+    pub campaign: CampaignResponse,
+    /// For a resume: whether its queue job was added now (if not, the worker's reconciler adds
+    /// it shortly). False for a pause and a cancel.
+    pub enqueued: bool,
+    /// For a pause or a cancel: what the worker sending the campaign answered; null for a
+    /// resume, or when the queue could not be asked.
+    pub worker: Option<WorkerStopDto>,
+}
+
+/// Whether a worker was sending the campaign when it was paused or cancelled.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkerStopDto {
+    /// No worker was sending it: nothing more leaves.
+    NotSending,
+    /// The worker sending it confirmed: at most the messages already in flight (no more than
+    /// its concurrency) still leave, and their outcomes are recorded.
+    Stopped,
+    /// A worker holds it but did not confirm within a few seconds: it stops when it next
+    /// records outcomes, or loses the job.
+    Unconfirmed,
+}
+
+impl From<Controlled> for ControlledResponse {
+    fn from(c: Controlled) -> Self {
+        Self {
+            campaign: c.campaign.into(),
+            enqueued: c.enqueued,
+            worker: c.stop.map(|answer| match answer {
+                StopAnswer::NotSending => WorkerStopDto::NotSending,
+                StopAnswer::Stopped => WorkerStopDto::Stopped,
+                StopAnswer::Unconfirmed => WorkerStopDto::Unconfirmed,
+            }),
+        }
+    }
+}
+
+/// A draft sent is answered like a new campaign.
+impl From<Controlled> for CreateCampaignResponse {
+    fn from(c: Controlled) -> Self {
+        Self {
+            job_id: *c.campaign.id.as_uuid(),
+            campaign: c.campaign.into(),
+            enqueued: c.enqueued,
+        }
+    }
 }
 
 impl From<CreatedCampaign> for CreateCampaignResponse {

@@ -6,8 +6,8 @@
 use chrono::TimeDelta;
 use paloma_application::ports::{ActivityLog, CampaignStore, DeliveryLedger, RepositoryError};
 use paloma_domain::{
-    Action, Activity, Actor, CampaignFilter, CampaignId, CampaignStatus, Outcome, OutcomeKind,
-    PageRequest, RecipientStatus, RetryScope, Scopes,
+    Action, Activity, Actor, CampaignFilter, CampaignId, CampaignStatus, Control, Outcome,
+    OutcomeKind, PageRequest, RecipientStatus, RetryScope, Scopes,
 };
 
 use crate::{TestResult, assert_counters_match_rows, emails, new_campaign, setup, t0};
@@ -40,20 +40,20 @@ async fn a_draft_is_held_until_released_once() -> TestResult {
     );
     assert_eq!(started.started_at, None);
 
-    let released = repo.release_draft(id, now).await?;
+    let released = repo.control(id, Control::Send, now).await?;
     assert_eq!(released.status, CampaignStatus::Pending);
     assert_eq!(released.total_emails, 3);
     assert_eq!(repo.list_unfinished(now, 10).await?, [id]);
     assert!(
         matches!(
-            repo.release_draft(id, now).await,
+            repo.control(id, Control::Send, now).await,
             Err(RepositoryError::Conflict(_))
         ),
         "released once"
     );
     let missing = CampaignId::new();
     assert!(matches!(
-        repo.release_draft(missing, now).await,
+        repo.control(missing, Control::Send, now).await,
         Err(RepositoryError::NotFound(m)) if m == missing
     ));
     db.remove().await?;
@@ -68,7 +68,8 @@ async fn concurrent_sends_of_one_draft_release_it_once() -> TestResult {
     let mut draft = new_campaign("Race", &emails(1))?;
     draft.draft = true;
     repo.create(id, &draft, now).await?;
-    let attempts = futures::future::join_all((0..8).map(|_| repo.release_draft(id, now))).await;
+    let attempts =
+        futures::future::join_all((0..8).map(|_| repo.control(id, Control::Send, now))).await;
     let released = attempts.iter().filter(|a| a.is_ok()).count();
     let refused = attempts
         .iter()

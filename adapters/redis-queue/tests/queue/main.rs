@@ -7,4 +7,5 @@ mod helpers;
 mod interop;
 mod protocol;
 mod retention;
+mod stops;
 mod throttle;

@@ -1,0 +1,206 @@
+//! A user's moves on a campaign, in MySQL: pause and resume move the status only; a cancel
+//! makes every pending recipient `CANCELLED` with its counter in one transaction; an outcome
+//! of a message in flight at the cancel is recorded as what became of it; the worker's finish
+//! and abandon leave a paused or cancelled campaign alone; concurrent moves apply one by one.
+
+use chrono::TimeDelta;
+use paloma_application::ports::{CampaignStore, DeliveryLedger, RepositoryError};
+use paloma_domain::{CampaignId, CampaignStatus, Control, Outcome, OutcomeKind};
+
+use crate::{TestResult, assert_counters_match_rows, emails, new_campaign, setup, t0};
+
+fn sent(recipient: paloma_domain::RecipientId) -> Outcome {
+    Outcome {
+        recipient_id: recipient,
+        attempts: 1,
+        kind: OutcomeKind::Sent,
+    }
+}
+
+#[tokio::test]
+async fn pause_and_resume_move_the_status_only_and_each_applies_where_it_may() -> TestResult {
+    let (db, repo) = setup().await?;
+    let now = t0();
+    let id = CampaignId::new();
+    repo.create(id, &new_campaign("Pause me", &emails(4))?, now)
+        .await?;
+    assert!(
+        matches!(
+            repo.control(id, Control::Resume, now).await,
+            Err(RepositoryError::Conflict(_))
+        ),
+        "not paused"
+    );
+    repo.start(id, now).await?;
+    let due = repo.due_recipients(id, None, now, 10).await?;
+    repo.record_outcomes(id, &[sent(due[0].id)], now).await?;
+
+    let later = now + TimeDelta::seconds(3);
+    let paused = repo.control(id, Control::Pause, later).await?;
+    assert_eq!(paused.status, CampaignStatus::Paused);
+    assert_eq!((paused.sent_emails, paused.pending_emails()), (1, 3));
+    assert_eq!(paused.updated_at, later);
+    assert!(
+        matches!(
+            repo.control(id, Control::Pause, later).await,
+            Err(RepositoryError::Conflict(_))
+        ),
+        "already paused"
+    );
+    // A message in flight at the pause is recorded; the worker's finish leaves it paused.
+    repo.record_outcomes(id, &[sent(due[1].id)], later).await?;
+    assert_eq!(
+        repo.start(id, later).await?.status,
+        CampaignStatus::Paused,
+        "a job taken now does not start it"
+    );
+    assert!(
+        !repo
+            .list_unfinished(later + TimeDelta::minutes(1), 10)
+            .await?
+            .contains(&id),
+        "the reconciler does not queue a paused campaign"
+    );
+    let abandoned = repo.abandon(id, "threshold", later).await?;
+    assert_eq!(abandoned.status, CampaignStatus::Paused);
+    assert_counters_match_rows(&repo, id).await?;
+
+    let resumed = repo.control(id, Control::Resume, later).await?;
+    assert_eq!(resumed.status, CampaignStatus::Pending);
+    let rest = repo.due_recipients(id, None, later, 10).await?;
+    assert_eq!(
+        rest.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [due[2].id, due[3].id],
+        "the resumed campaign goes on where it stopped"
+    );
+    db.remove().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_cancel_moves_pending_rows_and_counter_together_and_late_outcomes_stay_true() -> TestResult
+{
+    let (db, repo) = setup().await?;
+    let now = t0();
+    let id = CampaignId::new();
+    repo.create(id, &new_campaign("Cancel me", &emails(6))?, now)
+        .await?;
+    repo.start(id, now).await?;
+    let due = repo.due_recipients(id, None, now, 10).await?;
+    repo.record_outcomes(id, &[sent(due[0].id)], now).await?;
+
+    let later = now + TimeDelta::seconds(2);
+    let cancelled = repo.control(id, Control::Cancel, later).await?;
+    assert_eq!(cancelled.status, CampaignStatus::Cancelled);
+    assert_eq!(cancelled.completed_at, Some(later));
+    assert_eq!(
+        (
+            cancelled.sent_emails,
+            cancelled.cancelled_emails,
+            cancelled.pending_emails()
+        ),
+        (1, 5, 0)
+    );
+    assert_counters_match_rows(&repo, id).await?;
+
+    // Two messages were in flight: one delivered, one refused; a third was to be retried.
+    let outcomes = [
+        sent(due[1].id),
+        Outcome {
+            recipient_id: due[2].id,
+            attempts: 1,
+            kind: OutcomeKind::Failed {
+                error: "550 no such user".into(),
+                permanent: true,
+            },
+        },
+        Outcome {
+            recipient_id: due[3].id,
+            attempts: 1,
+            kind: OutcomeKind::Retry {
+                at: later + TimeDelta::minutes(1),
+                error: "421 try later".into(),
+            },
+        },
+    ];
+    let after = repo.record_outcomes(id, &outcomes, later).await?;
+    assert_eq!(
+        (
+            after.sent_emails,
+            after.failed_emails,
+            after.cancelled_emails,
+            after.pending_emails()
+        ),
+        (2, 1, 3, 0),
+        "delivered and refused count as such; the retry stays cancelled"
+    );
+    assert_counters_match_rows(&repo, id).await?;
+    // Recorded twice (a flush retried): counted once.
+    repo.record_outcomes(id, &outcomes, later).await?;
+    assert_counters_match_rows(&repo, id).await?;
+
+    let finished = repo.finish(id, CampaignStatus::Completed, later).await?;
+    assert_eq!(finished.status, CampaignStatus::Cancelled, "final");
+    for control in [
+        Control::Send,
+        Control::Pause,
+        Control::Resume,
+        Control::Cancel,
+    ] {
+        assert!(
+            matches!(
+                repo.control(id, control, later).await,
+                Err(RepositoryError::Conflict(_))
+            ),
+            "{control:?} on a cancelled campaign"
+        );
+    }
+    assert!(matches!(
+        repo.retry_failed(id, paloma_domain::RetryScope::All, later)
+            .await,
+        Err(RepositoryError::Conflict(_))
+    ));
+    assert!(matches!(
+        repo.control(CampaignId::new(), Control::Cancel, later)
+            .await,
+        Err(RepositoryError::NotFound(_))
+    ));
+    db.remove().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn concurrent_moves_apply_one_after_the_other() -> TestResult {
+    let (db, repo) = setup().await?;
+    let now = t0();
+    let id = CampaignId::new();
+    repo.create(id, &new_campaign("Race", &emails(3))?, now)
+        .await?;
+    repo.start(id, now).await?;
+    repo.control(id, Control::Pause, now).await?;
+    let resumes =
+        futures::future::join_all((0..6).map(|_| repo.control(id, Control::Resume, now))).await;
+    let won = resumes.iter().filter(|r| r.is_ok()).count();
+    let refused = resumes
+        .iter()
+        .filter(|r| matches!(r, Err(RepositoryError::Conflict(_))))
+        .count();
+    assert_eq!((won, refused), (1, 5), "two resumes at once: one applies");
+
+    // A pause and a cancel at once: whichever comes first, the campaign ends cancelled.
+    let (pause, cancel) = tokio::join!(
+        repo.control(id, Control::Pause, now),
+        repo.control(id, Control::Cancel, now)
+    );
+    assert!(
+        cancel.is_ok(),
+        "a cancel applies to pending and paused alike"
+    );
+    assert!(pause.is_ok() || matches!(pause, Err(RepositoryError::Conflict(_))));
+    let end = repo.get(id).await?.ok_or_else(|| anyhow::anyhow!("gone"))?;
+    assert_eq!(end.status, CampaignStatus::Cancelled);
+    assert_eq!(end.cancelled_emails, 3);
+    assert_counters_match_rows(&repo, id).await?;
+    db.remove().await?;
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! Stopping the worker that sends a campaign (docs/bull-protocol.md, "Paloma's own keys"):
+//! the API publishes `<campaign id> <reply key>` on the stop channel while the campaign's
+//! claim exists; the worker holding the claim stops starting messages and pushes to the reply
+//! key. The API waits for that reply, or for the claim to go (the holder finished or died).
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use paloma_application::{QueueError, StopAnswer, StopRequest, StopRequests};
+use paloma_domain::CampaignId;
+use redis::aio::PubSubStream;
+use tracing::debug;
+use uuid::Uuid;
+
+use crate::error::redis_error;
+use crate::pool::Shared;
+
+/// How often the API looks for the reply and the claim while it waits.
+const POLL: Duration = Duration::from_millis(20);
+
+/// How long a reply key lives: longer than anyone waits for it.
+const REPLY_TTL_MS: u64 = 60_000;
+
+/// Asks the worker sending `campaign`, if any, to stop, and waits up to `wait` for it.
+pub(crate) async fn stop_sending(
+    shared: &Shared,
+    campaign: CampaignId,
+    wait: Duration,
+) -> Result<StopAnswer, QueueError> {
+    let keys = &shared.keys;
+    let claim = keys.campaign_claim(&campaign.to_string());
+    let mut conn = shared.conn().await?;
+    let held: bool = redis::cmd("EXISTS")
+        .arg(&claim)
+        .query_async(&mut *conn)
+        .await
+        .map_err(redis_error)?;
+    if !held {
+        return Ok(StopAnswer::NotSending);
+    }
+    let reply = keys.stop_reply(&Uuid::now_v7().to_string());
+    let listeners: u64 = redis::cmd("PUBLISH")
+        .arg(keys.stop_channel())
+        .arg(format!("{campaign} {reply}"))
+        .query_async(&mut *conn)
+        .await
+        .map_err(redis_error)?;
+    debug!(%campaign, listeners, "asked workers to stop sending");
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let (confirmed, held): (Option<String>, bool) = redis::pipe()
+            .cmd("LPOP")
+            .arg(&reply)
+            .cmd("EXISTS")
+            .arg(&claim)
+            .query_async(&mut *conn)
+            .await
+            .map_err(redis_error)?;
+        if confirmed.is_some() {
+            return Ok(StopAnswer::Stopped);
+        }
+        if !held {
+            return Ok(StopAnswer::NotSending);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(StopAnswer::Unconfirmed);
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Subscribes to the stop channel on a connection of its own.
+pub(crate) async fn subscribe(shared: &Shared) -> Result<RedisStops, QueueError> {
+    let mut pubsub = shared.pubsub().await?;
+    pubsub
+        .subscribe(shared.keys.stop_channel())
+        .await
+        .map_err(redis_error)?;
+    Ok(RedisStops(pubsub.into_on_message()))
+}
+
+/// Confirms a stop request to the one who made it.
+pub(crate) async fn confirm(shared: &Shared, request: &StopRequest) -> Result<(), QueueError> {
+    let mut conn = shared.conn().await?;
+    redis::pipe()
+        .cmd("RPUSH")
+        .arg(&request.reply_to)
+        .arg(1)
+        .ignore()
+        .cmd("PEXPIRE")
+        .arg(&request.reply_to)
+        .arg(REPLY_TTL_MS)
+        .ignore()
+        .query_async::<()>(&mut *conn)
+        .await
+        .map_err(redis_error)
+}
+
+/// A worker's subscription to the stop channel.
+pub struct RedisStops(PubSubStream);
+
+impl std::fmt::Debug for RedisStops {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RedisStops")
+    }
+}
+
+impl StopRequests for RedisStops {
+    async fn next(&mut self) -> Option<StopRequest> {
+        loop {
+            let message = self.0.next().await?;
+            let Ok(payload) = message.get_payload::<String>() else {
+                continue;
+            };
+            // Anything else on the channel (another tool's message) is not a request.
+            if let Some(request) = parse_request(&payload) {
+                return Some(request);
+            }
+            debug!(
+                payload_len = payload.len(),
+                "ignored a message on the stop channel"
+            );
+        }
+    }
+}
+
+/// `<campaign id> <reply key>`.
+fn parse_request(payload: &str) -> Option<StopRequest> {
+    let (campaign, reply_to) = payload.split_once(' ')?;
+    let campaign = Uuid::parse_str(campaign).ok()?;
+    (!reply_to.is_empty()).then(|| StopRequest {
+        campaign: CampaignId::from_uuid(campaign),
+        reply_to: reply_to.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_names_a_campaign_and_a_reply_key() {
+        let id = CampaignId::new();
+        let request = parse_request(&format!("{id} bull:q:paloma-stop-reply:1")).expect("parsed");
+        assert_eq!(request.campaign, id);
+        assert_eq!(request.reply_to, "bull:q:paloma-stop-reply:1");
+        assert_eq!(parse_request("not-a-uuid x"), None);
+        assert_eq!(parse_request(&format!("{id} ")), None);
+        assert_eq!(parse_request(&id.to_string()), None);
+    }
+}

@@ -144,6 +144,24 @@ async fn every_route_refuses_missing_wrong_revoked_and_unscoped_keys_and_changes
             None,
         ),
         (
+            Method::POST,
+            format!("/api/emails/{id}/pause"),
+            Some("campaigns:send"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/emails/{id}/resume"),
+            Some("campaigns:send"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/emails/{id}/cancel"),
+            Some("campaigns:send"),
+            None,
+        ),
+        (
             Method::GET,
             format!("/api/emails/{id}/recipients"),
             Some("campaigns:read"),

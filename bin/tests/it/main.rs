@@ -1,6 +1,7 @@
 //! The `paloma` crate's tests, one binary: the API built by [`paloma::app::Application`] on a
 //! random port (`api`, `access`, `adversarial`, `limits`), the real `paloma-api` and `paloma-worker`
-//! binaries end to end and under faults (`e2e`, `faults`), sharing one database and queue with
+//! binaries end to end, under faults and under a user's controls (`e2e`, `faults`,
+//! `control`), sharing one database and queue with
 //! the seeds' Node stack (`interop`), and their command lines (`cli`).
 //! Every test gets its own database and Redis key prefix, removed when it ends.
 //!
@@ -11,6 +12,7 @@ mod adversarial;
 mod api;
 mod cli;
 mod common;
+mod control;
 mod e2e;
 mod faults;
 mod interop;

@@ -63,6 +63,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/emails/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel: like a pause, and every recipient still pending becomes `CANCELLED` in the same
+         *     transaction as the status (counted in `cancelledEmails`). Final: nothing moves a cancelled
+         *     campaign. A message in flight when it was cancelled is recorded as what became of it. On
+         *     `DRAFT`, `PENDING`, `PROCESSING` or `PAUSED` (otherwise `409`).
+         */
+        post: operations["cancel_campaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/emails/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause: the worker sending the campaign starts no new message; once this answers, at most
+         *     the messages already in flight (no more than its concurrency) leave, and their outcomes are
+         *     recorded. Pending recipients stay pending until it is resumed. Only on `PENDING` or
+         *     `PROCESSING` (otherwise `409`).
+         */
+        post: operations["pause_campaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/emails/{id}/recipients": {
         parameters: {
             query?: never;
@@ -74,6 +118,26 @@ export interface paths {
         get: operations["list_recipients"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/emails/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a paused campaign: a new queue job sends the recipients still pending, so everyone
+         *     gets one message and nobody two. Only on `PAUSED` (otherwise `409`).
+         */
+        post: operations["resume_campaign"];
         delete?: never;
         options?: never;
         head?: never;
@@ -229,7 +293,7 @@ export interface components {
          * @description What an entry of the audit trail records.
          * @enum {string}
          */
-        ActivityAction: "campaign.created" | "campaign.sent" | "campaign.retried" | "key.created" | "key.revoked";
+        ActivityAction: "campaign.created" | "campaign.sent" | "campaign.retried" | "campaign.paused" | "campaign.resumed" | "campaign.cancelled" | "key.created" | "key.revoked";
         /** @description A page of a campaign's audit trail, oldest first. */
         ActivityPage: {
             items: components["schemas"]["ActivityResponse"][];
@@ -280,12 +344,17 @@ export interface components {
             totalPages: number;
         };
         /**
-         * @description A campaign and its live counters. `sentEmails + failedEmails + pendingEmails ==
-         *     totalEmails` always.
+         * @description A campaign and its live counters. `sentEmails + failedEmails + cancelledEmails +
+         *     pendingEmails == totalEmails` always.
          */
         CampaignResponse: {
             /** @description The HTML body; only with `includeBody=true`. */
             body?: string | null;
+            /**
+             * Format: int32
+             * @description Not sent because the campaign was cancelled.
+             */
+            cancelledEmails: number;
             /** Format: date-time */
             completedAt?: string | null;
             /** Format: date-time */
@@ -303,7 +372,7 @@ export interface components {
             pendingEmails: number;
             /**
              * Format: double
-             * @description Percent of recipients with a final outcome (sent or failed), 0 to 100.
+             * @description Percent of recipients with a final outcome (sent, failed or cancelled), 0 to 100.
              */
             progress: number;
             /** Format: int32 */
@@ -321,7 +390,16 @@ export interface components {
          * @description Where a campaign is.
          * @enum {string}
          */
-        CampaignStatusDto: "DRAFT" | "PENDING" | "PROCESSING" | "COMPLETED" | "FAILED";
+        CampaignStatusDto: "DRAFT" | "PENDING" | "PROCESSING" | "PAUSED" | "COMPLETED" | "FAILED" | "CANCELLED";
+        /** @description The answer to a pause, a resume or a cancel: the campaign as the move left it. */
+        ControlledResponse: components["schemas"]["CampaignResponse"] & {
+            /**
+             * @description For a resume: whether its queue job was added now (if not, the worker's reconciler adds
+             *     it shortly). False for a pause and a cancel.
+             */
+            enqueued: boolean;
+            worker?: null | components["schemas"]["WorkerStopDto"];
+        };
         /** @description A new campaign. */
         CreateCampaignRequest: {
             /**
@@ -575,7 +653,7 @@ export interface components {
          * @description Where a recipient is.
          * @enum {string}
          */
-        RecipientStatusDto: "PENDING" | "SENT" | "FAILED";
+        RecipientStatusDto: "PENDING" | "SENT" | "FAILED" | "CANCELLED";
         /** @description A finished campaign whose failed recipients were queued again. */
         RetriedResponse: components["schemas"]["CampaignResponse"] & {
             /**
@@ -646,6 +724,11 @@ export interface components {
             /** @description The first 100 recipients whose address or name is invalid. */
             invalidRecipients: components["schemas"]["InvalidRecipientDetail"][];
         };
+        /**
+         * @description Whether a worker was sending the campaign when it was paused or cancelled.
+         * @enum {string}
+         */
+        WorkerStopDto: "not_sending" | "stopped" | "unconfirmed";
     };
     responses: never;
     parameters: never;
@@ -1025,6 +1108,182 @@ export interface operations {
             };
         };
     };
+    cancel_campaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Campaign id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ControlledResponse"];
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Already finished or cancelled (`invalid_state`, `details.status`); nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    pause_campaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Campaign id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Paused */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ControlledResponse"];
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not `PENDING` or `PROCESSING` (`invalid_state`, `details.status`); nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_recipients: {
         parameters: {
             query?: {
@@ -1081,6 +1340,96 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resume_campaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Campaign id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued again; sending happens in the background */
+            202: {
+                headers: {
+                    /** @description The campaign's URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ControlledResponse"];
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not `PAUSED` (`invalid_state`, `details.status`); nothing changed */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,276 @@
+//! A user's controls on a running campaign, against the real binaries and a counting SMTP
+//! server: a pause lets at most `WORKER_CONCURRENCY` messages leave after it answers and a
+//! resume serves everyone else once; a cancel ends `CANCELLED` with counters that add up and
+//! its queue job settled; illegal moves are `409`; racing moves end in one defined state.
+
+use std::time::{Duration, Instant};
+
+use paloma_testkit::{SmtpRules, TestSmtpServer};
+use redis::AsyncCommands;
+use serde_json::Value;
+
+use crate::common::{Paloma, addresses, assert_error_shape, by_recipient, campaign};
+
+/// Messages in flight at once per worker in these tests.
+const CONCURRENCY: usize = 4;
+
+/// A slow server (each message takes 25 ms), so a campaign is still sending when it is paused.
+fn slow_server() -> TestSmtpServer {
+    TestSmtpServer::start(SmtpRules::default().delay(Duration::from_millis(25))).expect("smtp")
+}
+
+async fn started(smtp: &TestSmtpServer) -> Paloma {
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    let concurrency = CONCURRENCY.to_string();
+    paloma.start_worker(&smtp.url(), &[("WORKER_CONCURRENCY", &concurrency)]);
+    paloma
+}
+
+/// `POST /api/emails/{id}/{action}`: the status code and the body.
+async fn act(paloma: &Paloma, id: &str, action: &str) -> (u16, Value) {
+    let response = paloma
+        .http
+        .post(paloma.url(&format!("/api/emails/{id}/{action}")))
+        .send()
+        .await
+        .expect(action);
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}
+
+async fn create(paloma: &Paloma, subject: &str, emails: &[String]) -> String {
+    let created = paloma.post(&campaign(subject, emails)).await;
+    created["id"].as_str().expect("id").to_owned()
+}
+
+/// `sent + failed + cancelled + pending == total`, read from the API.
+fn assert_counters_add_up(c: &Value) {
+    let n = |field: &str| c[field].as_u64().unwrap_or_else(|| panic!("{field}: {c}"));
+    assert_eq!(
+        n("sentEmails") + n("failedEmails") + n("cancelledEmails") + n("pendingEmails"),
+        n("totalEmails"),
+        "{c}"
+    );
+}
+
+/// Waits until `smtp` has received at least `count` messages.
+async fn until_received(smtp: &TestSmtpServer, count: usize) {
+    smtp.wait_for(count, Duration::from_secs(30)).await;
+    assert!(
+        smtp.message_count() >= count,
+        "only {} arrived",
+        smtp.message_count()
+    );
+}
+
+/// Messages the server received for addresses starting with `prefix`.
+fn received(smtp: &TestSmtpServer, prefix: &str) -> usize {
+    by_recipient(smtp)
+        .into_iter()
+        .filter(|(address, _)| address.starts_with(prefix))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// Waits until the campaign's `sentEmails` equals what the server received for its addresses
+/// (all starting with `prefix`), once the messages in flight had time to arrive and their
+/// outcomes to be written: its final view.
+async fn settled(paloma: &Paloma, smtp: &TestSmtpServer, id: &str, prefix: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let c = paloma.campaign(id).await;
+        if c["sentEmails"].as_u64() == Some(received(smtp, prefix) as u64) {
+            return c;
+        }
+        assert!(Instant::now() < deadline, "outcomes never caught up: {c}");
+    }
+}
+
+/// Whether any job of the queue is waiting or active.
+async fn queue_is_idle(paloma: &Paloma) -> bool {
+    let mut redis = paloma.redis().await;
+    let wait: u64 = redis.llen(paloma.key("wait")).await.expect("wait");
+    let active: u64 = redis.llen(paloma.key("active")).await.expect("active");
+    wait == 0 && active == 0
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pause_lets_at_most_the_messages_in_flight_leave_and_resume_serves_everyone_once() {
+    let smtp = slow_server();
+    let paloma = started(&smtp).await;
+    let emails = addresses("paused", 400);
+    let id = create(&paloma, "Pause me", &emails).await;
+    until_received(&smtp, 40).await;
+
+    let (status, paused) = act(&paloma, &id, "pause").await;
+    let at_answer = smtp.message_count();
+    assert_eq!(status, 200, "{paused}");
+    assert_eq!(paused["status"], "PAUSED");
+    assert_eq!(paused["worker"], "stopped", "{paused}");
+    assert_counters_add_up(&paused);
+
+    let view = settled(&paloma, &smtp, &id, "paused").await;
+    let after = smtp.message_count() - at_answer;
+    assert!(
+        after <= CONCURRENCY,
+        "{after} messages left after the pause answered"
+    );
+    assert_eq!(view["status"], "PAUSED");
+    assert!(view["pendingEmails"].as_u64() > Some(100), "{view}");
+    assert_counters_add_up(&view);
+    assert!(queue_is_idle(&paloma).await, "the job is settled");
+    let (status, again) = act(&paloma, &id, "pause").await;
+    assert_eq!(status, 409, "{again}");
+    assert_error_shape(&again, "invalid_state");
+    assert_eq!(again["error"]["details"]["status"], "PAUSED");
+
+    let (status, resumed) = act(&paloma, &id, "resume").await;
+    assert_eq!(status, 202, "{resumed}");
+    assert_eq!(resumed["status"], "PENDING");
+    assert_eq!(resumed["enqueued"], true);
+    let done = paloma.wait_final(&id, Duration::from_secs(60)).await;
+    assert_eq!(done["status"], "COMPLETED");
+    assert_eq!(done["sentEmails"], 400);
+    let received = by_recipient(&smtp);
+    assert_eq!(received.len(), 400, "everyone served");
+    assert!(received.values().all(|n| *n == 1), "nobody twice");
+    let (status, late) = act(&paloma, &id, "resume").await;
+    assert_eq!(
+        (status, late["error"]["details"]["status"].as_str()),
+        (409, Some("COMPLETED"))
+    );
+
+    let trail = paloma.get(&format!("/api/emails/{id}/activity")).await;
+    let actions: Vec<&str> = trail["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "campaign.created",
+            "campaign.sent",
+            "campaign.paused",
+            "campaign.resumed"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancel_ends_cancelled_with_counters_that_add_up_and_nothing_sent_after_the_in_flight() {
+    let smtp = slow_server();
+    let paloma = started(&smtp).await;
+    let id = create(&paloma, "Cancel me", &addresses("cancelled", 300)).await;
+    until_received(&smtp, 30).await;
+
+    let (status, cancelled) = act(&paloma, &id, "cancel").await;
+    let at_answer = smtp.message_count();
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["status"], "CANCELLED");
+    assert_eq!(cancelled["pendingEmails"], 0, "{cancelled}");
+    assert!(cancelled["completedAt"].is_string());
+    assert_counters_add_up(&cancelled);
+
+    let view = settled(&paloma, &smtp, &id, "cancelled").await;
+    assert!(smtp.message_count() - at_answer <= CONCURRENCY);
+    assert_eq!(view["status"], "CANCELLED");
+    assert_eq!(view["pendingEmails"], 0);
+    assert_eq!(
+        view["cancelledEmails"].as_u64(),
+        Some(300 - smtp.message_count() as u64),
+        "every message not sent is cancelled: {view}"
+    );
+    assert_counters_add_up(&view);
+    let rows = paloma.recipients(&id, "CANCELLED").await;
+    assert_eq!(Some(rows.len() as u64), view["cancelledEmails"].as_u64());
+    assert!(queue_is_idle(&paloma).await, "the job is settled");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        smtp.message_count() as u64,
+        view["sentEmails"].as_u64().unwrap_or_default()
+    );
+
+    for action in ["pause", "resume", "cancel", "send", "retry-failed"] {
+        let (status, refused) = act(&paloma, &id, action).await;
+        assert_eq!(status, 409, "{action}: {refused}");
+        assert_eq!(refused["error"]["details"]["status"], "CANCELLED");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn moves_that_race_the_worker_and_each_other_end_in_one_defined_state() {
+    let smtp = slow_server();
+    let paloma = started(&smtp).await;
+
+    // Paused right as it is released, while the worker takes and starts it: at most the
+    // messages in flight leave; cancelled from there, the rest are cancelled.
+    let (status, early) = paloma
+        .try_post(&serde_json::json!({
+            "subject": "Held back",
+            "body": "<p>x</p>",
+            "recipients": addresses("early", 50),
+            "draft": true
+        }))
+        .await;
+    assert_eq!(status, 201, "{early}");
+    let early = early["id"].as_str().expect("id").to_owned();
+    let (status, sent) = act(&paloma, &early, "send").await;
+    assert_eq!(status, 202, "{sent}");
+    let (status, paused) = act(&paloma, &early, "pause").await;
+    assert_eq!((status, paused["status"].as_str()), (200, Some("PAUSED")));
+
+    // Pause then resume in quick succession, twice, and two resumes at once.
+    let emails = addresses("quick", 200);
+    let quick = create(&paloma, "Quick", &emails).await;
+    until_received(&smtp, 10).await;
+    for _ in 0..2 {
+        let (status, _) = act(&paloma, &quick, "pause").await;
+        assert_eq!(status, 200);
+        let ((a, _), (b, _)) = tokio::join!(
+            act(&paloma, &quick, "resume"),
+            act(&paloma, &quick, "resume")
+        );
+        let mut answers = [a, b];
+        answers.sort_unstable();
+        assert_eq!(answers, [202, 409], "two resumes at once: one applies");
+    }
+    let done = paloma.wait_final(&quick, Duration::from_secs(60)).await;
+    assert_eq!(done["status"], "COMPLETED");
+    assert_eq!(done["sentEmails"], 200);
+
+    let (status, cancelled) = act(&paloma, &early, "cancel").await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_counters_add_up(&cancelled);
+    let received = by_recipient(&smtp);
+    let early_sent = received.keys().filter(|a| a.starts_with("early")).count();
+    assert!(
+        early_sent <= CONCURRENCY,
+        "{early_sent} sent after the pause"
+    );
+    assert_eq!(cancelled["sentEmails"].as_u64(), Some(early_sent as u64));
+    assert_eq!(
+        cancelled["cancelledEmails"].as_u64(),
+        Some(50 - early_sent as u64)
+    );
+    let quick_sent = received.keys().filter(|a| a.starts_with("quick")).count();
+    assert_eq!(quick_sent, 200);
+    assert!(received.values().all(|n| *n == 1), "nobody twice");
+
+    // A pause and a cancel at once while it sends: it ends cancelled either way.
+    let raced = create(&paloma, "Raced", &addresses("raced", 200)).await;
+    until_received(&smtp, 200 + early_sent + 15).await;
+    let ((pause, _), (cancel, _)) = tokio::join!(
+        act(&paloma, &raced, "pause"),
+        act(&paloma, &raced, "cancel")
+    );
+    assert_eq!(cancel, 200);
+    assert!(pause == 200 || pause == 409, "{pause}");
+    let view = settled(&paloma, &smtp, &raced, "raced").await;
+    assert_eq!(view["status"], "CANCELLED");
+    assert_eq!(view["pendingEmails"], 0);
+    assert_counters_add_up(&view);
+}

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use paloma_domain::{
-    Action, Activity, Actor, Campaign, CampaignFilter, CampaignId, Idempotency, IdempotencyKey,
-    NewCampaign, NewCampaignError, NewCampaignInput, Page, PageRequest, Recipient, RecipientStatus,
-    RequestFingerprint, Scope, Timeline,
+    Action, Activity, Actor, Campaign, CampaignFilter, CampaignId, CampaignStatus, Idempotency,
+    IdempotencyKey, NewCampaign, NewCampaignError, NewCampaignInput, Page, PageRequest, Recipient,
+    RecipientStatus, RequestFingerprint, Scope, Timeline,
 };
 use tracing::{error, info, warn};
 
@@ -128,7 +128,7 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
             fingerprint: RequestFingerprint::of(&input),
             key,
         });
-        let mut campaign = NewCampaign::parse(input, self.max_recipients)?;
+        let mut campaign = NewCampaign::parse(input, self.max_recipients, self.clock.now())?;
         campaign.draft = intent == Intent::Draft || !actor.may(Scope::CampaignsSend);
         let id = CampaignId::new();
         let span = tracing::Span::current();
@@ -164,7 +164,7 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
             });
         }
         self.record(Action::CampaignSent, id, actor).await;
-        let enqueued = self.enqueue(id).await;
+        let enqueued = self.enqueue(&stored).await;
         Ok(CreatedCampaign {
             campaign: stored,
             duplicates_removed: campaign.duplicates_removed,
@@ -173,11 +173,18 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
         })
     }
 
-    /// Adds the campaign's queue job and records that it was added. False when the queue cannot
-    /// take it now: the campaign is `PENDING` without `enqueuedAt`, so the worker's reconciler
-    /// enqueues it.
-    pub(crate) async fn enqueue(&self, id: CampaignId) -> bool {
-        match self.queue.enqueue(id).await {
+    /// Adds the campaign's queue job (a delayed one, due at its send time, for a `SCHEDULED`
+    /// campaign) and records that it was added. False when the queue cannot take it now: the
+    /// campaign has no `enqueuedAt`, so the worker's reconciler enqueues it.
+    pub(crate) async fn enqueue(&self, campaign: &Campaign) -> bool {
+        let id = campaign.id;
+        let added = match campaign.scheduled_at {
+            Some(due) if campaign.status == CampaignStatus::Scheduled => {
+                self.queue.enqueue_due(id, due).await
+            }
+            _ => self.queue.enqueue(id).await,
+        };
+        match added {
             Ok(job_id) => {
                 if let Err(e) = self.repo.mark_enqueued(id, self.clock.now()).await {
                     // The job exists; at worst the reconciler adds a second one, which the

@@ -1,11 +1,15 @@
-//! The API-side moves of a campaign once stored: send a draft, pause, resume, cancel, and
-//! retry the failed. Each is one conditional change in the store (so concurrent moves on one
+//! The API-side moves of a campaign once stored: send a draft (or a scheduled campaign now),
+//! reschedule, pause, resume, cancel, and retry the failed. Each is one conditional change in the store (so concurrent moves on one
 //! campaign happen one after the other), then what the move needs from the queue (a job for a
 //! campaign to send, a worker told to stop), then an entry in the audit trail.
 
 use std::time::Duration;
 
-use paloma_domain::{Action, Actor, Campaign, CampaignId, CampaignStatus, Control, RetryScope};
+use chrono::{DateTime, Utc};
+use paloma_domain::{
+    Action, Actor, Campaign, CampaignId, CampaignStatus, Control, RetryScope, ScheduleError,
+    check_schedule,
+};
 use tracing::{info, warn};
 
 use crate::campaigns::CampaignService;
@@ -48,6 +52,9 @@ pub enum LifecycleError {
     /// The campaign's status does not allow the move; nothing changed.
     #[error("the campaign is {0}")]
     InvalidState(CampaignStatus),
+    /// The new send time is in the past or too far ahead; nothing changed.
+    #[error(transparent)]
+    InvalidSchedule(ScheduleError),
     #[error("the campaign store is unavailable")]
     Unavailable(#[source] RepositoryError),
     #[error("unexpected error")]
@@ -93,7 +100,7 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
             None
         };
         self.record(action_of(control), id, actor).await;
-        let enqueued = control.queues() && self.enqueue(id).await;
+        let enqueued = control.queues() && self.enqueue(&campaign).await;
         info!(status = %campaign.status, enqueued, ?stop, "campaign moved");
         Ok(Controlled {
             campaign,
@@ -118,6 +125,33 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
                 None
             }
         }
+    }
+
+    /// Moves a scheduled campaign to another send time (in the future, at most a year ahead;
+    /// `campaigns:send` is the caller's to check) and adds a delayed job due then. The job due
+    /// at the old time finds the campaign not due yet and completes without sending.
+    #[tracing::instrument(name = "reschedule", skip_all, fields(campaign_id = %id))]
+    pub async fn reschedule(
+        &self,
+        id: CampaignId,
+        at: DateTime<Utc>,
+        actor: &Actor,
+    ) -> Result<Controlled, LifecycleError> {
+        let now = self.clock.now();
+        let at = check_schedule(at, now).map_err(LifecycleError::InvalidSchedule)?;
+        let campaign = match self.repo.reschedule(id, at, now).await {
+            Ok(campaign) => campaign,
+            Err(RepositoryError::Conflict(_)) => return Err(self.invalid_state(id).await),
+            Err(e) => return Err(e.into()),
+        };
+        self.record(Action::CampaignRescheduled, id, actor).await;
+        let enqueued = self.enqueue(&campaign).await;
+        info!(%at, enqueued, "campaign rescheduled");
+        Ok(Controlled {
+            campaign,
+            enqueued,
+            stop: None,
+        })
     }
 
     /// Sends a finished campaign's failed recipients (those `scope` names) again
@@ -146,7 +180,7 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
             });
         }
         self.record(Action::CampaignRetried, id, actor).await;
-        let enqueued = self.enqueue(id).await;
+        let enqueued = self.enqueue(&campaign).await;
         info!(requeued, "failed recipients queued again");
         Ok(Retried {
             campaign,

@@ -136,6 +136,15 @@ pub trait CampaignStore: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
 
+    /// Moves a `SCHEDULED` campaign's send time to `at` and returns it. `NotFound`; `Conflict`
+    /// when it is not scheduled (nothing changes). Its new queue job is the caller's.
+    fn reschedule(
+        &self,
+        id: CampaignId,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
+
     /// Sends a finished campaign's failed recipients again. In one transaction, the `FAILED`
     /// recipients that `scope` names go back to `PENDING` (attempts 0, no error, due at `now`),
     /// the failed counter shrinks by exactly the rows that moved, and when any moved the
@@ -168,8 +177,9 @@ pub trait ActivityLog: Send + Sync + 'static {
 /// The worker's bookkeeping of delivery: moving a campaign through its states, the recipients
 /// due, the outcome of each attempt, and the campaigns still to deliver (MySQL in production).
 pub trait DeliveryLedger: Send + Sync + 'static {
-    /// Moves a campaign to `PROCESSING` (setting `startedAt` the first time). A campaign that is
-    /// already final is returned unchanged. `NotFound` when it does not exist.
+    /// Moves a campaign to `PROCESSING` (setting `startedAt` the first time): a `PENDING` one, or
+    /// a `SCHEDULED` one whose time has come. Any other (final, a draft, paused, scheduled later)
+    /// is returned unchanged. `NotFound` when it does not exist.
     fn start(
         &self,
         id: CampaignId,
@@ -216,7 +226,8 @@ pub trait DeliveryLedger: Send + Sync + 'static {
     /// Stops a campaign for good: in one transaction every recipient still `PENDING` becomes
     /// `FAILED` with `reason` (its attempts unchanged, so an untried recipient shows 0), the
     /// failed counter grows by exactly those rows, and the campaign ends `FAILED` with
-    /// `completedAt = now`. A campaign that is already final is returned unchanged.
+    /// `completedAt = now` and `reason` as its `stopReason`. A campaign that is not pending or
+    /// processing (final, paused, a draft) is returned unchanged.
     fn abandon(
         &self,
         id: CampaignId,
@@ -224,8 +235,15 @@ pub trait DeliveryLedger: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
 
-    /// Campaigns that are not final (`PENDING` or `PROCESSING`) and were created before
-    /// `created_before`, oldest first: the ones that need a live queue job.
+    /// Counts one more failed run of the campaign (`failedRuns`) and returns how many there
+    /// have been since it was created or its failed recipients were last retried.
+    fn count_failed_run(
+        &self,
+        id: CampaignId,
+    ) -> impl Future<Output = Result<u32, RepositoryError>> + Send;
+
+    /// Campaigns that need a live queue job (`SCHEDULED`, `PENDING` or `PROCESSING`) and were
+    /// created before `created_before`, oldest first.
     fn list_unfinished(
         &self,
         created_before: DateTime<Utc>,
@@ -274,6 +292,14 @@ pub trait JobProducer: Send + Sync + 'static {
     fn enqueue(
         &self,
         campaign: CampaignId,
+    ) -> impl Future<Output = Result<String, QueueError>> + Send;
+
+    /// Adds one job for `campaign` that no worker takes before `due` (bull's delayed job, so a
+    /// Node bull worker sees it only when due too); at once when `due` has passed.
+    fn enqueue_due(
+        &self,
+        campaign: CampaignId,
+        due: DateTime<Utc>,
     ) -> impl Future<Output = Result<String, QueueError>> + Send;
 
     /// The campaigns named by a job that will still be processed: waiting, paused, delayed

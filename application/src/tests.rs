@@ -103,6 +103,7 @@ fn input(emails: &[&str]) -> NewCampaignInput {
                 name: None,
             })
             .collect(),
+        scheduled_at: None,
     }
 }
 
@@ -1066,3 +1067,4 @@ async fn retrying_the_failed_sends_them_again_once_and_can_leave_permanent_refus
 }
 
 mod control;
+mod schedule;

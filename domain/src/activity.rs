@@ -20,18 +20,21 @@ pub enum Action {
     CampaignPaused,
     CampaignResumed,
     CampaignCancelled,
+    /// A scheduled campaign's send time was moved.
+    CampaignRescheduled,
     KeyCreated,
     KeyRevoked,
 }
 
 impl Action {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::CampaignCreated,
         Self::CampaignSent,
         Self::CampaignRetried,
         Self::CampaignPaused,
         Self::CampaignResumed,
         Self::CampaignCancelled,
+        Self::CampaignRescheduled,
         Self::KeyCreated,
         Self::KeyRevoked,
     ];
@@ -44,6 +47,7 @@ impl Action {
             Self::CampaignPaused => "campaign.paused",
             Self::CampaignResumed => "campaign.resumed",
             Self::CampaignCancelled => "campaign.cancelled",
+            Self::CampaignRescheduled => "campaign.rescheduled",
             Self::KeyCreated => "key.created",
             Self::KeyRevoked => "key.revoked",
         }

@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+
 use crate::lifecycle::CampaignStatus;
 use crate::recipient::{EmailAddress, NewRecipient, RecipientName};
 
@@ -91,7 +93,37 @@ pub struct NewCampaignInput {
     pub subject: String,
     pub body: String,
     pub recipients: Vec<RecipientInput>,
+    /// When to send it; `None`: as soon as possible.
+    pub scheduled_at: Option<DateTime<Utc>>,
 }
+
+/// Why a send time was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("the time to send it must be in the future")]
+    InThePast,
+    #[error("the time to send it must be at most a year ahead")]
+    TooFarAhead,
+}
+
+/// Checks a send time against `now`: in the future, at most [`MAX_SCHEDULE_AHEAD`] ahead.
+/// Returns it to the millisecond (what the database keeps).
+pub fn check_schedule(
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, ScheduleError> {
+    let at = at.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(at);
+    if at <= now {
+        return Err(ScheduleError::InThePast);
+    }
+    if at - now > MAX_SCHEDULE_AHEAD {
+        return Err(ScheduleError::TooFarAhead);
+    }
+    Ok(at)
+}
+
+/// How far ahead a campaign may be scheduled: a year.
+pub const MAX_SCHEDULE_AHEAD: TimeDelta = TimeDelta::days(365);
 
 /// One recipient entry that failed validation: its 0-based position in the submitted list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,21 +172,29 @@ pub struct NewCampaign {
     /// Stored as a `DRAFT` (held until a key that may send releases it) rather than `PENDING`.
     /// [`NewCampaign::parse`] makes a campaign to send; the use case decides.
     pub draft: bool,
+    /// When to send it (checked against the time of the request); `None`: at once.
+    pub scheduled_at: Option<DateTime<Utc>>,
 }
 
 impl NewCampaign {
-    /// The status it is stored with.
+    /// The status it is stored with: a draft, scheduled, or pending (to send at once).
     pub fn initial_status(&self) -> CampaignStatus {
         if self.draft {
             CampaignStatus::Draft
+        } else if self.scheduled_at.is_some() {
+            CampaignStatus::Scheduled
         } else {
             CampaignStatus::Pending
         }
     }
 
     /// Validates everything and reports every problem at once. `max_recipients` counts the
-    /// submitted entries, before duplicates are removed.
-    pub fn parse(input: NewCampaignInput, max_recipients: usize) -> Result<Self, NewCampaignError> {
+    /// submitted entries, before duplicates are removed; a send time is checked against `now`.
+    pub fn parse(
+        input: NewCampaignInput,
+        max_recipients: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Self, NewCampaignError> {
         if input.recipients.len() > max_recipients {
             return Err(NewCampaignError::TooManyRecipients {
                 max: max_recipients,
@@ -173,6 +213,13 @@ impl NewCampaign {
                 .fields
                 .push(("recipients", "at least one recipient is required".into()));
         }
+        let scheduled_at = input
+            .scheduled_at
+            .map(|at| check_schedule(at, now))
+            .transpose()
+            .map_err(|e| errors.fields.push(("scheduledAt", e.to_string())))
+            .ok()
+            .flatten();
 
         let mut seen = HashSet::with_capacity(input.recipients.len());
         let mut recipients = Vec::with_capacity(input.recipients.len());
@@ -213,6 +260,7 @@ impl NewCampaign {
                 recipients,
                 duplicates_removed,
                 draft: false,
+                scheduled_at,
             }),
             _ => Err(NewCampaignError::Invalid(errors)),
         }
@@ -238,7 +286,40 @@ pub(crate) mod tests {
                     name: None,
                 })
                 .collect(),
+            scheduled_at: None,
         }
+    }
+
+    #[test]
+    fn a_send_time_must_be_ahead_and_within_a_year_and_is_kept_to_the_millisecond() {
+        let now = Utc::now();
+        let at = now + TimeDelta::minutes(5) + TimeDelta::microseconds(1_234);
+        let kept = check_schedule(at, now).expect("ahead");
+        assert_eq!(kept.timestamp_subsec_micros() % 1000, 0);
+        assert!(kept <= at && at - kept < TimeDelta::milliseconds(1));
+        assert_eq!(check_schedule(now, now), Err(ScheduleError::InThePast));
+        assert_eq!(
+            check_schedule(now - TimeDelta::seconds(1), now),
+            Err(ScheduleError::InThePast)
+        );
+        assert!(check_schedule(now + MAX_SCHEDULE_AHEAD, now).is_ok());
+        assert_eq!(
+            check_schedule(now + MAX_SCHEDULE_AHEAD + TimeDelta::seconds(1), now),
+            Err(ScheduleError::TooFarAhead)
+        );
+
+        let mut scheduled = input(&["a@x.org"]);
+        scheduled.scheduled_at = Some(at);
+        let c = NewCampaign::parse(scheduled.clone(), 10, now).expect("valid");
+        assert_eq!(c.scheduled_at, Some(kept));
+        assert_eq!(c.initial_status(), CampaignStatus::Scheduled);
+        scheduled.scheduled_at = Some(now - TimeDelta::days(1));
+        scheduled.subject = String::new();
+        let Err(NewCampaignError::Invalid(errors)) = NewCampaign::parse(scheduled, 10, now) else {
+            panic!("a past time is refused");
+        };
+        let fields: Vec<&str> = errors.fields.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, ["subject", "scheduledAt"], "every problem at once");
     }
 
     #[test]
@@ -272,8 +353,12 @@ pub(crate) mod tests {
 
     #[test]
     fn duplicates_are_removed_case_insensitively_keeping_the_first() {
-        let c = NewCampaign::parse(input(&["A@x.org", "b@x.org", "a@X.org", " b@x.org "]), 10)
-            .expect("valid");
+        let c = NewCampaign::parse(
+            input(&["A@x.org", "b@x.org", "a@X.org", " b@x.org "]),
+            10,
+            Utc::now(),
+        )
+        .expect("valid");
         let emails: Vec<_> = c.recipients.iter().map(|r| r.email.as_str()).collect();
         assert_eq!(emails, ["A@x.org", "b@x.org"]);
         assert_eq!(c.duplicates_removed, 2);
@@ -284,7 +369,7 @@ pub(crate) mod tests {
         let mut bad = input(&["ok@x.org", "nope", "also@ok.org", ""]);
         bad.subject = "two\nlines".into();
         bad.body = String::new();
-        let Err(NewCampaignError::Invalid(errors)) = NewCampaign::parse(bad, 10) else {
+        let Err(NewCampaignError::Invalid(errors)) = NewCampaign::parse(bad, 10, Utc::now()) else {
             panic!("expected validation errors");
         };
         let fields: Vec<_> = errors.fields.iter().map(|(f, _)| *f).collect();
@@ -302,7 +387,9 @@ pub(crate) mod tests {
     fn only_the_first_hundred_invalid_entries_are_listed() {
         let many: Vec<String> = (0..150).map(|i| format!("bad{i}")).collect();
         let refs: Vec<&str> = many.iter().map(String::as_str).collect();
-        let Err(NewCampaignError::Invalid(errors)) = NewCampaign::parse(input(&refs), 1000) else {
+        let Err(NewCampaignError::Invalid(errors)) =
+            NewCampaign::parse(input(&refs), 1000, Utc::now())
+        else {
             panic!("expected validation errors");
         };
         assert_eq!(errors.invalid_recipient_count, 150);
@@ -312,12 +399,13 @@ pub(crate) mod tests {
 
     #[test]
     fn empty_and_oversized_lists_are_refused() {
-        let Err(NewCampaignError::Invalid(errors)) = NewCampaign::parse(input(&[]), 10) else {
+        let Err(NewCampaignError::Invalid(errors)) = NewCampaign::parse(input(&[]), 10, Utc::now())
+        else {
             panic!("expected validation errors");
         };
         assert_eq!(errors.fields[0].0, "recipients");
         assert_eq!(
-            NewCampaign::parse(input(&["a@x.org", "b@x.org", "c@x.org"]), 2),
+            NewCampaign::parse(input(&["a@x.org", "b@x.org", "c@x.org"]), 2, Utc::now()),
             Err(NewCampaignError::TooManyRecipients { max: 2, got: 3 })
         );
     }
@@ -374,6 +462,7 @@ pub(crate) mod tests {
                 prop::collection::vec(recipient(), 0..6),
             )
                 .prop_map(|(subject, body, recipients)| NewCampaignInput {
+                    scheduled_at: None,
                     subject,
                     body,
                     recipients,
@@ -399,7 +488,7 @@ pub(crate) mod tests {
                     })
                     .count();
                 let submitted = input.recipients.len();
-                match NewCampaign::parse(input.clone(), max) {
+                match NewCampaign::parse(input.clone(), max, Utc::now()) {
                     Ok(campaign) => {
                         prop_assert!(submitted <= max && submitted > 0);
                         prop_assert!(subject_ok && body_ok && bad_recipients == 0);

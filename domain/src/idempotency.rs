@@ -77,6 +77,12 @@ impl RequestFingerprint {
                 }
             }
         }
+        // Only when there is one, so a request without a send time keeps the fingerprint it
+        // had before send times existed.
+        if let Some(at) = input.scheduled_at {
+            field(b"scheduledAt");
+            field(&at.timestamp_millis().to_le_bytes());
+        }
         Self(hash.finalize().into())
     }
 
@@ -123,6 +129,7 @@ mod tests {
                     name: n.map(Into::into),
                 })
                 .collect(),
+            scheduled_at: None,
         }
     }
 
@@ -145,6 +152,26 @@ mod tests {
     }
 
     #[test]
+    fn a_request_without_a_send_time_keeps_its_fingerprint_from_before_send_times() {
+        // What `of` gave for this input before `scheduledAt` existed: an idempotency key
+        // stored then still matches its request replayed now.
+        let a = input("Hi", &[("a@x.org", None)]);
+        let mut hash = Sha256::new();
+        for bytes in [
+            &b"Hi"[..],
+            &b"<p>x</p>"[..],
+            &1u64.to_le_bytes(),
+            b"a@x.org",
+            &[0],
+        ] {
+            hash.update((bytes.len() as u64).to_le_bytes());
+            hash.update(bytes);
+        }
+        let before: [u8; 32] = hash.finalize().into();
+        assert_eq!(RequestFingerprint::of(&a).as_bytes(), &before);
+    }
+
+    #[test]
     fn the_fingerprint_follows_the_content() {
         let a = input("Hi", &[("a@x.org", None), ("b@x.org", Some("Bee"))]);
         assert_eq!(
@@ -157,6 +184,10 @@ mod tests {
             input("Hi", &[("a@x.org", None), ("b@x.org", None)]),
             input("Hi", &[("a@x.org", None), ("b@x.org", Some(""))]),
             input("Hi", &[("a@x.org", None)]),
+            NewCampaignInput {
+                scheduled_at: chrono::DateTime::from_timestamp_millis(1_800_000_000_000),
+                ..a.clone()
+            },
         ];
         for other in changes {
             assert_ne!(

@@ -22,8 +22,9 @@ pub use access::{
 };
 pub use activity::{Action, Activity, Actor};
 pub use campaign::{
-    BodyError, HtmlBody, InvalidRecipient, NewCampaign, NewCampaignError, NewCampaignInput,
-    RecipientInput, Subject, SubjectError, ValidationErrors,
+    BodyError, HtmlBody, InvalidRecipient, MAX_SCHEDULE_AHEAD, NewCampaign, NewCampaignError,
+    NewCampaignInput, RecipientInput, ScheduleError, Subject, SubjectError, ValidationErrors,
+    check_schedule,
 };
 pub use delivery::{
     DeliveryOutcome, MAX_ERROR_CHARS, Outcome, OutcomeKind, RetryPolicy, message_id, recorded_error,

@@ -15,6 +15,8 @@ use crate::ids::CampaignId;
 pub enum CampaignStatus {
     /// Stored and held: nothing sends it until a key that may send releases it (`PENDING`).
     Draft,
+    /// To be sent at its `scheduledAt`: its queue job is a delayed one, due then.
+    Scheduled,
     Pending,
     Processing,
     /// Stopped by a user: nothing is sent until it is resumed (`PENDING` again, with a new
@@ -27,8 +29,9 @@ pub enum CampaignStatus {
 }
 
 impl CampaignStatus {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Draft,
+        Self::Scheduled,
         Self::Pending,
         Self::Processing,
         Self::Paused,
@@ -40,6 +43,7 @@ impl CampaignStatus {
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Draft => "DRAFT",
+            Self::Scheduled => "SCHEDULED",
             Self::Pending => "PENDING",
             Self::Processing => "PROCESSING",
             Self::Paused => "PAUSED",
@@ -72,18 +76,22 @@ impl CampaignStatus {
         matches!(self, Self::Pending | Self::Processing)
     }
 
-    /// Legal moves: a draft is released for sending; a worker starts (or resumes) a campaign,
+    /// Legal moves: a draft is released for sending (at once, or scheduled); a scheduled one is
+    /// sent now, moved to another time, or started by a worker once due; a worker starts (or
+    /// resumes) a campaign,
     /// then finishes it; a user pauses a campaign being sent and resumes it (`PENDING` again);
     /// a user cancels anything not yet finished; a finished one goes back to `PENDING` when its
     /// failed recipients are retried. A draft never starts; nothing moves a cancelled campaign.
     pub fn transition(self, to: Self) -> Result<Self, IllegalTransition> {
         use CampaignStatus::*;
         match (self, to) {
-            (Draft | Completed | Failed | Paused, Pending)
-            | (Pending | Processing, Processing | Paused)
+            (Draft | Scheduled | Completed | Failed | Paused, Pending)
+            | (Draft | Scheduled, Scheduled)
+            | (Scheduled | Pending | Processing, Processing)
+            | (Pending | Processing, Paused)
             | (Processing, Completed | Failed)
             | (Pending, Failed)
-            | (Draft | Pending | Processing | Paused, Cancelled) => Ok(to),
+            | (Draft | Scheduled | Pending | Processing | Paused, Cancelled) => Ok(to),
             _ => Err(IllegalTransition {
                 from: self.as_str(),
                 to: to.as_str(),
@@ -102,7 +110,8 @@ impl fmt::Display for CampaignStatus {
 /// "invalid state" and change nothing) and leaves the campaign in one status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Control {
-    /// A draft is released for sending (`PENDING`, with a queue job).
+    /// A draft is released for sending (`PENDING` with a queue job, or `SCHEDULED` with a
+    /// delayed one when it has a send time still ahead); a scheduled campaign is sent now.
     Send,
     /// A campaign waiting for or being sent stops taking new messages (`PAUSED`).
     Pause,
@@ -117,16 +126,27 @@ impl Control {
     pub fn applies_to(self, status: CampaignStatus) -> bool {
         use CampaignStatus::*;
         match self {
-            Self::Send => status == Draft,
+            Self::Send => matches!(status, Draft | Scheduled),
             Self::Pause => matches!(status, Pending | Processing),
             Self::Resume => status == Paused,
             Self::Cancel => status.transition(Cancelled).is_ok(),
         }
     }
 
-    /// The status the campaign is in after the move.
-    pub fn target(self) -> CampaignStatus {
+    /// The status a campaign in `status`, to be sent at `scheduled_at`, is in after the move
+    /// at `now`: a draft with a send time still ahead is released as `SCHEDULED`.
+    pub fn target(
+        self,
+        status: CampaignStatus,
+        scheduled_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> CampaignStatus {
         match self {
+            Self::Send
+                if status == CampaignStatus::Draft && scheduled_at.is_some_and(|at| at > now) =>
+            {
+                CampaignStatus::Scheduled
+            }
             Self::Send | Self::Resume => CampaignStatus::Pending,
             Self::Pause => CampaignStatus::Paused,
             Self::Cancel => CampaignStatus::Cancelled,
@@ -233,6 +253,11 @@ pub struct Campaign {
     /// Recipients not sent because the campaign was cancelled.
     pub cancelled_emails: u32,
     pub duplicates_removed: u32,
+    /// When it is to be sent (a scheduled campaign, or a draft given a send time).
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// Why the worker stopped it before every recipient was tried (the failure threshold, too
+    /// many failed runs); cleared when its failed recipients are retried.
+    pub stop_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
@@ -315,9 +340,12 @@ mod tests {
         assert!(Paused.transition(Processing).is_err(), "resumed with a job");
         assert!(Paused.transition(Completed).is_err());
         assert!(Draft.transition(Paused).is_err());
-        for from in [Draft, Pending, Processing, Paused] {
+        for from in [Draft, Scheduled, Pending, Processing, Paused] {
             assert_eq!(from.transition(Cancelled), Ok(Cancelled), "{from}");
         }
+        assert_eq!(Scheduled.transition(Processing), Ok(Processing), "due");
+        assert_eq!(Scheduled.transition(Scheduled), Ok(Scheduled), "moved");
+        assert!(Scheduled.transition(Paused).is_err());
         for to in CampaignStatus::ALL {
             assert!(
                 Cancelled.transition(to).is_err(),
@@ -338,13 +366,19 @@ mod tests {
                 .filter(|s| control.applies_to(*s))
                 .collect()
         };
-        assert_eq!(allowed(Control::Send), [Draft]);
+        assert_eq!(allowed(Control::Send), [Draft, Scheduled]);
         assert_eq!(allowed(Control::Pause), [Pending, Processing]);
         assert_eq!(allowed(Control::Resume), [Paused]);
         assert_eq!(
             allowed(Control::Cancel),
-            [Draft, Pending, Processing, Paused]
+            [Draft, Scheduled, Pending, Processing, Paused]
         );
+        let now = Utc::now();
+        let ahead = Some(now + chrono::TimeDelta::minutes(1));
+        assert_eq!(Control::Send.target(Draft, ahead, now), Scheduled);
+        assert_eq!(Control::Send.target(Draft, Some(now), now), Pending);
+        assert_eq!(Control::Send.target(Draft, None, now), Pending);
+        assert_eq!(Control::Send.target(Scheduled, ahead, now), Pending, "now");
         for control in [
             Control::Send,
             Control::Pause,
@@ -352,11 +386,10 @@ mod tests {
             Control::Cancel,
         ] {
             for from in allowed(control) {
-                assert_eq!(
-                    from.transition(control.target()),
-                    Ok(control.target()),
-                    "{control:?} from {from}"
-                );
+                for scheduled_at in [None, ahead] {
+                    let to = control.target(from, scheduled_at, now);
+                    assert_eq!(from.transition(to), Ok(to), "{control:?} from {from}");
+                }
             }
         }
     }
@@ -373,6 +406,8 @@ mod tests {
             failed_emails: 1,
             cancelled_emails: 0,
             duplicates_removed: 0,
+            scheduled_at: None,
+            stop_reason: None,
             created_at: now,
             started_at: Some(now),
             completed_at: None,

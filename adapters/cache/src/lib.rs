@@ -198,6 +198,20 @@ impl<S: CampaignStore> CampaignStore for CachedCampaignStore<S> {
         retried
     }
 
+    /// Forgets the campaign once its time moved.
+    async fn reschedule(
+        &self,
+        id: CampaignId,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        let moved = self.inner.reschedule(id, at, now).await;
+        if let Some(recent) = &self.recent {
+            recent.invalidate(&id).await;
+        }
+        moved
+    }
+
     /// Forgets the campaign once moved, so the next read shows its new status at once (a
     /// released draft `PENDING`, a paused one `PAUSED`) rather than the old one up to one TTL.
     async fn control(

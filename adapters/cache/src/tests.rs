@@ -27,6 +27,8 @@ impl CountingStore {
                 sent_emails: 0,
                 failed_emails: 0,
                 cancelled_emails: 0,
+                scheduled_at: None,
+                stop_reason: None,
                 duplicates_removed: 0,
                 created_at: now,
                 started_at: None,
@@ -133,6 +135,15 @@ impl CampaignStore for CountingStore {
         Err(unused())
     }
 
+    async fn reschedule(
+        &self,
+        _: CampaignId,
+        _: DateTime<Utc>,
+        _: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        Err(unused())
+    }
+
     async fn control(
         &self,
         _: CampaignId,
@@ -140,7 +151,7 @@ impl CampaignStore for CountingStore {
         now: DateTime<Utc>,
     ) -> Result<Campaign, RepositoryError> {
         let mut campaign = self.campaign();
-        campaign.status = control.target();
+        campaign.status = control.target(campaign.status, campaign.scheduled_at, now);
         campaign.updated_at = now;
         Ok(campaign.clone())
     }

@@ -364,6 +364,18 @@ impl From<LifecycleError> for ApiError {
             .with_details(ErrorDetails::InvalidState(InvalidStateDetails {
                 status: status.into(),
             })),
+            LifecycleError::InvalidSchedule(e) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::ValidationFailed,
+                "the campaign has invalid fields",
+            )
+            .with_details(ErrorDetails::Validation(
+                ValidationErrors {
+                    fields: vec![("scheduledAt", e.to_string())],
+                    ..ValidationErrors::default()
+                }
+                .into(),
+            )),
             LifecycleError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, cause = ?cause, "cannot change a campaign");
                 Self::unavailable()

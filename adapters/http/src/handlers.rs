@@ -111,7 +111,9 @@ where
 /// `Idempotency-Key` created the campaign and this one created nothing.
 const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
-/// Send a draft: it becomes `PENDING` and is queued. Anything but a draft is `409`.
+/// Send a draft: it becomes `PENDING` and is queued (or `SCHEDULED`, with a delayed job, when
+/// it was given a send time still ahead); or send a `SCHEDULED` campaign now. Anything else is
+/// `409`.
 #[utoipa::path(
     post,
     path = "/api/emails/{id}/send",
@@ -123,7 +125,7 @@ const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
             headers(("Location" = String, description = "The campaign's URL"))),
         (status = 400, description = "The id is not a UUID", body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "The campaign is not a draft (`details.status` says what it is); nothing changed", body = ErrorBody),
+        (status = 409, description = "The campaign is neither a draft nor scheduled (`details.status` says what it is); nothing changed", body = ErrorBody),
         (status = 503, body = ErrorBody),
         AuthRefusals,
     )
@@ -147,6 +149,45 @@ where
         [(header::LOCATION, format!("/api/emails/{id}"))],
         Json(CreateCampaignResponse::from(sent)),
     ))
+}
+
+/// Move a scheduled campaign to another send time. Only on `SCHEDULED` (otherwise `409`);
+/// `POST .../send` sends it now instead.
+#[utoipa::path(
+    post,
+    path = "/api/emails/{id}/reschedule",
+    tag = "campaigns",
+    security(("bearer" = ["campaigns:send"])),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
+    request_body(content = RescheduleRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Moved; it is sent at the new time", body = ControlledResponse),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Not `SCHEDULED` (`invalid_state`, `details.status`); nothing changed", body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+        (status = 422, description = "The time is not RFC 3339, is in the past or more than a year ahead", body = ErrorBody),
+        (status = 503, body = ErrorBody),
+        AuthRefusals,
+    )
+)]
+pub async fn reschedule_campaign<R, Q, C, K>(
+    auth: Authorized<SendCampaigns>,
+    State(state): State<AppState<R, Q, C, K>>,
+    IdPath(id): IdPath,
+    ApiJson(request): ApiJson<RescheduleRequest>,
+) -> Result<Json<ControlledResponse>, ApiError>
+where
+    R: CampaignStore + ActivityLog,
+    Q: JobProducer,
+    C: Clock,
+{
+    let moved = state
+        .campaigns
+        .reschedule(CampaignId::from_uuid(id), request.scheduled_at, &auth.actor)
+        .await?;
+    Ok(Json(moved.into()))
 }
 
 /// Pause: the worker sending the campaign starts no new message; once this answers, at most

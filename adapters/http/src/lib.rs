@@ -158,8 +158,8 @@ where
         __path_campaign_activity, __path_campaign_timeline, __path_cancel_campaign,
         __path_create_campaign, __path_create_key, __path_get_campaign, __path_healthz,
         __path_list_campaigns, __path_list_keys, __path_list_recipients, __path_me,
-        __path_pause_campaign, __path_readyz, __path_resume_campaign, __path_retry_failed,
-        __path_revoke_key, __path_send_campaign,
+        __path_pause_campaign, __path_readyz, __path_reschedule_campaign, __path_resume_campaign,
+        __path_retry_failed, __path_revoke_key, __path_send_campaign,
     };
     // `routes!` takes a handler by its name; these names stand for the handlers of this
     // application's port types.
@@ -171,6 +171,7 @@ where
     let pause_campaign = handlers::pause_campaign::<R, Q, C, K>;
     let resume_campaign = handlers::resume_campaign::<R, Q, C, K>;
     let cancel_campaign = handlers::cancel_campaign::<R, Q, C, K>;
+    let reschedule_campaign = handlers::reschedule_campaign::<R, Q, C, K>;
     let list_recipients = handlers::list_recipients::<R, Q, C, K>;
     let campaign_timeline = handlers::campaign_timeline::<R, Q, C, K>;
     let campaign_activity = handlers::campaign_activity::<R, Q, C, K>;
@@ -189,6 +190,7 @@ where
         .routes(routes!(pause_campaign))
         .routes(routes!(resume_campaign))
         .routes(routes!(cancel_campaign))
+        .routes(routes!(reschedule_campaign))
         .routes(routes!(list_recipients))
         .routes(routes!(campaign_timeline))
         .routes(routes!(campaign_activity))

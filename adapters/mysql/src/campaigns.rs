@@ -21,7 +21,7 @@ use crate::insert::insert_recipients;
 use crate::models::{CampaignRow, NewCampaignRow, count_u32, from_db_time, to_db_time};
 use crate::schema::{email_job, idempotency_key};
 use crate::{
-    lifecycle::{control, retry_failed},
+    lifecycle::{control, reschedule, retry_failed},
     listing::{count_active, list, list_recipients, timeline},
 };
 
@@ -143,6 +143,7 @@ async fn insert(
             sent_emails: 0,
             failed_emails: 0,
             duplicates_removed: duplicates,
+            scheduled_at: campaign.scheduled_at.map(to_db_time),
             created_at: now_db,
             updated_at: now_db,
         })
@@ -170,6 +171,8 @@ async fn insert(
         failed_emails: 0,
         cancelled_emails: 0,
         duplicates_removed: duplicates,
+        scheduled_at: campaign.scheduled_at.map(to_db_time).map(from_db_time),
+        stop_reason: None,
         created_at: from_db_time(now_db),
         started_at: None,
         completed_at: None,
@@ -326,6 +329,16 @@ impl CampaignStore for MysqlDatabase {
         now: DateTime<Utc>,
     ) -> Result<Campaign, RepositoryError> {
         self.detached(move |conn| self::control(conn, id, control, now).boxed())
+            .await
+    }
+
+    async fn reschedule(
+        &self,
+        id: CampaignId,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        self.detached(move |conn| reschedule(conn, id, at, now).boxed())
             .await
     }
 

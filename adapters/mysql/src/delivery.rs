@@ -132,8 +132,11 @@ pub(crate) async fn start(
     let campaign = conn
         .transaction(async |conn| -> Result<Campaign, DbError> {
             let campaign = require(conn, id, true).await?;
-            // A final campaign has nothing to start; a draft must not start.
-            if !campaign.status.awaits_delivery() {
+            // A final campaign has nothing to start; a draft, a paused campaign and one
+            // scheduled later must not start.
+            let due = campaign.status == CampaignStatus::Scheduled
+                && campaign.scheduled_at.is_none_or(|at| at <= now);
+            if !campaign.status.awaits_delivery() && !due {
                 return Ok(campaign);
             }
             let status = campaign
@@ -409,10 +412,58 @@ pub(crate) async fn abandon(
                 failed_added: moved,
                 now: now_db,
             };
-            change.write(conn, campaign).await
+            let done = change.write(conn, campaign).await?;
+            diesel::update(email_job::table.filter(email_job::id.eq(DbId::campaign(id))))
+                .set((
+                    email_job::stop_reason.eq(Some(stop_reason_text(reason))),
+                    // Named, or `ON UPDATE` would stamp the database's clock over `now`.
+                    email_job::updated_at.eq(now_db),
+                ))
+                .execute(conn)
+                .await?;
+            Ok(Campaign {
+                stop_reason: Some(stop_reason_text(reason).to_owned()),
+                ..done
+            })
         })
         .await?;
     Ok(campaign)
+}
+
+/// `stopReason` holds 1,000 characters; the reasons the worker writes are far shorter.
+fn stop_reason_text(reason: &str) -> &str {
+    match reason.char_indices().nth(STOP_REASON_CHARS) {
+        Some((end, _)) => &reason[..end],
+        None => reason,
+    }
+}
+
+const STOP_REASON_CHARS: usize = 1_000;
+
+/// See [`DeliveryLedger::count_failed_run`].
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
+pub(crate) async fn count_failed_run(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+) -> Result<u32, RepositoryError> {
+    let runs = conn
+        .transaction(async |conn| -> Result<u32, DbError> {
+            let db_id = DbId::campaign(id);
+            let changed = diesel::update(email_job::table.filter(email_job::id.eq(db_id)))
+                .set(email_job::failed_runs.eq(email_job::failed_runs + 1))
+                .execute(conn)
+                .await?;
+            if changed == 0 {
+                return Err(RepositoryError::NotFound(id).into());
+            }
+            Ok(email_job::table
+                .filter(email_job::id.eq(db_id))
+                .select(email_job::failed_runs)
+                .first(conn)
+                .await?)
+        })
+        .await?;
+    Ok(runs)
 }
 
 /// See [`DeliveryLedger::list_unfinished`].
@@ -424,6 +475,7 @@ pub(crate) async fn list_unfinished(
 ) -> Result<Vec<CampaignId>, RepositoryError> {
     let ids: Vec<DbId> = email_job::table
         .filter(email_job::status.eq_any([
+            CampaignStatus::Scheduled.as_str(),
             CampaignStatus::Pending.as_str(),
             CampaignStatus::Processing.as_str(),
         ]))
@@ -487,6 +539,11 @@ impl DeliveryLedger for MysqlDatabase {
         now: DateTime<Utc>,
     ) -> Result<Campaign, RepositoryError> {
         abandon(&mut *self.conn().await?, id, reason, now).await
+    }
+
+    async fn count_failed_run(&self, id: CampaignId) -> Result<u32, RepositoryError> {
+        self.detached(move |conn| count_failed_run(conn, id).boxed())
+            .await
     }
 
     async fn list_unfinished(

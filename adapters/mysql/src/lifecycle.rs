@@ -41,7 +41,7 @@ pub(crate) async fn control(
                 ))
                 .into());
             }
-            let target = control.target();
+            let target = control.target(campaign.status, campaign.scheduled_at, now);
             if control == Control::Cancel {
                 let cancelled = RecipientChange {
                     status: Some(RecipientStatus::Cancelled.as_str()),
@@ -74,6 +74,38 @@ pub(crate) async fn control(
                     .execute(conn)
                     .await?;
             }
+            require(conn, id, false).await
+        })
+        .await?;
+    Ok(campaign)
+}
+
+/// See [`CampaignStore::reschedule`](paloma_application::ports::CampaignStore::reschedule).
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
+pub(crate) async fn reschedule(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Campaign, RepositoryError> {
+    let now_db = to_db_time(now);
+    let campaign = conn
+        .transaction(async |conn| -> Result<Campaign, DbError> {
+            let campaign = require(conn, id, true).await?;
+            if campaign.status != CampaignStatus::Scheduled {
+                return Err(RepositoryError::Conflict(format!(
+                    "campaign {id} is {}, not scheduled",
+                    campaign.status
+                ))
+                .into());
+            }
+            diesel::update(email_job::table.filter(email_job::id.eq(DbId::campaign(id))))
+                .set((
+                    email_job::scheduled_at.eq(Some(to_db_time(at))),
+                    email_job::updated_at.eq(now_db),
+                ))
+                .execute(conn)
+                .await?;
             require(conn, id, false).await
         })
         .await?;
@@ -131,6 +163,8 @@ pub(crate) async fn retry_failed(
                     email_job::failed_emails.eq(email_job::failed_emails - moved),
                     email_job::status.eq(CampaignStatus::Pending.as_str()),
                     email_job::completed_at.eq(None::<NaiveDateTime>),
+                    email_job::stop_reason.eq(None::<String>),
+                    email_job::failed_runs.eq(0),
                     email_job::updated_at.eq(now_db),
                 ))
                 .execute(conn)

@@ -19,6 +19,12 @@ diesel::table! {
         duplicates_removed -> Unsigned<Integer>,
         #[sql_name = "cancelledEmails"]
         cancelled_emails -> Unsigned<Integer>,
+        #[sql_name = "scheduledAt"]
+        scheduled_at -> Nullable<Datetime>,
+        #[sql_name = "stopReason"]
+        stop_reason -> Nullable<Varchar>,
+        #[sql_name = "failedRuns"]
+        failed_runs -> Unsigned<Integer>,
         #[sql_name = "createdAt"]
         created_at -> Datetime,
         #[sql_name = "startedAt"]

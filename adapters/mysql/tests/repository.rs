@@ -50,8 +50,9 @@ fn new_campaign(subject: &str, emails: &[String]) -> anyhow::Result<NewCampaign>
                 name: (i % 2 == 0).then(|| format!("Person {i}")),
             })
             .collect(),
+        scheduled_at: None,
     };
-    Ok(NewCampaign::parse(input, 100_000)?)
+    Ok(NewCampaign::parse(input, 100_000, chrono::Utc::now())?)
 }
 
 fn emails(n: usize) -> Vec<String> {

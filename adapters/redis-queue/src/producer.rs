@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use paloma_application::{JobProducer, QueueError, StopAnswer};
 use paloma_domain::{CampaignId, SendRate};
 use tracing::debug;
@@ -86,8 +87,9 @@ impl RedisJobQueue {
     }
 }
 
-impl JobProducer for RedisJobQueue {
-    async fn enqueue(&self, campaign: CampaignId) -> Result<String, QueueError> {
+impl RedisJobQueue {
+    /// Adds a job for `campaign`, due at `due_ms` on the Redis clock (0: at once).
+    async fn add(&self, campaign: CampaignId, due_ms: u64) -> Result<String, QueueError> {
         let shared = &self.shared;
         let settings = &shared.settings;
         let opts_prefix = wire::JobOpts {
@@ -103,12 +105,29 @@ impl JobProducer for RedisJobQueue {
             data: &wire::job_data(campaign),
             opts_prefix: &opts_prefix,
             token: &shared.token,
+            due_ms,
         }
         .invoke(&mut conn)
         .await
         .map_err(redis_error)?;
-        debug!(job_id = %id, campaign_id = %campaign, "enqueued campaign job");
+        debug!(job_id = %id, campaign_id = %campaign, due_ms, "enqueued campaign job");
         Ok(id)
+    }
+}
+
+impl JobProducer for RedisJobQueue {
+    async fn enqueue(&self, campaign: CampaignId) -> Result<String, QueueError> {
+        self.add(campaign, 0).await
+    }
+
+    async fn enqueue_due(
+        &self,
+        campaign: CampaignId,
+        due: DateTime<Utc>,
+    ) -> Result<String, QueueError> {
+        // Before 1970 is "at once" too.
+        let due_ms = u64::try_from(due.timestamp_millis()).unwrap_or(0);
+        self.add(campaign, due_ms).await
     }
 
     async fn live_campaigns(&self) -> Result<HashSet<CampaignId>, QueueError> {

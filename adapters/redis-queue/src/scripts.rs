@@ -87,17 +87,19 @@ impl Refusal {
     }
 }
 
-/// `add.lua`: adds a job at the tail of `wait` (of `paused` while the queue is paused), stamped
-/// with the Redis server's time. Answers the new job id.
+/// `add.lua`: adds a job at the tail of `wait` (of `paused` while the queue is paused), or to
+/// `delayed` when its due time is still ahead, stamped with the Redis server's time. Answers
+/// the new job id.
 pub(crate) struct AddJob<'a> {
     pub keys: &'a Keys,
     /// The job's `data` JSON.
     pub data: &'a str,
-    /// The job's `opts` JSON up to and including `"timestamp":` (see
-    /// [`wire::JobOpts::json_prefix`]).
+    /// The job's `opts` JSON up to its `"delay"` (see [`wire::JobOpts::json_prefix`]).
     pub opts_prefix: &'a str,
     /// This process's token, for the `waiting@<token>` event.
     pub token: &'a str,
+    /// When the job is due, in ms since the epoch on the Redis clock; 0: at once.
+    pub due_ms: u64,
 }
 
 impl AddJob<'_> {
@@ -107,11 +109,13 @@ impl AddJob<'_> {
             .key(&keys.wait)
             .key(&keys.paused)
             .key(&keys.meta_paused)
+            .key(&keys.delayed)
             .arg(&keys.base)
             .arg(JOB_NAME)
             .arg(self.data)
             .arg(self.opts_prefix)
             .arg(self.token)
+            .arg(self.due_ms)
             .invoke_async(conn)
             .await
     }

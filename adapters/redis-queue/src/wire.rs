@@ -26,17 +26,17 @@ pub(crate) struct JobOpts {
 }
 
 impl JobOpts {
-    /// A new job's `opts` JSON without the `timestamp` value and the closing brace (the add
-    /// script appends the Redis server's time), in the key order Node writes for
+    /// A new job's `opts` JSON without its `delay` and `timestamp` and the closing brace (the
+    /// add script appends them, from the Redis server's time), in the key order Node writes for
     /// `queue.add(data, {attempts, backoff, removeOnComplete, removeOnFail})`:
     /// `{"attempts":5,"backoff":{"type":"exponential","delay":10000},"removeOnComplete":1000,`
-    /// `"removeOnFail":5000,"delay":0,"timestamp":`.
+    /// `"removeOnFail":5000,`; the add script appends `"delay":<ms>,"timestamp":<ms>}`.
     ///
     /// The keep options are numbers, which bull reads as "keep the newest N" (0: keep none);
     /// `true` would keep none and `false` every one (docs/bull-protocol.md, "Completing").
     pub(crate) fn json_prefix(&self) -> String {
         format!(
-            r#"{{"attempts":{},"backoff":{{"type":"exponential","delay":{}}},"removeOnComplete":{},"removeOnFail":{},"delay":0,"timestamp":"#,
+            r#"{{"attempts":{},"backoff":{{"type":"exponential","delay":{}}},"removeOnComplete":{},"removeOnFail":{},"#,
             self.attempts.max(1),
             self.backoff_delay_ms,
             self.keep_completed,
@@ -136,7 +136,7 @@ mod tests {
         };
         assert_eq!(
             opts.json_prefix(),
-            r#"{"attempts":5,"backoff":{"type":"exponential","delay":10000},"removeOnComplete":1000,"removeOnFail":0,"delay":0,"timestamp":"#
+            r#"{"attempts":5,"backoff":{"type":"exponential","delay":10000},"removeOnComplete":1000,"removeOnFail":0,"#
         );
         // At least one attempt, whatever the settings say.
         let none = JobOpts {

@@ -41,6 +41,10 @@ pub struct FakeRepo {
     /// batch with an outcome whose error text contains this.
     pub refuse_error_containing: Mutex<Option<String>>,
     pub activity: FakeActivity,
+    /// Campaigns with a recipient row that cannot be read: reading their recipients fails.
+    pub poisoned: Mutex<HashSet<CampaignId>>,
+    /// `failedRuns` per campaign.
+    pub failed_runs: Mutex<HashMap<CampaignId, u32>>,
     /// Failed recipients the server refused for good (`Recipient.permanentFailure`).
     pub refused: Mutex<HashSet<RecipientId>>,
 }
@@ -87,6 +91,8 @@ impl CampaignStore for FakeRepo {
             failed_emails: 0,
             cancelled_emails: 0,
             duplicates_removed: c.duplicates_removed as u32,
+            scheduled_at: c.scheduled_at,
+            stop_reason: None,
             created_at: now,
             started_at: None,
             completed_at: None,
@@ -296,9 +302,31 @@ impl CampaignStore for FakeRepo {
             c.failed_emails -= moved;
             c.status = CampaignStatus::Pending;
             c.completed_at = None;
+            c.stop_reason = None;
+            lock(&self.failed_runs).remove(&id);
             c.updated_at = now;
         }
         Ok((c.clone(), moved))
+    }
+
+    async fn reschedule(
+        &self,
+        id: CampaignId,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        self.check()?;
+        let mut all = lock(&self.campaigns);
+        let c = &mut all.get_mut(&id).ok_or(RepositoryError::NotFound(id))?.0;
+        if c.status != CampaignStatus::Scheduled {
+            return Err(RepositoryError::Conflict(format!(
+                "campaign {id} is {}",
+                c.status
+            )));
+        }
+        c.scheduled_at = Some(at);
+        c.updated_at = now;
+        Ok(c.clone())
     }
 
     async fn control(
@@ -317,7 +345,7 @@ impl CampaignStore for FakeRepo {
                 c.status
             )));
         }
-        c.status = control.target();
+        c.status = control.target(c.status, c.scheduled_at, now);
         c.updated_at = now;
         if control == Control::Cancel {
             for r in rs
@@ -360,7 +388,10 @@ impl DeliveryLedger for FakeRepo {
         self.check()?;
         Ok(lock(&self.campaigns)
             .values()
-            .filter(|c| c.0.status.awaits_delivery() && c.0.created_at < before)
+            .filter(|c| {
+                (c.0.status.awaits_delivery() || c.0.status == CampaignStatus::Scheduled)
+                    && c.0.created_at < before
+            })
             .take(limit as usize)
             .map(|c| c.0.id)
             .collect())
@@ -370,7 +401,9 @@ impl DeliveryLedger for FakeRepo {
         self.check()?;
         let mut all = lock(&self.campaigns);
         let c = &mut all.get_mut(&id).ok_or(RepositoryError::NotFound(id))?.0;
-        if c.status.awaits_delivery() {
+        let due =
+            c.status == CampaignStatus::Scheduled && c.scheduled_at.is_none_or(|at| at <= now);
+        if c.status.awaits_delivery() || due {
             c.status = c
                 .status
                 .transition(CampaignStatus::Processing)
@@ -388,6 +421,11 @@ impl DeliveryLedger for FakeRepo {
         limit: u32,
     ) -> Result<Vec<Recipient>, RepositoryError> {
         self.check()?;
+        if lock(&self.poisoned).contains(&id) {
+            return Err(RepositoryError::Unknown(
+                "corrupt value in Recipient.id".into(),
+            ));
+        }
         Ok(self
             .recipients_of(id)
             .into_iter()
@@ -522,6 +560,15 @@ impl DeliveryLedger for FakeRepo {
             .transition(CampaignStatus::Failed)
             .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
         c.completed_at = Some(now);
+        c.stop_reason = Some(reason.to_owned());
         Ok(c.clone())
+    }
+
+    async fn count_failed_run(&self, id: CampaignId) -> Result<u32, RepositoryError> {
+        self.check()?;
+        let mut runs = lock(&self.failed_runs);
+        let n = runs.entry(id).or_default();
+        *n += 1;
+        Ok(*n)
     }
 }

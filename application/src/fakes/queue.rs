@@ -19,6 +19,8 @@ pub struct FakeQueue {
     pub down: AtomicBool,
     /// The campaigns workers were asked to stop sending, in order.
     pub stops: Mutex<Vec<CampaignId>>,
+    /// When the last delayed job added for a campaign is due.
+    pub due: Mutex<HashMap<CampaignId, chrono::DateTime<chrono::Utc>>>,
 }
 
 impl FakeQueue {
@@ -37,6 +39,16 @@ impl JobProducer for FakeQueue {
         let mut q = lock(&self.enqueued);
         q.push(campaign);
         Ok(q.len().to_string())
+    }
+
+    async fn enqueue_due(
+        &self,
+        campaign: CampaignId,
+        due: chrono::DateTime<chrono::Utc>,
+    ) -> Result<String, QueueError> {
+        let id = self.enqueue(campaign).await?;
+        lock(&self.due).insert(campaign, due);
+        Ok(id)
     }
 
     async fn live_campaigns(&self) -> Result<HashSet<CampaignId>, QueueError> {

@@ -293,3 +293,76 @@ async fn a_campaign_resumed_while_its_worker_drains_gets_a_job_again() {
     );
     assert_eq!(env.repo.campaign(id).status, CampaignStatus::Pending);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_campaign_whose_runs_keep_failing_ends_failed_with_the_reason_and_a_retry_restarts_it() {
+    let env = Env::new(FakeMailer::default());
+    let id = create(&env, &addresses("poison", 3)).await;
+    env.repo.poisoned.lock().expect("lock").insert(id);
+    let worker = env.worker_with_settings(
+        env.mailer.clone(),
+        WorkerSettings {
+            max_failed_runs: 3,
+            ..Env::settings(2)
+        },
+    );
+    let never = CancellationToken::new();
+    for run in 1..=2 {
+        assert_eq!(
+            worker
+                .handle_job(job(&format!("run{run}"), Ok(id)), &never)
+                .await,
+            JobOutcome::Failed("database error while sending".into())
+        );
+        assert_eq!(
+            env.consumer
+                .settled
+                .lock()
+                .expect("lock")
+                .last()
+                .map(|s| s.1),
+            Some("retry"),
+            "run {run} is retried"
+        );
+    }
+    let outcome = worker.handle_job(job("run3", Ok(id)), &never).await;
+    assert!(matches!(outcome, JobOutcome::Failed(ref reason) if reason.contains("3 failed runs")));
+    assert_eq!(
+        env.consumer
+            .settled
+            .lock()
+            .expect("lock")
+            .last()
+            .map(|s| s.1),
+        Some("completed"),
+        "not queued again"
+    );
+    let stopped = env.repo.campaign(id);
+    assert_eq!(stopped.status, CampaignStatus::Failed);
+    let reason = stopped.stop_reason.clone().expect("a stop reason");
+    assert!(reason.contains("3 failed runs"), "{reason}");
+    assert!(
+        env.repo
+            .recipients_of(id)
+            .iter()
+            .all(|r| r.error.as_deref() == Some(reason.as_str())),
+        "every unsent recipient says why"
+    );
+    assert_counters_match_rows(&env, id);
+
+    // Fixed, then retried: sent, and the count starts again.
+    env.repo.poisoned.lock().expect("lock").clear();
+    let retried = env
+        .service()
+        .retry_failed(id, RetryScope::Transient, &Actor::cli())
+        .await
+        .expect("retried");
+    assert_eq!(retried.requeued, 3);
+    assert_eq!(retried.campaign.stop_reason, None);
+    assert_eq!(
+        worker.handle_job(job("fixed", Ok(id)), &never).await,
+        JobOutcome::Completed
+    );
+    assert_eq!(env.repo.campaign(id).status, CampaignStatus::Completed);
+    assert_eq!(delivered(&env), 3);
+}

@@ -76,6 +76,7 @@ impl<P: WorkerPorts> Worker<P> {
         }
         match campaign.status {
             CampaignStatus::Draft => return Ok(RunOutcome::Draft),
+            CampaignStatus::Scheduled => return Ok(RunOutcome::NotDue),
             CampaignStatus::Paused => {
                 info!("campaign paused; nothing to send until it is resumed");
                 return Ok(RunOutcome::Halted);

@@ -2,6 +2,7 @@
 //! (delayed jobs promoted when due, the jobs of dead workers returned to waiting) and the
 //! reconciler, which gives every unfinished campaign a job again if its job was lost.
 
+use paloma_domain::CampaignStatus;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -62,7 +63,16 @@ impl<P: WorkerPorts> Worker<P> {
         let live = self.producer.live_campaigns().await?;
         let mut enqueued = 0;
         for id in unfinished.iter().filter(|id| !live.contains(id)) {
-            self.producer.enqueue(*id).await?;
+            // A scheduled campaign gets a delayed job again, due at its time.
+            let due = match self.ledger.get(*id).await? {
+                Some(c) if c.status == CampaignStatus::Scheduled => c.scheduled_at,
+                Some(_) => None,
+                None => continue,
+            };
+            match due {
+                Some(due) => self.producer.enqueue_due(*id, due).await?,
+                None => self.producer.enqueue(*id).await?,
+            };
             self.ledger.mark_enqueued(*id, self.clock.now()).await?;
             enqueued += 1;
             info!(campaign_id = %id, "reconciler enqueued an unfinished campaign that had no live queue job");

@@ -53,7 +53,9 @@ pub struct WorkerSettings {
     pub take_timeout: Duration,
     /// How often the job's lock is extended (well under the lock duration).
     pub renew_interval: Duration,
-    /// How often delayed jobs are promoted and stalled jobs recovered.
+    /// How often delayed jobs are promoted (so a scheduled campaign starts within this of its
+    /// time) and stalled jobs recovered (the stalled check itself runs once per
+    /// `STALLED_INTERVAL_MS` across all workers).
     pub maintenance_interval: Duration,
     /// How often campaigns stored without a queue job are looked for.
     pub reconcile_interval: Duration,
@@ -64,6 +66,9 @@ pub struct WorkerSettings {
     pub max_idle_wait: Duration,
     /// When this many messages of a campaign fail, the rest are not sent (`None`: never).
     pub failure_threshold: Option<FailureThreshold>,
+    /// Runs of one campaign that may fail (a bug, a row that cannot be read) before it ends
+    /// `FAILED` with the reason, rather than being retried and queued again forever.
+    pub max_failed_runs: u32,
 }
 
 impl Default for WorkerSettings {
@@ -76,11 +81,12 @@ impl Default for WorkerSettings {
             retry: RetryPolicy::default(),
             take_timeout: Duration::from_secs(2),
             renew_interval: Duration::from_secs(15),
-            maintenance_interval: Duration::from_secs(5),
+            maintenance_interval: Duration::from_millis(500),
             reconcile_interval: Duration::from_secs(30),
             reconcile_grace: Duration::from_secs(10),
             max_idle_wait: Duration::from_secs(5),
             failure_threshold: FailureThreshold::new(0.5, 100),
+            max_failed_runs: 5,
         }
     }
 }
@@ -96,6 +102,9 @@ pub enum RunOutcome {
     LockLost,
     /// The campaign is a draft: nothing was sent. Sending the draft queues a job of its own.
     Draft,
+    /// The campaign is scheduled later than now (it was moved, or the job came early): nothing
+    /// was sent. Its delayed job due at its time sends it.
+    NotDue,
     /// A user paused or cancelled the campaign: the messages in flight finished and their
     /// outcomes are written; nothing more is sent for this job.
     Halted,
@@ -336,6 +345,16 @@ impl<P: WorkerPorts> Worker<P> {
                         JobOutcome::LockLost
                     }
                 },
+                Ok(RunOutcome::NotDue) => match self.jobs.complete(&job).await {
+                    Ok(()) => {
+                        info!("the campaign is scheduled later; completed this job without sending");
+                        JobOutcome::Completed
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "the campaign is scheduled later but the job could not be completed");
+                        JobOutcome::LockLost
+                    }
+                },
                 Ok(RunOutcome::Draft) => match self.jobs.complete(&job).await {
                     Ok(()) => {
                         warn!("the job names a draft; completed it without sending anything");
@@ -366,9 +385,8 @@ impl<P: WorkerPorts> Worker<P> {
                     self.settle_fail(&job, "campaign not found", false).await
                 }
                 Err(RunError::Repository(e)) => {
-                    error!(error = %error_chain(&e), "campaign run failed; the job will be retried");
-                    self.settle_fail(&job, "database error while sending", true)
-                        .await
+                    error!(error = %error_chain(&e), "campaign run failed");
+                    self.settle_failed_run(&job, campaign).await
                 }
             }
         }
@@ -398,6 +416,52 @@ impl<P: WorkerPorts> Worker<P> {
             }
         }
         JobOutcome::Completed
+    }
+
+    /// Counts a failed run of the campaign. Under `max_failed_runs` the job is failed to be
+    /// retried (bull's backoff); at the limit the campaign ends `FAILED`, its unsent recipients
+    /// saying why, and the job completes: a bug or a row that cannot be read would otherwise
+    /// fail every run, and the reconciler would queue it again forever.
+    async fn settle_failed_run(&self, job: &TakenJob, campaign: CampaignId) -> JobOutcome {
+        const REASON: &str = "database error while sending";
+        let runs = match self.ledger.count_failed_run(campaign).await {
+            Ok(runs) => runs,
+            Err(e) => {
+                warn!(error = %e, "could not count the failed run; the job will be retried");
+                return self.settle_fail(job, REASON, true).await;
+            }
+        };
+        if runs < self.settings.max_failed_runs {
+            warn!(
+                failed_runs = runs,
+                max = self.settings.max_failed_runs,
+                "the job will be retried"
+            );
+            return self.settle_fail(job, REASON, true).await;
+        }
+        let reason = format!(
+            "not sent: the campaign was stopped after {runs} failed runs (see the worker's log)"
+        );
+        match self
+            .ledger
+            .abandon(campaign, &reason, self.clock.now())
+            .await
+        {
+            Ok(done) => {
+                error!(failed_runs = runs, status = %done.status, "too many failed runs; the campaign is stopped");
+                match self.jobs.complete(job).await {
+                    Ok(()) => JobOutcome::Failed(reason),
+                    Err(e) => {
+                        warn!(error = %e, "the campaign was stopped but its job could not be completed");
+                        JobOutcome::LockLost
+                    }
+                }
+            }
+            Err(e) => {
+                warn!(error = %e, "could not stop the campaign; the job will be retried");
+                self.settle_fail(job, REASON, true).await
+            }
+        }
     }
 
     async fn settle_fail(&self, job: &TakenJob, reason: &str, retry: bool) -> JobOutcome {

@@ -48,8 +48,9 @@ async fn campaign(repo: &FakeRepo, n: usize) -> CampaignId {
                 name: None,
             })
             .collect(),
+        scheduled_at: None,
     };
-    let campaign = NewCampaign::parse(input, n).expect("valid");
+    let campaign = NewCampaign::parse(input, n, chrono::Utc::now()).expect("valid");
     let id = CampaignId::new();
     repo.create(id, &campaign, chrono::Utc::now())
         .await

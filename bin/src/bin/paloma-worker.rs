@@ -89,11 +89,14 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
             max_delay: Duration::from_secs(30 * 60),
         },
         renew_interval: config.lock_renew,
-        maintenance_interval: config.stalled_interval.min(Duration::from_secs(5)),
+        // Delayed jobs (retries, scheduled campaigns) are promoted this often, so a scheduled
+        // campaign starts within half a second of its time.
+        maintenance_interval: config.stalled_interval.min(Duration::from_millis(500)),
         reconcile_interval: config.reconcile_interval,
         // The API enqueues right after storing: a campaign younger than this is left to it.
         reconcile_grace: config.reconcile_interval.min(Duration::from_secs(10)),
         failure_threshold: config.failure_threshold,
+        max_failed_runs: config.max_failed_runs,
         ..WorkerSettings::default()
     };
     if let Some(warning) = mailer.cleartext_credentials_warning() {

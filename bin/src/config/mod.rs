@@ -224,6 +224,9 @@ pub struct WorkerConfig {
     /// `FAILURE_THRESHOLD` (default 0.5) after `FAILURE_THRESHOLD_MIN_ATTEMPTS` (default 100)
     /// finished messages; `off`: never stop a campaign for its failures.
     pub failure_threshold: Option<FailureThreshold>,
+    /// `MAX_FAILED_RUNS` (default 5): runs of one campaign that may fail before it ends
+    /// `FAILED` rather than being queued again.
+    pub max_failed_runs: u32,
     /// `RECONCILE_INTERVAL_MS`: how often campaigns without a live queue job are looked for.
     pub reconcile_interval: Duration,
 }
@@ -259,6 +262,7 @@ impl WorkerConfig {
                     message: e.to_string(),
                 })?
             },
+            max_failed_runs: env.positive(MAX_FAILED_RUNS)?,
             reconcile_interval: env.millis(RECONCILE_INTERVAL_MS)?,
         };
         if config.lock_renew >= config.lock_duration {

@@ -160,6 +160,11 @@ pub(super) const FAILURE_THRESHOLD_MIN_ATTEMPTS: Var = var(
     "100",
     "finished messages before the threshold is judged",
 );
+pub(super) const MAX_FAILED_RUNS: Var = var(
+    "MAX_FAILED_RUNS",
+    "5",
+    "failed runs of one campaign (a bug, a bad row) before it ends FAILED",
+);
 pub(super) const RECONCILE_INTERVAL_MS: Var = var(
     "RECONCILE_INTERVAL_MS",
     "30000",
@@ -212,6 +217,7 @@ pub const WORKER_VARS: &[Var] = &[
     SEND_RATE_LIMIT,
     FAILURE_THRESHOLD,
     FAILURE_THRESHOLD_MIN_ATTEMPTS,
+    MAX_FAILED_RUNS,
     RECONCILE_INTERVAL_MS,
 ];
 

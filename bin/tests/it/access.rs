@@ -162,6 +162,12 @@ async fn every_route_refuses_missing_wrong_revoked_and_unscoped_keys_and_changes
             None,
         ),
         (
+            Method::POST,
+            format!("/api/emails/{id}/reschedule"),
+            Some("campaigns:send"),
+            Some(json!({ "scheduledAt": "2099-01-01T00:00:00Z" })),
+        ),
+        (
             Method::GET,
             format!("/api/emails/{id}/recipients"),
             Some("campaigns:read"),

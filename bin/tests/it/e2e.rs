@@ -249,8 +249,9 @@ async fn a_job_added_by_a_node_bull_producer_is_sent_by_paloma_worker() {
             .into_iter()
             .map(|email| paloma_domain::RecipientInput { email, name: None })
             .collect(),
+        scheduled_at: None,
     };
-    let new = paloma_domain::NewCampaign::parse(input, 10).expect("valid");
+    let new = paloma_domain::NewCampaign::parse(input, 10, chrono::Utc::now()).expect("valid");
     let id = paloma_domain::CampaignId::new();
     repo.create(id, &new, chrono::Utc::now())
         .await

@@ -17,3 +17,4 @@ mod e2e;
 mod faults;
 mod interop;
 mod limits;
+mod schedule;

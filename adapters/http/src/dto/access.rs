@@ -118,6 +118,8 @@ pub enum ActivityAction {
     CampaignResumed,
     #[serde(rename = "campaign.cancelled")]
     CampaignCancelled,
+    #[serde(rename = "campaign.rescheduled")]
+    CampaignRescheduled,
     #[serde(rename = "key.created")]
     KeyCreated,
     #[serde(rename = "key.revoked")]
@@ -133,6 +135,7 @@ impl From<Action> for ActivityAction {
             Action::CampaignPaused => Self::CampaignPaused,
             Action::CampaignResumed => Self::CampaignResumed,
             Action::CampaignCancelled => Self::CampaignCancelled,
+            Action::CampaignRescheduled => Self::CampaignRescheduled,
             Action::KeyCreated => Self::KeyCreated,
             Action::KeyRevoked => Self::KeyRevoked,
         }

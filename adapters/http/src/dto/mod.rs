@@ -1,12 +1,15 @@
 //! The JSON shapes of the API (camelCase), documented for OpenAPI: campaigns, recipients and
-//! health here; API keys and the audit trail in [`access`].
+//! health here; API keys and the audit trail in [`access`]; the bodies of a campaign's moves in
+//! [`lifecycle`].
 
 mod access;
+mod lifecycle;
 
 pub use access::*;
+pub use lifecycle::*;
 
 use chrono::{DateTime, Utc};
-use paloma_application::{CampaignListing, Controlled, CreatedCampaign, Retried, StopAnswer};
+use paloma_application::{CampaignListing, Controlled, CreatedCampaign};
 use paloma_domain::{Campaign, NewCampaignInput, Page, Recipient, RecipientInput, Timeline};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -39,6 +42,11 @@ pub struct CreateCampaignRequest {
     /// A key without `campaigns:send` always creates a draft.
     #[serde(default)]
     pub draft: bool,
+    /// When to send it (RFC 3339, e.g. `2026-12-07T09:00:00+01:00`): in the future, at most a
+    /// year ahead (otherwise `422`). The campaign is `SCHEDULED` until then (a draft keeps the
+    /// time for when it is sent). Left out: at once.
+    #[schema(example = "2026-12-07T08:00:00Z")]
+    pub scheduled_at: Option<DateTime<Utc>>,
 }
 
 /// A recipient: a bare address, or an address with a display name.
@@ -81,6 +89,7 @@ impl From<CreateCampaignRequest> for NewCampaignInput {
                     },
                 })
                 .collect(),
+            scheduled_at: r.scheduled_at,
         }
     }
 }
@@ -91,6 +100,9 @@ impl From<CreateCampaignRequest> for NewCampaignInput {
 pub enum CampaignStatusDto {
     /// Stored, not sent: a key with `campaigns:send` sends it (`POST /api/emails/{id}/send`).
     Draft,
+    /// To be sent at its `scheduledAt` (`POST .../send` sends it now; `POST .../reschedule`
+    /// moves it).
+    Scheduled,
     Pending,
     Processing,
     /// Stopped by a user: nothing is sent until it is resumed (`POST .../resume`).
@@ -106,6 +118,7 @@ impl From<paloma_domain::CampaignStatus> for CampaignStatusDto {
         use paloma_domain::CampaignStatus as S;
         match s {
             S::Draft => Self::Draft,
+            S::Scheduled => Self::Scheduled,
             S::Pending => Self::Pending,
             S::Processing => Self::Processing,
             S::Paused => Self::Paused,
@@ -120,6 +133,7 @@ impl From<CampaignStatusDto> for paloma_domain::CampaignStatus {
     fn from(s: CampaignStatusDto) -> Self {
         match s {
             CampaignStatusDto::Draft => Self::Draft,
+            CampaignStatusDto::Scheduled => Self::Scheduled,
             CampaignStatusDto::Pending => Self::Pending,
             CampaignStatusDto::Processing => Self::Processing,
             CampaignStatusDto::Paused => Self::Paused,
@@ -182,6 +196,11 @@ pub struct CampaignResponse {
     pub progress: f64,
     /// Submitted entries dropped because the same address (ignoring case) came earlier.
     pub duplicates_removed: u32,
+    /// When it is to be sent: a `SCHEDULED` campaign, or a draft given a time.
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// Why the worker stopped it before every recipient was tried: too many failures (the
+    /// failure threshold) or too many failed runs. Null otherwise; cleared by a retry.
+    pub stop_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
@@ -204,6 +223,8 @@ impl From<Campaign> for CampaignResponse {
             failed_emails: c.failed_emails,
             cancelled_emails: c.cancelled_emails,
             duplicates_removed: c.duplicates_removed,
+            scheduled_at: c.scheduled_at,
+            stop_reason: c.stop_reason,
             created_at: c.created_at,
             started_at: c.started_at,
             completed_at: c.completed_at,
@@ -226,48 +247,6 @@ pub struct CreateCampaignResponse {
     /// False for a draft, and when the queue was unreachable: the campaign is stored and the
     /// worker's reconciler enqueues it shortly.
     pub enqueued: bool,
-}
-
-/// The answer to a pause, a resume or a cancel: the campaign as the move left it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ControlledResponse {
-    #[serde(flatten)]
-    pub campaign: CampaignResponse,
-    /// For a resume: whether its queue job was added now (if not, the worker's reconciler adds
-    /// it shortly). False for a pause and a cancel.
-    pub enqueued: bool,
-    /// For a pause or a cancel: what the worker sending the campaign answered; null for a
-    /// resume, or when the queue could not be asked.
-    pub worker: Option<WorkerStopDto>,
-}
-
-/// Whether a worker was sending the campaign when it was paused or cancelled.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum WorkerStopDto {
-    /// No worker was sending it: nothing more leaves.
-    NotSending,
-    /// The worker sending it confirmed: at most the messages already in flight (no more than
-    /// its concurrency) still leave, and their outcomes are recorded.
-    Stopped,
-    /// A worker holds it but did not confirm within a few seconds: it stops when it next
-    /// records outcomes, or loses the job.
-    Unconfirmed,
-}
-
-impl From<Controlled> for ControlledResponse {
-    fn from(c: Controlled) -> Self {
-        Self {
-            campaign: c.campaign.into(),
-            enqueued: c.enqueued,
-            worker: c.stop.map(|answer| match answer {
-                StopAnswer::NotSending => WorkerStopDto::NotSending,
-                StopAnswer::Stopped => WorkerStopDto::Stopped,
-                StopAnswer::Unconfirmed => WorkerStopDto::Unconfirmed,
-            }),
-        }
-    }
 }
 
 /// A draft sent is answered like a new campaign.
@@ -483,45 +462,6 @@ impl From<Timeline> for TimelineResponse {
                     failed: p.failed,
                 })
                 .collect(),
-        }
-    }
-}
-
-/// Which failed recipients to send again (`POST /api/emails/{id}/retry-failed`).
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RetryFailedRequest {
-    /// `transient`: only those not refused by the server (given up on after transient
-    /// failures, or never tried); a permanent refusal (5xx) stays failed. Left out: every
-    /// failed recipient.
-    pub only: Option<RetryOnly>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum RetryOnly {
-    Transient,
-}
-
-/// A finished campaign whose failed recipients were queued again.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RetriedResponse {
-    #[serde(flatten)]
-    pub campaign: CampaignResponse,
-    /// Recipients moved from `FAILED` back to `PENDING` (0: nothing to retry, nothing changed).
-    pub requeued: u32,
-    /// Whether the campaign's queue job was added (false when nothing was retried, or the
-    /// queue was unreachable: the reconciler then adds it).
-    pub enqueued: bool,
-}
-
-impl From<Retried> for RetriedResponse {
-    fn from(r: Retried) -> Self {
-        Self {
-            campaign: r.campaign.into(),
-            requeued: r.requeued,
-            enqueued: r.enqueued,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! A user's moves on a campaign, in MySQL: pause and resume move the status only; a cancel
 //! makes every pending recipient `CANCELLED` with its counter in one transaction; an outcome
 //! of a message in flight at the cancel is recorded as what became of it; the worker's finish
-//! and abandon leave a paused or cancelled campaign alone; concurrent moves apply one by one.
+//! and abandon leave a paused or cancelled campaign alone; concurrent moves apply one by one; a
+//! scheduled campaign starts only once due, and can be moved, sent now or cancelled.
 
 use chrono::TimeDelta;
 use paloma_application::ports::{CampaignStore, DeliveryLedger, RepositoryError};
@@ -201,6 +202,117 @@ async fn concurrent_moves_apply_one_after_the_other() -> TestResult {
     assert_eq!(end.status, CampaignStatus::Cancelled);
     assert_eq!(end.cancelled_emails, 3);
     assert_counters_match_rows(&repo, id).await?;
+    db.remove().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_scheduled_campaign_starts_only_once_due_and_can_be_moved_sent_now_or_cancelled()
+-> TestResult {
+    let (db, repo) = setup().await?;
+    let now = t0();
+    let at = now + TimeDelta::minutes(10);
+    let id = CampaignId::new();
+    let mut scheduled = new_campaign("Monday 9:00", &emails(2))?;
+    scheduled.scheduled_at = Some(at);
+    let stored = repo.create(id, &scheduled, now).await?;
+    assert_eq!(
+        (stored.status, stored.scheduled_at),
+        (CampaignStatus::Scheduled, Some(at))
+    );
+    assert_eq!(
+        repo.get(id).await?,
+        Some(stored.clone()),
+        "read back as stored"
+    );
+    assert!(
+        repo.list_unfinished(now + TimeDelta::seconds(1), 10)
+            .await?
+            .contains(&id),
+        "the reconciler keeps a job for it"
+    );
+    assert_eq!(
+        repo.start(id, now).await?.status,
+        CampaignStatus::Scheduled,
+        "not before its time"
+    );
+
+    let later = at + TimeDelta::minutes(50);
+    let moved = repo.reschedule(id, later, now).await?;
+    assert_eq!(moved.scheduled_at, Some(later));
+    assert_eq!(
+        repo.start(id, at).await?.status,
+        CampaignStatus::Scheduled,
+        "the old time no longer starts it"
+    );
+    let started = repo.start(id, later).await?;
+    assert_eq!(started.status, CampaignStatus::Processing);
+    assert_eq!(started.started_at, Some(later));
+    assert!(matches!(
+        repo.reschedule(id, later, now).await,
+        Err(RepositoryError::Conflict(_))
+    ));
+
+    // Sent now; a draft with a time ahead is released as scheduled, one whose time passed
+    // is sent at once.
+    let sent_now = CampaignId::new();
+    repo.create(sent_now, &scheduled, now).await?;
+    let sent = repo.control(sent_now, Control::Send, now).await?;
+    assert_eq!(sent.status, CampaignStatus::Pending);
+    let draft = CampaignId::new();
+    let mut held = scheduled.clone();
+    held.draft = true;
+    repo.create(draft, &held, now).await?;
+    assert_eq!(
+        repo.control(draft, Control::Send, now).await?.status,
+        CampaignStatus::Scheduled
+    );
+    let stale = CampaignId::new();
+    repo.create(stale, &held, now).await?;
+    assert_eq!(
+        repo.control(stale, Control::Send, at + TimeDelta::seconds(1))
+            .await?
+            .status,
+        CampaignStatus::Pending
+    );
+    let cancelled = repo.control(draft, Control::Cancel, now).await?;
+    assert_eq!(
+        (cancelled.status, cancelled.cancelled_emails),
+        (CampaignStatus::Cancelled, 2)
+    );
+    assert_counters_match_rows(&repo, draft).await?;
+    db.remove().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn failed_runs_are_counted_a_stop_says_why_and_a_retry_clears_both() -> TestResult {
+    let (db, repo) = setup().await?;
+    let now = t0();
+    let id = CampaignId::new();
+    repo.create(id, &new_campaign("Poison", &emails(2))?, now)
+        .await?;
+    assert_eq!(repo.count_failed_run(id).await?, 1);
+    assert_eq!(repo.count_failed_run(id).await?, 2);
+    assert!(matches!(
+        repo.count_failed_run(CampaignId::new()).await,
+        Err(RepositoryError::NotFound(_))
+    ));
+    let reason = "not sent: the campaign was stopped after 2 failed runs (see the worker's log)";
+    let stopped = repo.abandon(id, reason, now).await?;
+    assert_eq!(stopped.stop_reason.as_deref(), Some(reason));
+    assert_eq!(
+        repo.get(id).await?.and_then(|c| c.stop_reason).as_deref(),
+        Some(reason)
+    );
+    assert_counters_match_rows(&repo, id).await?;
+
+    let (retried, moved) = repo
+        .retry_failed(id, paloma_domain::RetryScope::Transient, now)
+        .await?;
+    assert_eq!((moved, retried.stop_reason), (2, None));
+    assert_eq!(repo.get(id).await?.and_then(|c| c.stop_reason), None);
+    assert_eq!(repo.count_failed_run(id).await?, 1, "counted afresh");
     db.remove().await?;
     Ok(())
 }

@@ -262,3 +262,30 @@ async fn a_node_worker_keeps_only_as_many_completed_jobs_as_the_rust_producer_sa
     assert_eq!(kept, 1, "the trimmed jobs' hashes are deleted too");
     tq.cleanup().await
 }
+
+/// A campaign scheduled ahead is a bull delayed job: a Node worker sees it only once due, with
+/// the `delay` option Node itself would have written.
+#[tokio::test]
+async fn a_node_worker_takes_a_scheduled_job_only_when_it_is_due() -> Result<()> {
+    let tq = TestQueue::new().await?;
+    let campaign = CampaignId::new();
+    let due = chrono::Utc::now() + chrono::TimeDelta::milliseconds(1500);
+    let id = tq.queue.enqueue_due(campaign, due).await?;
+    let lines = node(&tq.settings, "consume.js", &["1"], &[]).await?;
+    let seen = json_line(lines.first().context("consume.js printed nothing")?)?;
+    assert_eq!(seen["id"], json!(id));
+    assert_eq!(seen["data"], json!({ "jobUuid": campaign.to_string() }));
+    let delay = seen["opts"]["delay"].as_i64().context("opts.delay")?;
+    assert!((1000..=1500).contains(&delay), "delay {delay} ms");
+    let processed: i64 = tq
+        .field(&id, "processedOn")
+        .await?
+        .context("processedOn")?
+        .parse()?;
+    assert!(
+        processed >= due.timestamp_millis(),
+        "taken {} ms before its time",
+        due.timestamp_millis() - processed
+    );
+    tq.cleanup().await
+}

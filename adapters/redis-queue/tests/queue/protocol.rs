@@ -66,6 +66,65 @@ async fn enqueue_writes_the_bull_hash_and_pushes_to_the_tail_of_wait() -> Result
 }
 
 #[tokio::test]
+async fn a_job_due_later_waits_in_delayed_with_bulls_score_and_is_taken_once_due() -> Result<()> {
+    let tq = TestQueue::new().await?;
+    let campaign = CampaignId::new();
+    let due = chrono::Utc::now() + chrono::TimeDelta::milliseconds(1200);
+    let id = tq.queue.enqueue_due(campaign, due).await?;
+    assert!(tq.list("wait").await?.is_empty());
+    let delayed = tq.zset("delayed").await?;
+    let due_ms = u64::try_from(due.timestamp_millis())?;
+    let id_bits: u64 = id.parse::<u64>()? % 4096;
+    assert_eq!(delayed.len(), 1);
+    assert_eq!(delayed[0].0, id);
+    assert_eq!(
+        delayed[0].1 as u64,
+        due_ms * 4096 + id_bits,
+        "due * 4096 + (id & 4095)"
+    );
+    let hash = tq.hash(&id).await?;
+    let delay: u64 = hash["delay"].parse()?;
+    assert!(delay > 0 && delay <= 1200, "delay {delay}");
+    let opts: serde_json::Value = serde_json::from_str(&hash["opts"])?;
+    assert_eq!(opts["delay"], delay);
+    assert_eq!(
+        hash["timestamp"].parse::<u64>()? + delay,
+        due_ms,
+        "timestamp + delay is the due time, as bull computes it"
+    );
+
+    tq.consumer.maintain().await?;
+    assert!(
+        tq.consumer
+            .take(Duration::from_millis(200))
+            .await?
+            .is_none(),
+        "not before its time"
+    );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    tq.consumer.maintain().await?;
+    let job = take(&tq).await?;
+    assert_eq!(
+        (job.job_id.as_str(), job.campaign),
+        (id.as_str(), Ok(campaign))
+    );
+    assert!(tq.server_ms().await? >= due_ms);
+    assert_eq!(tq.field(&id, "delay").await?.as_deref(), Some("0"));
+
+    // A due time already past is an ordinary job.
+    let late = tq
+        .queue
+        .enqueue_due(
+            CampaignId::new(),
+            chrono::Utc::now() - chrono::TimeDelta::seconds(1),
+        )
+        .await?;
+    assert_eq!(tq.list("wait").await?, std::slice::from_ref(&late));
+    assert_eq!(tq.field(&late, "delay").await?.as_deref(), Some("0"));
+    tq.cleanup().await
+}
+
+#[tokio::test]
 async fn enqueue_while_paused_lands_in_paused() -> Result<()> {
     let tq = TestQueue::new().await?;
     let _: () = tq.cmd("SET", &[&tq.key("meta-paused"), "1"]).await?;

@@ -1,0 +1,99 @@
+//! The bodies of a campaign's moves once posted: send, reschedule, pause, resume, cancel and
+//! retry the failed.
+
+use chrono::{DateTime, Utc};
+use paloma_application::{Controlled, Retried, StopAnswer};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::CampaignResponse;
+
+/// A scheduled campaign's new send time (`POST /api/emails/{id}/reschedule`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RescheduleRequest {
+    /// RFC 3339, in the future, at most a year ahead (otherwise `422`).
+    #[schema(example = "2026-12-07T08:00:00Z")]
+    pub scheduled_at: DateTime<Utc>,
+}
+
+/// The answer to a pause, a resume or a cancel: the campaign as the move left it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ControlledResponse {
+    #[serde(flatten)]
+    pub campaign: CampaignResponse,
+    /// For a resume: whether its queue job was added now (if not, the worker's reconciler adds
+    /// it shortly). False for a pause and a cancel.
+    pub enqueued: bool,
+    /// For a pause or a cancel: what the worker sending the campaign answered; null for a
+    /// resume, or when the queue could not be asked.
+    pub worker: Option<WorkerStopDto>,
+}
+
+/// Whether a worker was sending the campaign when it was paused or cancelled.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkerStopDto {
+    /// No worker was sending it: nothing more leaves.
+    NotSending,
+    /// The worker sending it confirmed: at most the messages already in flight (no more than
+    /// its concurrency) still leave, and their outcomes are recorded.
+    Stopped,
+    /// A worker holds it but did not confirm within a few seconds: it stops when it next
+    /// records outcomes, or loses the job.
+    Unconfirmed,
+}
+
+impl From<Controlled> for ControlledResponse {
+    fn from(c: Controlled) -> Self {
+        Self {
+            campaign: c.campaign.into(),
+            enqueued: c.enqueued,
+            worker: c.stop.map(|answer| match answer {
+                StopAnswer::NotSending => WorkerStopDto::NotSending,
+                StopAnswer::Stopped => WorkerStopDto::Stopped,
+                StopAnswer::Unconfirmed => WorkerStopDto::Unconfirmed,
+            }),
+        }
+    }
+}
+
+/// Which failed recipients to send again (`POST /api/emails/{id}/retry-failed`).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RetryFailedRequest {
+    /// `transient`: only those not refused by the server (given up on after transient
+    /// failures, or never tried); a permanent refusal (5xx) stays failed. Left out: every
+    /// failed recipient.
+    pub only: Option<RetryOnly>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RetryOnly {
+    Transient,
+}
+
+/// A finished campaign whose failed recipients were queued again.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RetriedResponse {
+    #[serde(flatten)]
+    pub campaign: CampaignResponse,
+    /// Recipients moved from `FAILED` back to `PENDING` (0: nothing to retry, nothing changed).
+    pub requeued: u32,
+    /// Whether the campaign's queue job was added (false when nothing was retried, or the
+    /// queue was unreachable: the reconciler then adds it).
+    pub enqueued: bool,
+}
+
+impl From<Retried> for RetriedResponse {
+    fn from(r: Retried) -> Self {
+        Self {
+            campaign: r.campaign.into(),
+            requeued: r.requeued,
+            enqueued: r.enqueued,
+        }
+    }
+}

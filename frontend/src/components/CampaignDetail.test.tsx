@@ -45,6 +45,7 @@ function campaign(done: number): Campaign {
     sentEmails: done - 10,
     failedEmails: 10,
     pendingEmails: 1000 - done,
+    cancelledEmails: 0,
     progress: done / 10,
     duplicatesRemoved: 2,
     createdAt: "2026-03-01T09:30:00Z",

@@ -34,6 +34,7 @@ function campaign(overrides: Partial<Campaign>): Campaign {
     sentEmails: 5,
     failedEmails: 1,
     pendingEmails: 4,
+    cancelledEmails: 0,
     progress: 60,
     duplicatesRemoved: 0,
     createdAt: "2026-03-01T09:30:00Z",
@@ -225,6 +226,19 @@ describe("CampaignList", () => {
     const tabs = screen.getByRole("navigation", { name: "Filter by status" });
     const current = within(tabs).getByRole("link", { current: "page" });
     expect(current.textContent).toBe("Drafts");
+    expect(within(tabs).getAllByRole("link").map((a) => a.textContent)).toEqual([
+      "All",
+      "Drafts",
+      "Pending",
+      "Sending",
+      "Paused",
+      "Completed",
+      "Failed",
+      "Cancelled",
+    ]);
+    expect(within(tabs).getByRole("link", { name: "Cancelled" }).getAttribute("href")).toBe(
+      "/?status=cancelled&q=news",
+    );
     expect(within(tabs).getByRole("link", { name: "All" }).getAttribute("href")).toBe("/?q=news");
     expect(screen.getByRole("link", { name: "Next →" }).getAttribute("href")).toBe(
       "/?status=draft&q=news&page=2",

@@ -110,8 +110,10 @@ const STATUS_LABELS: Record<CampaignStatus, string> = {
   DRAFT: "Drafts",
   PENDING: "Pending",
   PROCESSING: "Sending",
+  PAUSED: "Paused",
   COMPLETED: "Completed",
   FAILED: "Failed",
+  CANCELLED: "Cancelled",
 };
 
 /**

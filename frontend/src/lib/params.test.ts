@@ -8,6 +8,8 @@ describe("the campaign list's filter in the URL", () => {
     expect(parseCampaignListFilter(["completed", "failed"], undefined)).toEqual({
       status: "COMPLETED",
     });
+    expect(parseCampaignListFilter("paused", undefined)).toEqual({ status: "PAUSED" });
+    expect(parseCampaignListFilter("Cancelled", undefined)).toEqual({ status: "CANCELLED" });
     expect(parseCampaignListFilter("sent", "   ")).toEqual({});
     expect(parseCampaignListFilter(undefined, "a\u0007b")).toEqual({});
     expect(parseCampaignListFilter(undefined, "x".repeat(256))).toEqual({});

@@ -39,8 +39,10 @@ export const CAMPAIGN_STATUSES: readonly CampaignStatus[] = [
   "DRAFT",
   "PENDING",
   "PROCESSING",
+  "PAUSED",
   "COMPLETED",
   "FAILED",
+  "CANCELLED",
 ];
 
 /** Which campaigns the list shows: a status (undefined: all) and a subject search. */

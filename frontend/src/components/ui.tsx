@@ -56,9 +56,13 @@ export function Stat({
 }
 
 /** A small square that matches a bar colour, for legends. */
-export function Swatch({ tone }: { tone: "sent" | "failed" | "remaining" }) {
-  const color =
-    tone === "sent" ? "bg-emerald-600" : tone === "failed" ? "bg-red-600" : "bg-slate-300";
+export function Swatch({ tone }: { tone: "sent" | "failed" | "cancelled" | "remaining" }) {
+  const color = {
+    sent: "bg-emerald-600",
+    failed: "bg-red-600",
+    cancelled: "bg-slate-500",
+    remaining: "bg-slate-300",
+  }[tone];
   return <span aria-hidden="true" className={`inline-block size-2.5 rounded-sm ${color}`} />;
 }
 

@@ -288,8 +288,12 @@ describe("CampaignDetail", () => {
     expect(trail.textContent).toContain("Created by e2e-creator");
     expect(trail.textContent).toContain("from 192.0.2.7");
 
+    // A key that may send may also cancel the draft.
+    expect(screen.getByRole("button", { name: "Cancel campaign" })).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Send now" }));
     expect(screen.getByText("Send it to 3 recipients now? This cannot be undone.")).toBeTruthy();
+    // Focus moves to the way out rather than being lost with the button that went.
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Cancel" }));
     expect(sent).toBe(false);
     fireEvent.click(screen.getByRole("button", { name: "Yes, send it" }));
     await advance(0);
@@ -347,6 +351,7 @@ describe("CampaignDetail", () => {
     expect(screen.getByRole("heading", { name: "This campaign is a draft" })).toBeTruthy();
     expect(screen.getByText(/waits for someone whose key may send campaigns/)).toBeTruthy();
     expect(screen.queryByRole("button", { name: "Send now" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Cancel campaign" })).toBeNull();
 
     // The trail is paged.
     const pages = screen.getByRole("navigation", { name: "Activity pages" });

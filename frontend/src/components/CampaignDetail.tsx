@@ -18,6 +18,7 @@ import {
 import { campaignBodyQuery, campaignQuery, phaseOf, queries, useApiQuery } from "@/lib/queries";
 
 import { ActivityCard } from "./ActivityCard";
+import { CampaignControlsCard } from "./CampaignControls";
 import { DraftCard } from "./DraftCard";
 import { RetryFailedCard } from "./RetryFailedCard";
 import { HtmlPreview } from "./HtmlPreview";
@@ -101,7 +102,7 @@ function Overview({ campaign, samples }: { campaign: Campaign; samples: readonly
   const cancelled = counts.cancelled ?? 0;
   const b = breakdown(counts);
   return (
-    <Card>
+    <CampaignControlsCard campaign={campaign} title="Delivery" headingId="delivery-heading">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
         <p className="text-3xl font-bold tabular-nums text-slate-900">
           {b.done}%<span className="ml-2 text-base font-medium text-slate-600">done</span>
@@ -152,7 +153,7 @@ function Overview({ campaign, samples }: { campaign: Campaign; samples: readonly
         />
         <Speed campaign={campaign} samples={samples} />
       </dl>
-    </Card>
+    </CampaignControlsCard>
   );
 }
 
@@ -177,8 +178,8 @@ function MessageCard({ id, subject }: { id: string; subject: string }) {
 }
 
 /**
- * One campaign, live: progress, speed, chart, message, recipients and who did what; a draft can
- * be sent from here by a key that may send.
+ * One campaign, live: progress, speed, chart, message, recipients and who did what. A key that
+ * may send can send a draft from here, and pause, resume or cancel the campaign.
  */
 export function CampaignDetail({ id, filter, page }: Props) {
   const query = useApiQuery(campaignQuery(queries(), id));

@@ -64,11 +64,59 @@ async function waitUntilDone(page: Page) {
 }
 
 /** Picks a status in the recipients filter (the radios are visually hidden behind labels). */
-async function filterBy(page: Page, status: "All" | "Pending" | "Sent" | "Failed") {
+async function filterBy(page: Page, status: "All" | "Pending" | "Sent" | "Failed" | "Cancelled") {
   const group = page.getByRole("group", { name: "Filter by status" });
   await group.locator("label", { hasText: status }).click();
   await expect(group.getByRole("radio", { name: status })).toBeChecked();
   await expect(page.getByRole("table", { name: new RegExp(`^${status} recipients`) })).toBeVisible();
+}
+
+/** A campaign's counters as the API answers them (the proxy, with the page's session). */
+interface Counters {
+  status: string;
+  totalEmails: number;
+  sentEmails: number;
+  failedEmails: number;
+  cancelledEmails: number;
+  pendingEmails: number;
+}
+
+async function readCampaign(page: Page, id: string): Promise<Counters> {
+  const response = await page.request.get(`/api/emails/${id}`);
+  expect(response.status()).toBe(200);
+  return (await response.json()) as Counters;
+}
+
+/** What a campaign's counters say, to compare two reads. */
+function outcome(c: Counters): string {
+  return [c.status, c.sentEmails, c.failedEmails, c.cancelledEmails, c.pendingEmails].join(" ");
+}
+
+/**
+ * Reads the campaign until two reads half a second apart agree: after a pause or a cancel, the
+ * messages that were in flight settle a moment after the answer.
+ */
+async function settled(page: Page, id: string): Promise<Counters> {
+  let last = await readCampaign(page, id);
+  for (let i = 0; i < 20; i += 1) {
+    await page.waitForTimeout(500);
+    const now = await readCampaign(page, id);
+    if (outcome(now) === outcome(last)) return now;
+    last = now;
+  }
+  throw new Error(`campaign ${id} kept moving: ${outcome(last)}`);
+}
+
+/** A figure of the "Delivery" card ("Sent", "Cancelled", ...), as its number. */
+function figure(page: Page, label: string) {
+  return page
+    .getByRole("region", { name: "Delivery" })
+    .locator("dt", { hasText: new RegExp(`^${label}$`) })
+    .locator("xpath=following-sibling::dd[1]");
+}
+
+async function figureValue(page: Page, label: string): Promise<number> {
+  return Number((await figure(page, label).innerText()).replace(/\D/g, ""));
 }
 
 async function fillSubjectAndBody(page: Page, subject: string) {
@@ -217,6 +265,128 @@ test.describe("with a key that may do everything", () => {
     await expect(page.locator(".uplot canvas").first()).toBeVisible();
     await shot(page, "campaign-detail");
   });
+
+  test("pause, resume and cancel a campaign while it sends; a key that may not send sees none of it", async ({
+    page,
+    browser,
+    baseURL,
+  }) => {
+    // Big enough to be sending still after all of this: the worker sends two at a time, each
+    // taking the SMTP server's 40 ms at least.
+    const subject = `Controls ${RUN}`;
+    const total = 1500;
+    const created = await page.request.post("/api/emails", {
+      data: {
+        subject,
+        body: `<p>${subject}</p>`,
+        recipients: Array.from({ length: total }, (_, i) => `slow${i}.${RUN}@example.org`),
+      },
+    });
+    expect(created.status()).toBe(202);
+    const { id } = (await created.json()) as { id: string };
+
+    await page.goto(`/campaigns/${id}`);
+    const badge = page.locator("[data-status]").first();
+    await expect(badge).toHaveText("Processing");
+    const delivery = page.getByRole("region", { name: "Delivery" });
+    // The card's header keeps its height whether it holds buttons or not.
+    const header = delivery.getByRole("heading", { name: "Delivery" }).locator("..");
+    const headerHeight = async () => (await header.boundingBox())?.height;
+    const withButtons = await headerHeight();
+
+    // Pause: the status says so, and nothing more leaves once the messages in flight settle.
+    await delivery.getByRole("button", { name: "Pause" }).click();
+    await expect(badge).toHaveText("Paused");
+    await expect(delivery.getByRole("button", { name: "Resume" })).toBeVisible();
+    await expect(delivery.getByText("Until resumed")).toBeVisible();
+    const paused = await settled(page, id);
+    expect(paused.status).toBe("PAUSED");
+    expect(paused.pendingEmails).toBeGreaterThan(0);
+    await expect.poll(() => figureValue(page, "Sent")).toBe(paused.sentEmails);
+    await shot(page, "campaign-paused");
+    // Longer than two polls of a sending campaign, and than it takes to send dozens.
+    await page.waitForTimeout(3000);
+    expect(outcome(await readCampaign(page, id))).toBe(outcome(paused));
+    expect(await figureValue(page, "Sent")).toBe(paused.sentEmails);
+
+    // A key that may not send sees the paused campaign without any control.
+    const other = await browser.newContext({ baseURL });
+    try {
+      const creator = await other.newPage();
+      await signIn(creator, KEYS.creator, "e2e-creator");
+      await creator.goto(`/campaigns/${id}`);
+      await expect(creator.locator("[data-status]").first()).toHaveText("Paused");
+      await expect(creator.getByRole("region", { name: "Delivery" })).toBeVisible();
+      for (const name of ["Pause", "Resume", "Cancel campaign"]) {
+        await expect(creator.getByRole("button", { name })).toHaveCount(0);
+      }
+      await shot(creator, "campaign-paused-creator");
+    } finally {
+      await other.close();
+    }
+
+    // Resume: it goes on from where it stopped.
+    await delivery.getByRole("button", { name: "Resume" }).click();
+    await expect(badge).toHaveText(/^(Pending|Processing)$/);
+    await expect(delivery.getByRole("button", { name: "Pause" })).toBeVisible();
+    await expect.poll(() => figureValue(page, "Sent"), { timeout: 15_000 }).toBeGreaterThan(
+      paused.sentEmails,
+    );
+
+    // Cancel: asked first, with how many will not be sent; then final.
+    await delivery.getByRole("button", { name: "Cancel campaign" }).click();
+    await expect(
+      delivery.getByText(
+        /^Cancel this campaign\? [\d,]+ recipients will not be sent\. This cannot be undone\.$/,
+      ),
+    ).toBeVisible();
+    await shot(page, "campaign-cancel-confirm");
+    await delivery.getByRole("button", { name: "Yes, cancel it" }).click();
+    await expect(badge).toHaveText("Cancelled");
+    await expect(delivery.getByRole("button")).toHaveCount(0);
+    expect(await headerHeight()).toBe(withButtons);
+    const cancelled = await settled(page, id);
+    expect(cancelled.status).toBe("CANCELLED");
+    expect(cancelled.pendingEmails).toBe(0);
+    expect(cancelled.cancelledEmails).toBeGreaterThan(0);
+    expect(cancelled.sentEmails).toBeGreaterThan(paused.sentEmails);
+    expect(cancelled.sentEmails + cancelled.failedEmails + cancelled.cancelledEmails).toBe(total);
+    await page.reload();
+    await expect.poll(() => figureValue(page, "Cancelled")).toBe(cancelled.cancelledEmails);
+    await expect(page.getByRole("progressbar", { name: "Delivery progress" })).toHaveAttribute(
+      "aria-valuenow",
+      "100",
+    );
+    await expect(delivery.getByText("Time left")).toHaveCount(0);
+    await expect(page.locator(".uplot canvas").first()).toBeVisible();
+    await shot(page, "campaign-cancelled");
+
+    await filterBy(page, "Cancelled");
+    await expect(
+      page.getByRole("row").filter({ hasText: `.${RUN}@example.org` }).first(),
+    ).toContainText("Not sent: the campaign was cancelled");
+    const entries = page.getByRole("list", { name: "Activity" }).getByRole("listitem");
+    const actions = ["Created", "Sent", "Paused", "Resumed", "Cancelled"];
+    await expect(entries).toHaveCount(actions.length);
+    for (const [i, action] of actions.entries()) {
+      await expect(entries.nth(i)).toContainText(`${action} by bootstrap`);
+    }
+
+    // The list finds it among the cancelled campaigns.
+    await page.goto("/");
+    await page
+      .getByRole("navigation", { name: "Filter by status" })
+      .getByRole("link", { name: "Cancelled" })
+      .click();
+    await expect(page).toHaveURL(/\/\?status=cancelled$/);
+    const item = page
+      .getByRole("list", { name: "Campaigns" })
+      .getByRole("listitem")
+      .filter({ hasText: subject });
+    await expect(item.locator("[data-status]")).toHaveText("Cancelled");
+    const shown = (await item.innerText()).match(/(\S+) cancelled/)?.[1] ?? "";
+    expect(Number(shown.replace(/\D/g, ""))).toBe(cancelled.cancelledEmails);
+  });
 });
 
 test("a draft: saved by a key that may not send, sent by one that may", async ({
@@ -248,6 +418,7 @@ test("a draft: saved by a key that may not send, sent by one that may", async ({
   await expect(page.getByRole("heading", { name: "This campaign is a draft" })).toBeVisible();
   await expect(page.getByText(/waits for someone whose key may send campaigns/)).toBeVisible();
   await expect(page.getByRole("button", { name: "Send now" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Cancel campaign" })).toHaveCount(0);
   const trail = page.getByRole("list", { name: "Activity" });
   await expect(trail.getByRole("listitem")).toHaveCount(1);
   await expect(trail.getByRole("listitem").first()).toContainText("Created by e2e-creator");
@@ -280,6 +451,8 @@ test("a draft: saved by a key that may not send, sent by one that may", async ({
   // This key may send but not create.
   await expect(page.getByRole("link", { name: "New campaign" })).toHaveCount(0);
 
+  // It may cancel the draft too, though not here.
+  await expect(page.getByRole("button", { name: "Cancel campaign" })).toBeVisible();
   await page.getByRole("button", { name: "Send now" }).click();
   await expect(page.getByText("Send it to 3 recipients now? This cannot be undone.")).toBeVisible();
   await page.getByRole("button", { name: "Yes, send it" }).click();

@@ -45,6 +45,7 @@ function campaign(done: number): Campaign {
     sentEmails: done - 10,
     failedEmails: 10,
     pendingEmails: 1000 - done,
+    cancelledEmails: 0,
     progress: done / 10,
     duplicatesRemoved: 2,
     createdAt: "2026-03-01T09:30:00Z",
@@ -172,6 +173,83 @@ describe("CampaignDetail", () => {
     expect(timelineCalls).toHaveLength(1);
   });
 
+  it("says a paused campaign is paused, not how long it has left, and reads it again slowly", async () => {
+    let reads = 0;
+    fetchMock.mockImplementation(async (request) => {
+      const url = new URL(request.url);
+      if (url.pathname.endsWith("/activity")) return json(200, NO_ACTIVITY);
+      if (url.pathname.endsWith("/recipients")) return json(200, { ...RECIPIENTS, items: [] });
+      if (url.pathname.endsWith("/timeline")) return json(200, { bucketSeconds: 1, points: [] });
+      if (url.searchParams.get("includeBody") === "true") return json(200, { ...campaign(400), body: "<p>x</p>" });
+      reads += 1;
+      return json(200, { ...campaign(400), status: "PAUSED" });
+    });
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("reader", ["campaigns:read"])),
+    );
+    await advance(0);
+    expect(screen.getByText("Paused", { selector: "[data-status]" })).toBeTruthy();
+    expect(screen.queryByText("Live")).toBeNull();
+    const timeLeft = screen.getByText("Time left").parentElement!;
+    expect(within(timeLeft).getByText("Paused")).toBeTruthy();
+    expect(within(timeLeft).getByText("Until resumed")).toBeTruthy();
+    expect(screen.queryByText(/^~/)).toBeNull();
+    expect(screen.queryByText("Measuring…")).toBeNull();
+
+    expect(reads).toBe(1);
+    await advance(4000);
+    expect(reads).toBe(1);
+    await advance(1000);
+    expect(reads).toBe(2);
+  });
+
+  it("shows a cancelled campaign's unsent recipients, as done, without any time left", async () => {
+    const cancelled: Campaign = {
+      ...campaign(400),
+      status: "CANCELLED",
+      pendingEmails: 0,
+      cancelledEmails: 600,
+      progress: 100,
+      completedAt: "2026-03-01T09:35:01Z",
+    };
+    fetchMock.mockImplementation(async (request) => {
+      const url = new URL(request.url);
+      if (url.pathname.endsWith("/activity")) {
+        return json(200, activity([["campaign.created", "admin"], ["campaign.paused", "admin"], ["campaign.resumed", "admin"], ["campaign.cancelled", "admin"]]));
+      }
+      if (url.pathname.endsWith("/recipients")) return json(200, { ...RECIPIENTS, items: [] });
+      if (url.pathname.endsWith("/timeline")) return json(200, { bucketSeconds: 1, points: [] });
+      return json(200, cancelled);
+    });
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("reader", ["campaigns:read"])),
+    );
+    await advance(0);
+    expect(screen.getByText("Cancelled", { selector: "[data-status]" })).toBeTruthy();
+    const stat = screen.getByText("600", { selector: "dd" }).parentElement!;
+    expect(within(stat).getByText("Cancelled", { selector: "dt" })).toBeTruthy();
+    expect(within(stat).getByText("Will not be sent")).toBeTruthy();
+    // The header says when it was cancelled.
+    expect(screen.getAllByText("Cancelled", { selector: "dt" })).toHaveLength(2);
+    expect(screen.queryByText("Time left")).toBeNull();
+    expect(screen.getByText("Until cancelled")).toBeTruthy();
+    const bar = screen.getByRole("progressbar", { name: "Delivery progress" });
+    expect(bar.getAttribute("aria-valuenow")).toBe("100");
+    expect(bar.getAttribute("aria-valuetext")).toBe(
+      "100% done: 390 sent, 10 failed, 600 cancelled, 0 remaining",
+    );
+    expect(screen.getByText(/Cancelled 60%/)).toBeTruthy();
+    const filters = screen.getByRole("group", { name: "Filter by status" });
+    expect(within(filters).getByRole("radio", { name: "Cancelled" })).toBeTruthy();
+    const items = within(screen.getByRole("list", { name: "Activity" })).getAllByRole("listitem");
+    expect(items.map((li) => li.firstElementChild?.textContent)).toEqual([
+      "Created by admin",
+      "Paused by admin",
+      "Resumed by admin",
+      "Cancelled by admin",
+    ]);
+  });
+
   it("says when the campaign does not exist, and stops asking", async () => {
     fetchMock.mockResolvedValue(json(404, { error: { code: "not_found", message: "campaign not found" } }));
     renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />);
@@ -210,8 +288,12 @@ describe("CampaignDetail", () => {
     expect(trail.textContent).toContain("Created by e2e-creator");
     expect(trail.textContent).toContain("from 192.0.2.7");
 
+    // A key that may send may also cancel the draft.
+    expect(screen.getByRole("button", { name: "Cancel campaign" })).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Send now" }));
     expect(screen.getByText("Send it to 3 recipients now? This cannot be undone.")).toBeTruthy();
+    // Focus moves to the way out rather than being lost with the button that went.
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Cancel" }));
     expect(sent).toBe(false);
     fireEvent.click(screen.getByRole("button", { name: "Yes, send it" }));
     await advance(0);
@@ -269,6 +351,7 @@ describe("CampaignDetail", () => {
     expect(screen.getByRole("heading", { name: "This campaign is a draft" })).toBeTruthy();
     expect(screen.getByText(/waits for someone whose key may send campaigns/)).toBeTruthy();
     expect(screen.queryByRole("button", { name: "Send now" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Cancel campaign" })).toBeNull();
 
     // The trail is paged.
     const pages = screen.getByRole("navigation", { name: "Activity pages" });

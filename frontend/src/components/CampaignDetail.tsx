@@ -10,6 +10,7 @@ import {
   addSample,
   averageRate,
   breakdown,
+  countsOf,
   etaSeconds,
   ratePerSecond,
   type Sample,
@@ -17,6 +18,7 @@ import {
 import { campaignBodyQuery, campaignQuery, phaseOf, queries, useApiQuery } from "@/lib/queries";
 
 import { ActivityCard } from "./ActivityCard";
+import { CampaignControlsCard } from "./CampaignControls";
 import { DraftCard } from "./DraftCard";
 import { RetryFailedCard } from "./RetryFailedCard";
 import { HtmlPreview } from "./HtmlPreview";
@@ -50,6 +52,15 @@ function Speed({ campaign, samples }: { campaign: Campaign; samples: readonly Sa
       </>
     );
   }
+  if (campaign.status === "PAUSED") {
+    // A paused campaign is not sending: no rate, and no time left until someone resumes it.
+    return (
+      <>
+        <Stat label="Send rate" value="—" hint="Not sending" />
+        <Stat label="Time left" value="Paused" hint="Until resumed" />
+      </>
+    );
+  }
   if (campaign.status === "PROCESSING") {
     const rate = ratePerSecond(samples);
     const eta = etaSeconds(campaign.pendingEmails, rate);
@@ -77,21 +88,21 @@ function Speed({ campaign, samples }: { campaign: Campaign; samples: readonly Sa
         label="Average rate"
         value={formatRate(averageRate(done, campaign.startedAt, campaign.completedAt))}
       />
-      <Stat label="Duration" value={Number.isFinite(duration) ? formatDuration(duration) : "—"} />
+      <Stat
+        label="Duration"
+        value={Number.isFinite(duration) ? formatDuration(duration) : "—"}
+        hint={campaign.status === "CANCELLED" ? "Until cancelled" : undefined}
+      />
     </>
   );
 }
 
 function Overview({ campaign, samples }: { campaign: Campaign; samples: readonly Sample[] }) {
-  const counts = {
-    total: campaign.totalEmails,
-    sent: campaign.sentEmails,
-    failed: campaign.failedEmails,
-    pending: campaign.pendingEmails,
-  };
+  const counts = countsOf(campaign);
+  const cancelled = counts.cancelled ?? 0;
   const b = breakdown(counts);
   return (
-    <Card>
+    <CampaignControlsCard campaign={campaign} title="Delivery" headingId="delivery-heading">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
         <p className="text-3xl font-bold tabular-nums text-slate-900">
           {b.done}%<span className="ml-2 text-base font-medium text-slate-600">done</span>
@@ -103,6 +114,11 @@ function Overview({ campaign, samples }: { campaign: Campaign; samples: readonly
           <span className="inline-flex items-center gap-1.5">
             <Swatch tone="failed" /> Failed {b.rounded.failed}%
           </span>
+          {cancelled > 0 && (
+            <span className="inline-flex items-center gap-1.5">
+              <Swatch tone="cancelled" /> Cancelled {b.rounded.cancelled}%
+            </span>
+          )}
           <span className="inline-flex items-center gap-1.5">
             <Swatch tone="remaining" /> Remaining {b.rounded.remaining}%
           </span>
@@ -114,7 +130,18 @@ function Overview({ campaign, samples }: { campaign: Campaign; samples: readonly
       <dl className="mt-5 grid grid-cols-2 gap-x-4 gap-y-5 sm:grid-cols-3 lg:grid-cols-6">
         <Stat label="Sent" value={formatCount(counts.sent)} tone="sent" />
         <Stat label="Failed" value={formatCount(counts.failed)} tone="failed" />
-        <Stat label="Remaining" value={formatCount(counts.pending)} />
+        {cancelled > 0 ? (
+          // Cancelling leaves nothing pending: the recipients it left unsent take that place.
+          <Stat
+            label="Cancelled"
+            value={formatCount(cancelled)}
+            hint={
+              counts.pending > 0 ? `${formatCount(counts.pending)} remaining` : "Will not be sent"
+            }
+          />
+        ) : (
+          <Stat label="Remaining" value={formatCount(counts.pending)} />
+        )}
         <Stat
           label="Recipients"
           value={formatCount(counts.total)}
@@ -126,7 +153,7 @@ function Overview({ campaign, samples }: { campaign: Campaign; samples: readonly
         />
         <Speed campaign={campaign} samples={samples} />
       </dl>
-    </Card>
+    </CampaignControlsCard>
   );
 }
 
@@ -151,8 +178,8 @@ function MessageCard({ id, subject }: { id: string; subject: string }) {
 }
 
 /**
- * One campaign, live: progress, speed, chart, message, recipients and who did what; a draft can
- * be sent from here by a key that may send.
+ * One campaign, live: progress, speed, chart, message, recipients and who did what. A key that
+ * may send can send a draft from here, and pause, resume or cancel the campaign.
  */
 export function CampaignDetail({ id, filter, page }: Props) {
   const query = useApiQuery(campaignQuery(queries(), id));
@@ -161,13 +188,16 @@ export function CampaignDetail({ id, filter, page }: Props) {
   const live = campaign !== undefined && query.status === "success" && isActive(campaign.status);
   const refresh = () => void query.refetch();
 
-  // One sample per answer, taken while rendering it, for the send rate.
+  // One sample per answer, taken while rendering it, for the send rate. A pause starts it over:
+  // the time spent paused is not sending time.
   const [samples, setSamples] = useState<Sample[]>([]);
   const [sampledAt, setSampledAt] = useState(0);
   if (campaign && dataUpdatedAt !== sampledAt) {
     setSampledAt(dataUpdatedAt);
     setSamples((prev) =>
-      addSample(prev, { at: dataUpdatedAt, done: campaign.sentEmails + campaign.failedEmails }),
+      isActive(campaign.status)
+        ? addSample(prev, { at: dataUpdatedAt, done: campaign.sentEmails + campaign.failedEmails })
+        : [],
     );
   }
 
@@ -234,7 +264,13 @@ export function CampaignDetail({ id, filter, page }: Props) {
           )}
           {campaign.completedAt && (
             <div className="flex gap-1">
-              <dt>{campaign.status === "FAILED" ? "Stopped" : "Completed"}</dt>
+              <dt>
+                {campaign.status === "FAILED"
+                  ? "Stopped"
+                  : campaign.status === "CANCELLED"
+                    ? "Cancelled"
+                    : "Completed"}
+              </dt>
               <dd>
                 <time dateTime={campaign.completedAt}>
                   {formatDateTime(campaign.completedAt, true)}

@@ -34,6 +34,7 @@ function campaign(overrides: Partial<Campaign>): Campaign {
     sentEmails: 5,
     failedEmails: 1,
     pendingEmails: 4,
+    cancelledEmails: 0,
     progress: 60,
     duplicatesRemoved: 0,
     createdAt: "2026-03-01T09:30:00Z",
@@ -196,6 +197,38 @@ describe("CampaignList", () => {
     expect(screen.queryByRole("link", { name: "Create your first campaign" })).toBeNull();
   });
 
+  it("shows paused and cancelled campaigns with their badges, the cancelled among the done", async () => {
+    fetchMock.mockResolvedValueOnce(
+      page([
+        campaign({ id: "0190c7c4-0000-7000-8000-0000000000c1", subject: "On hold", status: "PAUSED" }),
+        campaign({
+          id: "0190c7c4-0000-7000-8000-0000000000c2",
+          subject: "Called off",
+          status: "CANCELLED",
+          pendingEmails: 0,
+          cancelledEmails: 4,
+          progress: 100,
+          completedAt: "2026-03-01T09:32:00Z",
+        }),
+      ]),
+    );
+    renderWithQueries(<CampaignList page={1} />);
+    await advance(0);
+    const [paused, cancelled] = within(screen.getByRole("list", { name: "Campaigns" })).getAllByRole(
+      "listitem",
+    );
+    expect(within(paused!).getByText("Paused", { selector: "[data-status]" })).toBeTruthy();
+    expect(paused!.textContent).not.toContain("cancelled");
+    expect(within(cancelled!).getByText("Cancelled", { selector: "[data-status]" })).toBeTruthy();
+    expect(cancelled!.textContent).toContain("4 cancelled");
+    expect(cancelled!.textContent).toContain("0 remaining");
+    expect(within(cancelled!).getByRole("progressbar").getAttribute("aria-valuenow")).toBe("100");
+    // Neither sends: the list is not read again.
+    expect(screen.queryByText("Updating live")).toBeNull();
+    await advance(5000);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+  });
+
   it("asks for the requested page and links to the pages around it", async () => {
     fetchMock.mockResolvedValueOnce(
       page([campaign({ status: "COMPLETED", pendingEmails: 0 })], { page: 2, total: 45, totalPages: 3 }),
@@ -225,6 +258,19 @@ describe("CampaignList", () => {
     const tabs = screen.getByRole("navigation", { name: "Filter by status" });
     const current = within(tabs).getByRole("link", { current: "page" });
     expect(current.textContent).toBe("Drafts");
+    expect(within(tabs).getAllByRole("link").map((a) => a.textContent)).toEqual([
+      "All",
+      "Drafts",
+      "Pending",
+      "Sending",
+      "Paused",
+      "Completed",
+      "Failed",
+      "Cancelled",
+    ]);
+    expect(within(tabs).getByRole("link", { name: "Cancelled" }).getAttribute("href")).toBe(
+      "/?status=cancelled&q=news",
+    );
     expect(within(tabs).getByRole("link", { name: "All" }).getAttribute("href")).toBe("/?q=news");
     expect(screen.getByRole("link", { name: "Next →" }).getAttribute("href")).toBe(
       "/?status=draft&q=news&page=2",

@@ -8,6 +8,7 @@ import Form from "next/form";
 import type { Campaign, CampaignStatus } from "@/lib/api/types";
 import { formatCount, formatDateTime, plural } from "@/lib/format";
 import { CAMPAIGN_STATUSES, campaignListHref, type CampaignListFilter } from "@/lib/params";
+import { countsOf } from "@/lib/progress";
 import { campaignPageQuery, hasActive, queries, useApiQuery, useMe } from "@/lib/queries";
 import { can } from "@/lib/scopes";
 
@@ -18,12 +19,8 @@ import { LoadFailed, PageLoading, Swatch, buttonPrimary, buttonSecondary } from 
 
 
 function CampaignRow({ campaign }: { campaign: Campaign }) {
-  const counts = {
-    total: campaign.totalEmails,
-    sent: campaign.sentEmails,
-    failed: campaign.failedEmails,
-    pending: campaign.pendingEmails,
-  };
+  const counts = countsOf(campaign);
+  const cancelled = counts.cancelled ?? 0;
   return (
     <li className="relative rounded-lg border border-slate-200 bg-white p-4 shadow-xs transition-colors focus-within:ring-2 focus-within:ring-blue-600 hover:border-slate-300 sm:p-5">
       <div className="flex items-start justify-between gap-3">
@@ -55,6 +52,16 @@ function CampaignRow({ campaign }: { campaign: Campaign }) {
             <span className="font-semibold text-red-800">{formatCount(counts.failed)}</span> failed
           </dd>
         </div>
+        {cancelled > 0 && (
+          <div className="flex items-center gap-1.5">
+            <Swatch tone="cancelled" />
+            <dt className="sr-only">Cancelled</dt>
+            <dd>
+              <span className="font-semibold text-slate-900">{formatCount(cancelled)}</span>{" "}
+              cancelled
+            </dd>
+          </div>
+        )}
         <div className="flex items-center gap-1.5">
           <Swatch tone="remaining" />
           <dt className="sr-only">Remaining</dt>
@@ -110,8 +117,10 @@ const STATUS_LABELS: Record<CampaignStatus, string> = {
   DRAFT: "Drafts",
   PENDING: "Pending",
   PROCESSING: "Sending",
+  PAUSED: "Paused",
   COMPLETED: "Completed",
   FAILED: "Failed",
+  CANCELLED: "Cancelled",
 };
 
 /**

@@ -8,15 +8,18 @@ interface Props {
 }
 
 /**
- * Sent (green) and failed (red) segments of one bar; the rest is remaining. Exposed as a
- * progressbar whose value is the share with a final outcome.
+ * Sent (green), failed (red) and cancelled (gray) segments of one bar; the rest is remaining.
+ * Exposed as a progressbar whose value is the share with a final outcome.
  */
 export function ProgressBar({ counts, label, size = "sm" }: Props) {
   const b = breakdown(counts);
+  const cancelled = counts.cancelled ?? 0;
   const text =
     counts.total === 0
       ? "No recipients"
-      : `${b.done}% done: ${counts.sent} sent, ${counts.failed} failed, ${counts.pending} remaining`;
+      : `${b.done}% done: ${counts.sent} sent, ${counts.failed} failed, ${
+          cancelled > 0 ? `${cancelled} cancelled, ` : ""
+        }${counts.pending} remaining`;
   return (
     <div
       role="progressbar"
@@ -36,6 +39,11 @@ export function ProgressBar({ counts, label, size = "sm" }: Props) {
         className="h-full bg-red-600 transition-[width] duration-500 ease-out"
         style={{ width: `${b.failed}%` }}
         data-segment="failed"
+      />
+      <div
+        className="h-full bg-slate-500 transition-[width] duration-500 ease-out"
+        style={{ width: `${b.cancelled}%` }}
+        data-segment="cancelled"
       />
     </div>
   );

@@ -18,6 +18,7 @@ const FILTER_LABELS: Record<RecipientFilter, string> = {
   pending: "Pending",
   sent: "Sent",
   failed: "Failed",
+  cancelled: "Cancelled",
 };
 
 const EMPTY_TEXT: Record<RecipientFilter, string> = {
@@ -25,6 +26,7 @@ const EMPTY_TEXT: Record<RecipientFilter, string> = {
   pending: "No recipients are waiting.",
   sent: "No messages have been sent yet.",
   failed: "No recipients have failed.",
+  cancelled: "No recipients were cancelled.",
 };
 
 function filterCount(campaign: Campaign, filter: RecipientFilter): number {
@@ -35,6 +37,8 @@ function filterCount(campaign: Campaign, filter: RecipientFilter): number {
       return campaign.sentEmails;
     case "failed":
       return campaign.failedEmails;
+    case "cancelled":
+      return campaign.cancelledEmails;
     default:
       return campaign.totalEmails;
   }
@@ -51,6 +55,9 @@ function hrefFor(campaignId: string, filter: RecipientFilter, page: number): str
 function Details({ row }: { row: RecipientRow }) {
   if (row.status === "FAILED") {
     return <span className="text-red-800 break-words">{row.error || "Failed"}</span>;
+  }
+  if (row.status === "CANCELLED") {
+    return <span className="text-slate-700">Not sent: the campaign was cancelled</span>;
   }
   if (row.status === "SENT") {
     return (

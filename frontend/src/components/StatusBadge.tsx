@@ -1,28 +1,36 @@
 import type { CampaignStatus, RecipientStatus } from "@/lib/api/types";
 
+// Every pair of text and background reaches at least 7:1 (WCAG AAA for small text).
 const STYLES: Record<CampaignStatus | RecipientStatus, string> = {
   DRAFT: "bg-violet-50 text-violet-800 ring-violet-300",
   PENDING: "bg-slate-100 text-slate-700 ring-slate-300",
   PROCESSING: "bg-blue-50 text-blue-800 ring-blue-300",
+  PAUSED: "bg-amber-50 text-amber-900 ring-amber-400",
   COMPLETED: "bg-emerald-50 text-emerald-800 ring-emerald-300",
   SENT: "bg-emerald-50 text-emerald-800 ring-emerald-300",
   FAILED: "bg-red-50 text-red-800 ring-red-300",
+  CANCELLED: "bg-slate-600 text-white ring-slate-600",
 };
 
 const LABELS: Record<CampaignStatus | RecipientStatus, string> = {
   DRAFT: "Draft",
   PENDING: "Pending",
   PROCESSING: "Processing",
+  PAUSED: "Paused",
   COMPLETED: "Completed",
   SENT: "Sent",
   FAILED: "Failed",
+  CANCELLED: "Cancelled",
 };
 
 export function statusLabel(status: CampaignStatus | RecipientStatus): string {
   return LABELS[status];
 }
 
-/** A coloured pill: draft violet, pending gray, processing blue, completed / sent green, failed red. */
+/**
+ * A coloured pill: draft violet, pending gray, processing blue, paused amber, completed / sent
+ * green, failed red, cancelled dark gray.
+ */
 export function StatusBadge({ status }: { status: CampaignStatus | RecipientStatus }) {
   return (
     <span

@@ -1,18 +1,23 @@
-import type { ReactNode } from "react";
+import type { ReactNode, Ref } from "react";
 
-/** A white panel with an optional heading. */
+/**
+ * A white panel with an optional heading. With `headingRef` the heading can take focus (from
+ * script only), for when what had it goes away.
+ */
 export function Card({
   title,
   actions,
   children,
   className = "",
   headingId,
+  headingRef,
 }: {
   title?: ReactNode;
   actions?: ReactNode;
   children: ReactNode;
   className?: string;
   headingId?: string;
+  headingRef?: Ref<HTMLHeadingElement>;
 }) {
   return (
     <section
@@ -21,7 +26,12 @@ export function Card({
     >
       {title && (
         <div className="flex flex-wrap items-center justify-between gap-2 border-b border-slate-200 px-4 py-3 sm:px-5">
-          <h2 id={headingId} className="text-base font-semibold text-slate-900">
+          <h2
+            id={headingId}
+            ref={headingRef}
+            tabIndex={headingRef ? -1 : undefined}
+            className="text-base font-semibold text-slate-900"
+          >
             {title}
           </h2>
           {actions}
@@ -56,9 +66,13 @@ export function Stat({
 }
 
 /** A small square that matches a bar colour, for legends. */
-export function Swatch({ tone }: { tone: "sent" | "failed" | "remaining" }) {
-  const color =
-    tone === "sent" ? "bg-emerald-600" : tone === "failed" ? "bg-red-600" : "bg-slate-300";
+export function Swatch({ tone }: { tone: "sent" | "failed" | "cancelled" | "remaining" }) {
+  const color = {
+    sent: "bg-emerald-600",
+    failed: "bg-red-600",
+    cancelled: "bg-slate-500",
+    remaining: "bg-slate-300",
+  }[tone];
   return <span aria-hidden="true" className={`inline-block size-2.5 rounded-sm ${color}`} />;
 }
 
@@ -88,6 +102,12 @@ export const buttonPrimary =
   "inline-flex min-h-10 items-center justify-center gap-2 rounded-md bg-blue-700 px-4 text-sm font-semibold text-white shadow-xs hover:bg-blue-800 disabled:cursor-not-allowed disabled:bg-slate-400";
 export const buttonSecondary =
   "inline-flex min-h-10 items-center justify-center gap-2 rounded-md border border-slate-300 bg-white px-4 text-sm font-semibold text-slate-800 shadow-xs hover:bg-slate-50 disabled:cursor-not-allowed disabled:text-slate-400";
+/** Confirms an action that destroys something. */
+export const buttonDanger =
+  "inline-flex min-h-10 items-center justify-center gap-2 rounded-md bg-red-700 px-4 text-sm font-semibold text-white shadow-xs hover:bg-red-800 disabled:cursor-not-allowed disabled:bg-slate-400";
+/** Starts an action that destroys something (confirmed with `buttonDanger`). */
+export const buttonDangerOutline =
+  "inline-flex min-h-10 items-center justify-center gap-2 rounded-md border border-red-300 bg-white px-4 text-sm font-semibold text-red-800 shadow-xs hover:bg-red-50 disabled:cursor-not-allowed disabled:text-slate-400";
 
 /**
  * A page's first load failed: why, and a button to try again. Polling retries by itself; the

@@ -7,6 +7,9 @@ describe("actionLabel", () => {
     expect(actionLabel("campaign.created")).toBe("Created");
     expect(actionLabel("campaign.sent")).toBe("Sent");
     expect(actionLabel("key.revoked")).toBe("Key revoked");
+    expect(actionLabel("campaign.paused")).toBe("Paused");
+    expect(actionLabel("campaign.resumed")).toBe("Resumed");
+    expect(actionLabel("campaign.cancelled")).toBe("Cancelled");
     // An action added to the API later shows as it is rather than not at all.
     expect(actionLabel("campaign.archived")).toBe("campaign.archived");
   });

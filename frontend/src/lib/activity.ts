@@ -4,6 +4,9 @@ const LABELS: Record<ActivityAction, string> = {
   "campaign.created": "Created",
   "campaign.sent": "Sent",
   "campaign.retried": "Failed recipients retried",
+  "campaign.paused": "Paused",
+  "campaign.resumed": "Resumed",
+  "campaign.cancelled": "Cancelled",
   "key.created": "Key created",
   "key.revoked": "Key revoked",
 };

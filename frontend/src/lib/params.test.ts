@@ -1,6 +1,21 @@
 import { describe, expect, it } from "vitest";
 
-import { campaignListHref, parseCampaignListFilter } from "./params";
+import {
+  campaignListHref,
+  filterStatus,
+  parseCampaignListFilter,
+  parseRecipientFilter,
+} from "./params";
+
+describe("the recipients filter in the URL", () => {
+  it("reads every recipient status, cancelled included, and asks the API for it", () => {
+    expect(parseRecipientFilter("Cancelled")).toBe("cancelled");
+    expect(filterStatus(parseRecipientFilter("cancelled"))).toBe("CANCELLED");
+    expect(filterStatus(parseRecipientFilter("failed"))).toBe("FAILED");
+    expect(parseRecipientFilter("paused")).toBe("all");
+    expect(filterStatus("all")).toBeUndefined();
+  });
+});
 
 describe("the campaign list's filter in the URL", () => {
   it("reads a known status in any case and a trimmed search, and leaves out the rest", () => {
@@ -8,6 +23,8 @@ describe("the campaign list's filter in the URL", () => {
     expect(parseCampaignListFilter(["completed", "failed"], undefined)).toEqual({
       status: "COMPLETED",
     });
+    expect(parseCampaignListFilter("paused", undefined)).toEqual({ status: "PAUSED" });
+    expect(parseCampaignListFilter("Cancelled", undefined)).toEqual({ status: "CANCELLED" });
     expect(parseCampaignListFilter("sent", "   ")).toEqual({});
     expect(parseCampaignListFilter(undefined, "a\u0007b")).toEqual({});
     expect(parseCampaignListFilter(undefined, "x".repeat(256))).toEqual({});

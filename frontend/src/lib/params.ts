@@ -8,9 +8,15 @@ export function parsePage(value: string | string[] | undefined): number {
   return n >= 1 ? n : 1;
 }
 
-export type RecipientFilter = "all" | "pending" | "sent" | "failed";
+export type RecipientFilter = "all" | "pending" | "sent" | "failed" | "cancelled";
 
-export const RECIPIENT_FILTERS: readonly RecipientFilter[] = ["all", "pending", "sent", "failed"];
+export const RECIPIENT_FILTERS: readonly RecipientFilter[] = [
+  "all",
+  "pending",
+  "sent",
+  "failed",
+  "cancelled",
+];
 
 /** The recipients filter from a query parameter; "all" when missing or unknown. */
 export function parseRecipientFilter(value: string | string[] | undefined): RecipientFilter {
@@ -29,6 +35,8 @@ export function filterStatus(filter: RecipientFilter): RecipientStatus | undefin
       return "SENT";
     case "failed":
       return "FAILED";
+    case "cancelled":
+      return "CANCELLED";
     default:
       return undefined;
   }
@@ -39,8 +47,10 @@ export const CAMPAIGN_STATUSES: readonly CampaignStatus[] = [
   "DRAFT",
   "PENDING",
   "PROCESSING",
+  "PAUSED",
   "COMPLETED",
   "FAILED",
+  "CANCELLED",
 ];
 
 /** Which campaigns the list shows: a status (undefined: all) and a subject search. */

@@ -1,19 +1,40 @@
-/** A campaign's counters. The API guarantees sent + failed + pending == total. */
+import type { Campaign } from "./api/types";
+
+/**
+ * A campaign's counters. The API guarantees sent + failed + cancelled + pending == total;
+ * `cancelled` (recipients a cancel left unsent) may be left out when there are none.
+ */
 export interface Counts {
   total: number;
   sent: number;
   failed: number;
+  cancelled?: number;
   pending: number;
+}
+
+/** The counters of `campaign`. */
+export function countsOf(campaign: Campaign): Counts {
+  return {
+    total: campaign.totalEmails,
+    sent: campaign.sentEmails,
+    failed: campaign.failedEmails,
+    cancelled: campaign.cancelledEmails,
+    pending: campaign.pendingEmails,
+  };
 }
 
 export interface Breakdown {
   /** Exact shares of the total, 0 to 100, for bar widths. They add up to 100 (0 when total is 0). */
   sent: number;
   failed: number;
+  cancelled: number;
   remaining: number;
   /** Whole-number shares for labels, rounded so that they still add up to 100. */
-  rounded: { sent: number; failed: number; remaining: number };
-  /** Share with a final outcome (sent or failed), 0 to 100; 100 when there is nothing to send. */
+  rounded: { sent: number; failed: number; cancelled: number; remaining: number };
+  /**
+   * Share with a final outcome (sent, failed or cancelled), 0 to 100; 100 when there is
+   * nothing to send.
+   */
   done: number;
 }
 
@@ -43,31 +64,34 @@ function clampCount(n: number): number {
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
 
-/** Splits a campaign into sent / failed / remaining shares of its total. */
+/** Splits a campaign into sent / failed / cancelled / remaining shares of its total. */
 export function breakdown(counts: Counts): Breakdown {
   const sent = clampCount(counts.sent);
   const failed = clampCount(counts.failed);
-  const total = Math.max(clampCount(counts.total), sent + failed);
+  const cancelled = clampCount(counts.cancelled ?? 0);
+  const total = Math.max(clampCount(counts.total), sent + failed + cancelled);
   if (total === 0) {
     return {
       sent: 0,
       failed: 0,
+      cancelled: 0,
       remaining: 0,
-      rounded: { sent: 0, failed: 0, remaining: 0 },
+      rounded: { sent: 0, failed: 0, cancelled: 0, remaining: 0 },
       done: 100,
     };
   }
-  const remainingCount = total - sent - failed;
-  const shares = [(sent * 100) / total, (failed * 100) / total, (remainingCount * 100) / total];
-  const [rs = 0, rf = 0, rr = 0] = roundShares(shares);
+  const remainingCount = total - sent - failed - cancelled;
+  const shares = [sent, failed, cancelled, remainingCount].map((n) => (n * 100) / total);
+  const [rs = 0, rf = 0, rc = 0, rr = 0] = roundShares(shares);
   // A campaign with anything left to send never reads 100%.
-  let doneRounded = rs + rf;
+  let doneRounded = rs + rf + rc;
   if (remainingCount > 0 && doneRounded === 100) doneRounded = 99;
   return {
     sent: shares[0] ?? 0,
     failed: shares[1] ?? 0,
-    remaining: shares[2] ?? 0,
-    rounded: { sent: rs, failed: rf, remaining: rr },
+    cancelled: shares[2] ?? 0,
+    remaining: shares[3] ?? 0,
+    rounded: { sent: rs, failed: rf, cancelled: rc, remaining: rr },
     done: doneRounded,
   };
 }

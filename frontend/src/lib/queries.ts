@@ -16,6 +16,11 @@ import { filterStatus } from "./params";
 
 /** How often live data is refreshed. */
 export const POLL_INTERVAL_MS = 1500;
+/**
+ * How often a paused campaign is read again: only the messages in flight when it was paused
+ * still settle, and someone else may resume or cancel it.
+ */
+export const PAUSED_POLL_INTERVAL_MS = 5000;
 /** How often the chart of a sending campaign is refreshed. */
 export const TIMELINE_INTERVAL_MS = 3000;
 /** How long after a failure that may pass by itself a call is tried again. */
@@ -160,7 +165,16 @@ export function campaignPageQuery(q: ApiQueries, page: number, filter: CampaignL
   );
 }
 
-/** One campaign's counters; read again every 1.5 s while it is pending or processing. */
+/** How often a campaign in `status` is read again; false when it is not. */
+export function campaignPollInterval(status: CampaignStatus): number | false {
+  if (isActive(status)) return POLL_INTERVAL_MS;
+  return status === "PAUSED" ? PAUSED_POLL_INTERVAL_MS : false;
+}
+
+/**
+ * One campaign's counters; read again every 1.5 s while it is pending or processing, every 5 s
+ * while it is paused.
+ */
 export function campaignQuery(q: ApiQueries, id: string) {
   return q.queryOptions(
     "get",
@@ -168,9 +182,7 @@ export function campaignQuery(q: ApiQueries, id: string) {
     { params: { path: { id } } },
     {
       refetchInterval: (query) =>
-        !failed(query) && query.state.data && isActive(query.state.data.status)
-          ? POLL_INTERVAL_MS
-          : false,
+        !failed(query) && query.state.data ? campaignPollInterval(query.state.data.status) : false,
     },
   );
 }
@@ -184,18 +196,20 @@ export function campaignBodyQuery(q: ApiQueries, id: string) {
 
 /**
  * Where a campaign is, as far as its recipients and timeline go: a draft (nothing sent yet),
- * live (sending), or final (stopped).
+ * live (sending), paused (stopped until resumed), or final (stopped for good: completed,
+ * failed or cancelled).
  */
-export type Phase = "draft" | "live" | "final";
+export type Phase = "draft" | "live" | "paused" | "final";
 
 export function phaseOf(status: CampaignStatus): Phase {
   if (status === "DRAFT") return "draft";
+  if (status === "PAUSED") return "paused";
   return isActive(status) ? "live" : "final";
 }
 
 /**
- * A key of its own for each phase: the first read after the campaign stops picks up its final
- * outcomes, and what was read of a draft (nothing) is not taken for them.
+ * A key of its own for each phase: the first read after the campaign stops (or pauses) picks up
+ * its outcomes so far, and what was read of a draft (nothing) is not taken for them.
  */
 function withPhase<K extends readonly unknown[]>(key: K, phase: Phase): K {
   return [...key, phase] as unknown as K;

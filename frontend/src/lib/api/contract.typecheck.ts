@@ -14,7 +14,7 @@ export function apiMisuseFailsToCompile(): void {
   // @ts-expect-error: perPage is a number, not a string
   void client.GET("/api/emails", { params: { query: { perPage: "20" } } });
   void client.GET("/api/emails/{id}/recipients", {
-    // @ts-expect-error: a recipient's status is PENDING, SENT or FAILED
+    // @ts-expect-error: a recipient's status is PENDING, SENT, FAILED or CANCELLED
     params: { path: { id: "x" }, query: { status: "BOUNCED" } },
   });
   // @ts-expect-error: recipients are required

@@ -115,6 +115,7 @@ function NoCampaignsYet() {
 
 const STATUS_LABELS: Record<CampaignStatus, string> = {
   DRAFT: "Drafts",
+  SCHEDULED: "Scheduled",
   PENDING: "Pending",
   PROCESSING: "Sending",
   PAUSED: "Paused",

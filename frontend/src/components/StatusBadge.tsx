@@ -3,6 +3,7 @@ import type { CampaignStatus, RecipientStatus } from "@/lib/api/types";
 // Every pair of text and background reaches at least 7:1 (WCAG AAA for small text).
 const STYLES: Record<CampaignStatus | RecipientStatus, string> = {
   DRAFT: "bg-violet-50 text-violet-800 ring-violet-300",
+  SCHEDULED: "bg-sky-50 text-sky-900 ring-sky-300",
   PENDING: "bg-slate-100 text-slate-700 ring-slate-300",
   PROCESSING: "bg-blue-50 text-blue-800 ring-blue-300",
   PAUSED: "bg-amber-50 text-amber-900 ring-amber-400",
@@ -14,6 +15,7 @@ const STYLES: Record<CampaignStatus | RecipientStatus, string> = {
 
 const LABELS: Record<CampaignStatus | RecipientStatus, string> = {
   DRAFT: "Draft",
+  SCHEDULED: "Scheduled",
   PENDING: "Pending",
   PROCESSING: "Processing",
   PAUSED: "Paused",

@@ -7,6 +7,7 @@ const LABELS: Record<ActivityAction, string> = {
   "campaign.paused": "Paused",
   "campaign.resumed": "Resumed",
   "campaign.cancelled": "Cancelled",
+  "campaign.rescheduled": "Rescheduled",
   "key.created": "Key created",
   "key.revoked": "Key revoked",
 };

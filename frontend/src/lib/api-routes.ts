@@ -25,6 +25,7 @@ const OPERATIONS: { readonly [P in ApiPath]: readonly MethodOf<P>[] } = {
   "/api/emails/{id}/cancel": ["post"],
   "/api/emails/{id}/pause": ["post"],
   "/api/emails/{id}/recipients": ["get"],
+  "/api/emails/{id}/reschedule": ["post"],
   "/api/emails/{id}/resume": ["post"],
   "/api/emails/{id}/retry-failed": ["post"],
   "/api/emails/{id}/send": ["post"],

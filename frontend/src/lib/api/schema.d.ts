@@ -124,6 +124,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/emails/{id}/reschedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a scheduled campaign to another send time. Only on `SCHEDULED` (otherwise `409`);
+         *     `POST .../send` sends it now instead.
+         */
+        post: operations["reschedule_campaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/emails/{id}/resume": {
         parameters: {
             query?: never;
@@ -174,7 +194,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a draft: it becomes `PENDING` and is queued. Anything but a draft is `409`. */
+        /**
+         * Send a draft: it becomes `PENDING` and is queued (or `SCHEDULED`, with a delayed job, when
+         *     it was given a send time still ahead); or send a `SCHEDULED` campaign now. Anything else is
+         *     `409`.
+         */
         post: operations["send_campaign"];
         delete?: never;
         options?: never;
@@ -293,7 +317,7 @@ export interface components {
          * @description What an entry of the audit trail records.
          * @enum {string}
          */
-        ActivityAction: "campaign.created" | "campaign.sent" | "campaign.retried" | "campaign.paused" | "campaign.resumed" | "campaign.cancelled" | "key.created" | "key.revoked";
+        ActivityAction: "campaign.created" | "campaign.sent" | "campaign.retried" | "campaign.paused" | "campaign.resumed" | "campaign.cancelled" | "campaign.rescheduled" | "key.created" | "key.revoked";
         /** @description A page of a campaign's audit trail, oldest first. */
         ActivityPage: {
             items: components["schemas"]["ActivityResponse"][];
@@ -375,11 +399,21 @@ export interface components {
              * @description Percent of recipients with a final outcome (sent, failed or cancelled), 0 to 100.
              */
             progress: number;
+            /**
+             * Format: date-time
+             * @description When it is to be sent: a `SCHEDULED` campaign, or a draft given a time.
+             */
+            scheduledAt?: string | null;
             /** Format: int32 */
             sentEmails: number;
             /** Format: date-time */
             startedAt?: string | null;
             status: components["schemas"]["CampaignStatusDto"];
+            /**
+             * @description Why the worker stopped it before every recipient was tried: too many failures (the
+             *     failure threshold) or too many failed runs. Null otherwise; cleared by a retry.
+             */
+            stopReason?: string | null;
             subject: string;
             /** Format: int32 */
             totalEmails: number;
@@ -390,7 +424,7 @@ export interface components {
          * @description Where a campaign is.
          * @enum {string}
          */
-        CampaignStatusDto: "DRAFT" | "PENDING" | "PROCESSING" | "PAUSED" | "COMPLETED" | "FAILED" | "CANCELLED";
+        CampaignStatusDto: "DRAFT" | "SCHEDULED" | "PENDING" | "PROCESSING" | "PAUSED" | "COMPLETED" | "FAILED" | "CANCELLED";
         /** @description The answer to a pause, a resume or a cancel: the campaign as the move left it. */
         ControlledResponse: components["schemas"]["CampaignResponse"] & {
             /**
@@ -417,6 +451,14 @@ export interface components {
              *     `MAX_RECIPIENTS` (default 100,000) caps the list: more is 413.
              */
             recipients: components["schemas"]["RecipientEntry"][];
+            /**
+             * Format: date-time
+             * @description When to send it (RFC 3339, e.g. `2026-12-07T09:00:00+01:00`): in the future, at most a
+             *     year ahead (otherwise `422`). The campaign is `SCHEDULED` until then (a draft keeps the
+             *     time for when it is sent). Left out: at once.
+             * @example 2026-12-07T08:00:00Z
+             */
+            scheduledAt?: string | null;
             /**
              * @description One line, 1 to 255 characters, not blank (leading and trailing spaces are removed).
              * @example Our November newsletter
@@ -654,6 +696,15 @@ export interface components {
          * @enum {string}
          */
         RecipientStatusDto: "PENDING" | "SENT" | "FAILED" | "CANCELLED";
+        /** @description A scheduled campaign's new send time (`POST /api/emails/{id}/reschedule`). */
+        RescheduleRequest: {
+            /**
+             * Format: date-time
+             * @description RFC 3339, in the future, at most a year ahead (otherwise `422`).
+             * @example 2026-12-07T08:00:00Z
+             */
+            scheduledAt: string;
+        };
         /** @description A finished campaign whose failed recipients were queued again. */
         RetriedResponse: components["schemas"]["CampaignResponse"] & {
             /**
@@ -1368,6 +1419,122 @@ export interface operations {
             };
         };
     };
+    reschedule_campaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Campaign id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RescheduleRequest"];
+            };
+        };
+        responses: {
+            /** @description Moved; it is sent at the new time */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ControlledResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not `SCHEDULED` (`invalid_state`, `details.status`); nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The time is not RFC 3339, is in the past or more than a year ahead */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     resume_campaign: {
         parameters: {
             query?: never;
@@ -1645,7 +1812,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The campaign is not a draft (`details.status` says what it is); nothing changed */
+            /** @description The campaign is neither a draft nor scheduled (`details.status` says what it is); nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;

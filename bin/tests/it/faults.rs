@@ -1145,3 +1145,94 @@ fn database_urls_get_the_proxy_port() {
     );
     assert_eq!(with_port("mysql://localhost/x", 7), "mysql://localhost:7/x");
 }
+
+/// A row the worker cannot read (here an id that is not a UUID, as a hand or another program
+/// might write) fails every run of its campaign. After `MAX_FAILED_RUNS` the campaign ends
+/// `FAILED` with a `stopReason`, every unsent recipient saying why, and no job left to queue
+/// it again; once the row is fixed, retry-failed sends everyone once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_campaign_whose_runs_keep_failing_stops_after_max_failed_runs_and_a_retry_restarts_it() {
+    let smtp = TestSmtpServer::start(SmtpRules::default()).expect("smtp");
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    paloma.start_worker(
+        &smtp.url(),
+        &[("MAX_FAILED_RUNS", "2"), ("RECONCILE_INTERVAL_MS", "1000")],
+    );
+    let mut draft = campaign("Poisoned", &addresses("poison", 5));
+    draft["draft"] = serde_json::json!(true);
+    let (status, created) = paloma.try_post(&draft).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id").to_owned();
+    sql(
+        &paloma,
+        &format!(
+            "INSERT INTO Recipient (id, emailJobId, email, status) VALUES ('not-a-uuid', {0}, 'bad@example.org', 'PENDING'); \
+             UPDATE EmailJob SET totalEmails = totalEmails + 1 WHERE id = {0}",
+            id_literal(&id)
+        ),
+    )
+    .await;
+    let sent = paloma
+        .http
+        .post(paloma.url(&format!("/api/emails/{id}/send")))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(sent.status().as_u16(), 202);
+
+    // The first run fails and bull retries it after its backoff (10 s); the second is the last.
+    let stopped = paloma.wait_final(&id, Duration::from_secs(60)).await;
+    assert_eq!(stopped["status"], "FAILED", "{stopped}");
+    let reason = stopped["stopReason"].as_str().expect("a stop reason");
+    assert!(reason.contains("2 failed runs"), "{reason}");
+    assert_eq!(stopped["sentEmails"], 0);
+    assert_eq!(smtp.message_count(), 0);
+    // Read from the table: the API cannot list the row it cannot read either.
+    assert_eq!(
+        rows_by_status(&paloma, &id).await,
+        [("FAILED".to_owned(), 6)],
+        "every row failed, the bad one too"
+    );
+    let explained = sql(
+        &paloma,
+        &format!(
+            "SELECT COUNT(*) FROM Recipient WHERE emailJobId = {} AND error = '{}'",
+            id_literal(&id),
+            reason.replace('\'', "''")
+        ),
+    )
+    .await;
+    assert_eq!(explained, [["6"]], "each says why");
+    // Not queued again: the reconciler runs every second and finds nothing to do.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(paloma.campaign(&id).await["status"], "FAILED");
+    let mut redis = paloma.redis().await;
+    let live: u64 = redis.llen(paloma.key("wait")).await.expect("wait");
+    let delayed: u64 = redis.zcard(paloma.key("delayed")).await.expect("delayed");
+    assert_eq!((live, delayed), (0, 0), "no job left behind");
+
+    // Fixed by hand, then retried: everyone once.
+    sql(&paloma, "DELETE FROM Recipient WHERE id = 'not-a-uuid'").await;
+    sql(
+        &paloma,
+        &format!(
+            "UPDATE EmailJob SET totalEmails = totalEmails - 1, failedEmails = failedEmails - 1 WHERE id = {}",
+            id_literal(&id)
+        ),
+    )
+    .await;
+    let retried = paloma
+        .http
+        .post(paloma.url(&format!("/api/emails/{id}/retry-failed")))
+        .send()
+        .await
+        .expect("retry");
+    assert_eq!(retried.status().as_u16(), 202);
+    let done = paloma.wait_final(&id, Duration::from_secs(30)).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    assert_eq!(done["stopReason"], Value::Null);
+    let received = by_recipient(&smtp);
+    assert_eq!(received.len(), 5);
+    assert!(received.values().all(|n| *n == 1));
+}

@@ -6,6 +6,7 @@
 //! drawn in `docs/architecture.md`.
 
 pub mod campaigns;
+mod edit;
 pub mod keys;
 pub mod lifecycle;
 pub mod ports;

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
-    Action, Actor, Campaign, CampaignId, CampaignStatus, Control, RetryScope, ScheduleError,
-    check_schedule,
+    Action, Actor, Campaign, CampaignId, CampaignStatus, Control, NewCampaignError, RetryScope,
+    ScheduleError, Scope, check_schedule,
 };
 use tracing::{info, warn};
 
@@ -55,6 +55,16 @@ pub enum LifecycleError {
     /// The new send time is in the past or too far ahead; nothing changed.
     #[error(transparent)]
     InvalidSchedule(ScheduleError),
+    /// An edit that breaks the rules of a new campaign; nothing changed.
+    #[error(transparent)]
+    Invalid(NewCampaignError),
+    /// The move needs a scope the actor lacks (editing a scheduled campaign needs
+    /// `campaigns:send`); nothing changed.
+    #[error("the key lacks the {0} scope")]
+    MissingScope(Scope),
+    /// A duplicate would have no recipient (none failed, or none unsent).
+    #[error("no recipients to copy")]
+    NothingToCopy,
     #[error("the campaign store is unavailable")]
     Unavailable(#[source] RepositoryError),
     #[error("unexpected error")]
@@ -190,7 +200,7 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
     }
 
     /// The refusal of a move that did not apply: the campaign's status as it is now.
-    async fn invalid_state(&self, id: CampaignId) -> LifecycleError {
+    pub(crate) async fn invalid_state(&self, id: CampaignId) -> LifecycleError {
         match self.repo.get(id).await {
             Ok(Some(current)) => LifecycleError::InvalidState(current.status),
             Ok(None) => LifecycleError::NotFound,

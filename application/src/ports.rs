@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
-    Activity, ApiKey, Campaign, CampaignFilter, CampaignId, CampaignStatus, Control,
-    DeliveryOutcome, Idempotency, KeyId, NewCampaign, Outcome, Page, PageRequest, Recipient,
-    RecipientId, RecipientStatus, RequestFingerprint, RetryScope, TimelinePoint, TokenHash,
+    Activity, ApiKey, Campaign, CampaignEdit, CampaignFilter, CampaignId, CampaignStatus, Control,
+    DeliveryOutcome, DuplicateRecipients, Idempotency, KeyId, NewCampaign, Outcome, Page,
+    PageRequest, Recipient, RecipientId, RecipientStatus, RequestFingerprint, RetryScope,
+    TimelinePoint, TokenHash,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -133,6 +134,28 @@ pub trait CampaignStore: Send + Sync + 'static {
         &self,
         id: CampaignId,
         control: Control,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
+
+    /// Changes what a `DRAFT` or `SCHEDULED` campaign sends, in one transaction (a new recipient
+    /// list replaces the old one, its counters with it), and returns it. `NotFound`;
+    /// `Conflict` when it is in another status (sending has begun), or when the edit would take
+    /// a scheduled campaign's time away; nothing changes then. Its queue job is the caller's.
+    fn edit(
+        &self,
+        id: CampaignId,
+        edit: &CampaignEdit,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
+
+    /// Stores a new `DRAFT` `new_id` with the subject and body of `source` and its recipients
+    /// that `which` names, in their order, and returns it. `NotFound`; `Conflict` when `which`
+    /// names no recipient.
+    fn duplicate(
+        &self,
+        source: CampaignId,
+        new_id: CampaignId,
+        which: DuplicateRecipients,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
 

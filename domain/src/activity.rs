@@ -22,12 +22,14 @@ pub enum Action {
     CampaignCancelled,
     /// A scheduled campaign's send time was moved.
     CampaignRescheduled,
+    /// A draft's or a scheduled campaign's content, recipients or time were changed.
+    CampaignEdited,
     KeyCreated,
     KeyRevoked,
 }
 
 impl Action {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::CampaignCreated,
         Self::CampaignSent,
         Self::CampaignRetried,
@@ -35,6 +37,7 @@ impl Action {
         Self::CampaignResumed,
         Self::CampaignCancelled,
         Self::CampaignRescheduled,
+        Self::CampaignEdited,
         Self::KeyCreated,
         Self::KeyRevoked,
     ];
@@ -48,6 +51,7 @@ impl Action {
             Self::CampaignResumed => "campaign.resumed",
             Self::CampaignCancelled => "campaign.cancelled",
             Self::CampaignRescheduled => "campaign.rescheduled",
+            Self::CampaignEdited => "campaign.edited",
             Self::KeyCreated => "key.created",
             Self::KeyRevoked => "key.revoked",
         }

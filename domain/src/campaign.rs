@@ -208,11 +208,6 @@ impl NewCampaign {
         let body = HtmlBody::parse(input.body)
             .map_err(|e| errors.fields.push(("body", e.to_string())))
             .ok();
-        if input.recipients.is_empty() {
-            errors
-                .fields
-                .push(("recipients", "at least one recipient is required".into()));
-        }
         let scheduled_at = input
             .scheduled_at
             .map(|at| check_schedule(at, now))
@@ -221,37 +216,7 @@ impl NewCampaign {
             .ok()
             .flatten();
 
-        let mut seen = HashSet::with_capacity(input.recipients.len());
-        let mut recipients = Vec::with_capacity(input.recipients.len());
-        let mut duplicates_removed = 0;
-        for (index, raw) in input.recipients.into_iter().enumerate() {
-            let parsed = EmailAddress::parse(&raw.email)
-                .map_err(|e| e.to_string())
-                .and_then(|email| {
-                    RecipientName::parse(raw.name.as_deref())
-                        .map(|name| NewRecipient { email, name })
-                        .map_err(|e| e.to_string())
-                });
-            match parsed {
-                Ok(recipient) => {
-                    if seen.insert(recipient.email.dedup_key()) {
-                        recipients.push(recipient);
-                    } else {
-                        duplicates_removed += 1;
-                    }
-                }
-                Err(reason) => {
-                    errors.invalid_recipient_count += 1;
-                    if errors.invalid_recipients.len() < ValidationErrors::MAX_LISTED {
-                        errors.invalid_recipients.push(InvalidRecipient {
-                            index,
-                            value: truncate_chars(&raw.email, 320),
-                            reason,
-                        });
-                    }
-                }
-            }
-        }
+        let (recipients, duplicates_removed) = parse_recipients(input.recipients, &mut errors);
 
         match (subject, body) {
             (Some(subject), Some(body)) if errors.is_empty() => Ok(Self {
@@ -265,6 +230,51 @@ impl NewCampaign {
             _ => Err(NewCampaignError::Invalid(errors)),
         }
     }
+}
+
+/// Validates a recipient list (at least one entry) into `errors`; returns the valid recipients
+/// with duplicates (case-insensitive) removed, first occurrence kept, and how many were removed.
+pub(crate) fn parse_recipients(
+    input: Vec<RecipientInput>,
+    errors: &mut ValidationErrors,
+) -> (Vec<NewRecipient>, usize) {
+    if input.is_empty() {
+        errors
+            .fields
+            .push(("recipients", "at least one recipient is required".into()));
+    }
+    let mut seen = HashSet::with_capacity(input.len());
+    let mut recipients = Vec::with_capacity(input.len());
+    let mut duplicates_removed = 0;
+    for (index, raw) in input.into_iter().enumerate() {
+        let parsed = EmailAddress::parse(&raw.email)
+            .map_err(|e| e.to_string())
+            .and_then(|email| {
+                RecipientName::parse(raw.name.as_deref())
+                    .map(|name| NewRecipient { email, name })
+                    .map_err(|e| e.to_string())
+            });
+        match parsed {
+            Ok(recipient) => {
+                if seen.insert(recipient.email.dedup_key()) {
+                    recipients.push(recipient);
+                } else {
+                    duplicates_removed += 1;
+                }
+            }
+            Err(reason) => {
+                errors.invalid_recipient_count += 1;
+                if errors.invalid_recipients.len() < ValidationErrors::MAX_LISTED {
+                    errors.invalid_recipients.push(InvalidRecipient {
+                        index,
+                        value: truncate_chars(&raw.email, 320),
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+    (recipients, duplicates_removed)
 }
 
 fn truncate_chars(s: &str, max: usize) -> String {

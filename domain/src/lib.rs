@@ -8,6 +8,7 @@ pub mod access;
 pub mod activity;
 pub mod campaign;
 pub mod delivery;
+pub mod edit;
 pub mod idempotency;
 pub mod ids;
 pub mod lifecycle;
@@ -29,6 +30,7 @@ pub use campaign::{
 pub use delivery::{
     DeliveryOutcome, MAX_ERROR_CHARS, Outcome, OutcomeKind, RetryPolicy, message_id, recorded_error,
 };
+pub use edit::{CampaignEdit, CampaignEditInput, DuplicateRecipients};
 pub use idempotency::{
     Idempotency, IdempotencyKey, IdempotencyKeyError, MAX_IDEMPOTENCY_KEY_LEN, RequestFingerprint,
 };

@@ -17,8 +17,9 @@ use chrono::{DateTime, Utc};
 use moka::future::Cache;
 use paloma_application::ports::{ActivityLog, CampaignStore, Created, RepositoryError};
 use paloma_domain::{
-    Activity, Campaign, CampaignFilter, CampaignId, Control, Idempotency, NewCampaign, Page,
-    PageRequest, Recipient, RecipientStatus, RetryScope, TimelinePoint,
+    Activity, Campaign, CampaignEdit, CampaignFilter, CampaignId, Control, DuplicateRecipients,
+    Idempotency, NewCampaign, Page, PageRequest, Recipient, RecipientStatus, RetryScope,
+    TimelinePoint,
 };
 
 pub use keys::{CachedKeyStore, MAX_KEY_TTL};
@@ -196,6 +197,30 @@ impl<S: CampaignStore> CampaignStore for CachedCampaignStore<S> {
             recent.invalidate(&id).await;
         }
         retried
+    }
+
+    /// Forgets the campaign once edited.
+    async fn edit(
+        &self,
+        id: CampaignId,
+        edit: &CampaignEdit,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        let edited = self.inner.edit(id, edit, now).await;
+        if let Some(recent) = &self.recent {
+            recent.invalidate(&id).await;
+        }
+        edited
+    }
+
+    async fn duplicate(
+        &self,
+        source: CampaignId,
+        new_id: CampaignId,
+        which: DuplicateRecipients,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        self.inner.duplicate(source, new_id, which, now).await
     }
 
     /// Forgets the campaign once its time moved.

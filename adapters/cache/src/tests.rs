@@ -135,6 +135,25 @@ impl CampaignStore for CountingStore {
         Err(unused())
     }
 
+    async fn edit(
+        &self,
+        _: CampaignId,
+        _: &paloma_domain::CampaignEdit,
+        _: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        Err(unused())
+    }
+
+    async fn duplicate(
+        &self,
+        _: CampaignId,
+        _: CampaignId,
+        _: paloma_domain::DuplicateRecipients,
+        _: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        Err(unused())
+    }
+
     async fn reschedule(
         &self,
         _: CampaignId,

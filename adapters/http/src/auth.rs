@@ -18,7 +18,7 @@ use paloma_application::{ActivityLog, AuthError, Clock, KeyStore};
 use paloma_domain::{Actor, ApiKey, Scope};
 
 use crate::AppState;
-use crate::error::{ApiError, ErrorCode, ErrorDetails, ForbiddenDetails};
+use crate::error::{ApiError, ErrorCode};
 
 /// What an operation requires of the key: a scope, or only a valid key.
 pub trait Permission: Send + Sync + 'static {
@@ -183,15 +183,7 @@ fn unauthorized(message: &str) -> Response {
 }
 
 fn forbidden(scope: Scope) -> Response {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        ErrorCode::Forbidden,
-        format!("this API key lacks the scope this operation needs: {scope}"),
-    )
-    .with_details(ErrorDetails::Forbidden(ForbiddenDetails {
-        required_scope: scope.as_str().to_owned(),
-    }))
-    .into_response()
+    crate::error::forbidden(scope).into_response()
 }
 
 fn too_many_requests(wait: Duration) -> Response {

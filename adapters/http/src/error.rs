@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Response};
 use paloma_application::{
     CreateCampaignError, KeyError, LifecycleError, QueryError, RepositoryError,
 };
-use paloma_domain::{CampaignFilterError, NewCampaignError, PageRequestError, ValidationErrors};
+use paloma_domain::{
+    CampaignFilterError, NewCampaignError, PageRequestError, Scope, ValidationErrors,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -292,28 +294,43 @@ pub(crate) fn count(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
 }
 
+/// A campaign's content refused: too many recipients (413) or invalid fields (422).
+fn invalid_campaign(e: NewCampaignError) -> ApiError {
+    match e {
+        NewCampaignError::TooManyRecipients { max, got } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            format!("too many recipients: {got}, the limit is {max}"),
+        )
+        .with_details(ErrorDetails::RecipientLimit(RecipientLimitDetails {
+            max_recipients: count(max),
+            recipients: count(got),
+        })),
+        NewCampaignError::Invalid(errors) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::ValidationFailed,
+            "the campaign has invalid fields",
+        )
+        .with_details(ErrorDetails::Validation(errors.into())),
+    }
+}
+
+/// `403 forbidden` naming the scope the operation needs.
+pub(crate) fn forbidden(scope: Scope) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        ErrorCode::Forbidden,
+        format!("this API key lacks the scope this operation needs: {scope}"),
+    )
+    .with_details(ErrorDetails::Forbidden(ForbiddenDetails {
+        required_scope: scope.as_str().to_owned(),
+    }))
+}
+
 impl From<CreateCampaignError> for ApiError {
     fn from(e: CreateCampaignError) -> Self {
         match e {
-            CreateCampaignError::Invalid(NewCampaignError::TooManyRecipients { max, got }) => {
-                Self::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    ErrorCode::PayloadTooLarge,
-                    format!("too many recipients: {got}, the limit is {max}"),
-                )
-                .with_details(ErrorDetails::RecipientLimit(
-                    RecipientLimitDetails {
-                        max_recipients: count(max),
-                        recipients: count(got),
-                    },
-                ))
-            }
-            CreateCampaignError::Invalid(NewCampaignError::Invalid(errors)) => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ErrorCode::ValidationFailed,
-                "the campaign has invalid fields",
-            )
-            .with_details(ErrorDetails::Validation(errors.into())),
+            CreateCampaignError::Invalid(invalid) => invalid_campaign(invalid),
             CreateCampaignError::IdempotencyConflict(existing) => Self::new(
                 StatusCode::CONFLICT,
                 ErrorCode::IdempotencyConflict,
@@ -364,6 +381,23 @@ impl From<LifecycleError> for ApiError {
             .with_details(ErrorDetails::InvalidState(InvalidStateDetails {
                 status: status.into(),
             })),
+            LifecycleError::Invalid(invalid) => invalid_campaign(invalid),
+            LifecycleError::MissingScope(scope) => forbidden(scope),
+            LifecycleError::NothingToCopy => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::ValidationFailed,
+                "the campaign has no such recipients to copy",
+            )
+            .with_details(ErrorDetails::Validation(
+                ValidationErrors {
+                    fields: vec![(
+                        "recipients",
+                        "the campaign has no recipients in that state".to_owned(),
+                    )],
+                    ..ValidationErrors::default()
+                }
+                .into(),
+            )),
             LifecycleError::InvalidSchedule(e) => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorCode::ValidationFailed,

@@ -8,8 +8,8 @@ use axum::http::{HeaderName, StatusCode, header};
 use axum::response::IntoResponse;
 use paloma_application::{ActivityLog, CampaignStore, Clock, Intent, JobProducer, KeyStore};
 use paloma_domain::{
-    CampaignFilter, CampaignId, CampaignStatus, Control, KeyId, PageRequest, RetryScope, Scope,
-    Scopes,
+    CampaignFilter, CampaignId, CampaignStatus, Control, DuplicateRecipients, KeyId, PageRequest,
+    RetryScope, Scope, Scopes,
 };
 use utoipa::IntoResponses;
 
@@ -148,6 +148,95 @@ where
         StatusCode::ACCEPTED,
         [(header::LOCATION, format!("/api/emails/{id}"))],
         Json(CreateCampaignResponse::from(sent)),
+    ))
+}
+
+/// Edit a `DRAFT` or `SCHEDULED` campaign: subject, body, the whole recipient list, the send
+/// time, each validated as at creation; fields left out stay as they are. Needs
+/// `campaigns:create`, and `campaigns:send` for a scheduled campaign (it goes out without
+/// another review). Once sending has begun: `409`.
+#[utoipa::path(
+    patch,
+    path = "/api/emails/{id}",
+    tag = "campaigns",
+    security(("bearer" = ["campaigns:create"])),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
+    request_body(content = EditCampaignRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Edited", body = CampaignResponse),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Not a draft nor scheduled (`invalid_state`, `details.status`); nothing changed", body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody),
+        AuthRefusals,
+    )
+)]
+pub async fn edit_campaign<R, Q, C, K>(
+    auth: Authorized<CreateCampaigns>,
+    State(state): State<AppState<R, Q, C, K>>,
+    IdPath(id): IdPath,
+    ApiJson(request): ApiJson<EditCampaignRequest>,
+) -> Result<Json<CampaignResponse>, ApiError>
+where
+    R: CampaignStore + ActivityLog,
+    Q: JobProducer,
+    C: Clock,
+{
+    let edited = state
+        .campaigns
+        .edit(CampaignId::from_uuid(id), request.into(), &auth.actor)
+        .await?;
+    Ok(Json(edited.into()))
+}
+
+/// Copy a campaign (any status) into a new `DRAFT` with the same subject and body and all its
+/// recipients, or only the failed or the unsent ones (`{"recipients": "failed"}`).
+#[utoipa::path(
+    post,
+    path = "/api/emails/{id}/duplicate",
+    tag = "campaigns",
+    security(("bearer" = ["campaigns:create"])),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
+    request_body(content = Option<DuplicateRequest>, description = "Optional: which recipients", content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new draft", body = CreateCampaignResponse,
+            headers(("Location" = String, description = "The new campaign's URL"))),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+        (status = 422, description = "Bad body, or no recipient in that state", body = ErrorBody),
+        (status = 503, body = ErrorBody),
+        AuthRefusals,
+    )
+)]
+pub async fn duplicate_campaign<R, Q, C, K>(
+    auth: Authorized<CreateCampaigns>,
+    State(state): State<AppState<R, Q, C, K>>,
+    IdPath(id): IdPath,
+    OptionalApiJson(request): OptionalApiJson<DuplicateRequest>,
+) -> Result<impl IntoResponse, ApiError>
+where
+    R: CampaignStore + ActivityLog,
+    Q: JobProducer,
+    C: Clock,
+{
+    let which = request
+        .unwrap_or_default()
+        .recipients
+        .map_or(DuplicateRecipients::All, DuplicateRecipients::from);
+    let copy = state
+        .campaigns
+        .duplicate(CampaignId::from_uuid(id), which, &auth.actor)
+        .await?;
+    let location = format!("/api/emails/{}", copy.campaign.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(CreateCampaignResponse::from(copy)),
     ))
 }
 

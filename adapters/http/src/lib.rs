@@ -156,10 +156,11 @@ where
 {
     use handlers::{
         __path_campaign_activity, __path_campaign_timeline, __path_cancel_campaign,
-        __path_create_campaign, __path_create_key, __path_get_campaign, __path_healthz,
-        __path_list_campaigns, __path_list_keys, __path_list_recipients, __path_me,
-        __path_pause_campaign, __path_readyz, __path_reschedule_campaign, __path_resume_campaign,
-        __path_retry_failed, __path_revoke_key, __path_send_campaign,
+        __path_create_campaign, __path_create_key, __path_duplicate_campaign, __path_edit_campaign,
+        __path_get_campaign, __path_healthz, __path_list_campaigns, __path_list_keys,
+        __path_list_recipients, __path_me, __path_pause_campaign, __path_readyz,
+        __path_reschedule_campaign, __path_resume_campaign, __path_retry_failed, __path_revoke_key,
+        __path_send_campaign,
     };
     // `routes!` takes a handler by its name; these names stand for the handlers of this
     // application's port types.
@@ -172,6 +173,8 @@ where
     let resume_campaign = handlers::resume_campaign::<R, Q, C, K>;
     let cancel_campaign = handlers::cancel_campaign::<R, Q, C, K>;
     let reschedule_campaign = handlers::reschedule_campaign::<R, Q, C, K>;
+    let edit_campaign = handlers::edit_campaign::<R, Q, C, K>;
+    let duplicate_campaign = handlers::duplicate_campaign::<R, Q, C, K>;
     let list_recipients = handlers::list_recipients::<R, Q, C, K>;
     let campaign_timeline = handlers::campaign_timeline::<R, Q, C, K>;
     let campaign_activity = handlers::campaign_activity::<R, Q, C, K>;
@@ -184,7 +187,8 @@ where
 
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(list_campaigns, create_campaign))
-        .routes(routes!(get_campaign))
+        .routes(routes!(get_campaign, edit_campaign))
+        .routes(routes!(duplicate_campaign))
         .routes(routes!(send_campaign))
         .routes(routes!(retry_failed))
         .routes(routes!(pause_campaign))

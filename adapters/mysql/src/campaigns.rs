@@ -9,8 +9,9 @@ use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use futures::FutureExt;
 use paloma_application::ports::{CampaignStore, Created, RepositoryError};
 use paloma_domain::{
-    Campaign, CampaignFilter, CampaignId, Control, Idempotency, IdempotencyKey, NewCampaign, Page,
-    PageRequest, Recipient, RecipientStatus, RequestFingerprint, RetryScope, TimelinePoint,
+    Campaign, CampaignEdit, CampaignFilter, CampaignId, Control, DuplicateRecipients, Idempotency,
+    IdempotencyKey, NewCampaign, Page, PageRequest, Recipient, RecipientStatus, RequestFingerprint,
+    RetryScope, TimelinePoint,
 };
 use tracing::instrument;
 
@@ -122,7 +123,7 @@ pub(crate) async fn find_key(
 
 /// Inserts the campaign, its idempotency key if any, and its recipients (in chunks); the caller
 /// holds the transaction.
-async fn insert(
+pub(crate) async fn insert(
     conn: &mut AsyncMysqlConnection,
     id: CampaignId,
     campaign: &NewCampaign,
@@ -329,6 +330,26 @@ impl CampaignStore for MysqlDatabase {
         now: DateTime<Utc>,
     ) -> Result<Campaign, RepositoryError> {
         self.detached(move |conn| self::control(conn, id, control, now).boxed())
+            .await
+    }
+
+    async fn edit(
+        &self,
+        id: CampaignId,
+        edit: &CampaignEdit,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        crate::edit::edit(&mut *self.conn().await?, id, edit, now).await
+    }
+
+    async fn duplicate(
+        &self,
+        source: CampaignId,
+        new_id: CampaignId,
+        which: DuplicateRecipients,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        self.detached(move |conn| crate::edit::duplicate(conn, source, new_id, which, now).boxed())
             .await
     }
 

@@ -19,6 +19,7 @@ mod activity;
 mod campaigns;
 mod db;
 mod delivery;
+mod edit;
 mod error;
 mod ids;
 mod insert;

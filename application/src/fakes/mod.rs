@@ -16,9 +16,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
-    Activity, Campaign, CampaignFilter, CampaignId, CampaignStatus, Control, Idempotency,
-    NewCampaign, Outcome, OutcomeKind, Page, PageRequest, Recipient, RecipientId, RecipientStatus,
-    RequestFingerprint, RetryScope, TimelinePoint,
+    Activity, Campaign, CampaignEdit, CampaignFilter, CampaignId, CampaignStatus, Control,
+    DuplicateRecipients, EmailAddress, HtmlBody, Idempotency, NewCampaign, NewRecipient, Outcome,
+    OutcomeKind, Page, PageRequest, Recipient, RecipientId, RecipientName, RecipientStatus,
+    RequestFingerprint, RetryScope, Subject, TimelinePoint,
 };
 
 use crate::ports::*;
@@ -72,6 +73,29 @@ impl FakeRepo {
             .map(|c| c.0.clone())
             .expect("campaign exists in fake")
     }
+
+    /// Stores `list` as `PENDING` recipients of campaign `id`.
+    fn add_recipients(&self, id: CampaignId, list: &[NewRecipient], now: DateTime<Utc>) {
+        let mut rs = lock(&self.recipients);
+        for r in list {
+            let rid = RecipientId::new();
+            rs.insert(
+                rid,
+                Recipient {
+                    id: rid,
+                    campaign_id: id,
+                    email: r.email.as_str().into(),
+                    name: r.name.as_ref().map(|n| n.as_str().into()),
+                    status: RecipientStatus::Pending,
+                    error: None,
+                    attempts: 0,
+                    next_attempt_at: now,
+                    sent_at: None,
+                    updated_at: now,
+                },
+            );
+        }
+    }
 }
 
 impl CampaignStore for FakeRepo {
@@ -98,25 +122,7 @@ impl CampaignStore for FakeRepo {
             completed_at: None,
             updated_at: now,
         };
-        let mut rs = lock(&self.recipients);
-        for r in &c.recipients {
-            let rid = RecipientId::new();
-            rs.insert(
-                rid,
-                Recipient {
-                    id: rid,
-                    campaign_id: id,
-                    email: r.email.as_str().into(),
-                    name: r.name.as_ref().map(|n| n.as_str().into()),
-                    status: RecipientStatus::Pending,
-                    error: None,
-                    attempts: 0,
-                    next_attempt_at: now,
-                    sent_at: None,
-                    updated_at: now,
-                },
-            );
-        }
+        self.add_recipients(id, &c.recipients, now);
         lock(&self.campaigns).insert(id, (campaign.clone(), c.body.as_str().into(), None));
         Ok(campaign)
     }
@@ -307,6 +313,86 @@ impl CampaignStore for FakeRepo {
             c.updated_at = now;
         }
         Ok((c.clone(), moved))
+    }
+
+    async fn edit(
+        &self,
+        id: CampaignId,
+        edit: &CampaignEdit,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        self.check()?;
+        {
+            let mut all = lock(&self.campaigns);
+            let (c, body, _) = all.get_mut(&id).ok_or(RepositoryError::NotFound(id))?;
+            let editable = c.status == CampaignStatus::Draft
+                || (c.status == CampaignStatus::Scheduled && edit.scheduled_at != Some(None));
+            if !editable {
+                return Err(RepositoryError::Conflict(format!(
+                    "campaign {id} is {}",
+                    c.status
+                )));
+            }
+            if let Some(subject) = &edit.subject {
+                c.subject = subject.as_str().into();
+            }
+            if let Some(new_body) = &edit.body {
+                *body = new_body.as_str().into();
+            }
+            if let Some(at) = edit.scheduled_at {
+                c.scheduled_at = at;
+            }
+            c.updated_at = now;
+        }
+        if let Some((list, duplicates)) = &edit.recipients {
+            lock(&self.recipients).retain(|_, r| r.campaign_id != id);
+            self.add_recipients(id, list, now);
+            let mut all = lock(&self.campaigns);
+            let c = &mut all.get_mut(&id).ok_or(RepositoryError::NotFound(id))?.0;
+            c.total_emails = list.len() as u32;
+            c.duplicates_removed = *duplicates as u32;
+        }
+        Ok(self.campaign(id))
+    }
+
+    async fn duplicate(
+        &self,
+        source: CampaignId,
+        new_id: CampaignId,
+        which: DuplicateRecipients,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, RepositoryError> {
+        self.check()?;
+        let (original, body) = {
+            let all = lock(&self.campaigns);
+            let (c, body, _) = all.get(&source).ok_or(RepositoryError::NotFound(source))?;
+            (c.clone(), body.clone())
+        };
+        let recipients: Vec<NewRecipient> = self
+            .recipients_of(source)
+            .into_iter()
+            .filter(|r| match which {
+                DuplicateRecipients::All => true,
+                DuplicateRecipients::Failed => r.status == RecipientStatus::Failed,
+                DuplicateRecipients::Unsent => r.status != RecipientStatus::Sent,
+            })
+            .map(|r| NewRecipient {
+                email: EmailAddress::parse(&r.email).expect("stored valid"),
+                name: RecipientName::parse(r.name.as_deref()).expect("stored valid"),
+            })
+            .collect();
+        if recipients.is_empty() {
+            return Err(RepositoryError::Conflict("no recipients to copy".into()));
+        }
+        let copy = NewCampaign {
+            subject: Subject::parse(&original.subject).expect("stored valid"),
+            body: HtmlBody::parse(body).expect("stored valid"),
+            recipients,
+            duplicates_removed: 0,
+            draft: true,
+            scheduled_at: None,
+        };
+        self.create(new_id, &copy, now).await
     }
 
     async fn reschedule(

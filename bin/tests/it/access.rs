@@ -162,6 +162,18 @@ async fn every_route_refuses_missing_wrong_revoked_and_unscoped_keys_and_changes
             None,
         ),
         (
+            Method::PATCH,
+            format!("/api/emails/{id}"),
+            Some("campaigns:create"),
+            Some(json!({ "subject": "Changed" })),
+        ),
+        (
+            Method::POST,
+            format!("/api/emails/{id}/duplicate"),
+            Some("campaigns:create"),
+            None,
+        ),
+        (
             Method::POST,
             format!("/api/emails/{id}/reschedule"),
             Some("campaigns:send"),

@@ -14,6 +14,7 @@ mod cli;
 mod common;
 mod control;
 mod e2e;
+mod edit;
 mod faults;
 mod interop;
 mod limits;

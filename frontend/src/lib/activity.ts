@@ -8,6 +8,7 @@ const LABELS: Record<ActivityAction, string> = {
   "campaign.resumed": "Resumed",
   "campaign.cancelled": "Cancelled",
   "campaign.rescheduled": "Rescheduled",
+  "campaign.edited": "Edited",
   "key.created": "Key created",
   "key.revoked": "Key revoked",
 };

@@ -60,7 +60,7 @@ describe("the /api proxy's allow-list", () => {
   });
 
   it.each([
-    ["DELETE", `/api/emails/${ID}`, "GET, HEAD"],
+    ["DELETE", `/api/emails/${ID}`, "GET, HEAD, PATCH"],
     ["POST", `/api/emails/${ID}/recipients`, "GET, HEAD"],
     ["PUT", "/api/emails", "GET, HEAD, POST"],
     ["PATCH", "/api/emails", "GET, HEAD, POST"],

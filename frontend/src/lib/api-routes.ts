@@ -20,9 +20,10 @@ type MethodOf<P extends ApiPath> = {
  */
 const OPERATIONS: { readonly [P in ApiPath]: readonly MethodOf<P>[] } = {
   "/api/emails": ["get", "post"],
-  "/api/emails/{id}": ["get"],
+  "/api/emails/{id}": ["get", "patch"],
   "/api/emails/{id}/activity": ["get"],
   "/api/emails/{id}/cancel": ["post"],
+  "/api/emails/{id}/duplicate": ["post"],
   "/api/emails/{id}/pause": ["post"],
   "/api/emails/{id}/recipients": ["get"],
   "/api/emails/{id}/reschedule": ["post"],

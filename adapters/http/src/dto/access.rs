@@ -120,6 +120,8 @@ pub enum ActivityAction {
     CampaignCancelled,
     #[serde(rename = "campaign.rescheduled")]
     CampaignRescheduled,
+    #[serde(rename = "campaign.edited")]
+    CampaignEdited,
     #[serde(rename = "key.created")]
     KeyCreated,
     #[serde(rename = "key.revoked")]
@@ -136,6 +138,7 @@ impl From<Action> for ActivityAction {
             Action::CampaignResumed => Self::CampaignResumed,
             Action::CampaignCancelled => Self::CampaignCancelled,
             Action::CampaignRescheduled => Self::CampaignRescheduled,
+            Action::CampaignEdited => Self::CampaignEdited,
             Action::KeyCreated => Self::KeyCreated,
             Action::KeyRevoked => Self::KeyRevoked,
         }

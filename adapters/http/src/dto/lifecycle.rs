@@ -3,10 +3,80 @@
 
 use chrono::{DateTime, Utc};
 use paloma_application::{Controlled, Retried, StopAnswer};
+use paloma_domain::{CampaignEditInput, DuplicateRecipients, RecipientInput};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::CampaignResponse;
+use super::{CampaignResponse, RecipientEntry};
+
+/// A change to a `DRAFT` or `SCHEDULED` campaign (`PATCH /api/emails/{id}`): each field left
+/// out stays as it is; each given is validated as at creation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EditCampaignRequest {
+    /// One line, 1 to 255 characters, not blank.
+    #[schema(max_length = 255)]
+    pub subject: Option<String>,
+    /// The HTML body: not blank, at most 2 MiB.
+    pub body: Option<String>,
+    /// The whole new list, replacing the old one (duplicates removed as at creation).
+    #[schema(min_items = 1)]
+    pub recipients: Option<Vec<RecipientEntry>>,
+    /// A new send time (RFC 3339, in the future, at most a year ahead); `null` takes a
+    /// draft's time away (a scheduled campaign keeps one: send it to send it now).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub scheduled_at: Option<Option<DateTime<Utc>>>,
+}
+
+/// A field that is present, `null` included (`Some(None)`), as opposed to left out (`None`,
+/// through `#[serde(default)]`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+impl From<EditCampaignRequest> for CampaignEditInput {
+    fn from(r: EditCampaignRequest) -> Self {
+        Self {
+            subject: r.subject,
+            body: r.body,
+            recipients: r
+                .recipients
+                .map(|list| list.into_iter().map(RecipientInput::from).collect()),
+            scheduled_at: r.scheduled_at,
+        }
+    }
+}
+
+/// Which recipients a duplicate takes (`POST /api/emails/{id}/duplicate`).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DuplicateRequest {
+    /// `all` (left out: the same), `failed`, or `unsent` (failed, cancelled or still pending).
+    pub recipients: Option<DuplicateWhich>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DuplicateWhich {
+    All,
+    Failed,
+    Unsent,
+}
+
+impl From<DuplicateWhich> for DuplicateRecipients {
+    fn from(w: DuplicateWhich) -> Self {
+        match w {
+            DuplicateWhich::All => Self::All,
+            DuplicateWhich::Failed => Self::Failed,
+            DuplicateWhich::Unsent => Self::Unsent,
+        }
+    }
+}
 
 /// A scheduled campaign's new send time (`POST /api/emails/{id}/reschedule`).
 #[derive(Debug, Deserialize, ToSchema)]

@@ -78,18 +78,20 @@ impl From<CreateCampaignRequest> for NewCampaignInput {
         Self {
             subject: r.subject,
             body: r.body,
-            recipients: r
-                .recipients
-                .into_iter()
-                .map(|e| match e {
-                    RecipientEntry::Address(email) => RecipientInput { email, name: None },
-                    RecipientEntry::Detailed(d) => RecipientInput {
-                        email: d.email,
-                        name: d.name,
-                    },
-                })
-                .collect(),
+            recipients: r.recipients.into_iter().map(RecipientInput::from).collect(),
             scheduled_at: r.scheduled_at,
+        }
+    }
+}
+
+impl From<RecipientEntry> for RecipientInput {
+    fn from(e: RecipientEntry) -> Self {
+        match e {
+            RecipientEntry::Address(email) => RecipientInput { email, name: None },
+            RecipientEntry::Detailed(d) => RecipientInput {
+                email: d.email,
+                name: d.name,
+            },
         }
     }
 }

@@ -316,3 +316,135 @@ async fn failed_runs_are_counted_a_stop_says_why_and_a_retry_clears_both() -> Te
     db.remove().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn an_edit_replaces_content_and_recipients_until_sending_begins_and_a_duplicate_copies_a_selection()
+-> TestResult {
+    use paloma_domain::{CampaignEdit, CampaignEditInput, DuplicateRecipients, RecipientInput};
+    let (db, repo) = setup().await?;
+    let now = t0();
+    let id = CampaignId::new();
+    let mut draft = new_campaign("Draft", &emails(3))?;
+    draft.draft = true;
+    repo.create(id, &draft, now).await?;
+    let list = |emails: &[&str]| -> Option<Vec<RecipientInput>> {
+        Some(
+            emails
+                .iter()
+                .map(|e| RecipientInput {
+                    email: (*e).to_owned(),
+                    name: None,
+                })
+                .collect(),
+        )
+    };
+    let at = now + TimeDelta::hours(1);
+    let edit = CampaignEdit::parse(
+        CampaignEditInput {
+            subject: Some("Edited".into()),
+            body: Some("<p>New</p>".into()),
+            recipients: list(&["x@example.org", "X@example.org", "y@example.org"]),
+            scheduled_at: Some(Some(at)),
+        },
+        100,
+        now,
+    )?;
+    let edited = repo.edit(id, &edit, now).await?;
+    assert_eq!(edited.subject, "Edited");
+    assert_eq!((edited.total_emails, edited.duplicates_removed), (2, 1));
+    assert_eq!(edited.scheduled_at, Some(at));
+    assert_eq!(edited.status, CampaignStatus::Draft);
+    assert_eq!(repo.get_body(id).await?.as_deref(), Some("<p>New</p>"));
+    let rows = repo
+        .list_recipients(id, None, paloma_domain::PageRequest::default())
+        .await?;
+    let mut addresses: Vec<&str> = rows.items.iter().map(|r| r.email.as_str()).collect();
+    addresses.sort_unstable();
+    assert_eq!(addresses, ["x@example.org", "y@example.org"]);
+    assert_counters_match_rows(&repo, id).await?;
+
+    // Released as scheduled: editable, but it keeps a time; once started, not at all.
+    assert_eq!(
+        repo.control(id, Control::Send, now).await?.status,
+        CampaignStatus::Scheduled
+    );
+    let clear = CampaignEdit::parse(
+        CampaignEditInput {
+            scheduled_at: Some(None),
+            ..CampaignEditInput::default()
+        },
+        100,
+        now,
+    )?;
+    assert!(matches!(
+        repo.edit(id, &clear, now).await,
+        Err(RepositoryError::Conflict(_))
+    ));
+    repo.start(id, at).await?;
+    assert!(matches!(
+        repo.edit(id, &edit, now).await,
+        Err(RepositoryError::Conflict(_))
+    ));
+
+    // The copy: the failed ones, or the unsent ones, as a new draft.
+    let due = repo.due_recipients(id, None, at, 10).await?;
+    repo.record_outcomes(
+        id,
+        &[
+            sent(due[0].id),
+            Outcome {
+                recipient_id: due[1].id,
+                attempts: 1,
+                kind: OutcomeKind::Failed {
+                    error: "550".into(),
+                    permanent: true,
+                },
+            },
+        ],
+        at,
+    )
+    .await?;
+    let copy_id = CampaignId::new();
+    let copy = repo
+        .duplicate(id, copy_id, DuplicateRecipients::Failed, now)
+        .await?;
+    assert_eq!(
+        (copy.status, copy.total_emails, copy.subject.as_str()),
+        (CampaignStatus::Draft, 1, "Edited")
+    );
+    assert_eq!(copy.scheduled_at, None);
+    assert_eq!(repo.get_body(copy_id).await?.as_deref(), Some("<p>New</p>"));
+    let all = repo
+        .duplicate(id, CampaignId::new(), DuplicateRecipients::All, now)
+        .await?;
+    assert_eq!(all.total_emails, 2);
+    let sent_only = CampaignId::new();
+    repo.create(sent_only, &new_campaign("Done", &emails(1))?, now)
+        .await?;
+    repo.start(sent_only, now).await?;
+    let only = repo.due_recipients(sent_only, None, now, 10).await?;
+    repo.record_outcomes(sent_only, &[sent(only[0].id)], now)
+        .await?;
+    assert!(matches!(
+        repo.duplicate(
+            sent_only,
+            CampaignId::new(),
+            DuplicateRecipients::Unsent,
+            now
+        )
+        .await,
+        Err(RepositoryError::Conflict(_))
+    ));
+    assert!(matches!(
+        repo.duplicate(
+            CampaignId::new(),
+            CampaignId::new(),
+            DuplicateRecipients::All,
+            now
+        )
+        .await,
+        Err(RepositoryError::NotFound(_))
+    ));
+    db.remove().await?;
+    Ok(())
+}

@@ -43,7 +43,13 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Edit a `DRAFT` or `SCHEDULED` campaign: subject, body, the whole recipient list, the send
+         *     time, each validated as at creation; fields left out stay as they are. Needs
+         *     `campaigns:create`, and `campaigns:send` for a scheduled campaign (it goes out without
+         *     another review). Once sending has begun: `409`.
+         */
+        patch: operations["edit_campaign"];
         trace?: never;
     };
     "/api/emails/{id}/activity": {
@@ -79,6 +85,26 @@ export interface paths {
          *     `DRAFT`, `PENDING`, `PROCESSING` or `PAUSED` (otherwise `409`).
          */
         post: operations["cancel_campaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/emails/{id}/duplicate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Copy a campaign (any status) into a new `DRAFT` with the same subject and body and all its
+         *     recipients, or only the failed or the unsent ones (`{"recipients": "failed"}`).
+         */
+        post: operations["duplicate_campaign"];
         delete?: never;
         options?: never;
         head?: never;
@@ -317,7 +343,7 @@ export interface components {
          * @description What an entry of the audit trail records.
          * @enum {string}
          */
-        ActivityAction: "campaign.created" | "campaign.sent" | "campaign.retried" | "campaign.paused" | "campaign.resumed" | "campaign.cancelled" | "campaign.rescheduled" | "key.created" | "key.revoked";
+        ActivityAction: "campaign.created" | "campaign.sent" | "campaign.retried" | "campaign.paused" | "campaign.resumed" | "campaign.cancelled" | "campaign.rescheduled" | "campaign.edited" | "key.created" | "key.revoked";
         /** @description A page of a campaign's audit trail, oldest first. */
         ActivityPage: {
             items: components["schemas"]["ActivityResponse"][];
@@ -515,6 +541,30 @@ export interface components {
              * @example Bob
              */
             name?: string | null;
+        };
+        /** @description Which recipients a duplicate takes (`POST /api/emails/{id}/duplicate`). */
+        DuplicateRequest: {
+            recipients?: null | components["schemas"]["DuplicateWhich"];
+        };
+        /** @enum {string} */
+        DuplicateWhich: "all" | "failed" | "unsent";
+        /**
+         * @description A change to a `DRAFT` or `SCHEDULED` campaign (`PATCH /api/emails/{id}`): each field left
+         *     out stays as it is; each given is validated as at creation.
+         */
+        EditCampaignRequest: {
+            /** @description The HTML body: not blank, at most 2 MiB. */
+            body?: string | null;
+            /** @description The whole new list, replacing the old one (duplicates removed as at creation). */
+            recipients?: components["schemas"]["RecipientEntry"][] | null;
+            /**
+             * Format: date-time
+             * @description A new send time (RFC 3339, in the future, at most a year ahead); `null` takes a
+             *     draft's time away (a scheduled campaign keeps one: send it to send it now).
+             */
+            scheduledAt?: string | null;
+            /** @description One line, 1 to 255 characters, not blank. */
+            subject?: string | null;
         };
         /** @description An error response body. */
         ErrorBody: {
@@ -1077,6 +1127,121 @@ export interface operations {
             };
         };
     };
+    edit_campaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Campaign id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditCampaignRequest"];
+            };
+        };
+        responses: {
+            /** @description Edited */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not a draft nor scheduled (`invalid_state`, `details.status`); nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     campaign_activity: {
         parameters: {
             query?: {
@@ -1219,6 +1384,116 @@ export interface operations {
             };
             /** @description Already finished or cancelled (`invalid_state`, `details.status`); nothing changed */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    duplicate_campaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Campaign id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional: which recipients */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["DuplicateRequest"];
+            };
+        };
+        responses: {
+            /** @description The new draft */
+            201: {
+                headers: {
+                    /** @description The new campaign's URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateCampaignResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad body, or no recipient in that state */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

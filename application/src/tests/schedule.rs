@@ -162,3 +162,52 @@ async fn the_reconciler_gives_a_scheduled_campaign_that_lost_its_job_a_delayed_o
     assert_eq!(env.worker(1).reconcile().await.expect("reconciled"), 1);
     assert_eq!(env.queue.due.lock().expect("lock").get(&id), Some(&at));
 }
+
+#[tokio::test(start_paused = true)]
+async fn editing_a_scheduled_campaign_needs_the_send_scope_and_a_new_time_gets_a_new_job() {
+    use paloma_domain::{CampaignEditInput, DuplicateRecipients, Scope};
+    let env = Env::new(FakeMailer::default());
+    let now = env.clock.now();
+    let service = env.service();
+    let id = service
+        .create(
+            scheduled(&["a@x.org", "b@x.org"], now + TimeDelta::hours(1)),
+            Intent::Send,
+            None,
+            &Actor::cli(),
+        )
+        .await
+        .expect("created")
+        .campaign
+        .id;
+    let writer = super::key_actor("writer", "campaigns:read,campaigns:create");
+    let later = whole_ms(now + TimeDelta::hours(2));
+    let change = CampaignEditInput {
+        scheduled_at: Some(Some(later)),
+        ..CampaignEditInput::default()
+    };
+    assert!(matches!(
+        service.edit(id, change.clone(), &writer).await,
+        Err(LifecycleError::MissingScope(Scope::CampaignsSend))
+    ));
+    let edited = service
+        .edit(id, change, &Actor::cli())
+        .await
+        .expect("edited");
+    assert_eq!(edited.scheduled_at, Some(later));
+    assert_eq!(env.queue.due.lock().expect("lock").get(&id), Some(&later));
+
+    let copy = service
+        .duplicate(id, DuplicateRecipients::All, &writer)
+        .await
+        .expect("copied");
+    assert_eq!(copy.campaign.status, CampaignStatus::Draft);
+    assert_eq!(copy.campaign.total_emails, 2);
+    assert!(!copy.enqueued);
+    assert!(matches!(
+        service
+            .duplicate(id, DuplicateRecipients::Failed, &writer)
+            .await,
+        Err(LifecycleError::NothingToCopy)
+    ));
+}

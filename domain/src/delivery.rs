@@ -37,18 +37,13 @@ pub fn recorded_error(text: &str) -> String {
 /// The decision recorded for one recipient after an attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutcomeKind {
-    Sent,
+    /// Accepted by the SMTP server at `at` (its `sentAt`).
+    Sent { at: DateTime<Utc> },
     /// Still `PENDING`, to be tried again no earlier than `at`; `error` says why.
-    Retry {
-        at: DateTime<Utc>,
-        error: String,
-    },
+    Retry { at: DateTime<Utc>, error: String },
     /// Failed for good; `permanent` when the server refused it (a 5xx reply: retrying cannot
     /// help), not when the transient failures ran out of attempts.
-    Failed {
-        error: String,
-        permanent: bool,
-    },
+    Failed { error: String, permanent: bool },
 }
 
 /// The outcome of one attempt for one recipient; `attempts` counts this attempt.
@@ -96,7 +91,7 @@ impl RetryPolicy {
         now: DateTime<Utc>,
     ) -> Outcome {
         let kind = match outcome {
-            DeliveryOutcome::Sent => OutcomeKind::Sent,
+            DeliveryOutcome::Sent => OutcomeKind::Sent { at: now },
             DeliveryOutcome::Permanent(error) => OutcomeKind::Failed {
                 error: recorded_error(&error),
                 permanent: true,
@@ -211,7 +206,7 @@ mod tests {
                 let out = p.decide(RecipientId::new(), attempts, outcome.clone(), now);
                 let error = match out.kind {
                     OutcomeKind::Failed { error, .. } | OutcomeKind::Retry { error, .. } => error,
-                    OutcomeKind::Sent => panic!("a failure is not a success"),
+                    OutcomeKind::Sent { .. } => panic!("a failure is not a success"),
                 };
                 assert_eq!(error.chars().count(), MAX_ERROR_CHARS);
                 assert!(error.ends_with('…'), "marked as cut");

@@ -20,6 +20,7 @@ use crate::error::{DbError, diesel_error};
 use crate::ids::DbId;
 use crate::models::{RecipientChange, RecipientRow, count_u32, from_db_time, limit_of, to_db_time};
 use crate::schema::{email_job, recipient};
+use crate::sent_at::set_sent_at;
 
 /// Ids per `WHERE id IN (...)` of one `UPDATE`.
 const UPDATE_CHUNK: usize = 1_000;
@@ -206,11 +207,12 @@ fn group_outcomes(
     let mut groups: HashMap<RecipientChange<'_>, Vec<DbId>> = HashMap::new();
     for o in outcomes {
         let change = match &o.kind {
-            OutcomeKind::Sent => RecipientChange {
+            // The acceptance time differs per message: written apart (`set_sent_at`).
+            OutcomeKind::Sent { .. } => RecipientChange {
                 status: Some(RecipientStatus::Sent.as_str()),
                 attempts: Some(o.attempts),
                 next_attempt_at: None,
-                sent_at: Some(Some(now)),
+                sent_at: None,
                 error: Some(None),
                 permanent_failure: Some(false),
                 updated_at: now,
@@ -295,6 +297,16 @@ pub(crate) async fn record_outcomes(
                     failed += moved;
                 }
             }
+            let times: Vec<(DbId, NaiveDateTime)> = outcomes
+                .iter()
+                .filter_map(|o| match o.kind {
+                    OutcomeKind::Sent { at } => {
+                        Some((DbId::recipient(o.recipient_id), to_db_time(at)))
+                    }
+                    _ => None,
+                })
+                .collect();
+            set_sent_at(conn, campaign_id, &times, now_db).await?;
             let sent = count_u32(sent)?;
             let failed = count_u32(failed)?;
             let uncancelled = count_u32(uncancelled)?;

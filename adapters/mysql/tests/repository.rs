@@ -382,7 +382,7 @@ async fn the_unfiltered_listing_pages_through_every_status_in_id_order() -> Test
         .enumerate()
         .filter_map(|(i, rid)| {
             let kind = if i % 3 == 0 {
-                OutcomeKind::Sent
+                OutcomeKind::Sent { at: t0() }
             } else if i % 7 == 0 {
                 OutcomeKind::Failed {
                     error: "550 no".into(),
@@ -497,17 +497,17 @@ async fn list_recipients_filters_by_status_with_totals_from_counters() -> TestRe
         Outcome {
             recipient_id: rid[1],
             attempts: 1,
-            kind: OutcomeKind::Sent,
+            kind: OutcomeKind::Sent { at: now },
         },
         Outcome {
             recipient_id: rid[3],
             attempts: 1,
-            kind: OutcomeKind::Sent,
+            kind: OutcomeKind::Sent { at: now },
         },
         Outcome {
             recipient_id: rid[5],
             attempts: 1,
-            kind: OutcomeKind::Sent,
+            kind: OutcomeKind::Sent { at: now },
         },
         Outcome {
             recipient_id: rid[7],
@@ -630,7 +630,7 @@ async fn due_recipients_follows_the_cursor_and_skips_recipients_not_due() -> Tes
         Outcome {
             recipient_id: rid[1],
             attempts: 1,
-            kind: OutcomeKind::Sent,
+            kind: OutcomeKind::Sent { at: now },
         },
         Outcome {
             recipient_id: rid[2],
@@ -671,16 +671,18 @@ async fn record_outcomes_moves_rows_and_counters_together_without_double_countin
         .collect();
     let later = now + TimeDelta::seconds(30);
     let t1 = now + TimeDelta::seconds(1);
+    // Accepted by the server before the batch is written at t1.
+    let accepted = now + TimeDelta::milliseconds(400);
     let outcomes = vec![
         Outcome {
             recipient_id: rid[0],
             attempts: 1,
-            kind: OutcomeKind::Sent,
+            kind: OutcomeKind::Sent { at: accepted },
         },
         Outcome {
             recipient_id: rid[1],
             attempts: 2,
-            kind: OutcomeKind::Sent,
+            kind: OutcomeKind::Sent { at: now },
         },
         Outcome {
             recipient_id: rid[2],
@@ -718,7 +720,7 @@ async fn record_outcomes_moves_rows_and_counters_together_without_double_countin
         Outcome {
             recipient_id: RecipientId::new(),
             attempts: 1,
-            kind: OutcomeKind::Sent,
+            kind: OutcomeKind::Sent { at: now },
         },
     ];
     let c = repo.record_outcomes(id, &outcomes, t1).await?;
@@ -742,7 +744,8 @@ async fn record_outcomes_moves_rows_and_counters_together_without_double_countin
             all[0].sent_at,
             all[0].error.as_deref()
         ),
-        (RecipientStatus::Sent, 1, Some(t1), None)
+        (RecipientStatus::Sent, 1, Some(accepted), None),
+        "sentAt is when the server accepted it, not when the batch was written"
     );
     assert_eq!((all[1].status, all[1].attempts), (RecipientStatus::Sent, 2));
     assert_eq!(
@@ -791,7 +794,7 @@ async fn record_outcomes_moves_rows_and_counters_together_without_double_countin
         Outcome {
             recipient_id: rid[2],
             attempts: 2,
-            kind: OutcomeKind::Sent,
+            kind: OutcomeKind::Sent { at: now },
         },
         Outcome {
             recipient_id: rid[1],
@@ -805,7 +808,9 @@ async fn record_outcomes_moves_rows_and_counters_together_without_double_countin
         Outcome {
             recipient_id: rid[4],
             attempts: 2,
-            kind: OutcomeKind::Sent,
+            kind: OutcomeKind::Sent {
+                at: t2 - TimeDelta::milliseconds(250),
+            },
         },
         Outcome {
             recipient_id: rid[4],
@@ -842,7 +847,12 @@ async fn record_outcomes_moves_rows_and_counters_together_without_double_countin
             all[4].error.as_deref(),
             all[4].sent_at
         ),
-        (RecipientStatus::Sent, 2, None, Some(t2))
+        (
+            RecipientStatus::Sent,
+            2,
+            None,
+            Some(t2 - TimeDelta::milliseconds(250))
+        )
     );
 
     // Outcomes naming another campaign's recipients do not touch them.
@@ -856,7 +866,7 @@ async fn record_outcomes_moves_rows_and_counters_together_without_double_countin
         .map(|r| Outcome {
             recipient_id: r.id,
             attempts: 1,
-            kind: OutcomeKind::Sent,
+            kind: OutcomeKind::Sent { at: now },
         })
         .collect();
     let c = repo.record_outcomes(id, &foreign, t2).await?;
@@ -898,7 +908,7 @@ async fn record_outcomes_of_a_large_batch_is_consistent() -> TestResult {
                     at: now + TimeDelta::seconds(60),
                     error: "421".into(),
                 },
-                _ => OutcomeKind::Sent,
+                _ => OutcomeKind::Sent { at: now },
             },
         })
         .collect();
@@ -949,7 +959,7 @@ async fn next_due_is_the_earliest_pending_attempt() -> TestResult {
             Outcome {
                 recipient_id: rid[2],
                 attempts: 1,
-                kind: OutcomeKind::Sent,
+                kind: OutcomeKind::Sent { at: now },
             },
         ],
         now,
@@ -961,7 +971,7 @@ async fn next_due_is_the_earliest_pending_attempt() -> TestResult {
         &[Outcome {
             recipient_id: rid[1],
             attempts: 2,
-            kind: OutcomeKind::Sent,
+            kind: OutcomeKind::Sent { at: now },
         }],
         now,
     )
@@ -1025,7 +1035,7 @@ async fn start_and_finish_follow_the_campaign_rules() -> TestResult {
         &[Outcome {
             recipient_id: rid[0],
             attempts: 1,
-            kind: OutcomeKind::Sent,
+            kind: OutcomeKind::Sent { at: now },
         }],
         t2,
     )
@@ -1084,7 +1094,7 @@ async fn start_and_finish_follow_the_campaign_rules() -> TestResult {
         &[Outcome {
             recipient_id: r[0].id,
             attempts: 1,
-            kind: OutcomeKind::Sent,
+            kind: OutcomeKind::Sent { at: now },
         }],
         now,
     )
@@ -1122,7 +1132,7 @@ async fn abandon_fails_every_pending_row_with_the_reason_and_ends_the_campaign()
     let later = now + TimeDelta::minutes(5);
     // One sent, two failed, one deferred (still PENDING, tried once), two never tried.
     let outcomes = [
-        (rows[0].id, OutcomeKind::Sent),
+        (rows[0].id, OutcomeKind::Sent { at: now }),
         (
             rows[1].id,
             OutcomeKind::Failed {
@@ -1218,7 +1228,7 @@ async fn list_unfinished_finds_pending_and_processing_campaigns_past_the_cutoff(
         &[Outcome {
             recipient_id: rid,
             attempts: 1,
-            kind: OutcomeKind::Sent,
+            kind: OutcomeKind::Sent { at: now },
         }],
         now,
     )
@@ -1309,10 +1319,13 @@ async fn timeline_counts_final_recipients_per_bucket_of_their_final_time() -> Te
         .iter()
         .map(|r| r.id)
         .collect();
-    let sent = |i: usize| Outcome {
+    // Sent at the second given (the server's acceptance), written later.
+    let sent = |i: usize, second: i64| Outcome {
         recipient_id: rid[i],
         attempts: 1,
-        kind: OutcomeKind::Sent,
+        kind: OutcomeKind::Sent {
+            at: start + TimeDelta::seconds(second),
+        },
     };
     let failed = |i: usize| Outcome {
         recipient_id: rid[i],
@@ -1332,11 +1345,11 @@ async fn timeline_counts_final_recipients_per_bucket_of_their_final_time() -> Te
     };
     repo.record_outcomes(
         id,
-        &[sent(0), sent(1), failed(2)],
+        &[sent(0, 3), sent(1, 4), failed(2)],
         start + TimeDelta::seconds(5),
     )
     .await?;
-    repo.record_outcomes(id, &[sent(3), retry(4)], start + TimeDelta::seconds(65))
+    repo.record_outcomes(id, &[sent(3, 64), retry(4)], start + TimeDelta::seconds(65))
         .await?;
 
     let minutes = repo.timeline(id, 60).await?;
@@ -1358,9 +1371,12 @@ async fn timeline_counts_final_recipients_per_bucket_of_their_final_time() -> Te
     assert_eq!(
         got,
         [
-            (TimeDelta::seconds(5), 2, 1),
-            (TimeDelta::seconds(65), 1, 0)
-        ]
+            (TimeDelta::seconds(3), 1, 0),
+            (TimeDelta::seconds(4), 1, 0),
+            (TimeDelta::seconds(5), 0, 1),
+            (TimeDelta::seconds(64), 1, 0)
+        ],
+        "a sent message counts at its acceptance, a failure when it was written"
     );
 
     assert!(repo.timeline(CampaignId::new(), 60).await?.is_empty());

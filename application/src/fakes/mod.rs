@@ -546,7 +546,7 @@ impl DeliveryLedger for FakeRepo {
                 OutcomeKind::Failed { error, .. } | OutcomeKind::Retry { error, .. } => {
                     error.contains(poison)
                 }
-                OutcomeKind::Sent => false,
+                OutcomeKind::Sent { .. } => false,
             });
             if refused {
                 return Err(RepositoryError::Unknown(
@@ -573,9 +573,9 @@ impl DeliveryLedger for FakeRepo {
             r.attempts = o.attempts;
             r.updated_at = now;
             match &o.kind {
-                OutcomeKind::Sent => {
+                OutcomeKind::Sent { at } => {
                     r.status = RecipientStatus::Sent;
-                    r.sent_at = Some(now);
+                    r.sent_at = Some(*at);
                     r.error = None;
                     c.sent_emails += 1;
                 }

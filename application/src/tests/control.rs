@@ -366,3 +366,36 @@ async fn a_campaign_whose_runs_keep_failing_ends_failed_with_the_reason_and_a_re
     assert_eq!(env.repo.campaign(id).status, CampaignStatus::Completed);
     assert_eq!(delivered(&env), 3);
 }
+
+#[tokio::test(start_paused = true)]
+async fn each_message_is_recorded_sent_at_the_time_it_was_accepted() {
+    let env = Env::new(FakeMailer {
+        delay: Some(Duration::from_millis(40)),
+        ..FakeMailer::default()
+    });
+    let id = create(&env, &addresses("t", 4)).await;
+    let started = env.clock.now();
+    let worker = env.worker(1);
+    assert_eq!(
+        worker
+            .handle_job(job("one", Ok(id)), &CancellationToken::new())
+            .await,
+        JobOutcome::Completed
+    );
+    let mut times: Vec<_> = env
+        .repo
+        .recipients_of(id)
+        .into_iter()
+        .filter_map(|r| r.sent_at)
+        .collect();
+    times.sort();
+    let offsets: Vec<i64> = times
+        .iter()
+        .map(|t| (*t - started).num_milliseconds())
+        .collect();
+    assert_eq!(
+        offsets,
+        [40, 80, 120, 160],
+        "one by one, not the batch's write time"
+    );
+}

@@ -25,8 +25,9 @@ use crate::ports::{
     CampaignStore, Clock, DeliveryLedger, Mailer, OutgoingMessage, RepositoryError,
 };
 
-/// What one send task answers: the recipient, the attempt it made, and how it went.
-type Sent = (RecipientId, u32, DeliveryOutcome);
+/// What one send task answers: the recipient, the attempt it made, how it went, and when it
+/// ended (for a message sent: when the SMTP server accepted it, its `sentAt`).
+type Sent = (RecipientId, u32, DeliveryOutcome, DateTime<Utc>);
 
 impl<P: WorkerPorts> Worker<P> {
     /// Sends every due recipient of one campaign, keeping `concurrency` messages in flight and
@@ -328,10 +329,11 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
             html_body: self.body.clone(),
         };
         let mailer = self.worker.mailer.clone();
+        let clock = self.worker.clock.clone();
         let attempts = recipient.attempts + 1;
         self.in_flight.spawn(async move {
             let outcome = mailer.send(message).await;
-            (recipient.id, attempts, outcome)
+            (recipient.id, attempts, outcome, clock.now())
         });
     }
 
@@ -344,8 +346,9 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
             () = self.stop.signalled(), if !stopping => Event::Stopping,
         };
         match event {
-            Event::Joined(Ok((recipient, attempts, delivery))) => {
-                self.record_outcome(recipient, attempts, delivery).await
+            Event::Joined(Ok((recipient, attempts, delivery, ended))) => {
+                self.record_outcome(recipient, attempts, delivery, ended)
+                    .await
             }
             Event::Joined(Err(e)) => {
                 // The recipient stays PENDING and is sent on the next pass.
@@ -357,18 +360,18 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
         }
     }
 
-    /// Buffers what became of one message (sent, failed, or retried later), and writes the
-    /// buffer once it is full.
+    /// Buffers what became of one message (sent, failed, or retried later), as of when its
+    /// attempt `ended`, and writes the buffer once it is full.
     async fn record_outcome(
         &mut self,
         recipient: RecipientId,
         attempts: u32,
         delivery: DeliveryOutcome,
+        ended: DateTime<Utc>,
     ) -> Result<(), RunError> {
         let settings = &self.worker.settings;
-        let now = self.worker.clock.now();
         self.outcomes
-            .push(settings.retry.decide(recipient, attempts, delivery, now));
+            .push(settings.retry.decide(recipient, attempts, delivery, ended));
         if self.outcomes.len() >= settings.flush_size {
             self.flush_and_check().await?;
         }
@@ -534,7 +537,7 @@ pub(crate) const UNSTORABLE_ERROR: &str =
 /// which has no text to blame.
 fn without_error_text(outcome: &Outcome) -> Option<Outcome> {
     let kind = match &outcome.kind {
-        OutcomeKind::Sent => return None,
+        OutcomeKind::Sent { .. } => return None,
         OutcomeKind::Failed { permanent, .. } => OutcomeKind::Failed {
             error: UNSTORABLE_ERROR.to_owned(),
             permanent: *permanent,

@@ -14,7 +14,7 @@ fn sent(recipient: paloma_domain::RecipientId) -> Outcome {
     Outcome {
         recipient_id: recipient,
         attempts: 1,
-        kind: OutcomeKind::Sent,
+        kind: OutcomeKind::Sent { at: t0() },
     }
 }
 
@@ -445,6 +445,53 @@ async fn an_edit_replaces_content_and_recipients_until_sending_begins_and_a_dupl
         .await,
         Err(RepositoryError::NotFound(_))
     ));
+    db.remove().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn each_sent_recipient_keeps_the_time_its_message_was_accepted_not_the_write_time()
+-> TestResult {
+    use paloma_domain::{PageRequest, RecipientStatus};
+    let (db, repo) = setup().await?;
+    let now = t0();
+    let id = CampaignId::new();
+    repo.create(id, &new_campaign("Timed", &emails(3))?, now)
+        .await?;
+    repo.start(id, now).await?;
+    let due = repo.due_recipients(id, None, now, 10).await?;
+    let accepted = [
+        now + TimeDelta::milliseconds(120),
+        now + TimeDelta::milliseconds(730),
+    ];
+    let written = now + TimeDelta::seconds(2);
+    let outcomes: Vec<Outcome> = due[..2]
+        .iter()
+        .zip(accepted)
+        .map(|(r, at)| Outcome {
+            recipient_id: r.id,
+            attempts: 1,
+            kind: OutcomeKind::Sent { at },
+        })
+        .collect();
+    repo.record_outcomes(id, &outcomes, written).await?;
+    let rows = repo
+        .list_recipients(id, Some(RecipientStatus::Sent), PageRequest::default())
+        .await?;
+    let mut times: Vec<_> = rows
+        .items
+        .iter()
+        .map(|r| (r.id, r.sent_at, r.updated_at))
+        .collect();
+    times.sort_by_key(|(id, _, _)| *id);
+    assert_eq!(
+        times,
+        [
+            (due[0].id, Some(accepted[0]), written),
+            (due[1].id, Some(accepted[1]), written)
+        ]
+    );
+    assert_counters_match_rows(&repo, id).await?;
     db.remove().await?;
     Ok(())
 }

@@ -166,7 +166,7 @@ async fn retrying_the_failed_moves_rows_and_counters_together_and_only_when_fini
         Outcome {
             recipient_id: due[0].id,
             attempts: 1,
-            kind: OutcomeKind::Sent,
+            kind: OutcomeKind::Sent { at: now },
         },
         failed(1, true),
         failed(2, false),
@@ -216,7 +216,7 @@ async fn retrying_the_failed_moves_rows_and_counters_together_and_only_when_fini
         .map(|r| Outcome {
             recipient_id: r.id,
             attempts: 1,
-            kind: OutcomeKind::Sent,
+            kind: OutcomeKind::Sent { at: now },
         })
         .collect();
     repo.record_outcomes(id, &sent, later).await?;
@@ -238,7 +238,7 @@ async fn retrying_the_failed_moves_rows_and_counters_together_and_only_when_fini
         &[Outcome {
             recipient_id: due[1].id,
             attempts: 1,
-            kind: OutcomeKind::Sent,
+            kind: OutcomeKind::Sent { at: now },
         }],
         later,
     )

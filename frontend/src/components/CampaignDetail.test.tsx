@@ -428,4 +428,62 @@ describe("CampaignDetail", () => {
     await advance(0);
     expect(screen.queryByRole("heading", { name: "Retry failed recipients" })).toBeNull();
   });
+
+  it("shows a draft's send time: scheduled for it when sent, or sent at once once it has passed", async () => {
+    const at = new Date(Date.now() + 60_000).toISOString();
+    let sent = false;
+    fetchMock.mockImplementation(async (request) => {
+      const url = new URL(request.url);
+      if (request.method === "POST") {
+        sent = true;
+        return json(202, { ...draft(), status: "SCHEDULED", scheduledAt: at, jobId: ID, enqueued: true });
+      }
+      if (url.pathname.endsWith("/activity")) return json(200, NO_ACTIVITY);
+      if (url.pathname.endsWith("/recipients")) return json(200, { ...RECIPIENTS, items: [] });
+      if (url.pathname.endsWith("/timeline")) return json(200, { bucketSeconds: 1, points: [] });
+      return json(200, { ...draft(), status: sent ? "SCHEDULED" : "DRAFT", scheduledAt: at });
+    });
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("admin", ["campaigns:read", "campaigns:send"])),
+    );
+    await advance(0);
+    const card = screen.getByRole("region", { name: "This campaign is a draft" });
+    expect(card.textContent).toMatch(/Will be scheduled for .+ \(UTC\), when sent\./);
+    expect(within(card).getByRole("button", { name: "Schedule" })).toBeTruthy();
+    expect(within(card).queryByRole("button", { name: "Send now" })).toBeNull();
+
+    // Its time passes while the page is open: sending it now sends it at once.
+    await advance(60_000);
+    expect(card.textContent).toMatch(/Its send time, .+ \(UTC\), has passed: once sent, it goes out at once\./);
+    expect(within(card).getByRole("button", { name: "Send now" })).toBeTruthy();
+  });
+
+  it("schedules a draft whose time is ahead when it is sent", async () => {
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    let sent = false;
+    fetchMock.mockImplementation(async (request) => {
+      const url = new URL(request.url);
+      if (request.method === "POST") {
+        sent = true;
+        return json(202, { ...draft(), status: "SCHEDULED", scheduledAt: at, jobId: ID, enqueued: true });
+      }
+      if (url.pathname.endsWith("/activity")) return json(200, NO_ACTIVITY);
+      if (url.pathname.endsWith("/recipients")) return json(200, { ...RECIPIENTS, items: [] });
+      if (url.pathname.endsWith("/timeline")) return json(200, { bucketSeconds: 1, points: [] });
+      return json(200, { ...draft(), status: sent ? "SCHEDULED" : "DRAFT", scheduledAt: at });
+    });
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("admin", ["campaigns:read", "campaigns:send"])),
+    );
+    await advance(0);
+    fireEvent.click(screen.getByRole("button", { name: "Schedule" }));
+    expect(screen.getByText(/^Schedule it to go to 3 recipients by itself at .+ \(UTC\)\?$/)).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Yes, schedule it" }));
+    await advance(0);
+    await advance(0);
+    expect(sent).toBe(true);
+    expect(screen.getByText("Scheduled", { selector: "[data-status]" })).toBeTruthy();
+    expect(screen.queryByRole("region", { name: "This campaign is a draft" })).toBeNull();
+    expect(screen.getByRole("region", { name: /^Scheduled for .+ \(UTC\)$/ })).toBeTruthy();
+  });
 });

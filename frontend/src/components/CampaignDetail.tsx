@@ -26,6 +26,7 @@ import { ProgressBar } from "./ProgressBar";
 import { RecipientsCard } from "./RecipientsCard";
 import { ScheduledCard } from "./ScheduledCard";
 import { StatusBadge } from "./StatusBadge";
+import { StoppedCard } from "./StoppedCard";
 import { TimelineCard } from "./TimelineCard";
 import { Card, LoadFailed, PageLoading, Spinner, Stat, Swatch, buttonSecondary } from "./ui";
 
@@ -209,8 +210,8 @@ function MessageCard({ id, subject }: { id: string; subject: string }) {
 }
 
 /**
- * One campaign, live: progress, speed, chart, message, recipients and who did what, and when a
- * scheduled one goes out. A key that may send can send a draft
+ * One campaign, live: progress, speed, chart, message, recipients and who did what; when a
+ * scheduled one goes out, and why the worker stopped one. A key that may send can send a draft
  * from here, send a scheduled one now or reschedule it, and pause, resume or cancel the
  * campaign.
  */
@@ -314,6 +315,7 @@ export function CampaignDetail({ id, filter, page }: Props) {
         </dl>
       </div>
 
+      {campaign.stopReason && <StoppedCard campaign={campaign} />}
       {campaign.status === "DRAFT" && <DraftCard campaign={campaign} />}
       <ScheduledCard campaign={campaign} />
       <RetryFailedCard campaign={campaign} />

@@ -360,6 +360,9 @@ describe("what a failed move says", () => {
     expect(moveFailure("resume", invalid("PROCESSING"))).toBe(
       "Someone has resumed this campaign already.",
     );
+    expect(moveFailure("pause", invalid("SCHEDULED"))).toBe(
+      "This campaign has moved on meanwhile: it is scheduled now, so it can no longer be paused.",
+    );
     expect(moveFailure("cancel", new ApiError(409, "invalid_state", "no details"))).toBe(
       "This campaign has moved on meanwhile, so it can no longer be cancelled.",
     );

@@ -295,6 +295,7 @@ describe("CampaignList", () => {
     expect(within(tabs).getAllByRole("link").map((a) => a.textContent)).toEqual([
       "All",
       "Drafts",
+      "Scheduled",
       "Pending",
       "Sending",
       "Paused",

@@ -301,7 +301,7 @@ export function ScheduledCard({ campaign }: { campaign: Campaign }) {
             }}
             aria-invalid={fieldError ? true : undefined}
             aria-describedby={describedBy(ids.hint, !!fieldError && ids.error)}
-            className={`${inputClass} w-auto ${fieldBorder(!!fieldError)}`}
+            className={`${inputClass} sm:w-auto ${fieldBorder(!!fieldError)}`}
           />
           <button type="submit" className={buttonPrimary} disabled={saving}>
             {saving && (

@@ -192,6 +192,41 @@ describe("a scheduled campaign's page", () => {
     expect(screen.getByText("Live")).toBeTruthy();
   });
 
+  it("puts focus on the Delivery card when it goes out while its picker is open", async () => {
+    const at = new Date(NOW + 3000).toISOString();
+    serve(
+      () =>
+        Date.now() >= Date.parse(at)
+          ? campaign("PROCESSING", { startedAt: at, scheduledAt: at })
+          : campaign("SCHEDULED", { scheduledAt: at }),
+      () => json(500, {}),
+    );
+    await renderPage(SENDER);
+    fireEvent.click(within(card()).getByRole("button", { name: "Reschedule" }));
+    expect(document.activeElement).toBe(screen.getByLabelText("New send time"));
+    await advance(3800);
+    expect(screen.getByText("Processing", { selector: "[data-status]" })).toBeTruthy();
+    expect(screen.queryByLabelText("New send time")).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole("heading", { name: "Delivery" }));
+  });
+
+  it("leaves focus alone when it goes out while focus is elsewhere", async () => {
+    const at = new Date(NOW + 3000).toISOString();
+    serve(
+      () =>
+        Date.now() >= Date.parse(at)
+          ? campaign("PROCESSING", { startedAt: at, scheduledAt: at })
+          : campaign("SCHEDULED", { scheduledAt: at }),
+      () => json(500, {}),
+    );
+    await renderPage(SENDER);
+    const all = screen.getByRole("radio", { name: /^All/ });
+    all.focus();
+    await advance(3800);
+    expect(screen.getByText("Processing", { selector: "[data-status]" })).toBeTruthy();
+    expect(document.activeElement).toBe(all);
+  });
+
   it("sends it now once confirmed: the card goes, focus goes to the Delivery card", async () => {
     let status: CampaignStatus = "SCHEDULED";
     serve(

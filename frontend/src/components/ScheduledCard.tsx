@@ -131,6 +131,23 @@ export function ScheduledCard({ campaign }: { campaign: Campaign }) {
     wasOpen.current = open;
   }, [open]);
 
+  // When the card goes (the campaign went out, by itself or sent from elsewhere) while it holds
+  // focus, an open question or picker included, focus goes to the "Delivery" card, where the
+  // sending shows, rather than to the page's body.
+  const scheduled = campaign.status === "SCHEDULED";
+  const shown = scheduled || (movedOn && error !== null);
+  const holdsFocus = useRef(false);
+  const wasShown = useRef(shown);
+  useEffect(() => {
+    const active = document.activeElement;
+    const lost = active === null || active === document.body;
+    if (wasShown.current && !shown && holdsFocus.current && lost) {
+      document.getElementById("delivery-heading")?.focus();
+    }
+    if (!shown) holdsFocus.current = false;
+    wasShown.current = shown;
+  }, [shown]);
+
   const scheduledAt = campaign.scheduledAt ?? null;
   const when = scheduledAt ? formatSendTime(scheduledAt, timeZone) : "a time not known";
   const recipients = plural(campaign.totalEmails, "recipient", "recipients");
@@ -235,9 +252,8 @@ export function ScheduledCard({ campaign }: { campaign: Campaign }) {
     }
   };
 
-  const scheduled = campaign.status === "SCHEDULED";
   // Once it is no longer scheduled the card goes, unless it says why a move of its failed.
-  if (!scheduled && !(movedOn && error !== null)) return null;
+  if (!shown) return null;
 
   let actions: React.ReactNode = null;
   if (!scheduled) {
@@ -332,6 +348,12 @@ export function ScheduledCard({ campaign }: { campaign: Campaign }) {
   return (
     <section
       aria-labelledby="scheduled-heading"
+      onFocus={() => {
+        holdsFocus.current = true;
+      }}
+      onBlur={(event) => {
+        if (!event.currentTarget.contains(event.relatedTarget)) holdsFocus.current = false;
+      }}
       className="rounded-lg border border-sky-200 bg-sky-50 p-4 text-sm text-sky-950 sm:p-5"
     >
       <h2

@@ -130,6 +130,56 @@ async function fillSubjectAndBody(page: Page, subject: string) {
   await expect(page.locator("iframe[title='Email preview']")).toHaveAttribute("sandbox", "");
 }
 
+/** The time zone and language the scheduling specs' browser runs in (not the machine's). */
+const ZONE = "Europe/Madrid";
+const LOCALE = "en-US";
+
+/** What a clock in `zone` shows at the instant `ms`, as an `<input type="datetime-local">` value. */
+function wallClock(ms: number, zone: string, seconds = true): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    })
+      .formatToParts(new Date(ms))
+      .map((part) => [part.type, part.value]),
+  );
+  const minutes = `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+  return seconds ? `${minutes}:${parts.second}` : minutes;
+}
+
+/** An instant as the dashboard shows it in `zone` (its dates' format, seconds when not zero). */
+function shownTime(ms: number, zone: string): RegExp {
+  const text = new Intl.DateTimeFormat(LOCALE, {
+    timeZone: zone,
+    dateStyle: "medium",
+    timeStyle: new Date(ms).getUTCSeconds() === 0 ? "short" : "medium",
+  }).format(new Date(ms));
+  // ICU puts a narrow no-break space before AM/PM in some versions and a space in others.
+  const pattern = text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/\s/g, "\\s");
+  return new RegExp(`${pattern} \\(${zone.replace("/", "\\/")}\\)`);
+}
+
+/** A campaign's schedule and outcome, as the API answers them. */
+interface Schedule {
+  status: string;
+  scheduledAt: string | null;
+  startedAt: string | null;
+  stopReason: string | null;
+}
+
+async function readSchedule(page: Page, id: string): Promise<Schedule> {
+  const response = await page.request.get(`/api/emails/${id}`);
+  expect(response.status()).toBe(200);
+  return (await response.json()) as Schedule;
+}
+
 test("without a session every page leads to sign-in, which refuses a bad key", async ({
   page,
   context,
@@ -387,6 +437,39 @@ test.describe("with a key that may do everything", () => {
     const shown = (await item.innerText()).match(/(\S+) cancelled/)?.[1] ?? "";
     expect(Number(shown.replace(/\D/g, ""))).toBe(cancelled.cancelledEmails);
   });
+
+  test("a campaign the worker stops for its failures says why at the top, and offers Retry failed", async ({
+    page,
+  }) => {
+    // Every address bounces: past the failure threshold (half of at least 100 tried), the
+    // worker stops and leaves the rest untried.
+    const subject = `Stopped ${RUN}`;
+    const total = 400;
+    const created = await page.request.post("/api/emails", {
+      data: {
+        subject,
+        body: `<p>${subject}</p>`,
+        recipients: Array.from({ length: total }, (_, i) => `bounce-stop${i}.${RUN}@example.org`),
+      },
+    });
+    expect(created.status()).toBe(202);
+    const { id } = (await created.json()) as { id: string };
+
+    await page.goto(`/campaigns/${id}`);
+    await expect(page.locator("[data-status]").first()).toHaveText("Failed", { timeout: 30_000 });
+    const stopped = await readSchedule(page, id);
+    expect(stopped.stopReason).toMatch(/^not sent: the campaign was stopped after \d+ of \d+ messages failed/);
+    const alert = page.getByRole("alert", { name: "Stopped before every recipient was tried" });
+    await expect(alert).toContainText(/^.*The campaign was stopped after \d+ of \d+ messages failed \(failure threshold/);
+    await expect(alert).toContainText("“Retry failed” below sends them their message");
+    await expect(page.getByRole("button", { name: "Retry failed" })).toBeVisible();
+    // It comes first, under the title.
+    const alertTop = (await alert.boundingBox())!.y;
+    const deliveryTop = (await page.getByRole("region", { name: "Delivery" }).boundingBox())!.y;
+    expect(alertTop).toBeLessThan(deliveryTop);
+    expect(await figureValue(page, "Failed")).toBe(total);
+    await shot(page, "campaign-stopped");
+  });
 });
 
 test("a draft: saved by a key that may not send, sent by one that may", async ({
@@ -467,6 +550,170 @@ test("a draft: saved by a key that may not send, sent by one that may", async ({
   await expect(entries.nth(1)).toContainText("Sent by e2e-sender");
   await expect(entries.nth(1)).toContainText(/from \S+/);
   await shot(page, "campaign-draft-sent");
+});
+
+test.describe("scheduling, in the browser's time zone", () => {
+  // A zone other than the machine's (UTC on CI), so that the conversion shows.
+  test.use({ timezoneId: ZONE, locale: LOCALE });
+
+  test.beforeEach(async ({ page }) => {
+    await signIn(page, KEYS.admin, "bootstrap");
+  });
+
+  test("scheduled in the form, a campaign waits for its time, then goes out by itself", async ({
+    page,
+  }) => {
+    const subject = `Scheduled ${RUN}`;
+    await page.goto("/campaigns/new");
+    await fillSubjectAndBody(page, subject);
+    await page
+      .getByLabel("Recipients", { exact: true })
+      .fill([`sam.${RUN}@example.org`, `sue.${RUN}@example.org`, `bounce5.${RUN}@example.org`].join("\n"));
+    await page.getByRole("radio", { name: "Send later" }).check();
+    const picker = page.getByLabel("Send at");
+    await expect(page.getByText(`Times are in ${ZONE} (your browser's time zone).`)).toBeVisible();
+
+    // A time that has passed is refused before anything is sent.
+    await picker.fill(wallClock(Date.now() - 60_000, ZONE, false));
+    await page.getByRole("button", { name: "Schedule campaign" }).click();
+    await expect(picker).toHaveAttribute("aria-invalid", "true");
+    await expect(picker).toBeFocused();
+    await expect(page.getByText("The time to send it must be in the future.")).toBeVisible();
+    await shot(page, "new-campaign-schedule-refused");
+
+    // 15 s ahead, to the second: read as Madrid's clocks show it.
+    const due = Math.ceil((Date.now() + 15_000) / 1000) * 1000;
+    await picker.fill(wallClock(due, ZONE));
+    await expect(picker).not.toHaveAttribute("aria-invalid");
+    await page.getByRole("button", { name: "Schedule campaign" }).click();
+    await expect(page).toHaveURL(ID, { timeout: 30_000 });
+    const id = ID.exec(page.url())![1]!;
+
+    const badge = page.locator("[data-status]").first();
+    await expect(badge).toHaveText("Scheduled");
+    const card = page.getByRole("region", { name: /^Scheduled for / });
+    await expect(card.getByRole("heading")).toHaveText(shownTime(due, ZONE));
+    const stored = await readSchedule(page, id);
+    expect(stored.status).toBe("SCHEDULED");
+    expect(Date.parse(stored.scheduledAt!)).toBe(due);
+    await expect(card.getByRole("button", { name: "Send now" })).toBeVisible();
+    await expect(page.getByRole("button", { name: "Cancel campaign" })).toBeVisible();
+    await shot(page, "campaign-scheduled");
+
+    // Still waiting a few seconds before its time.
+    const early = due - 3000 - Date.now();
+    expect(early, "time left to see it wait").toBeGreaterThan(0);
+    await page.waitForTimeout(early);
+    expect((await readSchedule(page, id)).status).toBe("SCHEDULED");
+    await expect(badge).toHaveText("Scheduled");
+
+    // Then it goes out by itself, and the page follows without a reload.
+    await expect(badge).not.toHaveText("Scheduled", { timeout: 10_000 });
+    await expect(card).toHaveCount(0);
+    await waitUntilDone(page);
+    await expect(badge).toHaveText("Completed");
+    await expect(page.getByRole("figure")).toContainText("2 sent, 1 failed");
+    const sent = await readSchedule(page, id);
+    expect(Date.parse(sent.startedAt!)).toBeGreaterThanOrEqual(due);
+    await shot(page, "campaign-scheduled-sent");
+  });
+
+  test("a scheduled campaign: in the list, seen by a key that may not send, rescheduled, sent now", async ({
+    page,
+    browser,
+    baseURL,
+  }) => {
+    const subject = `Rescheduled ${RUN}`;
+    const first = Math.ceil((Date.now() + 2 * 86_400_000) / 60_000) * 60_000;
+    const created = await page.request.post("/api/emails", {
+      data: {
+        subject,
+        body: `<p>${subject}</p>`,
+        recipients: [`rita.${RUN}@example.org`, `rob.${RUN}@example.org`],
+        scheduledAt: new Date(first).toISOString(),
+      },
+    });
+    expect(created.status()).toBe(202);
+    const { id } = (await created.json()) as { id: string };
+
+    // The list has a tab for scheduled campaigns, and shows when each goes out.
+    await page.goto("/");
+    await page
+      .getByRole("navigation", { name: "Filter by status" })
+      .getByRole("link", { name: "Scheduled" })
+      .click();
+    await expect(page).toHaveURL(/\/\?status=scheduled$/);
+    const items = page.getByRole("list", { name: "Campaigns" }).getByRole("listitem");
+    const item = items.filter({ hasText: subject });
+    await expect(item).toBeVisible();
+    for (const badge of await items.locator("[data-status]").all()) {
+      await expect(badge).toHaveText("Scheduled");
+    }
+    await expect(item.locator("[data-status]")).toHaveText("Scheduled");
+    await expect(item).toContainText("Scheduled for");
+    const listed = await item.locator("time").first().getAttribute("datetime");
+    expect(Date.parse(listed ?? "")).toBe(first);
+    await shot(page, "campaign-list-scheduled");
+    await item.getByRole("link").first().click();
+    await expect(page).toHaveURL(new RegExp(`/campaigns/${id}$`));
+    const card = page.getByRole("region", { name: /^Scheduled for / });
+    await expect(card.getByRole("heading")).toHaveText(shownTime(first, ZONE));
+
+    // A key that may not send sees the time, without a button.
+    const other = await browser.newContext({ baseURL, timezoneId: ZONE, locale: LOCALE });
+    try {
+      const creator = await other.newPage();
+      await signIn(creator, KEYS.creator, "e2e-creator");
+      await creator.goto(`/campaigns/${id}`);
+      const seen = creator.getByRole("region", { name: /^Scheduled for / });
+      await expect(seen.getByRole("heading")).toHaveText(shownTime(first, ZONE));
+      await expect(seen).toContainText("It goes out to its 2 recipients by itself at that time.");
+      for (const name of ["Send now", "Reschedule", "Cancel campaign"]) {
+        await expect(creator.getByRole("button", { name })).toHaveCount(0);
+      }
+      await shot(creator, "campaign-scheduled-creator");
+    } finally {
+      await other.close();
+    }
+
+    // Reschedule: the picker starts from the current time, in Madrid's; a past time is refused.
+    await card.getByRole("button", { name: "Reschedule" }).click();
+    const picker = page.getByLabel("New send time");
+    await expect(picker).toBeFocused();
+    await expect(picker).toHaveValue(wallClock(first, ZONE, false));
+    await picker.fill(wallClock(Date.now() - 3_600_000, ZONE, false));
+    await page.getByRole("button", { name: "Save new time" }).click();
+    await expect(picker).toHaveAttribute("aria-invalid", "true");
+    await expect(card.getByText("The time to send it must be in the future.")).toBeVisible();
+    // 09:00 in Madrid, three days from now.
+    const day = wallClock(Date.now() + 3 * 86_400_000, ZONE).slice(0, 10);
+    await picker.fill(`${day}T09:00`);
+    await shot(page, "campaign-reschedule");
+    await page.getByRole("button", { name: "Save new time" }).click();
+    await expect(picker).toHaveCount(0);
+    const moved = await readSchedule(page, id);
+    expect(moved.status).toBe("SCHEDULED");
+    expect(wallClock(Date.parse(moved.scheduledAt!), ZONE)).toBe(`${day}T09:00:00`);
+    await expect(card.getByRole("heading")).toHaveText(shownTime(Date.parse(moved.scheduledAt!), ZONE));
+    await expect(card.getByRole("button", { name: "Reschedule" })).toBeFocused();
+    await expect(
+      page.getByRole("list", { name: "Activity" }).getByRole("listitem").last(),
+    ).toContainText("Rescheduled by bootstrap");
+    await shot(page, "campaign-rescheduled");
+
+    // Send now instead: confirmed first, then it goes out.
+    await card.getByRole("button", { name: "Send now" }).click();
+    await expect(
+      card.getByText("Send it to 2 recipients now, instead of at its time? This cannot be undone."),
+    ).toBeVisible();
+    await card.getByRole("button", { name: "Yes, send it now" }).click();
+    await expect(card).toHaveCount(0);
+    await expect(page.getByRole("heading", { name: "Delivery" })).toBeFocused();
+    await waitUntilDone(page);
+    await expect(page.locator("[data-status]").first()).toHaveText("Completed");
+    await expect(page.getByRole("figure")).toContainText("2 sent, 0 failed");
+    await shot(page, "campaign-scheduled-sent-now");
+  });
 });
 
 test("@phone the list and the form fit a phone screen", async ({ page }) => {

@@ -108,6 +108,7 @@ function controls(): string[] {
 describe("which controls show", () => {
   it.each([
     ["DRAFT", ["Cancel campaign"]],
+    ["SCHEDULED", ["Cancel campaign"]],
     ["PENDING", ["Pause", "Cancel campaign"]],
     ["PROCESSING", ["Pause", "Cancel campaign"]],
     ["PAUSED", ["Resume", "Cancel campaign"]],
@@ -128,7 +129,7 @@ describe("which controls show", () => {
     },
   );
 
-  it.each(["DRAFT", "PENDING", "PROCESSING", "PAUSED"] as CampaignStatus[])(
+  it.each(["DRAFT", "SCHEDULED", "PENDING", "PROCESSING", "PAUSED"] as CampaignStatus[])(
     "a %s campaign offers nothing to a key that may not send",
     (status) => {
       renderCard(campaign(status), ["campaigns:read", "campaigns:create"]);
@@ -160,6 +161,7 @@ describe("which controls show", () => {
     expect(allowedMoves("PROCESSING")).toEqual({ pause: true, resume: false, cancel: true });
     expect(allowedMoves("PAUSED")).toEqual({ pause: false, resume: true, cancel: true });
     expect(allowedMoves("DRAFT")).toEqual({ pause: false, resume: false, cancel: true });
+    expect(allowedMoves("SCHEDULED")).toEqual({ pause: false, resume: false, cancel: true });
     expect(allowedMoves("CANCELLED")).toEqual({ pause: false, resume: false, cancel: false });
   });
 });
@@ -357,6 +359,9 @@ describe("what a failed move says", () => {
     );
     expect(moveFailure("resume", invalid("PROCESSING"))).toBe(
       "Someone has resumed this campaign already.",
+    );
+    expect(moveFailure("pause", invalid("SCHEDULED"))).toBe(
+      "This campaign has moved on meanwhile: it is scheduled now, so it can no longer be paused.",
     );
     expect(moveFailure("cancel", new ApiError(409, "invalid_state", "no details"))).toBe(
       "This campaign has moved on meanwhile, so it can no longer be cancelled.",

@@ -23,7 +23,11 @@ export function allowedMoves(status: CampaignStatus): Record<Move, boolean> {
     pause: status === "PENDING" || status === "PROCESSING",
     resume: status === "PAUSED",
     cancel:
-      status === "DRAFT" || status === "PENDING" || status === "PROCESSING" || status === "PAUSED",
+      status === "DRAFT" ||
+      status === "SCHEDULED" ||
+      status === "PENDING" ||
+      status === "PROCESSING" ||
+      status === "PAUSED",
   };
 }
 
@@ -37,7 +41,7 @@ function reached(move: Move, status: CampaignStatus): boolean {
 }
 
 /** The campaign's status named by a 409 `invalid_state` (`details.status`), if it is one. */
-function currentStatus(error: ApiError): CampaignStatus | undefined {
+export function currentStatus(error: ApiError): CampaignStatus | undefined {
   const details: unknown = error.details;
   if (typeof details !== "object" || details === null || !("status" in details)) return undefined;
   const { status } = details;

@@ -26,6 +26,7 @@ import { key, signIn } from "@/test/me";
 import { renderWithQueries } from "@/test/render";
 
 import { CampaignDetail } from "./CampaignDetail";
+import { describeStopReason } from "./StoppedCard";
 
 const ID = "0190c7c4-0000-7000-8000-000000000002";
 
@@ -427,5 +428,134 @@ describe("CampaignDetail", () => {
     );
     await advance(0);
     expect(screen.queryByRole("heading", { name: "Retry failed recipients" })).toBeNull();
+  });
+
+  it("says why the worker stopped a campaign, at the top, and that Retry failed restarts it", async () => {
+    const reason =
+      "not sent: the campaign was stopped after 51 of 100 messages failed " +
+      "(failure threshold 50% after 100 messages)";
+    const stopped: Campaign = {
+      ...campaign(1000),
+      status: "FAILED",
+      sentEmails: 49,
+      failedEmails: 951,
+      pendingEmails: 0,
+      completedAt: "2026-03-01T09:40:00Z",
+      stopReason: reason,
+    };
+    fetchMock.mockImplementation(async (request) => {
+      const url = new URL(request.url);
+      if (url.pathname.endsWith("/activity")) return json(200, NO_ACTIVITY);
+      if (url.pathname.endsWith("/recipients")) return json(200, { ...RECIPIENTS, items: [] });
+      if (url.pathname.endsWith("/timeline")) return json(200, { bucketSeconds: 1, points: [] });
+      return json(200, stopped);
+    });
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("admin", ["campaigns:read", "campaigns:send"])),
+    );
+    await advance(0);
+    const alert = screen.getByRole("alert", { name: "Stopped before every recipient was tried" });
+    expect(alert.textContent).toContain(
+      "The campaign was stopped after 51 of 100 messages failed " +
+        "(failure threshold 50% after 100 messages).",
+    );
+    expect(alert.textContent).toContain("“Retry failed” below sends them their message");
+    // Above everything else on the page but its title.
+    const retry = screen.getByRole("region", { name: "Retry failed recipients" });
+    expect(alert.compareDocumentPosition(retry) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    const delivery = screen.getByRole("region", { name: "Delivery" });
+    expect(alert.compareDocumentPosition(delivery) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+
+    // A key that may not retry is told who may.
+    cleanup();
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("reader", ["campaigns:read"])),
+    );
+    await advance(0);
+    const seen = screen.getByRole("alert", { name: "Stopped before every recipient was tried" });
+    expect(seen.textContent).toContain("someone whose key may send campaigns can retry them");
+    expect(screen.queryByRole("region", { name: "Retry failed recipients" })).toBeNull();
+  });
+
+  it("shows no stop notice for a campaign that was not stopped", async () => {
+    fetchMock.mockImplementation(async (request) => {
+      const url = new URL(request.url);
+      if (url.pathname.endsWith("/activity")) return json(200, NO_ACTIVITY);
+      if (url.pathname.endsWith("/recipients")) return json(200, { ...RECIPIENTS, items: [] });
+      if (url.pathname.endsWith("/timeline")) return json(200, { bucketSeconds: 1, points: [] });
+      return json(200, { ...campaign(1000), status: "COMPLETED", stopReason: null });
+    });
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("admin", ["campaigns:read", "campaigns:send"])),
+    );
+    await advance(0);
+    expect(screen.getByText("Completed", { selector: "[data-status]" })).toBeTruthy();
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
+  it("words a stop reason as a sentence", () => {
+    expect(describeStopReason("not sent: the campaign was stopped after 5 failed runs (see the worker's log)")).toBe(
+      "The campaign was stopped after 5 failed runs (see the worker's log).",
+    );
+    expect(describeStopReason("Stopped by the operator.")).toBe("Stopped by the operator.");
+    expect(describeStopReason("  ")).toBe("The worker stopped sending this campaign.");
+  });
+
+  it("shows a draft's send time: scheduled for it when sent, or sent at once once it has passed", async () => {
+    const at = new Date(Date.now() + 60_000).toISOString();
+    let sent = false;
+    fetchMock.mockImplementation(async (request) => {
+      const url = new URL(request.url);
+      if (request.method === "POST") {
+        sent = true;
+        return json(202, { ...draft(), status: "SCHEDULED", scheduledAt: at, jobId: ID, enqueued: true });
+      }
+      if (url.pathname.endsWith("/activity")) return json(200, NO_ACTIVITY);
+      if (url.pathname.endsWith("/recipients")) return json(200, { ...RECIPIENTS, items: [] });
+      if (url.pathname.endsWith("/timeline")) return json(200, { bucketSeconds: 1, points: [] });
+      return json(200, { ...draft(), status: sent ? "SCHEDULED" : "DRAFT", scheduledAt: at });
+    });
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("admin", ["campaigns:read", "campaigns:send"])),
+    );
+    await advance(0);
+    const card = screen.getByRole("region", { name: "This campaign is a draft" });
+    expect(card.textContent).toMatch(/Will be scheduled for .+ \(UTC\), when sent\./);
+    expect(within(card).getByRole("button", { name: "Schedule" })).toBeTruthy();
+    expect(within(card).queryByRole("button", { name: "Send now" })).toBeNull();
+
+    // Its time passes while the page is open: sending it now sends it at once.
+    await advance(60_000);
+    expect(card.textContent).toMatch(/Its send time, .+ \(UTC\), has passed: once sent, it goes out at once\./);
+    expect(within(card).getByRole("button", { name: "Send now" })).toBeTruthy();
+  });
+
+  it("schedules a draft whose time is ahead when it is sent", async () => {
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    let sent = false;
+    fetchMock.mockImplementation(async (request) => {
+      const url = new URL(request.url);
+      if (request.method === "POST") {
+        sent = true;
+        return json(202, { ...draft(), status: "SCHEDULED", scheduledAt: at, jobId: ID, enqueued: true });
+      }
+      if (url.pathname.endsWith("/activity")) return json(200, NO_ACTIVITY);
+      if (url.pathname.endsWith("/recipients")) return json(200, { ...RECIPIENTS, items: [] });
+      if (url.pathname.endsWith("/timeline")) return json(200, { bucketSeconds: 1, points: [] });
+      return json(200, { ...draft(), status: sent ? "SCHEDULED" : "DRAFT", scheduledAt: at });
+    });
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("admin", ["campaigns:read", "campaigns:send"])),
+    );
+    await advance(0);
+    fireEvent.click(screen.getByRole("button", { name: "Schedule" }));
+    expect(screen.getByText(/^Schedule it to go to 3 recipients by itself at .+ \(UTC\)\?$/)).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Yes, schedule it" }));
+    await advance(0);
+    await advance(0);
+    expect(sent).toBe(true);
+    expect(screen.getByText("Scheduled", { selector: "[data-status]" })).toBeTruthy();
+    expect(screen.queryByRole("region", { name: "This campaign is a draft" })).toBeNull();
+    expect(screen.getByRole("region", { name: /^Scheduled for .+ \(UTC\)$/ })).toBeTruthy();
   });
 });

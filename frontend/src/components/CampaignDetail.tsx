@@ -24,7 +24,9 @@ import { RetryFailedCard } from "./RetryFailedCard";
 import { HtmlPreview } from "./HtmlPreview";
 import { ProgressBar } from "./ProgressBar";
 import { RecipientsCard } from "./RecipientsCard";
+import { ScheduledCard } from "./ScheduledCard";
 import { StatusBadge } from "./StatusBadge";
+import { StoppedCard } from "./StoppedCard";
 import { TimelineCard } from "./TimelineCard";
 import { Card, LoadFailed, PageLoading, Spinner, Stat, Swatch, buttonSecondary } from "./ui";
 
@@ -34,8 +36,30 @@ interface Props {
   page: number;
 }
 
-function Speed({ campaign, samples }: { campaign: Campaign; samples: readonly Sample[] }) {
+function Speed({
+  campaign,
+  samples,
+  readAt,
+}: {
+  campaign: Campaign;
+  samples: readonly Sample[];
+  /** When the campaign was read (ms), for how long until it starts. */
+  readAt: number;
+}) {
   const done = campaign.sentEmails + campaign.failedEmails;
+  if (campaign.status === "SCHEDULED") {
+    const due = campaign.scheduledAt ? (Date.parse(campaign.scheduledAt) - readAt) / 1000 : NaN;
+    return (
+      <>
+        <Stat label="Send rate" value="—" hint="Not started yet" />
+        <Stat
+          label="Starts in"
+          value={Number.isNaN(due) ? "—" : due > 0 ? `~${formatDuration(due)}` : "Starting…"}
+          hint="Scheduled"
+        />
+      </>
+    );
+  }
   if (campaign.status === "DRAFT") {
     return (
       <>
@@ -97,7 +121,15 @@ function Speed({ campaign, samples }: { campaign: Campaign; samples: readonly Sa
   );
 }
 
-function Overview({ campaign, samples }: { campaign: Campaign; samples: readonly Sample[] }) {
+function Overview({
+  campaign,
+  samples,
+  readAt,
+}: {
+  campaign: Campaign;
+  samples: readonly Sample[];
+  readAt: number;
+}) {
   const counts = countsOf(campaign);
   const cancelled = counts.cancelled ?? 0;
   const b = breakdown(counts);
@@ -151,7 +183,7 @@ function Overview({ campaign, samples }: { campaign: Campaign; samples: readonly
               : undefined
           }
         />
-        <Speed campaign={campaign} samples={samples} />
+        <Speed campaign={campaign} samples={samples} readAt={readAt} />
       </dl>
     </CampaignControlsCard>
   );
@@ -178,8 +210,10 @@ function MessageCard({ id, subject }: { id: string; subject: string }) {
 }
 
 /**
- * One campaign, live: progress, speed, chart, message, recipients and who did what. A key that
- * may send can send a draft from here, and pause, resume or cancel the campaign.
+ * One campaign, live: progress, speed, chart, message, recipients and who did what; when a
+ * scheduled one goes out, and why the worker stopped one. A key that may send can send a draft
+ * from here, send a scheduled one now or reschedule it, and pause, resume or cancel the
+ * campaign.
  */
 export function CampaignDetail({ id, filter, page }: Props) {
   const query = useApiQuery(campaignQuery(queries(), id));
@@ -281,10 +315,12 @@ export function CampaignDetail({ id, filter, page }: Props) {
         </dl>
       </div>
 
+      {campaign.stopReason && <StoppedCard campaign={campaign} />}
       {campaign.status === "DRAFT" && <DraftCard campaign={campaign} />}
+      <ScheduledCard campaign={campaign} />
       <RetryFailedCard campaign={campaign} />
 
-      <Overview campaign={campaign} samples={samples} />
+      <Overview campaign={campaign} samples={samples} readAt={dataUpdatedAt} />
 
       <div className="grid gap-6 lg:grid-cols-2 lg:items-start">
         <TimelineCard campaignId={id} phase={phase} />

@@ -158,6 +158,40 @@ describe("CampaignList", () => {
     expect(fetchMock).toHaveBeenCalledTimes(1);
   });
 
+  it("shows when a scheduled campaign goes out, and reads the list again just after", async () => {
+    vi.setSystemTime(Date.parse("2026-12-07T07:59:50Z"));
+    const scheduled = campaign({
+      status: "SCHEDULED",
+      sentEmails: 0,
+      failedEmails: 0,
+      pendingEmails: 10,
+      progress: 0,
+      startedAt: null,
+      scheduledAt: "2026-12-07T08:00:00Z",
+    });
+    fetchMock
+      .mockResolvedValueOnce(page([scheduled]))
+      .mockResolvedValue(
+        page([{ ...scheduled, status: "PROCESSING", startedAt: "2026-12-07T08:00:00Z" }]),
+      );
+    renderWithQueries(<CampaignList page={1} />);
+    await advance(0);
+    const item = within(screen.getByRole("list", { name: "Campaigns" })).getByRole("listitem");
+    expect(screen.getByText("Scheduled", { selector: "[data-status]" })).toBeTruthy();
+    // In the browser's time zone, as every date of the list (UTC here).
+    expect(item.textContent).toMatch(/Scheduled for Dec 7, 2026, 8:00\sAM/);
+    expect(item.querySelector("time")?.getAttribute("dateTime")).toBe("2026-12-07T08:00:00Z");
+    expect(screen.queryByText("Updating live")).toBeNull();
+
+    // Due in 10 s: read again just after, not before.
+    await advance(10_000);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    await advance(1000);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    expect(screen.getByText("Processing", { selector: "[data-status]" })).toBeTruthy();
+    expect(item.textContent).not.toContain("Scheduled for");
+  });
+
   it("keeps retrying while the API is unreachable and recovers by itself", async () => {
     fetchMock
       .mockRejectedValueOnce(new TypeError("fetch failed"))
@@ -261,6 +295,7 @@ describe("CampaignList", () => {
     expect(within(tabs).getAllByRole("link").map((a) => a.textContent)).toEqual([
       "All",
       "Drafts",
+      "Scheduled",
       "Pending",
       "Sending",
       "Paused",

@@ -10,6 +10,7 @@ import { formatCount, formatDateTime, plural } from "@/lib/format";
 import { CAMPAIGN_STATUSES, campaignListHref, type CampaignListFilter } from "@/lib/params";
 import { countsOf } from "@/lib/progress";
 import { campaignPageQuery, hasActive, queries, useApiQuery, useMe } from "@/lib/queries";
+import { formatSendTime } from "@/lib/schedule";
 import { can } from "@/lib/scopes";
 
 import { Pagination } from "./Pagination";
@@ -79,6 +80,21 @@ function CampaignRow({ campaign }: { campaign: Campaign }) {
               ·
             </span>
           </dd>
+          {campaign.status === "SCHEDULED" && campaign.scheduledAt && (
+            <>
+              <dt className="sr-only">Scheduled</dt>
+              <dd className="font-medium text-sky-900">
+                Scheduled for{" "}
+                <time dateTime={campaign.scheduledAt} suppressHydrationWarning>
+                  {formatSendTime(campaign.scheduledAt, null)}
+                </time>
+                <span aria-hidden="true" className="hidden font-normal text-slate-600 sm:inline">
+                  {" "}
+                  ·
+                </span>
+              </dd>
+            </>
+          )}
           <dt className="sr-only">Created</dt>
           <dd>
             Created <time dateTime={campaign.createdAt}>{formatDateTime(campaign.createdAt)}</time>
@@ -179,7 +195,10 @@ function CampaignFilters({ filter }: { filter: CampaignListFilter }) {
   );
 }
 
-/** The campaigns, newest first, refreshed every 1.5 s while any of them is still sending. */
+/**
+ * The campaigns, newest first, refreshed every 1.5 s while any of them is still sending, and just
+ * after a scheduled one on the page is due.
+ */
 export function CampaignList({
   page,
   filter = {},

@@ -8,7 +8,9 @@ import { ApiError, unwrap } from "@/lib/api/errors";
 import type { Campaign } from "@/lib/api/types";
 import { plural } from "@/lib/format";
 import { useMe } from "@/lib/queries";
+import { formatSendTime } from "@/lib/schedule";
 import { can } from "@/lib/scopes";
+import { usePassed, useTimeZone } from "@/lib/use-schedule";
 
 import { ConfirmAction } from "./ConfirmAction";
 
@@ -26,7 +28,8 @@ function sendFailure(error: unknown): string {
 /**
  * A draft's notice: it has not been sent. A key that may send campaigns gets "Send now" (with a
  * confirmation, as it cannot be undone), which queues it as if it had just been created; others
- * are told it waits for someone who may.
+ * are told it waits for someone who may. A draft with a send time still ahead is scheduled for
+ * it when sent ("Schedule" then); one whose time has passed is sent at once.
  */
 export function DraftCard({ campaign }: { campaign: Campaign }) {
   const canSend = can(useMe(), "campaigns:send");
@@ -34,6 +37,12 @@ export function DraftCard({ campaign }: { campaign: Campaign }) {
   const [step, setStep] = useState<"idle" | "confirm" | "sending">("idle");
   const [error, setError] = useState<string | null>(null);
   const recipients = plural(campaign.totalEmails, "recipient", "recipients");
+  const timeZone = useTimeZone();
+  const scheduledAt = campaign.scheduledAt ?? null;
+  const passed = usePassed(scheduledAt);
+  // Sending it schedules it for its time, while that is ahead.
+  const schedules = scheduledAt !== null && !passed;
+  const when = scheduledAt ? formatSendTime(scheduledAt, timeZone) : "";
 
   /** Reads everything about this campaign again: its status, counters and activity. */
   function refresh() {
@@ -70,6 +79,15 @@ export function DraftCard({ campaign }: { campaign: Campaign }) {
           ? `Nothing has been sent yet. Sending it queues it for its ${recipients}.`
           : `Nothing has been sent yet. It waits for someone whose key may send campaigns; it will go to its ${recipients}.`}
       </p>
+      {scheduledAt && (
+        <p className="mt-1">
+          {schedules ? "Will be scheduled for " : "Its send time, "}
+          <time dateTime={scheduledAt} className="font-semibold" suppressHydrationWarning>
+            {when}
+          </time>
+          {schedules ? ", when sent." : ", has passed: once sent, it goes out at once."}
+        </p>
+      )}
       {error && (
         <p role="alert" className="mt-3 font-medium text-red-800">
           {error}
@@ -77,15 +95,19 @@ export function DraftCard({ campaign }: { campaign: Campaign }) {
       )}
       {canSend && (
         <ConfirmAction
-          label="Send now"
-          confirmLabel="Yes, send it"
+          label={schedules ? "Schedule" : "Send now"}
+          confirmLabel={schedules ? "Yes, schedule it" : "Yes, send it"}
           confirming={step === "confirm"}
           busy={step === "sending"}
           onAsk={() => setStep("confirm")}
           onConfirm={() => void send()}
           onCancel={() => setStep("idle")}
         >
-          <span className="font-medium">Send it to {recipients} now? This cannot be undone.</span>
+          <span className="font-medium">
+            {schedules
+              ? `Schedule it to go to ${recipients} by itself at ${when}?`
+              : `Send it to ${recipients} now? This cannot be undone.`}
+          </span>
         </ConfirmAction>
       )}
     </section>

@@ -5,15 +5,17 @@ import { useDeferredValue, useMemo, useRef, useState, type FormEvent } from "rea
 import type { CampaignField } from "@/lib/api/submit-errors";
 import { plural } from "@/lib/format";
 import { analyseRecipients, parsePastedRecipients } from "@/lib/recipients";
+import { browserTimeZone, pickerBounds } from "@/lib/schedule";
 
 import { BodyField } from "./new-campaign/BodyField";
 import type { CsvState } from "./new-campaign/CsvUpload";
 import { RecipientsField } from "./new-campaign/RecipientsField";
+import { ScheduleField } from "./new-campaign/ScheduleField";
 import { SubjectField } from "./new-campaign/SubjectField";
 import { useSubmitCampaign } from "./new-campaign/use-submit-campaign";
 import { buttonPrimary, buttonSecondary } from "./ui";
 
-const FIELD_ORDER: readonly CampaignField[] = ["subject", "body", "recipients"];
+const FIELD_ORDER: readonly CampaignField[] = ["subject", "body", "recipients", "scheduledAt"];
 
 function Spinner({ light }: { light: boolean }) {
   return (
@@ -25,7 +27,8 @@ function Spinner({ light }: { light: boolean }) {
 }
 
 /**
- * The "new campaign" form: subject, HTML body with a sandboxed preview, recipients. It sends the
+ * The "new campaign" form: subject, HTML body with a sandboxed preview, recipients, and when to
+ * send (now, or at a date and time in the browser's time zone). It sends (or schedules) the
  * campaign, or saves it as a draft to send later; `canSend` false (the key lacks
  * `campaigns:send`) leaves only the draft, which someone whose key may send can send.
  */
@@ -37,9 +40,22 @@ export function NewCampaignForm({ canSend = true }: { canSend?: boolean }) {
   const subjectRef = useRef<HTMLInputElement>(null);
   const bodyRef = useRef<HTMLTextAreaElement>(null);
   const recipientsRef = useRef<HTMLTextAreaElement>(null);
+  const sendAtRef = useRef<HTMLInputElement>(null);
+  // When to send: now (the default), or at `sendAt`, read in the browser's time zone.
+  const [later, setLater] = useState(false);
+  const [sendAt, setSendAt] = useState("");
+  const [schedule, setSchedule] = useState<{
+    timeZone: string;
+    bounds: { min: string; max: string };
+  } | null>(null);
 
   function focusFirst(fields: Partial<Record<CampaignField, string>>) {
-    const refs = { subject: subjectRef, body: bodyRef, recipients: recipientsRef };
+    const refs = {
+      subject: subjectRef,
+      body: bodyRef,
+      recipients: recipientsRef,
+      scheduledAt: sendAtRef,
+    };
     const first = FIELD_ORDER.find((f) => fields[f]);
     if (first) refs[first].current?.focus();
   }
@@ -60,7 +76,24 @@ export function NewCampaignForm({ canSend = true }: { canSend?: boolean }) {
 
   function send(draft: boolean) {
     setSavingDraft(draft);
-    void submit({ subject, body, pasted, csv, draft });
+    void submit({
+      subject,
+      body,
+      pasted,
+      csv,
+      draft,
+      sendAt: later ? sendAt : null,
+      timeZone: schedule?.timeZone ?? browserTimeZone(),
+    });
+  }
+
+  function chooseLater(next: boolean) {
+    setLater(next);
+    clearFieldError("scheduledAt");
+    if (next) {
+      const timeZone = browserTimeZone();
+      setSchedule({ timeZone, bounds: pickerBounds(timeZone, Date.now()) });
+    }
   }
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -120,6 +153,21 @@ export function NewCampaignForm({ canSend = true }: { canSend?: boolean }) {
         textareaRef={recipientsRef}
       />
 
+      <ScheduleField
+        later={later}
+        onLaterChange={chooseLater}
+        value={sendAt}
+        onChange={(value) => {
+          setSendAt(value);
+          clearFieldError("scheduledAt");
+        }}
+        timeZone={schedule?.timeZone ?? ""}
+        bounds={schedule?.bounds ?? null}
+        draftOnly={!canSend}
+        error={errors.fields.scheduledAt}
+        inputRef={sendAtRef}
+      />
+
       {!canSend && (
         <p
           id="draft-only"
@@ -136,9 +184,11 @@ export function NewCampaignForm({ canSend = true }: { canSend?: boolean }) {
             ? canSend
               ? "Add recipients to send."
               : "Add recipients to save."
-            : canSend
-              ? `Ready to send to ${plural(analysis.valid.length, "recipient", "recipients")}.`
-              : `Ready to save with ${plural(analysis.valid.length, "recipient", "recipients")}.`}
+            : !canSend
+              ? `Ready to save with ${plural(analysis.valid.length, "recipient", "recipients")}.`
+              : later
+                ? `Ready to schedule for ${plural(analysis.valid.length, "recipient", "recipients")}.`
+                : `Ready to send to ${plural(analysis.valid.length, "recipient", "recipients")}.`}
         </p>
         {canSend ? (
           <>
@@ -153,7 +203,7 @@ export function NewCampaignForm({ canSend = true }: { canSend?: boolean }) {
             </button>
             <button type="submit" className={buttonPrimary} disabled={submitting}>
               {submitting && !savingDraft && <Spinner light />}
-              Send campaign
+              {later ? "Schedule campaign" : "Send campaign"}
             </button>
           </>
         ) : (

@@ -51,6 +51,21 @@ describe("toCreateRequest", () => {
     });
     expect(toCreateRequest(values, false)).not.toHaveProperty("draft");
   });
+
+  it("sends a send time only when one was chosen, drafts included", () => {
+    const values = { subject: "Hi", body: "<p>x</p>", recipients: [bob] };
+    expect(toCreateRequest(values, false, "2026-12-07T08:00:00.000Z")).toEqual({
+      subject: "Hi",
+      body: "<p>x</p>",
+      recipients: ["bob@example.org"],
+      scheduledAt: "2026-12-07T08:00:00.000Z",
+    });
+    expect(toCreateRequest(values, true, "2026-12-07T08:00:00.000Z")).toMatchObject({
+      draft: true,
+      scheduledAt: "2026-12-07T08:00:00.000Z",
+    });
+    expect(toCreateRequest(values)).not.toHaveProperty("scheduledAt");
+  });
 });
 
 describe("newIdempotencyKey", () => {

@@ -36,14 +36,20 @@ export function validateCampaignForm(values: FormValues): Partial<Record<Campaig
 
 /**
  * The request body for `POST /api/emails`. `draft` stores the campaign without sending it; it is
- * left out otherwise (a key that may not send gets a draft anyway).
+ * left out otherwise (a key that may not send gets a draft anyway). `scheduledAt` (UTC, checked
+ * already) sends it then rather than now; a draft keeps it for when it is sent.
  */
-export function toCreateRequest(values: FormValues, draft = false): CreateCampaignRequest {
+export function toCreateRequest(
+  values: FormValues,
+  draft = false,
+  scheduledAt?: string,
+): CreateCampaignRequest {
   const recipients: RecipientEntry[] = values.recipients.map((r) =>
     r.name ? { email: r.email, name: r.name } : r.email,
   );
   const request: CreateCampaignRequest = { subject: values.subject.trim(), body: values.body, recipients };
   if (draft) request.draft = true;
+  if (scheduledAt) request.scheduledAt = scheduledAt;
   return request;
 }
 

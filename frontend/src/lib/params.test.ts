@@ -24,6 +24,7 @@ describe("the campaign list's filter in the URL", () => {
       status: "COMPLETED",
     });
     expect(parseCampaignListFilter("paused", undefined)).toEqual({ status: "PAUSED" });
+    expect(parseCampaignListFilter("scheduled", undefined)).toEqual({ status: "SCHEDULED" });
     expect(parseCampaignListFilter("Cancelled", undefined)).toEqual({ status: "CANCELLED" });
     expect(parseCampaignListFilter("sent", "   ")).toEqual({});
     expect(parseCampaignListFilter(undefined, "a\u0007b")).toEqual({});

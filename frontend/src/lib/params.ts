@@ -45,6 +45,7 @@ export function filterStatus(filter: RecipientFilter): RecipientStatus | undefin
 /** The campaign statuses the list can be filtered by, in the order the tabs show them. */
 export const CAMPAIGN_STATUSES: readonly CampaignStatus[] = [
   "DRAFT",
+  "SCHEDULED",
   "PENDING",
   "PROCESSING",
   "PAUSED",

@@ -21,6 +21,18 @@ export const POLL_INTERVAL_MS = 1500;
  * still settle, and someone else may resume or cancel it.
  */
 export const PAUSED_POLL_INTERVAL_MS = 5000;
+/**
+ * How often a scheduled campaign is read again: someone else may send it now, reschedule or
+ * cancel it. Once its time is near, it is read just after it instead (see `campaignPollInterval`).
+ */
+export const SCHEDULED_POLL_INTERVAL_MS = 5000;
+/**
+ * How long after a campaign's scheduled time it is read: the worker starts it within about half
+ * a second of it.
+ */
+export const SCHEDULED_START_GRACE_MS = 800;
+/** How often a list that shows a scheduled campaign is read again, at most. */
+export const LIST_SCHEDULED_POLL_INTERVAL_MS = 30_000;
 /** How often the chart of a sending campaign is refreshed. */
 export const TIMELINE_INTERVAL_MS = 3000;
 /** How long after a failure that may pass by itself a call is tried again. */
@@ -148,8 +160,33 @@ export function useMe(): Me | undefined {
 }
 
 /**
- * One page of campaigns (those `filter` admits), newest first; read again every 1.5 s while any
- * campaign is sending, on this page or another.
+ * How long until a campaign scheduled at `scheduledAt` should be read to see it start: just
+ * after its time (`SCHEDULED_START_GRACE_MS`), or every 1.5 s once that has passed and it has
+ * not started yet; at most `cap`.
+ */
+function untilStart(scheduledAt: string | null | undefined, now: number, cap: number): number {
+  const due = scheduledAt ? Date.parse(scheduledAt) - now : NaN;
+  if (Number.isNaN(due)) return cap;
+  if (due <= 0) return POLL_INTERVAL_MS;
+  return Math.min(cap, due + SCHEDULED_START_GRACE_MS);
+}
+
+/**
+ * How often a page of campaigns is read again: every 1.5 s while any campaign is sending (on
+ * this page or another), just after the first scheduled one on the page is due (at most every
+ * 30 s), and never otherwise.
+ */
+export function campaignPagePollInterval(page: CampaignPage, now = Date.now()): number | false {
+  if (hasActive(page)) return POLL_INTERVAL_MS;
+  const waits = page.items
+    .filter((c) => c.status === "SCHEDULED")
+    .map((c) => untilStart(c.scheduledAt, now, LIST_SCHEDULED_POLL_INTERVAL_MS));
+  return waits.length > 0 ? Math.min(...waits) : false;
+}
+
+/**
+ * One page of campaigns (those `filter` admits), newest first; read again while any campaign is
+ * sending or one on the page is about to start (see `campaignPagePollInterval`).
  */
 export function campaignPageQuery(q: ApiQueries, page: number, filter: CampaignListFilter = {}) {
   return q.queryOptions(
@@ -158,22 +195,30 @@ export function campaignPageQuery(q: ApiQueries, page: number, filter: CampaignL
     { params: { query: { page, perPage: CAMPAIGNS_PER_PAGE, ...filter } } },
     {
       refetchInterval: (query) =>
-        !failed(query) && query.state.data && hasActive(query.state.data)
-          ? POLL_INTERVAL_MS
-          : false,
+        !failed(query) && query.state.data ? campaignPagePollInterval(query.state.data) : false,
     },
   );
 }
 
-/** How often a campaign in `status` is read again; false when it is not. */
-export function campaignPollInterval(status: CampaignStatus): number | false {
+/**
+ * How often a campaign in `status` is read again; false when it is not. A scheduled one
+ * (`scheduledAt`) every 5 s, and just after its time, so that its page turns into the sending
+ * view by itself.
+ */
+export function campaignPollInterval(
+  status: CampaignStatus,
+  scheduledAt?: string | null,
+  now = Date.now(),
+): number | false {
   if (isActive(status)) return POLL_INTERVAL_MS;
-  return status === "PAUSED" ? PAUSED_POLL_INTERVAL_MS : false;
+  if (status === "PAUSED") return PAUSED_POLL_INTERVAL_MS;
+  if (status === "SCHEDULED") return untilStart(scheduledAt, now, SCHEDULED_POLL_INTERVAL_MS);
+  return false;
 }
 
 /**
  * One campaign's counters; read again every 1.5 s while it is pending or processing, every 5 s
- * while it is paused.
+ * while it is paused or scheduled (and just after its scheduled time).
  */
 export function campaignQuery(q: ApiQueries, id: string) {
   return q.queryOptions(
@@ -182,7 +227,9 @@ export function campaignQuery(q: ApiQueries, id: string) {
     { params: { path: { id } } },
     {
       refetchInterval: (query) =>
-        !failed(query) && query.state.data ? campaignPollInterval(query.state.data.status) : false,
+        !failed(query) && query.state.data
+          ? campaignPollInterval(query.state.data.status, query.state.data.scheduledAt)
+          : false,
     },
   );
 }
@@ -195,14 +242,14 @@ export function campaignBodyQuery(q: ApiQueries, id: string) {
 }
 
 /**
- * Where a campaign is, as far as its recipients and timeline go: a draft (nothing sent yet),
- * live (sending), paused (stopped until resumed), or final (stopped for good: completed,
- * failed or cancelled).
+ * Where a campaign is, as far as its recipients and timeline go: a draft (nothing sent yet: a
+ * draft, or scheduled), live (sending), paused (stopped until resumed), or final (stopped for
+ * good: completed, failed or cancelled).
  */
 export type Phase = "draft" | "live" | "paused" | "final";
 
 export function phaseOf(status: CampaignStatus): Phase {
-  if (status === "DRAFT") return "draft";
+  if (status === "DRAFT" || status === "SCHEDULED") return "draft";
   if (status === "PAUSED") return "paused";
   return isActive(status) ? "live" : "final";
 }

@@ -6,6 +6,7 @@ import { ApiError, unwrap } from "@/lib/api/errors";
 import { mapSubmitError, type CampaignField, type SubmitErrors } from "@/lib/api/submit-errors";
 import { newIdempotencyKey, toCreateRequest, validateCampaignForm } from "@/lib/campaign-form";
 import { analyseRecipients, parsePastedRecipients, type ValidRecipient } from "@/lib/recipients";
+import { checkSendTime } from "@/lib/schedule";
 
 import type { CsvState } from "./CsvUpload";
 
@@ -19,6 +20,12 @@ export interface CampaignFields {
   csv: CsvState | null;
   /** Store it as a draft, to be sent later (`draft: true`), rather than send it now. */
   draft: boolean;
+  /**
+   * When to send it: null for as soon as it is sent, else the picker's local date and time,
+   * read in `timeZone` (the browser's).
+   */
+  sendAt: string | null;
+  timeZone: string;
 }
 
 /**
@@ -52,7 +59,7 @@ export function useSubmitCampaign(
     });
   }
 
-  async function submit({ subject, body, pasted, csv, draft }: CampaignFields) {
+  async function submit({ subject, body, pasted, csv, draft, sendAt, timeZone }: CampaignFields) {
     if (submitting) return;
     // Analyse what is in the fields now, not the deferred values.
     const candidates = parsePastedRecipients(pasted);
@@ -63,6 +70,9 @@ export function useSubmitCampaign(
     if (csv && !csv.result.ok && !local.recipients) {
       local.recipients = "The CSV file could not be used: remove it or upload another one.";
     }
+    // The send time is checked against the clock now, as the server will check it.
+    const schedule = sendAt === null ? null : checkSendTime(sendAt, timeZone, Date.now());
+    if (schedule && !schedule.ok) local.scheduledAt = schedule.error;
     if (Object.keys(local).length > 0) {
       setErrors({ ...EMPTY_ERRORS, fields: local });
       onInvalid(local);
@@ -72,7 +82,7 @@ export function useSubmitCampaign(
     setSubmitting(true);
     setErrors(EMPTY_ERRORS);
     setSubmitted(recipients);
-    const request = toCreateRequest(values, draft);
+    const request = toCreateRequest(values, draft, schedule?.ok ? schedule.scheduledAt : undefined);
     const fingerprint = JSON.stringify(request);
     if (attempt.current?.fingerprint !== fingerprint) {
       attempt.current = { fingerprint, key: newIdempotencyKey() };

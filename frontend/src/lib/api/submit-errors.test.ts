@@ -29,6 +29,25 @@ describe("mapSubmitError", () => {
     expect(mapped.form).toBeUndefined();
   });
 
+  it("puts a refused send time next to the picker, worded as the dashboard checks it", () => {
+    const error = toApiError(422, {
+      error: {
+        code: "validation_failed",
+        message: "the campaign has invalid fields",
+        details: {
+          fields: [
+            { field: "scheduledAt", message: "the time to send it must be at most a year ahead" },
+          ],
+        },
+      },
+    });
+    const mapped = mapSubmitError(error);
+    expect(mapped.fields).toEqual({
+      scheduledAt: "The time to send it must be at most a year ahead.",
+    });
+    expect(mapped.form).toBeUndefined();
+  });
+
   it("lists invalid recipients by index, with the total count, under the recipients field", () => {
     const error = toApiError(422, {
       error: {

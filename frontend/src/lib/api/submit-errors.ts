@@ -1,10 +1,10 @@
 import type { ApiError } from "./errors";
 import type { ErrorDetails, FieldError, RecipientLimitDetails, ValidationDetails } from "./types";
 
-/** The form fields a create-campaign error can concern. */
-export type CampaignField = "subject" | "body" | "recipients";
+/** The form fields a create-campaign error can concern (`scheduledAt`: the send time). */
+export type CampaignField = "subject" | "body" | "recipients" | "scheduledAt";
 
-const FIELDS: readonly CampaignField[] = ["subject", "body", "recipients"];
+const FIELDS: readonly CampaignField[] = ["subject", "body", "recipients", "scheduledAt"];
 
 /** One submitted recipient the API refused: `index` is its position in the submitted list. */
 export interface RecipientIssue {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, DurationRound, NaiveDateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use futures::FutureExt;
@@ -20,7 +20,6 @@ use crate::error::{DbError, diesel_error};
 use crate::ids::DbId;
 use crate::models::{RecipientChange, RecipientRow, count_u32, from_db_time, limit_of, to_db_time};
 use crate::schema::{email_job, recipient};
-use crate::sent_at::set_sent_at;
 
 /// Ids per `WHERE id IN (...)` of one `UPDATE`.
 const UPDATE_CHUNK: usize = 1_000;
@@ -198,6 +197,19 @@ pub(crate) async fn next_due(
     Ok(due.map(from_db_time))
 }
 
+/// How precisely `sentAt` is kept: the acceptance time cut to this many milliseconds, so that
+/// the messages of one batch accepted within the same slice share one `UPDATE` (a batch of 500
+/// at 10,000 messages a second spans about 50 ms: a handful of statements). Writing each
+/// message's exact time took one `CASE` statement per batch and cost a quarter of the delivery
+/// rate (README, "Performance").
+const SENT_AT_SLICE_MS: i64 = 10;
+
+/// The `sentAt` written for a message accepted at `at`.
+fn sent_at(at: DateTime<Utc>) -> NaiveDateTime {
+    let slice = TimeDelta::milliseconds(SENT_AT_SLICE_MS);
+    to_db_time(at.duration_trunc(slice).unwrap_or(at))
+}
+
 /// Outcomes grouped so that each group is one change (one `UPDATE` per chunk of ids): same
 /// target status and same values.
 fn group_outcomes(
@@ -207,12 +219,11 @@ fn group_outcomes(
     let mut groups: HashMap<RecipientChange<'_>, Vec<DbId>> = HashMap::new();
     for o in outcomes {
         let change = match &o.kind {
-            // The acceptance time differs per message: written apart (`set_sent_at`).
-            OutcomeKind::Sent { .. } => RecipientChange {
+            OutcomeKind::Sent { at } => RecipientChange {
                 status: Some(RecipientStatus::Sent.as_str()),
                 attempts: Some(o.attempts),
                 next_attempt_at: None,
-                sent_at: None,
+                sent_at: Some(Some(sent_at(*at))),
                 error: Some(None),
                 permanent_failure: Some(false),
                 updated_at: now,
@@ -297,16 +308,6 @@ pub(crate) async fn record_outcomes(
                     failed += moved;
                 }
             }
-            let times: Vec<(DbId, NaiveDateTime)> = outcomes
-                .iter()
-                .filter_map(|o| match o.kind {
-                    OutcomeKind::Sent { at } => {
-                        Some((DbId::recipient(o.recipient_id), to_db_time(at)))
-                    }
-                    _ => None,
-                })
-                .collect();
-            set_sent_at(conn, campaign_id, &times, now_db).await?;
             let sent = count_u32(sent)?;
             let failed = count_u32(failed)?;
             let uncancelled = count_u32(uncancelled)?;

@@ -28,7 +28,6 @@ mod lifecycle;
 mod listing;
 mod models;
 mod schema;
-mod sent_at;
 mod setup;
 #[cfg(feature = "testing")]
 pub mod testing;

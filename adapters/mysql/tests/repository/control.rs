@@ -8,7 +8,7 @@ use chrono::TimeDelta;
 use paloma_application::ports::{CampaignStore, DeliveryLedger, RepositoryError};
 use paloma_domain::{CampaignId, CampaignStatus, Control, Outcome, OutcomeKind};
 
-use crate::{TestResult, assert_counters_match_rows, emails, new_campaign, setup, t0};
+use crate::{TestResult, assert_counters_match_rows, emails, new_campaign, sent_at_of, setup, t0};
 
 fn sent(recipient: paloma_domain::RecipientId) -> Outcome {
     Outcome {
@@ -487,8 +487,8 @@ async fn each_sent_recipient_keeps_the_time_its_message_was_accepted_not_the_wri
     assert_eq!(
         times,
         [
-            (due[0].id, Some(accepted[0]), written),
-            (due[1].id, Some(accepted[1]), written)
+            (due[0].id, Some(sent_at_of(accepted[0])), written),
+            (due[1].id, Some(sent_at_of(accepted[1])), written)
         ]
     );
     assert_counters_match_rows(&repo, id).await?;

@@ -26,10 +26,10 @@ mod lifecycle;
 
 type TestResult = anyhow::Result<()>;
 
-/// `t` cut to the 10 ms with which a message's acceptance time is kept as its `sentAt`.
+/// `t` cut to the 100 ms with which a message's acceptance time is kept as its `sentAt`.
 fn sent_at_of(t: DateTime<Utc>) -> DateTime<Utc> {
     use chrono::DurationRound;
-    t.duration_trunc(TimeDelta::milliseconds(10)).unwrap_or(t)
+    t.duration_trunc(TimeDelta::milliseconds(100)).unwrap_or(t)
 }
 
 /// A time with millisecond precision, as the database keeps it.

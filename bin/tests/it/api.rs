@@ -518,7 +518,7 @@ async fn an_unsupported_method_is_405_with_allow() {
         (
             reqwest::Method::DELETE,
             format!("/api/emails/{id}"),
-            "GET,HEAD",
+            "GET,HEAD,PATCH",
         ),
         (
             reqwest::Method::PUT,

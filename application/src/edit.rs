@@ -63,7 +63,12 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
             .await
         {
             Ok(campaign) => campaign,
-            Err(RepositoryError::Conflict(_)) => return Err(LifecycleError::NothingToCopy),
+            Err(RepositoryError::Conflict(_)) => {
+                let status = self.repo.get(source).await?.map(|c| c.status);
+                return Err(LifecycleError::NothingToCopy(
+                    status.ok_or(LifecycleError::NotFound)?,
+                ));
+            }
             Err(e) => return Err(e.into()),
         };
         self.record(Action::CampaignCreated, new_id, actor).await;

@@ -62,9 +62,10 @@ pub enum LifecycleError {
     /// `campaigns:send`); nothing changed.
     #[error("the key lacks the {0} scope")]
     MissingScope(Scope),
-    /// A duplicate would have no recipient (none failed, or none unsent).
-    #[error("no recipients to copy")]
-    NothingToCopy,
+    /// A duplicate would have no recipient (none failed, or none unsent): the campaign, in this
+    /// status, has none in that state.
+    #[error("the campaign is {0} and has no recipients to copy in that state")]
+    NothingToCopy(CampaignStatus),
     #[error("the campaign store is unavailable")]
     Unavailable(#[source] RepositoryError),
     #[error("unexpected error")]

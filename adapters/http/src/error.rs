@@ -383,21 +383,14 @@ impl From<LifecycleError> for ApiError {
             })),
             LifecycleError::Invalid(invalid) => invalid_campaign(invalid),
             LifecycleError::MissingScope(scope) => forbidden(scope),
-            LifecycleError::NothingToCopy => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ErrorCode::ValidationFailed,
-                "the campaign has no such recipients to copy",
+            LifecycleError::NothingToCopy(status) => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::InvalidState,
+                format!("the campaign is {status} and has no recipients in that state to copy"),
             )
-            .with_details(ErrorDetails::Validation(
-                ValidationErrors {
-                    fields: vec![(
-                        "recipients",
-                        "the campaign has no recipients in that state".to_owned(),
-                    )],
-                    ..ValidationErrors::default()
-                }
-                .into(),
-            )),
+            .with_details(ErrorDetails::InvalidState(InvalidStateDetails {
+                status: status.into(),
+            })),
             LifecycleError::InvalidSchedule(e) => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorCode::ValidationFailed,

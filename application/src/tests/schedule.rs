@@ -208,6 +208,6 @@ async fn editing_a_scheduled_campaign_needs_the_send_scope_and_a_new_time_gets_a
         service
             .duplicate(id, DuplicateRecipients::Failed, &writer)
             .await,
-        Err(LifecycleError::NothingToCopy)
+        Err(LifecycleError::NothingToCopy(CampaignStatus::Scheduled))
     ));
 }

@@ -211,8 +211,9 @@ async fn a_duplicate_is_a_new_draft_with_the_chosen_recipients() {
         Some(json!({ "recipients": "failed" })),
     )
     .await;
-    assert_eq!(status, 422, "nothing failed: {none}");
-    assert_eq!(none["error"]["details"]["fields"][0]["field"], "recipients");
+    assert_eq!(status, 409, "nothing failed: {none}");
+    assert_error_shape(&none, "invalid_state");
+    assert_eq!(none["error"]["details"]["status"], "PENDING");
     let (status, unsent) = call(
         &creator,
         reqwest::Method::POST,

@@ -15,9 +15,14 @@ use super::{CampaignResponse, RecipientEntry};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EditCampaignRequest {
     /// One line, 1 to 255 characters, not blank.
-    #[schema(max_length = 255)]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub subject: Option<String>,
     /// The HTML body: not blank, at most 2 MiB.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub body: Option<String>,
     /// The whole new list, replacing the old one (duplicates removed as at creation).
     #[schema(min_items = 1)]

@@ -112,7 +112,8 @@ where
         (status = 404, body = ErrorBody),
         (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody),
-        (status = 422, description = "Bad body, or no recipient in that state", body = ErrorBody),
+        (status = 409, description = "No recipient in that state (`invalid_state`, `details.status`)", body = ErrorBody),
+        (status = 422, body = ErrorBody),
         (status = 503, body = ErrorBody),
         AuthRefusals,
     )

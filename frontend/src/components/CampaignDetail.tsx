@@ -197,12 +197,17 @@ function MessageCard({ id, subject }: { id: string; subject: string }) {
         Subject: <span className="font-medium break-words text-slate-900">{subject}</span>
       </p>
       <div className="mt-3">
+        {/* The preview's box has its height before the body arrives: nothing below moves. */}
         {data?.body != null ? (
           <HtmlPreview html={data.body} title="Email preview" className="h-96" />
-        ) : (error ?? failureReason) ? (
-          <p className="text-sm text-slate-600">The message body could not be loaded.</p>
         ) : (
-          <Spinner label="Loading the message" />
+          <div className="flex h-96 items-center justify-center rounded-md border border-slate-200 bg-slate-50">
+            {(error ?? failureReason) ? (
+              <p className="text-sm text-slate-600">The message body could not be loaded.</p>
+            ) : (
+              <Spinner label="Loading the message" />
+            )}
+          </div>
         )}
       </div>
     </Card>

@@ -12,7 +12,7 @@ import {
   breakdown,
   countsOf,
   etaSeconds,
-  ratePerSecond,
+  smoothedRate,
   type Sample,
 } from "@/lib/progress";
 import { campaignBodyQuery, campaignQuery, phaseOf, queries, useApiQuery } from "@/lib/queries";
@@ -86,19 +86,21 @@ function Speed({
     );
   }
   if (campaign.status === "PROCESSING") {
-    const rate = ratePerSecond(samples);
+    // Smoothed over the last polls, and not said before a few seconds of them: the first
+    // answers after a start come in bursts that would make the time left jump about.
+    const rate = smoothedRate(samples);
     const eta = etaSeconds(campaign.pendingEmails, rate);
     return (
       <>
         <Stat
           label="Send rate"
           value={formatRate(rate)}
-          hint={rate === null ? "Measuring…" : "Over the last 20 s"}
+          hint={rate === null ? "Measuring…" : "Recent average"}
         />
         <Stat
           label="Time left"
           value={eta === null ? "—" : `~${formatDuration(eta)}`}
-          hint={rate === null ? "Measuring…" : rate === 0 ? "No progress lately" : "Estimated"}
+          hint={rate === null ? "Estimating…" : rate === 0 ? "No progress lately" : "Estimated"}
         />
       </>
     );

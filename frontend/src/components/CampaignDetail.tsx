@@ -18,6 +18,7 @@ import {
 import { campaignBodyQuery, campaignQuery, phaseOf, queries, useApiQuery } from "@/lib/queries";
 
 import { ActivityCard } from "./ActivityCard";
+import { CampaignActions } from "./CampaignActions";
 import { CampaignControlsCard } from "./CampaignControls";
 import { DraftCard } from "./DraftCard";
 import { RetryFailedCard } from "./RetryFailedCard";
@@ -323,6 +324,7 @@ export function CampaignDetail({ id, filter, page }: Props) {
       </div>
 
       {campaign.stopReason && <StoppedCard campaign={campaign} />}
+      <CampaignActions campaign={campaign} />
       {campaign.status === "DRAFT" && <DraftCard campaign={campaign} />}
       <ScheduledCard campaign={campaign} />
       <RetryFailedCard campaign={campaign} />

@@ -130,6 +130,12 @@ async function fillSubjectAndBody(page: Page, subject: string) {
   await expect(page.locator("iframe[title='Email preview']")).toHaveAttribute("sandbox", "");
 }
 
+/** Cancels a draft a spec made, so that the drafts' tab holds only the one the draft spec counts. */
+async function dropDraft(page: Page, id: string) {
+  const response = await page.request.post(`/api/emails/${id}/cancel`);
+  expect(response.status()).toBe(200);
+}
+
 /** The time zone and language the scheduling specs' browser runs in (not the machine's). */
 const ZONE = "Europe/Madrid";
 const LOCALE = "en-US";
@@ -314,6 +320,147 @@ test.describe("with a key that may do everything", () => {
     await expect(page.getByRole("figure")).toContainText("40 sent, 2 failed");
     await expect(page.locator(".uplot canvas").first()).toBeVisible();
     await shot(page, "campaign-detail");
+  });
+
+  test("a finished campaign's page loads without moving (CLS under 0.1)", async ({ page }) => {
+    // Tall enough that the recipients card, which the chart and the preview would push down as
+    // they load, is in view: a shift below the window does not count.
+    await page.setViewportSize({ width: 1350, height: 1800 });
+    // Every layout shift not caused by input, summed from the first paint.
+    await page.addInitScript(() => {
+      const w = window as unknown as { __cls: number };
+      w.__cls = 0;
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries() as (PerformanceEntry & {
+          value: number;
+          hadRecentInput: boolean;
+        })[]) {
+          if (!entry.hadRecentInput) w.__cls += entry.value;
+        }
+      }).observe({ type: "layout-shift", buffered: true });
+    });
+    await page.goto("/");
+    const item = page
+      .getByRole("list", { name: "Campaigns" })
+      .getByRole("listitem")
+      .filter({ hasText: `Pasted list ${RUN}` });
+    const href = await item.getByRole("link").first().getAttribute("href");
+    await page.goto(href!);
+    await expect(page.locator(".uplot canvas").first()).toBeVisible();
+    await expect(
+      page.frameLocator('iframe[title="Email preview"]').getByRole("heading", { name: `Pasted list ${RUN}` }),
+    ).toBeVisible();
+    await expect(page.getByRole("table", { name: /recipients/ })).toBeVisible();
+    await expect(page.getByRole("list", { name: "Activity" })).toBeVisible();
+    // The chart's legend reads real values: the latest bucket's.
+    await expect(page.getByTestId("chart-legend")).toContainText(/Latest: .* Sent \d+/);
+    await page.waitForTimeout(1000);
+    const cls = await page.evaluate(() => (window as unknown as { __cls: number }).__cls);
+    console.log(`cumulative layout shift of the campaign page: ${cls.toFixed(4)}`);
+    expect(cls).toBeLessThan(0.1);
+  });
+
+  test("duplicate a finished campaign's failed recipients into a new draft", async ({ page }) => {
+    await page.goto("/");
+    await page
+      .getByRole("list", { name: "Campaigns" })
+      .getByRole("listitem")
+      .filter({ hasText: `Pasted list ${RUN}` })
+      .getByRole("link")
+      .first()
+      .click();
+    await expect(page).toHaveURL(ID);
+    const source = page.url();
+    await page.getByRole("button", { name: "Duplicate" }).click();
+    const form = page.getByRole("form", { name: "Duplicate" });
+    await expect(form.getByRole("radio", { name: "All recipients (42 recipients)" })).toBeFocused();
+    await form.getByRole("radio", { name: "Only the failed (2 recipients)" }).check();
+    await shot(page, "campaign-duplicate");
+    await form.getByRole("button", { name: "Create the draft" }).click();
+    await expect(page).not.toHaveURL(source);
+    await expect(page).toHaveURL(ID);
+    await expect(page.locator("[data-status]").first()).toHaveText("Draft");
+    await expect(page.getByRole("heading", { level: 1, name: `Pasted list ${RUN}` })).toBeVisible();
+    await expect.poll(() => figureValue(page, "Recipients")).toBe(2);
+    const rows = page.getByRole("row").filter({ hasText: `.${RUN}@example.org` });
+    await expect(rows).toHaveCount(2);
+    await expect(rows.filter({ hasText: `bounce1.${RUN}@example.org` })).toHaveCount(1);
+    await expect(rows.filter({ hasText: `bounce2.${RUN}@example.org` })).toHaveCount(1);
+    await shot(page, "campaign-duplicated");
+    await dropDraft(page, ID.exec(page.url())![1]!);
+  });
+
+  test("edit a draft: its subject and recipients change on its page", async ({ page }) => {
+    const subject = `Editable ${RUN}`;
+    const created = await page.request.post("/api/emails", {
+      data: {
+        subject,
+        body: `<p>${subject}</p>`,
+        recipients: [`ed.${RUN}@example.org`, { email: `eve.${RUN}@example.org`, name: "Eve Editor" }],
+        draft: true,
+      },
+    });
+    expect(created.status()).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    await page.goto(`/campaigns/${id}`);
+    await page.getByRole("button", { name: "Edit" }).click();
+    const editor = page.getByRole("region", { name: "Edit campaign" });
+    await expect(editor.getByRole("heading", { name: "Edit campaign" })).toBeFocused();
+    await expect(editor.getByLabel("Subject")).toHaveValue(subject);
+    const recipients = editor.getByLabel("Recipients", { exact: true });
+    await expect(recipients).toHaveValue(
+      new RegExp(`ed\\.${RUN}@example\\.org\\nEve Editor <eve\\.${RUN}@example\\.org>|Eve Editor <eve\\.${RUN}@example\\.org>\\ned\\.${RUN}@example\\.org`),
+    );
+    await expect(editor.getByLabel("HTML body")).toHaveValue(`<p>${subject}</p>`);
+
+    await editor.getByLabel("Subject").fill(`${subject} (edited)`);
+    await recipients.fill(
+      [`eve.${RUN}@example.org`, `fay.${RUN}@example.org`, `gus.${RUN}@example.org`].join("\n"),
+    );
+    await shot(page, "campaign-edit");
+    await editor.getByRole("button", { name: "Save changes" }).click();
+    await expect(editor).toHaveCount(0);
+    await expect(page.getByRole("button", { name: "Edit" })).toBeFocused();
+    await expect(page.getByRole("heading", { level: 1, name: `${subject} (edited)` })).toBeVisible();
+    await expect.poll(() => figureValue(page, "Recipients")).toBe(3);
+    const rows = page.getByRole("row").filter({ hasText: `.${RUN}@example.org` });
+    await expect(rows).toHaveCount(3);
+    await expect(rows.filter({ hasText: `fay.${RUN}@example.org` })).toHaveCount(1);
+    await expect(rows.filter({ hasText: `ed.${RUN}@example.org` })).toHaveCount(0);
+    await shot(page, "campaign-edited");
+    await dropDraft(page, id);
+  });
+
+  test("the email preview is out of the tab order", async ({ page }) => {
+    const subject = `Links ${RUN}`;
+    const links = Array.from({ length: 12 }, (_, i) => `<a href="https://example.org/${i}">Link ${i}</a>`);
+    const created = await page.request.post("/api/emails", {
+      data: {
+        subject,
+        body: `<h1>${subject}</h1><p>${links.join(" ")}</p>`,
+        recipients: [`links.${RUN}@example.org`],
+        draft: true,
+      },
+    });
+    expect(created.status()).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    await page.goto(`/campaigns/${id}`);
+    const preview = page.frameLocator('iframe[title="Email preview"]');
+    await expect(preview.getByRole("link", { name: "Link 11" })).toBeVisible();
+    // The last tab stop before the preview (the Delivery card's "Cancel campaign"; the chart has
+    // none): one Tab goes past the preview, to the recipients' filter.
+    await page.getByRole("button", { name: "Cancel campaign" }).focus();
+    await page.keyboard.press("Tab");
+    const landed = await page.evaluate(() => {
+      const active = document.activeElement;
+      return {
+        tag: active?.tagName ?? "",
+        section: active?.closest("section")?.getAttribute("aria-labelledby") ?? "",
+      };
+    });
+    expect(landed.tag).not.toBe("IFRAME");
+    expect(landed.section).toBe("recipients-heading");
+    await dropDraft(page, id);
   });
 
   test("pause, resume and cancel a campaign while it sends; a key that may not send sees none of it", async ({

@@ -12,12 +12,13 @@ import {
   breakdown,
   countsOf,
   etaSeconds,
-  ratePerSecond,
+  smoothedRate,
   type Sample,
 } from "@/lib/progress";
 import { campaignBodyQuery, campaignQuery, phaseOf, queries, useApiQuery } from "@/lib/queries";
 
 import { ActivityCard } from "./ActivityCard";
+import { CampaignActions } from "./CampaignActions";
 import { CampaignControlsCard } from "./CampaignControls";
 import { DraftCard } from "./DraftCard";
 import { RetryFailedCard } from "./RetryFailedCard";
@@ -86,19 +87,21 @@ function Speed({
     );
   }
   if (campaign.status === "PROCESSING") {
-    const rate = ratePerSecond(samples);
+    // Smoothed over the last polls, and not said before a few seconds of them: the first
+    // answers after a start come in bursts that would make the time left jump about.
+    const rate = smoothedRate(samples);
     const eta = etaSeconds(campaign.pendingEmails, rate);
     return (
       <>
         <Stat
           label="Send rate"
           value={formatRate(rate)}
-          hint={rate === null ? "Measuring…" : "Over the last 20 s"}
+          hint={rate === null ? "Measuring…" : "Recent average"}
         />
         <Stat
           label="Time left"
           value={eta === null ? "—" : `~${formatDuration(eta)}`}
-          hint={rate === null ? "Measuring…" : rate === 0 ? "No progress lately" : "Estimated"}
+          hint={rate === null ? "Estimating…" : rate === 0 ? "No progress lately" : "Estimated"}
         />
       </>
     );
@@ -197,12 +200,17 @@ function MessageCard({ id, subject }: { id: string; subject: string }) {
         Subject: <span className="font-medium break-words text-slate-900">{subject}</span>
       </p>
       <div className="mt-3">
+        {/* The preview's box has its height before the body arrives: nothing below moves. */}
         {data?.body != null ? (
           <HtmlPreview html={data.body} title="Email preview" className="h-96" />
-        ) : (error ?? failureReason) ? (
-          <p className="text-sm text-slate-600">The message body could not be loaded.</p>
         ) : (
-          <Spinner label="Loading the message" />
+          <div className="flex h-96 items-center justify-center rounded-md border border-slate-200 bg-slate-50">
+            {(error ?? failureReason) ? (
+              <p className="text-sm text-slate-600">The message body could not be loaded.</p>
+            ) : (
+              <Spinner label="Loading the message" />
+            )}
+          </div>
         )}
       </div>
     </Card>
@@ -316,6 +324,7 @@ export function CampaignDetail({ id, filter, page }: Props) {
       </div>
 
       {campaign.stopReason && <StoppedCard campaign={campaign} />}
+      <CampaignActions campaign={campaign} />
       {campaign.status === "DRAFT" && <DraftCard campaign={campaign} />}
       <ScheduledCard campaign={campaign} />
       <RetryFailedCard campaign={campaign} />

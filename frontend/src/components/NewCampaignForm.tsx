@@ -3,7 +3,8 @@
 import { useDeferredValue, useMemo, useRef, useState, type FormEvent } from "react";
 
 import type { CampaignField } from "@/lib/api/submit-errors";
-import { plural } from "@/lib/format";
+import type { Campaign } from "@/lib/api/types";
+import { formatCount, plural } from "@/lib/format";
 import { analyseRecipients, parsePastedRecipients } from "@/lib/recipients";
 import { browserTimeZone, pickerBounds } from "@/lib/schedule";
 
@@ -12,6 +13,7 @@ import type { CsvState } from "./new-campaign/CsvUpload";
 import { RecipientsField } from "./new-campaign/RecipientsField";
 import { ScheduleField } from "./new-campaign/ScheduleField";
 import { SubjectField } from "./new-campaign/SubjectField";
+import { useEditCampaign, type EditStart } from "./new-campaign/use-edit-campaign";
 import { useSubmitCampaign } from "./new-campaign/use-submit-campaign";
 import { buttonPrimary, buttonSecondary } from "./ui";
 
@@ -26,28 +28,46 @@ function Spinner({ light }: { light: boolean }) {
   );
 }
 
+/** The form as an editor of a draft or scheduled campaign. */
+export interface EditSetup {
+  campaignId: string;
+  /** A scheduled campaign keeps a send time: the picker has no "no time" choice then. */
+  scheduled: boolean;
+  /** How many recipients it has (said when the list is too long to load). */
+  totalEmails: number;
+  start: EditStart;
+  /** Saved (`null`: nothing had changed, nothing was sent). */
+  onSaved: (campaign: Campaign | null) => void;
+  onCancel: () => void;
+}
+
 /**
  * The "new campaign" form: subject, HTML body with a sandboxed preview, recipients, and when to
  * send (now, or at a date and time in the browser's time zone). It sends (or schedules) the
  * campaign, or saves it as a draft to send later; `canSend` false (the key lacks
- * `campaigns:send`) leaves only the draft, which someone whose key may send can send.
+ * `campaigns:send`) leaves only the draft, which someone whose key may send can send. With
+ * `edit`, it starts from a draft or scheduled campaign and saves what changed in it.
  */
-export function NewCampaignForm({ canSend = true }: { canSend?: boolean }) {
-  const [subject, setSubject] = useState("");
-  const [body, setBody] = useState("");
-  const [pasted, setPasted] = useState("");
+export function NewCampaignForm({ canSend = true, edit }: { canSend?: boolean; edit?: EditSetup }) {
+  const [subject, setSubject] = useState(edit?.start.subject ?? "");
+  const [body, setBody] = useState(edit?.start.body ?? "");
+  const [pasted, setPasted] = useState(edit?.start.pasted ?? "");
   const [csv, setCsv] = useState<CsvState | null>(null);
   const subjectRef = useRef<HTMLInputElement>(null);
   const bodyRef = useRef<HTMLTextAreaElement>(null);
   const recipientsRef = useRef<HTMLTextAreaElement>(null);
   const sendAtRef = useRef<HTMLInputElement>(null);
   // When to send: now (the default), or at `sendAt`, read in the browser's time zone.
-  const [later, setLater] = useState(false);
-  const [sendAt, setSendAt] = useState("");
+  const [later, setLater] = useState(edit ? edit.start.scheduledAt !== null : false);
+  const [sendAt, setSendAt] = useState(edit?.start.sendAt ?? "");
   const [schedule, setSchedule] = useState<{
     timeZone: string;
     bounds: { min: string; max: string };
-  } | null>(null);
+  } | null>(() => {
+    if (!edit || edit.start.scheduledAt === null) return null;
+    const timeZone = browserTimeZone();
+    return { timeZone, bounds: pickerBounds(timeZone, Date.now()) };
+  });
 
   function focusFirst(fields: Partial<Record<CampaignField, string>>) {
     const refs = {
@@ -60,8 +80,15 @@ export function NewCampaignForm({ canSend = true }: { canSend?: boolean }) {
     if (first) refs[first].current?.focus();
   }
 
-  const { errors, submitting, submitted, clearFieldError, submit } =
-    useSubmitCampaign(focusFirst);
+  const creating = useSubmitCampaign(focusFirst);
+  const editing = useEditCampaign(
+    edit?.campaignId ?? "",
+    focusFirst,
+    (saved) => edit?.onSaved(saved),
+  );
+  const { errors, submitted, clearFieldError } = edit ? editing : creating;
+  const submitting = edit ? editing.saving : creating.submitting;
+  const submit = creating.submit;
   // Which button sent the form, for its spinner.
   const [savingDraft, setSavingDraft] = useState(false);
 
@@ -98,9 +125,22 @@ export function NewCampaignForm({ canSend = true }: { canSend?: boolean }) {
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    if (edit) {
+      void editing.save(edit.start, {
+        subject,
+        body,
+        pasted,
+        csv,
+        sendAt: later ? sendAt : null,
+        timeZone: schedule?.timeZone ?? browserTimeZone(),
+      });
+      return;
+    }
     // Enter in a field does what the main button does.
     send(!canSend);
   }
+
+  const keepsList = edit !== undefined && !edit.start.prefilled;
 
   return (
     <form onSubmit={onSubmit} noValidate className="space-y-6" aria-busy={submitting}>
@@ -153,6 +193,13 @@ export function NewCampaignForm({ canSend = true }: { canSend?: boolean }) {
         textareaRef={recipientsRef}
       />
 
+      {keepsList && (
+        <p className="-mt-4 text-sm text-slate-600">
+          This campaign has {formatCount(edit?.totalEmails ?? 0)} recipients, more than the editor loads.
+          Leave the field empty to keep them, or enter the whole new list.
+        </p>
+      )}
+
       <ScheduleField
         later={later}
         onLaterChange={chooseLater}
@@ -163,12 +210,13 @@ export function NewCampaignForm({ canSend = true }: { canSend?: boolean }) {
         }}
         timeZone={schedule?.timeZone ?? ""}
         bounds={schedule?.bounds ?? null}
-        draftOnly={!canSend}
+        draftOnly={!canSend || (edit !== undefined && !edit.scheduled)}
+        timeRequired={edit?.scheduled}
         error={errors.fields.scheduledAt}
         inputRef={sendAtRef}
       />
 
-      {!canSend && (
+      {!canSend && !edit && (
         <p
           id="draft-only"
           className="rounded-lg border border-violet-200 bg-violet-50 p-4 text-sm text-violet-950"
@@ -178,6 +226,29 @@ export function NewCampaignForm({ canSend = true }: { canSend?: boolean }) {
         </p>
       )}
 
+      {edit ? (
+        <div className="flex flex-col-reverse gap-3 sm:flex-row sm:items-center sm:justify-end">
+          <p className="text-sm text-slate-600 sm:mr-auto">
+            {keepsList && analysis.valid.length === 0
+              ? `Keeps its ${plural(edit?.totalEmails ?? 0, "recipient", "recipients")}.`
+              : analysis.valid.length === 0
+                ? "Add recipients to save."
+                : `Goes to ${plural(analysis.valid.length, "recipient", "recipients")}.`}
+          </p>
+          <button
+            type="button"
+            className={buttonSecondary}
+            disabled={submitting}
+            onClick={edit.onCancel}
+          >
+            Discard changes
+          </button>
+          <button type="submit" className={buttonPrimary} disabled={submitting}>
+            {submitting && <Spinner light />}
+            Save changes
+          </button>
+        </div>
+      ) : (
       <div className="flex flex-col-reverse gap-3 sm:flex-row sm:items-center sm:justify-end">
         <p className="text-sm text-slate-600 sm:mr-auto">
           {analysis.valid.length === 0
@@ -218,6 +289,7 @@ export function NewCampaignForm({ canSend = true }: { canSend?: boolean }) {
           </button>
         )}
       </div>
+      )}
     </form>
   );
 }

@@ -10,10 +10,27 @@ import { toSeries } from "@/lib/timeline";
 
 import { Card, Spinner } from "./ui";
 
+/** The chart's box: the legend's line and the canvas (see TimelineChart), from the first paint. */
+const BOX = "h-[232px]";
+/** The caption's room: three lines, so that the card keeps its height as the caption fills in. */
+const CAPTION = "mt-2 min-h-12 text-xs text-slate-600";
+
+function Placeholder({ children }: { children: React.ReactNode }) {
+  return (
+    <div className={`${BOX} flex items-center justify-center rounded-md bg-slate-50`}>
+      {children}
+    </div>
+  );
+}
+
 // uPlot draws on a canvas: load it in the browser only, and only on this page.
 const TimelineChart = dynamic(() => import("./TimelineChart"), {
   ssr: false,
-  loading: () => <div className="h-[232px]" />,
+  loading: () => (
+    <Placeholder>
+      <Spinner label="Loading chart" />
+    </Placeholder>
+  ),
 });
 
 /** "Messages sent over time": a bar chart of the campaign's timeline, refreshed while it sends. */
@@ -25,15 +42,30 @@ export function TimelineCard({ campaignId, phase }: { campaignId: string; phase:
   });
   const series = useMemo(() => (data ? toSeries(data) : null), [data]);
 
+  // Every state keeps the same height: the box of the chart, and the caption's lines.
   let content: React.ReactNode;
   if (!data || !series) {
-    content = (error ?? failureReason) ? (
-      <p className="text-sm text-slate-600">The chart is not available right now.</p>
-    ) : (
-      <Spinner label="Loading chart" />
+    content = (
+      <>
+        <Placeholder>
+          {(error ?? failureReason) ? (
+            <p className="text-sm text-slate-600">The chart is not available right now.</p>
+          ) : (
+            <Spinner label="Loading chart" />
+          )}
+        </Placeholder>
+        <p className={CAPTION} />
+      </>
     );
   } else if (series.x.length === 0) {
-    content = <p className="text-sm text-slate-600">No messages have been sent yet.</p>;
+    content = (
+      <>
+        <Placeholder>
+          <p className="text-sm text-slate-600">No messages have been sent yet.</p>
+        </Placeholder>
+        <p className={CAPTION} />
+      </>
+    );
   } else {
     const sent = series.sent.reduce((a, b) => a + b, 0);
     const failed = series.failed.reduce((a, b) => a + b, 0);
@@ -44,10 +76,10 @@ export function TimelineCard({ campaignId, phase }: { campaignId: string; phase:
     ).toISOString();
     content = (
       <figure>
-        <div aria-hidden="true">
+        <div aria-hidden="true" className={BOX}>
           <TimelineChart series={series} bucketSeconds={data.bucketSeconds} />
         </div>
-        <figcaption className="mt-2 text-xs text-slate-600">
+        <figcaption className={CAPTION}>
           Messages per {formatDuration(data.bucketSeconds)} from {formatDateTime(from, true)} to{" "}
           {formatDateTime(to, true)}: {formatCount(sent)} sent, {formatCount(failed)} failed; at
           most {formatCount(peak)} in one interval.
@@ -57,10 +89,7 @@ export function TimelineCard({ campaignId, phase }: { campaignId: string; phase:
   }
 
   return (
-    <Card
-      title="Messages over time"
-      headingId="timeline-heading"
-    >
+    <Card title="Messages over time" headingId="timeline-heading">
       {content}
     </Card>
   );

@@ -1,15 +1,19 @@
 "use client";
 
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
 
 import "uplot/dist/uPlot.min.css";
 
-import type { TimelineSeries } from "@/lib/timeline";
+import { formatClock, formatCount, formatDateTime } from "@/lib/format";
+import { legendValues, timeTickSpace, type TimelineSeries } from "@/lib/timeline";
+
+import { Swatch } from "./ui";
 
 const SENT = "#059669"; // emerald-600
 const FAILED = "#dc2626"; // red-600
-const HEIGHT = 200;
+/** The canvas's height; the legend's line comes above it (see `CHART_BOX_CLASS`). */
+export const HEIGHT = 200;
 /** The narrowest x span, in buckets. */
 const MIN_BUCKETS = 10;
 
@@ -25,13 +29,16 @@ function stackedData(series: TimelineSeries): uPlot.AlignedData {
 }
 
 /**
- * Messages per time bucket: sent (green) stacked on failed (red). uPlot draws on a canvas,
- * so this module is only ever loaded in the browser (see TimelineCard).
+ * Messages per time bucket: sent (green) stacked on failed (red), with a legend that reads the
+ * bucket under the pointer, or the latest one. uPlot draws on a canvas, so this module is only
+ * ever loaded in the browser (see TimelineCard); its box has its final height from the start.
  */
 export default function TimelineChart({ series, bucketSeconds }: Props) {
   const container = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const latest = useRef(series);
+  const [hovered, setHovered] = useState<number | null>(null);
+  const withSeconds = bucketSeconds < 60;
 
   useEffect(() => {
     latest.current = series;
@@ -47,7 +54,7 @@ export default function TimelineChart({ series, bucketSeconds }: Props) {
       height: HEIGHT,
       padding: [8, 8, 0, 0],
       cursor: { drag: { x: false, y: false }, points: { show: false } },
-      legend: { show: true, live: true },
+      legend: { show: false },
       scales: {
         x: {
           time: true,
@@ -64,36 +71,37 @@ export default function TimelineChart({ series, bucketSeconds }: Props) {
         y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] },
       },
       axes: [
-        { stroke: "#475569", grid: { stroke: "#e2e8f0", width: 1 }, ticks: { show: false } },
+        {
+          stroke: "#475569",
+          grid: { stroke: "#e2e8f0", width: 1 },
+          ticks: { show: false },
+          // Room for a whole label between ticks: fewer of them on a narrow chart.
+          space: timeTickSpace(withSeconds),
+          // Times as the rest of the page writes them.
+          values: (_u, splits) => splits.map((v) => formatClock(v * 1000, withSeconds)),
+        },
         {
           stroke: "#475569",
           grid: { stroke: "#e2e8f0", width: 1 },
           ticks: { show: false },
           size: 48,
+          space: 30,
           values: (_u, splits) => splits.map((v) => (Number.isInteger(v) ? String(v) : "")),
         },
       ],
       series: [
-        { label: "Time" },
-        {
-          label: "Failed",
-          stroke: FAILED,
-          fill: FAILED,
-          width: 0,
-          paths: bars,
-          points: { show: false },
-          value: (_u, _v, _si, idx) =>
-            idx === null ? "--" : String(latest.current.failed[idx] ?? 0),
-        },
-        {
-          label: "Sent",
-          stroke: SENT,
-          fill: SENT,
-          width: 0,
-          paths: bars,
-          points: { show: false },
-        },
+        {},
+        { label: "Failed", stroke: FAILED, fill: FAILED, width: 0, paths: bars, points: { show: false } },
+        { label: "Sent", stroke: SENT, fill: SENT, width: 0, paths: bars, points: { show: false } },
       ],
+      hooks: {
+        setCursor: [
+          (u) => {
+            const idx = u.cursor.idx;
+            setHovered(idx === undefined || idx === null || (u.cursor.left ?? -1) < 0 ? null : idx);
+          },
+        ],
+      },
     };
     const chart = new uPlot(opts, stackedData(latest.current), el);
     plot.current = chart;
@@ -106,11 +114,35 @@ export default function TimelineChart({ series, bucketSeconds }: Props) {
       chart.destroy();
       plot.current = null;
     };
-  }, [bucketSeconds]);
+  }, [bucketSeconds, withSeconds]);
 
   useEffect(() => {
     plot.current?.setData(stackedData(series));
   }, [series]);
 
-  return <div ref={container} className="w-full" />;
+  const legend = legendValues(series, hovered);
+  return (
+    <div>
+      <p
+        data-testid="chart-legend"
+        className="flex h-6 flex-wrap items-center gap-x-4 overflow-hidden text-xs text-slate-600 tabular-nums"
+      >
+        {legend && (
+          <>
+            <span>
+              {legend.hovered ? "" : "Latest: "}
+              {formatDateTime(new Date(legend.at).toISOString(), withSeconds)}
+            </span>
+            <span className="inline-flex items-center gap-1.5">
+              <Swatch tone="sent" /> Sent {formatCount(legend.sent)}
+            </span>
+            <span className="inline-flex items-center gap-1.5">
+              <Swatch tone="failed" /> Failed {formatCount(legend.failed)}
+            </span>
+          </>
+        )}
+      </p>
+      <div ref={container} className="mt-2 h-[200px] w-full" />
+    </div>
+  );
 }

@@ -49,3 +49,13 @@ export function formatDuration(seconds: number | null): string {
 export function plural(n: number, one: string, many: string): string {
   return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
+
+const clock = new Intl.DateTimeFormat(undefined, { timeStyle: "short" });
+const clockSeconds = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
+
+/** A time of day in the user's locale and time zone, as `formatDateTime` writes it ("9:30 AM"). */
+export function formatClock(ms: number, withSeconds = false): string {
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) return "—";
+  return (withSeconds ? clockSeconds : clock).format(date);
+}

@@ -6,6 +6,7 @@ import {
   breakdown,
   etaSeconds,
   ratePerSecond,
+  smoothedRate,
   roundShares,
   type Sample,
 } from "./progress";
@@ -136,5 +137,32 @@ describe("send rate and ETA", () => {
     expect(averageRate(50, "2026-01-01T10:00:00Z", "2026-01-01T10:00:00Z")).toBe(50);
     expect(averageRate(0, "2026-01-01T10:00:00Z", "2026-01-01T10:01:00Z")).toBeNull();
     expect(averageRate(10, null, "2026-01-01T10:01:00Z")).toBeNull();
+  });
+});
+
+describe("smoothedRate", () => {
+  const at = (seconds: number, done: number) => ({ at: seconds * 1000, done });
+
+  it("says nothing before a few seconds of samples", () => {
+    expect(smoothedRate([])).toBeNull();
+    expect(smoothedRate([at(0, 0), at(1.5, 30)])).toBeNull();
+    expect(smoothedRate([at(0, 0), at(1.5, 30), at(3, 60)])).toBe(20);
+  });
+
+  it("lets one burst move the rate a little, not all the way", () => {
+    // 10 a second for 9 s, then a poll that finds 200 more at once.
+    const steady = [0, 1.5, 3, 4.5, 6, 7.5, 9].map((s) => at(s, s * 10));
+    const burst = [...steady, at(10.5, 90 + 200)];
+    const rate = smoothedRate(burst)!;
+    expect(smoothedRate(steady)).toBeCloseTo(10);
+    // That poll alone reads 143 / s.
+    expect(rate).toBeGreaterThan(10);
+    expect(rate).toBeLessThan(30);
+  });
+
+  it("follows a lasting change within a few half-lives", () => {
+    const slow = [0, 1.5, 3, 4.5, 6].map((s) => at(s, s * 10));
+    const fast = [7.5, 9, 10.5, 12, 13.5, 15, 16.5, 18, 19.5, 21].map((s) => at(s, 60 + (s - 6) * 40));
+    expect(smoothedRate([...slow, ...fast])).toBeGreaterThan(25);
   });
 });

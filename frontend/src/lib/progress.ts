@@ -151,3 +151,38 @@ export function averageRate(
   if (!Number.isFinite(seconds)) return null;
   return done / Math.max(seconds, 1);
 }
+
+/** How much data the smoothed rate needs before it says anything: a few seconds of samples. */
+export const MIN_ESTIMATE_MS = 3000;
+/** How fast the smoothed rate forgets: an interval this old weighs half as much as a new one. */
+export const RATE_HALF_LIFE_MS = 10_000;
+
+/**
+ * Messages per second, smoothed: an exponentially weighted average of the rates between
+ * successive samples (oldest to newest), each weighted by how long it lasted, so that one burst
+ * or one slow poll moves it little. Null until the samples span `MIN_ESTIMATE_MS`.
+ */
+export function smoothedRate(
+  samples: readonly Sample[],
+  halfLifeMs: number = RATE_HALF_LIFE_MS,
+  minSpanMs: number = MIN_ESTIMATE_MS,
+): number | null {
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  if (!first || !last || last.at - first.at < minSpanMs) return null;
+  let rate: number | null = null;
+  for (let i = 1; i < samples.length; i += 1) {
+    const a = samples[i - 1]!;
+    const b = samples[i]!;
+    const ms = b.at - a.at;
+    if (ms <= 0) continue;
+    const r = Math.max(0, ((b.done - a.done) * 1000) / ms);
+    if (rate === null) {
+      rate = r;
+    } else {
+      const alpha = 1 - Math.pow(2, -ms / halfLifeMs);
+      rate += alpha * (r - rate);
+    }
+  }
+  return rate;
+}

@@ -42,3 +42,32 @@ export function toSeries(timeline: Timeline): TimelineSeries {
   }
   return series;
 }
+
+/** What the chart's legend says: one bucket's start (ms) and its counts. */
+export interface LegendValues {
+  at: number;
+  sent: number;
+  failed: number;
+  /** Whether it is the bucket under the pointer (else the latest one). */
+  hovered: boolean;
+}
+
+/**
+ * The legend's values: those of the bucket at `idx` (under the pointer), or of the latest
+ * bucket when the pointer is not on the chart; null when there is no bucket.
+ */
+export function legendValues(series: TimelineSeries, idx: number | null | undefined): LegendValues | null {
+  const hovered = idx !== null && idx !== undefined && idx >= 0 && idx < series.x.length;
+  const i = hovered ? idx : series.x.length - 1;
+  const x = series.x[i];
+  if (x === undefined) return null;
+  return { at: x * 1000, sent: series.sent[i] ?? 0, failed: series.failed[i] ?? 0, hovered };
+}
+
+/**
+ * The least room, in CSS pixels, between two time labels of the x axis: about one label's
+ * width and a gap, so that labels never overlap; a narrow chart gets fewer of them.
+ */
+export function timeTickSpace(withSeconds: boolean): number {
+  return withSeconds ? 110 : 80;
+}

@@ -15,6 +15,8 @@ interface Props {
   bounds: { min: string; max: string } | null;
   /** A key that may not send: the campaign is saved as a draft that keeps the time. */
   draftOnly: boolean;
+  /** A time must be given (a scheduled campaign being edited): no "now" choice. */
+  timeRequired?: boolean;
   error?: string;
   inputRef: Ref<HTMLInputElement>;
 }
@@ -30,6 +32,7 @@ export function ScheduleField({
   timeZone,
   bounds,
   draftOnly,
+  timeRequired = false,
   error,
   inputRef,
 }: Props) {
@@ -43,6 +46,9 @@ export function ScheduleField({
   };
   return (
     <section className={sectionClass}>
+      {timeRequired ? (
+        <h2 className="text-sm font-semibold text-slate-900">When to send</h2>
+      ) : (
       <fieldset>
         <legend className="text-sm font-semibold text-slate-900">When to send</legend>
         <div className="mt-2 flex flex-wrap gap-x-6 gap-y-2 text-sm text-slate-900">
@@ -72,8 +78,9 @@ export function ScheduleField({
           </div>
         </div>
       </fieldset>
-      {later && (
-        <div className="mt-4">
+      )}
+      {(later || timeRequired) && (
+        <div className={timeRequired ? "mt-2" : "mt-4"}>
           <label htmlFor={ids.input} className="block text-sm font-semibold text-slate-900">
             Send at
           </label>

@@ -7,6 +7,8 @@ export type CampaignPage = Schemas["CampaignPage"];
 export type CampaignStatus = Schemas["CampaignStatusDto"];
 export type CreateCampaignRequest = Schemas["CreateCampaignRequest"];
 export type CreatedCampaign = Schemas["CreateCampaignResponse"];
+export type EditCampaignRequest = Schemas["EditCampaignRequest"];
+export type DuplicateRequest = Schemas["DuplicateRequest"];
 export type ErrorBody = Schemas["ErrorBody"];
 /** Every code the API answers with (`error.code`). */
 export type ErrorCode = Schemas["ErrorCode"];

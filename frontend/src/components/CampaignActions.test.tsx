@@ -175,11 +175,11 @@ describe("Duplicate", () => {
 
   it("says so when no recipient matches", async () => {
     fetchMock.mockResolvedValue(
-      json(422, {
+      json(409, {
         error: {
-          code: "validation_failed",
-          message: "no recipient matches",
-          details: { fields: [{ field: "recipients", message: "no recipient matches" }] },
+          code: "invalid_state",
+          message: "the campaign is COMPLETED and has no recipients in that state to copy",
+          details: { status: "COMPLETED" },
         },
       }),
     );

@@ -165,10 +165,8 @@ describe("duplicateChoices", () => {
 
 describe("duplicateFailure", () => {
   it("says when no recipient matches", () => {
-    const none = new ApiError(422, "validation_failed", "no recipients", {
-      fields: [{ field: "recipients", message: "none match" }],
-      invalidRecipientCount: 0,
-      invalidRecipients: [],
+    const none = new ApiError(409, "invalid_state", "no recipients in that state", {
+      status: "COMPLETED",
     });
     expect(duplicateFailure("failed", none)).toBe(
       "No recipient of this campaign has failed, so there is nothing to duplicate.",

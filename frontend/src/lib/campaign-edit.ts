@@ -100,19 +100,11 @@ export function duplicateChoices(campaign: Campaign): DuplicateChoice[] {
 /** What to say when a duplicate failed. */
 export function duplicateFailure(which: DuplicateWhich, error: unknown): string {
   if (!(error instanceof ApiError)) return "The campaign could not be duplicated. Try again.";
-  if (error.status === 422) {
-    const details: unknown = error.details;
-    const fields =
-      typeof details === "object" && details !== null && "fields" in details
-        ? (details as { fields: unknown }).fields
-        : undefined;
-    const first = Array.isArray(fields) ? (fields[0] as { field?: unknown } | undefined) : undefined;
-    if (first?.field === "recipients") {
-      if (which === "failed") return "No recipient of this campaign has failed, so there is nothing to duplicate.";
-      if (which === "unsent") return "Every recipient of this campaign was sent, so there is nothing to duplicate.";
-      return "This campaign has no recipients, so there is nothing to duplicate.";
-    }
-    return error.message;
+  // The campaign has no recipient in the state asked for (the API's `invalid_state`).
+  if (error.status === 409 && error.code === "invalid_state") {
+    if (which === "failed") return "No recipient of this campaign has failed, so there is nothing to duplicate.";
+    if (which === "unsent") return "Every recipient of this campaign was sent, so there is nothing to duplicate.";
+    return "This campaign has no recipients, so there is nothing to duplicate.";
   }
   if (error.status === 403) return "Your key may not create campaigns.";
   if (error.status === 404) return "This campaign no longer exists.";

@@ -62,6 +62,10 @@ pub enum LifecycleError {
     /// `campaigns:send`); nothing changed.
     #[error("the key lacks the {0} scope")]
     MissingScope(Scope),
+    /// A worker that cannot be asked to stop (a Node bull worker) is sending the campaign, which
+    /// is in this status: a pause or a cancel would not stop it. Nothing changed.
+    #[error("the campaign is {0} and a worker that cannot be stopped is sending it")]
+    HeldElsewhere(CampaignStatus),
     /// A duplicate would have no recipient (none failed, or none unsent): the campaign, in this
     /// status, has none in that state.
     #[error("the campaign is {0} and has no recipients to copy in that state")]
@@ -99,6 +103,14 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
         control: Control,
         actor: &Actor,
     ) -> Result<Controlled, LifecycleError> {
+        // A Node bull worker sending it would not stop, and would mark everything it read as
+        // sent: refused, and the campaign is left to finish. Not knowing (Redis down) does not
+        // block the move.
+        if control.stops_sending() && matches!(self.queue.held_elsewhere(id).await, Ok(true)) {
+            let current = self.repo.get(id).await?.ok_or(LifecycleError::NotFound)?;
+            warn!("a worker that cannot be stopped holds the campaign's job; refused");
+            return Err(LifecycleError::HeldElsewhere(current.status));
+        }
         let campaign = match self.repo.control(id, control, self.clock.now()).await {
             Ok(campaign) => campaign,
             Err(RepositoryError::Conflict(_)) => return Err(self.invalid_state(id).await),

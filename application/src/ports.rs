@@ -334,6 +334,13 @@ pub trait JobProducer: Send + Sync + 'static {
         &self,
     ) -> impl Future<Output = Result<HashSet<CampaignId>, QueueError>> + Send;
 
+    /// Whether a worker that does not listen to stop requests (a Node bull worker sharing the
+    /// queue) holds a job of `campaign` now: such a worker cannot be paused or cancelled.
+    fn held_elsewhere(
+        &self,
+        campaign: CampaignId,
+    ) -> impl Future<Output = Result<bool, QueueError>> + Send;
+
     /// Asks the worker sending `campaign`, if one is, to start no new message for it, and
     /// waits up to `wait` for its answer. The campaign's new status must be stored first: a
     /// worker that has not started it yet reads that status when it starts.

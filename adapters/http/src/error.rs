@@ -383,6 +383,16 @@ impl From<LifecycleError> for ApiError {
             })),
             LifecycleError::Invalid(invalid) => invalid_campaign(invalid),
             LifecycleError::MissingScope(scope) => forbidden(scope),
+            LifecycleError::HeldElsewhere(status) => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::InvalidState,
+                format!(
+                    "the campaign is {status} and a worker that cannot be paused or cancelled (a Node bull worker) is sending it; it will finish"
+                ),
+            )
+            .with_details(ErrorDetails::InvalidState(InvalidStateDetails {
+                status: status.into(),
+            })),
             LifecycleError::NothingToCopy(status) => Self::new(
                 StatusCode::CONFLICT,
                 ErrorCode::InvalidState,

@@ -175,6 +175,10 @@ impl JobProducer for RedisJobQueue {
         Ok(live)
     }
 
+    async fn held_elsewhere(&self, campaign: CampaignId) -> Result<bool, QueueError> {
+        crate::stops::held_elsewhere(&self.shared, campaign).await
+    }
+
     async fn stop_sending(
         &self,
         campaign: CampaignId,

@@ -40,6 +40,24 @@ static RELEASE: LazyLock<Script> = queue_script!("release.lua");
 static PROMOTE: LazyLock<Script> = queue_script!("promote.lua");
 static STALLED: LazyLock<Script> = queue_script!("stalled.lua");
 static LIVE: LazyLock<Script> = queue_script!("live.lua");
+static HELD: LazyLock<Script> = queue_script!("held.lua");
+
+/// `held.lua`: whether a worker that cannot be asked to stop (a Node bull worker) holds a job
+/// of the campaign.
+pub(crate) struct HeldElsewhere<'a> {
+    pub keys: &'a Keys,
+    pub campaign: CampaignId,
+}
+
+impl HeldElsewhere<'_> {
+    pub(crate) async fn invoke(&self, conn: &mut MultiplexedConnection) -> RedisResult<bool> {
+        HELD.key(&self.keys.active)
+            .arg(&self.keys.base)
+            .arg(self.campaign.to_string())
+            .invoke_async(conn)
+            .await
+    }
+}
 static THROTTLE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/throttle.lua")));
 
 /// Why a script would not settle a job (complete, fail, release). Nothing was changed.

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::error::redis_error;
 use crate::pool::Shared;
+use crate::scripts::HeldElsewhere;
 
 /// How often the API looks for the reply and the claim while it waits.
 const POLL: Duration = Duration::from_millis(20);
@@ -67,6 +68,22 @@ pub(crate) async fn stop_sending(
         }
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// Whether a worker that does not listen to stop requests (a Node bull worker) holds a job of
+/// `campaign`.
+pub(crate) async fn held_elsewhere(
+    shared: &Shared,
+    campaign: CampaignId,
+) -> Result<bool, QueueError> {
+    let mut conn = shared.conn().await?;
+    HeldElsewhere {
+        keys: &shared.keys,
+        campaign,
+    }
+    .invoke(&mut conn)
+    .await
+    .map_err(redis_error)
 }
 
 /// Subscribes to the stop channel on a connection of its own.

@@ -17,6 +17,8 @@ pub struct FakeQueue {
     pub enqueued: Mutex<Vec<CampaignId>>,
     pub lost: Mutex<HashSet<CampaignId>>,
     pub down: AtomicBool,
+    /// Campaigns a Node bull worker holds a job of.
+    pub held_elsewhere: Mutex<HashSet<CampaignId>>,
     /// The campaigns workers were asked to stop sending, in order.
     pub stops: Mutex<Vec<CampaignId>>,
     /// When the last delayed job added for a campaign is due.
@@ -59,6 +61,11 @@ impl JobProducer for FakeQueue {
             .filter(|c| !lost.contains(c))
             .copied()
             .collect())
+    }
+
+    async fn held_elsewhere(&self, campaign: CampaignId) -> Result<bool, QueueError> {
+        self.check()?;
+        Ok(lock(&self.held_elsewhere).contains(&campaign))
     }
 
     async fn stop_sending(

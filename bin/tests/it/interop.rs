@@ -285,3 +285,54 @@ async fn paloma_api_migrate_adopts_a_database_the_node_stack_created() {
     assert_eq!(received.len(), 7, "3 by Node before, 4 by Paloma after");
     assert!(received.values().all(|n| *n == 1), "nobody received two");
 }
+
+/// A Node bull worker holding a campaign's job does not listen to Paloma's stop requests and
+/// marks everything it read as sent: a pause or a cancel then is refused (`409`, naming the
+/// status) and changes nothing, and the campaign finishes with counters that add up.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_campaign_a_node_worker_holds_cannot_be_paused_or_cancelled_and_finishes_whole() {
+    let smtp = TestSmtpServer::start(SmtpRules::default().delay(Duration::from_millis(100)))
+        .expect("smtp");
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    let created = paloma.post(&campaign("Held by Node", &addresses("held", 60))).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let worker = node_stack(&paloma, "worker.js")
+        .env("SMTP_HOST", "127.0.0.1")
+        .env("SMTP_PORT", smtp.port().to_string())
+        .env("WORKER_EXIT_AFTER", "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn node worker.js");
+    smtp.wait_for(5, Duration::from_secs(30)).await;
+    assert!(smtp.message_count() >= 5, "the Node worker is sending");
+
+    for action in ["pause", "cancel"] {
+        let response = paloma
+            .http
+            .post(paloma.url(&format!("/api/emails/{id}/{action}")))
+            .send()
+            .await
+            .expect(action);
+        assert_eq!(response.status().as_u16(), 409, "{action}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["error"]["code"], "invalid_state");
+        assert_eq!(body["error"]["details"]["status"], "PROCESSING", "{body}");
+    }
+    let out = tokio::time::timeout(Duration::from_secs(60), worker.wait_with_output())
+        .await
+        .expect("the Node worker finishes")
+        .expect("node worker.js");
+    assert!(out.status.success());
+    let done = paloma.campaign(&id).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    assert_eq!(
+        (
+            done["sentEmails"].as_u64(),
+            done["cancelledEmails"].as_u64(),
+            done["pendingEmails"].as_u64()
+        ),
+        (Some(60), Some(0), Some(0))
+    );
+    assert_eq!(smtp.message_count(), 60);
+}

@@ -82,6 +82,16 @@ impl From<RepositoryError> for QueryError {
     }
 }
 
+/// A campaign with what its page says besides its counters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignDetail {
+    pub campaign: Campaign,
+    /// For a `PENDING` campaign: how many campaigns come before it in the queue.
+    pub queued_behind: Option<u64>,
+    /// For a campaign the worker stopped: its failed recipients that were never tried.
+    pub untried: Option<u64>,
+}
+
 /// The campaign use cases the API offers. One instance is shared by all requests.
 #[derive(Debug)]
 pub struct CampaignService<R, Q, C> {
@@ -251,6 +261,26 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
             campaign,
             enqueued,
             replayed: true,
+        })
+    }
+
+    /// A campaign as its page shows it: with, while it waits, how many campaigns come before it
+    /// and, once the worker stopped it, how many of its failed recipients were never tried.
+    pub async fn detail(&self, id: CampaignId) -> Result<CampaignDetail, QueryError> {
+        let campaign = self.get(id).await?;
+        let queued_behind = if campaign.status == CampaignStatus::Pending {
+            self.repo.queued_ahead(id).await?
+        } else {
+            None
+        };
+        let untried = match campaign.stop_reason {
+            Some(_) => Some(self.repo.count_untried(id).await?),
+            None => None,
+        };
+        Ok(CampaignDetail {
+            campaign,
+            queued_behind,
+            untried,
         })
     }
 

@@ -20,7 +20,8 @@ mod keys_tests;
 mod tests;
 
 pub use campaigns::{
-    CampaignListing, CampaignService, CreateCampaignError, CreatedCampaign, Intent, QueryError,
+    CampaignDetail, CampaignListing, CampaignService, CreateCampaignError, CreatedCampaign, Intent,
+    QueryError,
 };
 pub use keys::{AuthError, KeyError, KeyService};
 pub use lifecycle::{Controlled, LifecycleError, Retried, STOP_WAIT};

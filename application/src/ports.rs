@@ -91,6 +91,20 @@ pub trait CampaignStore: Send + Sync + 'static {
     /// How many campaigns are `PENDING` or `PROCESSING`: those whose counters still move.
     fn count_active(&self) -> impl Future<Output = Result<u64, RepositoryError>> + Send;
 
+    /// For a `PENDING` campaign whose job was added: how many campaigns come before it (being
+    /// sent, or pending with a job added earlier). `None` for any other campaign.
+    fn queued_ahead(
+        &self,
+        id: CampaignId,
+    ) -> impl Future<Output = Result<Option<u64>, RepositoryError>> + Send;
+
+    /// How many of the campaign's `FAILED` recipients were never tried (the campaign was
+    /// stopped before their turn).
+    fn count_untried(
+        &self,
+        id: CampaignId,
+    ) -> impl Future<Output = Result<u64, RepositoryError>> + Send;
+
     /// A campaign's recipients in insertion order, optionally only those in one status.
     /// `NotFound` when the campaign does not exist.
     fn list_recipients(

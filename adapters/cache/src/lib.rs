@@ -199,6 +199,14 @@ impl<S: CampaignStore> CampaignStore for CachedCampaignStore<S> {
         retried
     }
 
+    async fn queued_ahead(&self, id: CampaignId) -> Result<Option<u64>, RepositoryError> {
+        self.inner.queued_ahead(id).await
+    }
+
+    async fn count_untried(&self, id: CampaignId) -> Result<u64, RepositoryError> {
+        self.inner.count_untried(id).await
+    }
+
     /// Forgets the campaign once edited.
     async fn edit(
         &self,

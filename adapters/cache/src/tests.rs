@@ -135,6 +135,14 @@ impl CampaignStore for CountingStore {
         Err(unused())
     }
 
+    async fn queued_ahead(&self, _: CampaignId) -> Result<Option<u64>, RepositoryError> {
+        Err(unused())
+    }
+
+    async fn count_untried(&self, _: CampaignId) -> Result<u64, RepositoryError> {
+        Err(unused())
+    }
+
     async fn edit(
         &self,
         _: CampaignId,

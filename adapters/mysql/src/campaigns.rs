@@ -304,6 +304,16 @@ impl CampaignStore for MysqlDatabase {
         self.detached(move |conn| count_active(conn).boxed()).await
     }
 
+    async fn queued_ahead(&self, id: CampaignId) -> Result<Option<u64>, RepositoryError> {
+        self.detached(move |conn| crate::listing::queued_ahead(conn, id).boxed())
+            .await
+    }
+
+    async fn count_untried(&self, id: CampaignId) -> Result<u64, RepositoryError> {
+        self.detached(move |conn| crate::listing::count_untried(conn, id).boxed())
+            .await
+    }
+
     async fn list_recipients(
         &self,
         id: CampaignId,

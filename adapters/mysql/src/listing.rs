@@ -1,7 +1,7 @@
 //! The [`CampaignStore`](paloma_application::ports::CampaignStore) listings: campaigns
 //! (filtered), how many are active, a campaign's recipients and its timeline.
 
-use chrono::DateTime;
+use chrono::{DateTime, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
@@ -75,6 +75,57 @@ pub(crate) async fn count_active(conn: &mut AsyncMysqlConnection) -> Result<u64,
         .await
         .map_err(diesel_error)?;
     Ok(u64::try_from(active).unwrap_or(0))
+}
+
+/// See [`CampaignStore::queued_ahead`](paloma_application::ports::CampaignStore::queued_ahead).
+/// Both counts are served by the `(status, enqueuedAt)` index.
+pub(crate) async fn queued_ahead(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+) -> Result<Option<u64>, RepositoryError> {
+    let own: Option<(String, Option<NaiveDateTime>)> = email_job::table
+        .filter(email_job::id.eq(DbId::campaign(id)))
+        .select((email_job::status, email_job::enqueued_at))
+        .first(conn)
+        .await
+        .optional()
+        .map_err(diesel_error)?;
+    let Some((status, Some(enqueued_at))) = own else {
+        return Ok(None);
+    };
+    if status != CampaignStatus::Pending.as_str() {
+        return Ok(None);
+    }
+    let sending: i64 = email_job::table
+        .filter(email_job::status.eq(CampaignStatus::Processing.as_str()))
+        .count()
+        .get_result(conn)
+        .await
+        .map_err(diesel_error)?;
+    let earlier: i64 = email_job::table
+        .filter(email_job::status.eq(CampaignStatus::Pending.as_str()))
+        .filter(email_job::enqueued_at.lt(enqueued_at))
+        .count()
+        .get_result(conn)
+        .await
+        .map_err(diesel_error)?;
+    Ok(Some(u64::try_from(sending + earlier).unwrap_or(0)))
+}
+
+/// See [`CampaignStore::count_untried`](paloma_application::ports::CampaignStore::count_untried).
+pub(crate) async fn count_untried(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+) -> Result<u64, RepositoryError> {
+    let untried: i64 = recipient::table
+        .filter(recipient::email_job_id.eq(DbId::campaign(id)))
+        .filter(recipient::status.eq(RecipientStatus::Failed.as_str()))
+        .filter(recipient::attempts.eq(0))
+        .count()
+        .get_result(conn)
+        .await
+        .map_err(diesel_error)?;
+    Ok(u64::try_from(untried).unwrap_or(0))
 }
 
 /// `%text%` for `LIKE`, with the pattern characters of `text` escaped (`\` is MySQL's escape).

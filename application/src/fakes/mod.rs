@@ -315,6 +315,36 @@ impl CampaignStore for FakeRepo {
         Ok((c.clone(), moved))
     }
 
+    async fn queued_ahead(&self, id: CampaignId) -> Result<Option<u64>, RepositoryError> {
+        self.check()?;
+        let all = lock(&self.campaigns);
+        let Some((own, _, Some(enqueued))) = all.get(&id) else {
+            return Ok(None);
+        };
+        if own.status != CampaignStatus::Pending {
+            return Ok(None);
+        }
+        let enqueued = *enqueued;
+        Ok(Some(
+            all.values()
+                .filter(|(c, _, at)| {
+                    c.status == CampaignStatus::Processing
+                        || (c.status == CampaignStatus::Pending
+                            && at.is_some_and(|at| at < enqueued))
+                })
+                .count() as u64,
+        ))
+    }
+
+    async fn count_untried(&self, id: CampaignId) -> Result<u64, RepositoryError> {
+        self.check()?;
+        Ok(self
+            .recipients_of(id)
+            .iter()
+            .filter(|r| r.status == RecipientStatus::Failed && r.attempts == 0)
+            .count() as u64)
+    }
+
     async fn edit(
         &self,
         id: CampaignId,

@@ -238,3 +238,44 @@ async fn a_duplicate_is_a_new_draft_with_the_chosen_recipients() {
     let (status, _) = call(&reader, reqwest::Method::POST, url, None).await;
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn a_waiting_campaign_says_how_many_come_before_it() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for subject in ["First", "Second"] {
+        let (status, created) = app
+            .post_json(
+                &json!({ "subject": subject, "body": "<p>x</p>", "recipients": ["a@example.org"] }),
+            )
+            .await;
+        assert_eq!(status, 202, "{created}");
+        ids.push(created["id"].as_str().expect("id").to_owned());
+    }
+    let ahead = |id: &str| {
+        let url = app.url(&format!("/api/emails/{id}"));
+        let client = app.client.clone();
+        async move {
+            let (_, c) = call(&client, reqwest::Method::GET, url, None).await;
+            c["queuedBehind"].clone()
+        }
+    };
+    assert_eq!(ahead(&ids[0]).await, json!(0));
+    assert_eq!(
+        ahead(&ids[1]).await,
+        json!(1),
+        "no worker runs: the first waits too"
+    );
+    let (_, listed) = call(
+        &app.client,
+        reqwest::Method::GET,
+        app.url("/api/emails"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        listed["items"][0]["queuedBehind"],
+        Value::Null,
+        "the list does not count"
+    );
+}

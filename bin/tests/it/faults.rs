@@ -1187,6 +1187,7 @@ async fn a_campaign_whose_runs_keep_failing_stops_after_max_failed_runs_and_a_re
     let reason = stopped["stopReason"].as_str().expect("a stop reason");
     assert!(reason.contains("2 failed runs"), "{reason}");
     assert_eq!(stopped["sentEmails"], 0);
+    assert_eq!(stopped["untriedEmails"], 6, "none of them was tried");
     assert_eq!(smtp.message_count(), 0);
     // Read from the table: the API cannot list the row it cannot read either.
     assert_eq!(

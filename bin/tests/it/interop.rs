@@ -295,7 +295,9 @@ async fn a_campaign_a_node_worker_holds_cannot_be_paused_or_cancelled_and_finish
         .expect("smtp");
     let mut paloma = Paloma::new().await;
     paloma.start_api().await;
-    let created = paloma.post(&campaign("Held by Node", &addresses("held", 60))).await;
+    let created = paloma
+        .post(&campaign("Held by Node", &addresses("held", 60)))
+        .await;
     let id = created["id"].as_str().expect("id").to_owned();
     let worker = node_stack(&paloma, "worker.js")
         .env("SMTP_HOST", "127.0.0.1")

@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useState } from "react";
 
 import { isActive, type Campaign } from "@/lib/api/types";
-import { formatCount, formatDateTime, formatDuration, formatRate } from "@/lib/format";
+import { formatCount, formatDateTime, formatDuration, formatRate, plural } from "@/lib/format";
 import type { RecipientFilter } from "@/lib/params";
 import {
   addSample,
@@ -72,7 +72,7 @@ function Speed({
   if (campaign.status === "PENDING") {
     return (
       <>
-        <Stat label="Send rate" value="—" hint="Waiting for a worker" />
+        <Stat label="Send rate" value="—" hint={waitingHint(campaign.queuedBehind)} />
         <Stat label="Time left" value="—" hint="Not started yet" />
       </>
     );
@@ -341,4 +341,15 @@ export function CampaignDetail({ id, filter, page }: Props) {
       <ActivityCard campaignId={id} status={campaign.status} />
     </div>
   );
+}
+
+/**
+ * Why a pending campaign has not started: the campaigns before it in the queue, when the API
+ * counted them (its own page's read), or a worker not having taken it yet.
+ */
+export function waitingHint(queuedBehind: number | null | undefined): string {
+  if (queuedBehind === null || queuedBehind === undefined || queuedBehind === 0) {
+    return "Waiting for a worker";
+  }
+  return `Queued behind ${plural(queuedBehind, "campaign", "campaigns")}`;
 }

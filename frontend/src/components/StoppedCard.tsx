@@ -1,6 +1,7 @@
 "use client";
 
 import type { Campaign } from "@/lib/api/types";
+import { plural } from "@/lib/format";
 import { useMe } from "@/lib/queries";
 import { can } from "@/lib/scopes";
 
@@ -37,6 +38,11 @@ export function StoppedCard({ campaign }: { campaign: Campaign }) {
         Stopped before every recipient was tried
       </h2>
       <p className="mt-1">{describeStopReason(campaign.stopReason)}</p>
+      {typeof campaign.untriedEmails === "number" && (
+        <p className="mt-1" data-testid="untried">
+          {untriedSummary(campaign.untriedEmails, campaign.failedEmails)}
+        </p>
+      )}
       {retry && (
         <p className="mt-1">
           {canSend
@@ -48,4 +54,10 @@ export function StoppedCard({ campaign }: { campaign: Campaign }) {
       )}
     </div>
   );
+}
+
+/** Of a stopped campaign's failed recipients, how many were never tried and how many failed. */
+export function untriedSummary(untried: number, failed: number): string {
+  const tried = Math.max(failed - untried, 0);
+  return `${plural(untried, "recipient was", "recipients were")} never tried; ${plural(tried, "failed", "failed")} when tried.`;
 }

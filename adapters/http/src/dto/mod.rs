@@ -203,6 +203,12 @@ pub struct CampaignResponse {
     /// Why the worker stopped it before every recipient was tried: too many failures (the
     /// failure threshold) or too many failed runs. Null otherwise; cleared by a retry.
     pub stop_reason: Option<String>,
+    /// Only from `GET /api/emails/{id}`, for a stopped campaign: how many of its failed
+    /// recipients were never tried (the rest were tried and failed).
+    pub untried_emails: Option<u64>,
+    /// Only from `GET /api/emails/{id}`, for a `PENDING` campaign: how many campaigns come
+    /// before it (being sent, or waiting with an earlier job).
+    pub queued_behind: Option<u64>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
@@ -227,6 +233,8 @@ impl From<Campaign> for CampaignResponse {
             duplicates_removed: c.duplicates_removed,
             scheduled_at: c.scheduled_at,
             stop_reason: c.stop_reason,
+            untried_emails: None,
+            queued_behind: None,
             created_at: c.created_at,
             started_at: c.started_at,
             completed_at: c.completed_at,

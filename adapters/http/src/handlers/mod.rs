@@ -142,8 +142,10 @@ where
     C: Clock,
 {
     let id = CampaignId::from_uuid(id);
-    let campaign = state.campaigns.get(id).await?;
-    let mut response = CampaignResponse::from(campaign);
+    let detail = state.campaigns.detail(id).await?;
+    let mut response = CampaignResponse::from(detail.campaign);
+    response.untried_emails = detail.untried;
+    response.queued_behind = detail.queued_behind;
     if query.include_body.unwrap_or(false) {
         response.body = Some(state.campaigns.get_body(id).await?);
     }

@@ -495,3 +495,52 @@ async fn each_sent_recipient_keeps_the_time_its_message_was_accepted_not_the_wri
     db.remove().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_waiting_campaign_knows_how_many_come_before_it_and_a_stopped_one_its_untried()
+-> TestResult {
+    let (db, repo) = setup().await?;
+    let now = t0();
+    let ids = [CampaignId::new(), CampaignId::new(), CampaignId::new()];
+    for (i, id) in ids.iter().enumerate() {
+        repo.create(*id, &new_campaign("Queued", &emails(3))?, now)
+            .await?;
+        repo.mark_enqueued(*id, now + TimeDelta::seconds(i as i64))
+            .await?;
+    }
+    repo.start(ids[0], now).await?;
+    assert_eq!(repo.queued_ahead(ids[0]).await?, None, "it is being sent");
+    assert_eq!(repo.queued_ahead(ids[1]).await?, Some(1));
+    assert_eq!(repo.queued_ahead(ids[2]).await?, Some(2));
+    assert_eq!(repo.queued_ahead(CampaignId::new()).await?, None);
+
+    // One tried and failed, one retried later, one never tried: stopped.
+    let due = repo.due_recipients(ids[0], None, now, 10).await?;
+    repo.record_outcomes(
+        ids[0],
+        &[
+            Outcome {
+                recipient_id: due[0].id,
+                attempts: 1,
+                kind: OutcomeKind::Failed {
+                    error: "550".into(),
+                    permanent: true,
+                },
+            },
+            Outcome {
+                recipient_id: due[1].id,
+                attempts: 1,
+                kind: OutcomeKind::Retry {
+                    at: now + TimeDelta::minutes(1),
+                    error: "421".into(),
+                },
+            },
+        ],
+        now,
+    )
+    .await?;
+    repo.abandon(ids[0], "stopped", now).await?;
+    assert_eq!(repo.count_untried(ids[0]).await?, 1);
+    db.remove().await?;
+    Ok(())
+}

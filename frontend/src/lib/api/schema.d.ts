@@ -426,6 +426,12 @@ export interface components {
              */
             progress: number;
             /**
+             * Format: int64
+             * @description Only from `GET /api/emails/{id}`, for a `PENDING` campaign: how many campaigns come
+             *     before it (being sent, or waiting with an earlier job).
+             */
+            queuedBehind?: number | null;
+            /**
              * Format: date-time
              * @description When it is to be sent: a `SCHEDULED` campaign, or a draft given a time.
              */
@@ -443,6 +449,12 @@ export interface components {
             subject: string;
             /** Format: int32 */
             totalEmails: number;
+            /**
+             * Format: int64
+             * @description Only from `GET /api/emails/{id}`, for a stopped campaign: how many of its failed
+             *     recipients were never tried (the rest were tried and failed).
+             */
+            untriedEmails?: number | null;
             /** Format: date-time */
             updatedAt: string;
         };

@@ -274,3 +274,95 @@ async fn moves_that_race_the_worker_and_each_other_end_in_one_defined_state() {
     assert_eq!(view["pendingEmails"], 0);
     assert_counters_add_up(&view);
 }
+
+/// Waits up to `within` for the queue to hold no waiting or active job; whether it did.
+async fn settles_within(paloma: &Paloma, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if queue_is_idle(paloma).await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pause_stops_a_worker_waiting_for_a_rate_limit_slot_or_for_retries_to_be_due() {
+    // Waiting for slots of a 4-per-second rate.
+    let smtp = TestSmtpServer::start(SmtpRules::default()).expect("smtp");
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    let concurrency = CONCURRENCY.to_string();
+    paloma.start_worker(
+        &smtp.url(),
+        &[
+            ("WORKER_CONCURRENCY", &concurrency),
+            ("SEND_RATE_LIMIT", "4/s"),
+        ],
+    );
+    let throttled = create(&paloma, "Throttled", &addresses("slow", 60)).await;
+    until_received(&smtp, 4).await;
+    let (status, paused) = act(&paloma, &throttled, "pause").await;
+    let at_answer = smtp.message_count();
+    assert_eq!(
+        (status, paused["worker"].as_str()),
+        (200, Some("stopped")),
+        "{paused}"
+    );
+    assert!(
+        settles_within(&paloma, Duration::from_secs(2)).await,
+        "the job is settled without waiting out the rate"
+    );
+    let view = settled(&paloma, &smtp, &throttled, "slow").await;
+    assert!(smtp.message_count() - at_answer <= CONCURRENCY);
+    assert_eq!(view["status"], "PAUSED");
+    assert!(view["pendingEmails"].as_u64() > Some(40), "{view}");
+
+    // Waiting for retries: every address is deferred once, and retried 10 s later at the
+    // soonest; the pause does not wait for them.
+    let (status, _) = act(&paloma, &throttled, "cancel").await;
+    assert_eq!(status, 200);
+    paloma.sigterm_worker(0).await;
+    let greylisting =
+        TestSmtpServer::start(SmtpRules::default().defer_once_prefix("grey")).expect("smtp");
+    paloma.start_worker(
+        &greylisting.url(),
+        &[
+            ("WORKER_CONCURRENCY", &concurrency),
+            ("RETRY_BASE_DELAY_MS", "10000"),
+        ],
+    );
+    let deferred = create(&paloma, "Greylisted", &addresses("grey", 8)).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let c = paloma.campaign(&deferred).await;
+        let tried = paloma.recipients(&deferred, "PENDING").await;
+        if c["status"] == "PROCESSING" && tried.iter().all(|r| r["attempts"] == 1) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never deferred: {c}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, paused) = act(&paloma, &deferred, "pause").await;
+    assert_eq!(
+        (status, paused["worker"].as_str()),
+        (200, Some("stopped")),
+        "{paused}"
+    );
+    assert!(
+        settles_within(&paloma, Duration::from_secs(2)).await,
+        "the job is settled without waiting for the retries"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        greylisting.message_count(),
+        0,
+        "nothing was retried after the pause"
+    );
+    let view = paloma.campaign(&deferred).await;
+    assert_eq!(
+        (view["status"].as_str(), view["pendingEmails"].as_u64()),
+        (Some("PAUSED"), Some(8))
+    );
+}

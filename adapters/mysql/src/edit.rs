@@ -2,7 +2,7 @@
 //! campaign sends before it is sent: an edit of a draft or a scheduled campaign, and a
 //! duplicate of any campaign as a new draft.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use paloma_application::ports::RepositoryError;
@@ -47,46 +47,49 @@ pub(crate) async fn edit(
                 ))
                 .into());
             }
-            let target = email_job::table.filter(email_job::id.eq(db_id));
-            diesel::update(target)
-                .set(email_job::updated_at.eq(now_db))
-                .execute(conn)
-                .await?;
-            if let Some(subject) = &edit.subject {
-                diesel::update(target)
-                    .set(email_job::subject.eq(subject.as_str()))
-                    .execute(conn)
-                    .await?;
-            }
-            if let Some(body) = &edit.body {
-                diesel::update(target)
-                    .set(email_job::body.eq(body.as_str()))
-                    .execute(conn)
-                    .await?;
-            }
-            if let Some(at) = edit.scheduled_at {
-                diesel::update(target)
-                    .set(email_job::scheduled_at.eq(at.map(to_db_time)))
-                    .execute(conn)
-                    .await?;
-            }
-            if let Some((list, duplicates)) = &edit.recipients {
+            if let Some((list, _)) = &edit.recipients {
                 diesel::delete(recipient::table.filter(recipient::email_job_id.eq(db_id)))
                     .execute(conn)
                     .await?;
                 insert_recipients(conn, db_id, list, now_db).await?;
-                diesel::update(target)
-                    .set((
-                        email_job::total_emails.eq(count_u32(list.len())?),
-                        email_job::duplicates_removed.eq(count_u32(*duplicates)?),
-                    ))
-                    .execute(conn)
-                    .await?;
             }
+            let counts = edit
+                .recipients
+                .as_ref()
+                .map(|(list, duplicates)| {
+                    Ok::<_, DbError>((count_u32(list.len())?, count_u32(*duplicates)?))
+                })
+                .transpose()?;
+            // One statement for every column the edit changes (`updatedAt` named, or `ON
+            // UPDATE` would stamp the database's clock over `now`).
+            diesel::update(email_job::table.filter(email_job::id.eq(db_id)))
+                .set(&EditColumns {
+                    subject: edit.subject.as_ref().map(Subject::as_str),
+                    body: edit.body.as_ref().map(HtmlBody::as_str),
+                    scheduled_at: edit.scheduled_at.map(|at| at.map(to_db_time)),
+                    total_emails: counts.map(|(total, _)| total),
+                    duplicates_removed: counts.map(|(_, duplicates)| duplicates),
+                    updated_at: now_db,
+                })
+                .execute(conn)
+                .await?;
             require(conn, id, false).await
         })
         .await?;
     Ok(campaign)
+}
+
+/// The `EmailJob` columns an edit writes; a `None` leaves its column alone (`Some(None)` for
+/// `scheduledAt` writes `NULL`).
+#[derive(AsChangeset)]
+#[diesel(table_name = email_job, check_for_backend(diesel::mysql::Mysql))]
+struct EditColumns<'a> {
+    subject: Option<&'a str>,
+    body: Option<&'a str>,
+    scheduled_at: Option<Option<NaiveDateTime>>,
+    total_emails: Option<u32>,
+    duplicates_removed: Option<u32>,
+    updated_at: NaiveDateTime,
 }
 
 /// See [`CampaignStore::duplicate`](paloma_application::ports::CampaignStore::duplicate).

@@ -26,9 +26,9 @@ pub use campaigns::{
 pub use keys::{AuthError, KeyError, KeyService};
 pub use lifecycle::{Controlled, LifecycleError, Retried, STOP_WAIT};
 pub use ports::{
-    ActivityLog, CampaignStore, Clock, Created, DeliveryLedger, JobConsumer, JobProducer, KeyStore,
-    Mailer, OutgoingMessage, QueueError, RepositoryError, SendSlot, SendThrottle, StopAnswer,
-    StopRequest, StopRequests, SystemClock, TakenJob, Unthrottled,
+    ActivityLog, CampaignStore, Clock, Created, DeliveryLedger, Fence, FenceEnd, JobConsumer,
+    JobProducer, KeyStore, Mailer, OutgoingMessage, QueueError, RepositoryError, SendSlot,
+    SendThrottle, StopAnswer, StopRequest, StopRequests, SystemClock, TakenJob, Unthrottled,
 };
 
 pub use worker::{

@@ -13,7 +13,9 @@ use paloma_domain::{
 use tracing::{info, warn};
 
 use crate::campaigns::CampaignService;
-use crate::ports::{ActivityLog, CampaignStore, Clock, JobProducer, RepositoryError, StopAnswer};
+use crate::ports::{
+    ActivityLog, CampaignStore, Clock, Fence, FenceEnd, JobProducer, RepositoryError, StopAnswer,
+};
 
 /// How long a pause or a cancel waits for the worker sending the campaign to confirm that it
 /// starts no new message. A live worker answers in milliseconds; one that does not answer in
@@ -104,14 +106,22 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
         actor: &Actor,
     ) -> Result<Controlled, LifecycleError> {
         // A Node bull worker sending it would not stop, and would mark everything it read as
-        // sent: refused, and the campaign is left to finish. Not knowing (Redis down) does not
-        // block the move.
-        if control.stops_sending() && matches!(self.queue.held_elsewhere(id).await, Ok(true)) {
-            let current = self.repo.get(id).await?.ok_or(LifecycleError::NotFound)?;
-            warn!("a worker that cannot be stopped holds the campaign's job; refused");
-            return Err(LifecycleError::HeldElsewhere(current.status));
+        // sent: refused, and the campaign is left to finish. Otherwise its jobs that no worker
+        // holds yet are fenced while the move is stored, so that no worker (a Node one least of
+        // all) starts it meanwhile. Not knowing (Redis down) does not block the move.
+        let fenced = control.stops_sending() && self.fence(id).await?;
+        let moved = self.repo.control(id, control, self.clock.now()).await;
+        if fenced {
+            let end = if moved.is_ok() {
+                FenceEnd::Settle
+            } else {
+                FenceEnd::Restore
+            };
+            if let Err(e) = self.queue.unfence(id, end).await {
+                warn!(error = %e, ?end, "could not end the fence of the campaign's jobs; it expires by itself and the reconciler requeues a campaign still due");
+            }
         }
-        let campaign = match self.repo.control(id, control, self.clock.now()).await {
+        let campaign = match moved {
             Ok(campaign) => campaign,
             Err(RepositoryError::Conflict(_)) => return Err(self.invalid_state(id).await),
             Err(e) => return Err(e.into()),
@@ -130,6 +140,23 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
             enqueued,
             stop,
         })
+    }
+
+    /// Fences the campaign's jobs before a pause or a cancel: whether a fence was set. Refused
+    /// when a worker that cannot be stopped sends it.
+    async fn fence(&self, id: CampaignId) -> Result<bool, LifecycleError> {
+        match self.queue.fence(id).await {
+            Ok(Fence::Fenced { .. }) => Ok(true),
+            Ok(Fence::HeldElsewhere) => {
+                let current = self.repo.get(id).await?.ok_or(LifecycleError::NotFound)?;
+                warn!("a worker that cannot be stopped holds the campaign's job; refused");
+                Err(LifecycleError::HeldElsewhere(current.status))
+            }
+            Err(e) => {
+                warn!(error = %e, "could not fence the campaign's jobs; the move goes on");
+                Ok(false)
+            }
+        }
     }
 
     /// Tells the worker sending the campaign, if any, to stop and waits for its answer.

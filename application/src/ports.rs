@@ -348,12 +348,22 @@ pub trait JobProducer: Send + Sync + 'static {
         &self,
     ) -> impl Future<Output = Result<HashSet<CampaignId>, QueueError>> + Send;
 
-    /// Whether a worker that does not listen to stop requests (a Node bull worker sharing the
-    /// queue) holds a job of `campaign` now: such a worker cannot be paused or cancelled.
-    fn held_elsewhere(
+    /// Called before a pause or a cancel is stored. Refuses ([`Fence::HeldElsewhere`], nothing
+    /// changed) when a worker that does not listen to stop requests (a Node bull worker sharing
+    /// the queue) holds a job of `campaign`: such a worker cannot be stopped. Otherwise takes
+    /// the campaign's jobs that no worker holds yet out of every worker's reach until
+    /// [`JobProducer::unfence`], so that none starts the campaign while the move is stored.
+    fn fence(&self, campaign: CampaignId)
+    -> impl Future<Output = Result<Fence, QueueError>> + Send;
+
+    /// Ends `campaign`'s fence: [`FenceEnd::Settle`] once the move is stored (the fenced jobs
+    /// are done; a resume adds a new one), [`FenceEnd::Restore`] when it was not (each job goes
+    /// back where it was). Answers how many jobs it moved.
+    fn unfence(
         &self,
         campaign: CampaignId,
-    ) -> impl Future<Output = Result<bool, QueueError>> + Send;
+        end: FenceEnd,
+    ) -> impl Future<Output = Result<u32, QueueError>> + Send;
 
     /// Asks the worker sending `campaign`, if one is, to start no new message for it, and
     /// waits up to `wait` for its answer. The campaign's new status must be stored first: a
@@ -363,6 +373,24 @@ pub trait JobProducer: Send + Sync + 'static {
         campaign: CampaignId,
         wait: Duration,
     ) -> impl Future<Output = Result<StopAnswer, QueueError>> + Send;
+}
+
+/// What fencing a campaign found ([`JobProducer::fence`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fence {
+    /// A worker that cannot be asked to stop holds a job of the campaign; nothing was fenced.
+    HeldElsewhere,
+    /// This many of the campaign's jobs (waiting or delayed) are out of every worker's reach.
+    Fenced { jobs: u32 },
+}
+
+/// How a fence ends ([`JobProducer::unfence`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FenceEnd {
+    /// The move is stored: the fenced jobs are done.
+    Settle,
+    /// The move did not happen: the fenced jobs go back where they were.
+    Restore,
 }
 
 /// What became of a request that workers stop sending a campaign.

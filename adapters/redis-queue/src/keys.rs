@@ -60,6 +60,12 @@ impl Keys {
         format!("{}paloma-stop-reply:{request}", self.base)
     }
 
+    /// A campaign's fence (`fence.lua`): the jobs taken out of reach while a pause or a cancel
+    /// is stored, id -> where each was. Not a bull key.
+    pub fn fence(&self, campaign: &str) -> String {
+        format!("{}paloma-fence:{campaign}", self.base)
+    }
+
     /// Paloma's claim on a campaign: not a bull key, and no job's (its hash would need the id
     /// `campaign-claim:<uuid>`).
     pub fn campaign_claim(&self, campaign: &str) -> String {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use paloma_application::{JobProducer, QueueError, StopAnswer};
+use paloma_application::{Fence, FenceEnd, JobProducer, QueueError, StopAnswer};
 use paloma_domain::{CampaignId, SendRate};
 use tracing::debug;
 
@@ -175,8 +175,12 @@ impl JobProducer for RedisJobQueue {
         Ok(live)
     }
 
-    async fn held_elsewhere(&self, campaign: CampaignId) -> Result<bool, QueueError> {
-        crate::stops::held_elsewhere(&self.shared, campaign).await
+    async fn fence(&self, campaign: CampaignId) -> Result<Fence, QueueError> {
+        crate::stops::fence(&self.shared, campaign).await
+    }
+
+    async fn unfence(&self, campaign: CampaignId, end: FenceEnd) -> Result<u32, QueueError> {
+        crate::stops::unfence(&self.shared, campaign, end).await
     }
 
     async fn stop_sending(

@@ -40,24 +40,92 @@ static RELEASE: LazyLock<Script> = queue_script!("release.lua");
 static PROMOTE: LazyLock<Script> = queue_script!("promote.lua");
 static STALLED: LazyLock<Script> = queue_script!("stalled.lua");
 static LIVE: LazyLock<Script> = queue_script!("live.lua");
-static HELD: LazyLock<Script> = queue_script!("held.lua");
+static FENCE: LazyLock<Script> = queue_script!("fence.lua");
+static UNFENCE: LazyLock<Script> = queue_script!("unfence.lua");
 
-/// `held.lua`: whether a worker that cannot be asked to stop (a Node bull worker) holds a job
-/// of the campaign.
-pub(crate) struct HeldElsewhere<'a> {
-    pub keys: &'a Keys,
-    pub campaign: CampaignId,
+/// What `fence.lua` answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fenced {
+    /// A worker that cannot be asked to stop holds a job of the campaign; nothing changed.
+    HeldElsewhere,
+    /// A job of the campaign is in `active` without a lock (being taken, or stalled); nothing
+    /// changed.
+    Unlocked,
+    /// This many jobs are in the fence.
+    Jobs(u32),
 }
 
-impl HeldElsewhere<'_> {
-    pub(crate) async fn invoke(&self, conn: &mut MultiplexedConnection) -> RedisResult<bool> {
-        HELD.key(&self.keys.active)
-            .arg(&self.keys.base)
-            .arg(self.campaign.to_string())
+/// `fence.lua`: takes a campaign's waiting and delayed jobs (and, with `take_unlocked`, its
+/// unlocked active ones) into its fence hash, out of every worker's reach, unless a worker
+/// that cannot be asked to stop (a Node bull worker) holds one.
+pub(crate) struct Fence<'a> {
+    pub keys: &'a Keys,
+    pub campaign: &'a str,
+    /// How long the fence lasts if nobody ends it.
+    pub ttl_ms: u64,
+    /// Whether to fence active jobs without a lock rather than answer [`Fenced::Unlocked`].
+    pub take_unlocked: bool,
+}
+
+impl Fence<'_> {
+    pub(crate) async fn invoke(&self, conn: &mut MultiplexedConnection) -> RedisResult<Fenced> {
+        let keys = self.keys;
+        let fenced: i64 = FENCE
+            .key(&keys.active)
+            .key(&keys.wait)
+            .key(&keys.paused)
+            .key(&keys.delayed)
+            .key(&keys.priority)
+            .key(keys.fence(self.campaign))
+            .key(&keys.stalled)
+            .arg(&keys.base)
+            .arg(self.campaign)
+            .arg(self.ttl_ms)
+            .arg(if self.take_unlocked { "1" } else { "0" })
+            .invoke_async(conn)
+            .await?;
+        Ok(match fenced {
+            -1 => Fenced::HeldElsewhere,
+            -2 => Fenced::Unlocked,
+            n => Fenced::Jobs(u32::try_from(n).unwrap_or(0)),
+        })
+    }
+}
+
+/// `unfence.lua`: ends a campaign's fence, settling its jobs (to `completed`, with
+/// `return_value`) or putting them back where they were. Answers how many it moved.
+pub(crate) struct Unfence<'a> {
+    pub keys: &'a Keys,
+    pub campaign: &'a str,
+    /// `true`: settle; `false`: restore.
+    pub settle: bool,
+    /// This process's token, for the `waiting@<token>` event.
+    pub token: &'a str,
+    /// The settled jobs' return value (JSON).
+    pub return_value: &'a str,
+}
+
+impl Unfence<'_> {
+    pub(crate) async fn invoke(&self, conn: &mut MultiplexedConnection) -> RedisResult<u32> {
+        let keys = self.keys;
+        UNFENCE
+            .key(keys.fence(self.campaign))
+            .key(&keys.wait)
+            .key(&keys.paused)
+            .key(&keys.meta_paused)
+            .key(&keys.delayed)
+            .key(&keys.priority)
+            .key(&keys.completed)
+            .key(&keys.active)
+            .arg(&keys.base)
+            .arg(if self.settle { "settle" } else { "restore" })
+            .arg(self.token)
+            .arg(self.return_value)
             .invoke_async(conn)
             .await
     }
 }
+
 static THROTTLE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/throttle.lua")));
 
 /// Why a script would not settle a job (complete, fail, release). Nothing was changed.

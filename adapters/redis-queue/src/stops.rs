@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use paloma_application::{QueueError, StopAnswer, StopRequest, StopRequests};
+use paloma_application::{Fence, FenceEnd, QueueError, StopAnswer, StopRequest, StopRequests};
 use paloma_domain::CampaignId;
 use redis::aio::PubSubStream;
 use tracing::debug;
@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::error::redis_error;
 use crate::pool::Shared;
-use crate::scripts::HeldElsewhere;
+use crate::scripts;
 
 /// How often the API looks for the reply and the claim while it waits.
 const POLL: Duration = Duration::from_millis(20);
@@ -70,16 +70,57 @@ pub(crate) async fn stop_sending(
     }
 }
 
-/// Whether a worker that does not listen to stop requests (a Node bull worker) holds a job of
-/// `campaign`.
-pub(crate) async fn held_elsewhere(
+/// How long a fence lasts when the API that set it dies before ending it.
+const FENCE_TTL_MS: u64 = 30_000;
+
+/// How often, and how many times, a fence waits for a job being taken to be locked before it
+/// takes the job as stalled (a take locks within a millisecond or so).
+const TAKE_POLL: Duration = Duration::from_millis(10);
+const TAKE_POLLS: u32 = 20;
+
+/// Fences `campaign` while a pause or a cancel is stored (`fence.lua`). A job of the campaign
+/// that a worker is taking is waited for until it is locked, so that the fence knows whose it
+/// is; one still unlocked after [`TAKE_POLLS`] tries is stalled and is fenced too.
+pub(crate) async fn fence(shared: &Shared, campaign: CampaignId) -> Result<Fence, QueueError> {
+    let campaign = campaign.to_string();
+    let mut conn = shared.conn().await?;
+    let mut polls = 0;
+    loop {
+        let fenced = scripts::Fence {
+            keys: &shared.keys,
+            campaign: &campaign,
+            ttl_ms: FENCE_TTL_MS,
+            // The last try fences unlocked jobs: it never answers `Unlocked`.
+            take_unlocked: polls == TAKE_POLLS,
+        }
+        .invoke(&mut conn)
+        .await
+        .map_err(redis_error)?;
+        match fenced {
+            scripts::Fenced::HeldElsewhere => return Ok(Fence::HeldElsewhere),
+            scripts::Fenced::Jobs(jobs) => return Ok(Fence::Fenced { jobs }),
+            scripts::Fenced::Unlocked => {
+                polls += 1;
+                tokio::time::sleep(TAKE_POLL).await;
+            }
+        }
+    }
+}
+
+/// Ends `campaign`'s fence (`unfence.lua`); the settled jobs' return value is `null`, as for
+/// every job Paloma completes.
+pub(crate) async fn unfence(
     shared: &Shared,
     campaign: CampaignId,
-) -> Result<bool, QueueError> {
+    end: FenceEnd,
+) -> Result<u32, QueueError> {
     let mut conn = shared.conn().await?;
-    HeldElsewhere {
+    scripts::Unfence {
         keys: &shared.keys,
-        campaign,
+        campaign: &campaign.to_string(),
+        settle: end == FenceEnd::Settle,
+        token: &shared.token,
+        return_value: "null",
     }
     .invoke(&mut conn)
     .await

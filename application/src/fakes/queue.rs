@@ -19,6 +19,8 @@ pub struct FakeQueue {
     pub down: AtomicBool,
     /// Campaigns a Node bull worker holds a job of.
     pub held_elsewhere: Mutex<HashSet<CampaignId>>,
+    /// Every fence set, in order, with how it ended (`None` while it lasts).
+    pub fences: Mutex<Vec<(CampaignId, Option<FenceEnd>)>>,
     /// The campaigns workers were asked to stop sending, in order.
     pub stops: Mutex<Vec<CampaignId>>,
     /// When the last delayed job added for a campaign is due.
@@ -63,9 +65,26 @@ impl JobProducer for FakeQueue {
             .collect())
     }
 
-    async fn held_elsewhere(&self, campaign: CampaignId) -> Result<bool, QueueError> {
+    async fn fence(&self, campaign: CampaignId) -> Result<Fence, QueueError> {
         self.check()?;
-        Ok(lock(&self.held_elsewhere).contains(&campaign))
+        if lock(&self.held_elsewhere).contains(&campaign) {
+            return Ok(Fence::HeldElsewhere);
+        }
+        lock(&self.fences).push((campaign, None));
+        Ok(Fence::Fenced { jobs: 0 })
+    }
+
+    async fn unfence(&self, campaign: CampaignId, end: FenceEnd) -> Result<u32, QueueError> {
+        self.check()?;
+        let mut fences = lock(&self.fences);
+        match fences
+            .iter_mut()
+            .find(|(c, e)| *c == campaign && e.is_none())
+        {
+            Some(fence) => fence.1 = Some(end),
+            None => panic!("unfence of {campaign} without a fence"),
+        }
+        Ok(0)
     }
 
     async fn stop_sending(

@@ -7,7 +7,7 @@ use paloma_domain::{Action, Actor, CampaignId, CampaignStatus, Control, RetrySco
 use tokio_util::sync::CancellationToken;
 
 use super::*;
-use crate::ports::{StopAnswer, StopRequest};
+use crate::ports::{CampaignStore, FenceEnd, StopAnswer, StopRequest};
 
 /// Waits (in paused time) until `done` holds; panics after a generous while.
 async fn until(what: &str, mut done: impl FnMut() -> bool) {
@@ -137,6 +137,47 @@ async fn each_move_applies_where_it_may_and_is_recorded() {
         ],
         "refused moves are not recorded"
     );
+}
+
+/// While a pause or a cancel is stored, the campaign's jobs are fenced: settled when the move
+/// is stored, put back when it is refused; a campaign a worker that cannot be stopped holds is
+/// refused before anything changes.
+#[tokio::test(start_paused = true)]
+async fn a_stopping_move_fences_the_jobs_and_settles_or_restores_them() {
+    let env = Env::new(FakeMailer::default());
+    let id = create(&env, &addresses("f", 2)).await;
+    let service = env.service();
+    let actor = Actor::cli();
+    let fences = || env.queue.fences.lock().expect("lock").clone();
+
+    env.queue.held_elsewhere.lock().expect("lock").insert(id);
+    assert!(matches!(
+        service.control(id, Control::Cancel, &actor).await,
+        Err(LifecycleError::HeldElsewhere(CampaignStatus::Pending))
+    ));
+    assert_eq!(fences(), [], "nothing fenced");
+    assert_eq!(
+        env.repo.get(id).await.expect("get").expect("found").status,
+        CampaignStatus::Pending
+    );
+    env.queue.held_elsewhere.lock().expect("lock").clear();
+
+    service
+        .control(id, Control::Pause, &actor)
+        .await
+        .expect("paused");
+    assert_eq!(fences(), [(id, Some(FenceEnd::Settle))]);
+    assert!(service.control(id, Control::Pause, &actor).await.is_err());
+    assert_eq!(
+        fences()[1],
+        (id, Some(FenceEnd::Restore)),
+        "a refused move puts the jobs back"
+    );
+    service
+        .control(id, Control::Resume, &actor)
+        .await
+        .expect("resumed");
+    assert_eq!(fences().len(), 2, "a resume fences nothing");
 }
 
 #[tokio::test(start_paused = true)]

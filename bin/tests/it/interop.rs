@@ -338,3 +338,93 @@ async fn a_campaign_a_node_worker_holds_cannot_be_paused_or_cancelled_and_finish
     );
     assert_eq!(smtp.message_count(), 60);
 }
+
+/// Pauses and cancels that race a Node bull worker taking the campaigns' jobs: campaigns queued
+/// one after another, each paused or cancelled a moment after the last was posted. Each move
+/// ends one of two defined ways: stored (the job was still waiting and is settled: the Node
+/// worker never sees it, nobody of that campaign gets a message and the status stays), or
+/// refused with `409` (the Node worker had it, or it had finished: it ends `COMPLETED` with every
+/// address served once). Never a stored move that the Node worker then overrides.
+#[tokio::test(flavor = "multi_thread")]
+async fn moves_racing_a_node_worker_for_the_job_each_end_stored_or_refused() {
+    const CAMPAIGNS: usize = 12;
+    const EACH: usize = 4;
+    let smtp =
+        TestSmtpServer::start(SmtpRules::default().delay(Duration::from_millis(15))).expect("smtp");
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    let _worker = node_stack(&paloma, "worker.js")
+        .env("SMTP_HOST", "127.0.0.1")
+        .env("SMTP_PORT", smtp.port().to_string())
+        .env("WORKER_CONCURRENCY", "2")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn node worker.js");
+
+    let mut moves = Vec::new();
+    for n in 0..CAMPAIGNS {
+        let emails = addresses(&format!("race{n}-"), EACH);
+        let id = paloma.post(&campaign("Race", &emails)).await["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let action = if n % 2 == 0 { "pause" } else { "cancel" };
+        // Some moves come at once, some a moment later, while the worker is on another.
+        tokio::time::sleep(Duration::from_millis((n as u64 % 3) * 10)).await;
+        let response = paloma
+            .http
+            .post(paloma.url(&format!("/api/emails/{id}/{action}")))
+            .send()
+            .await
+            .expect(action);
+        moves.push((id, emails, action, response.status().as_u16()));
+    }
+
+    let received = |emails: &[String]| {
+        let counts = by_recipient(&smtp);
+        emails
+            .iter()
+            .map(|e| counts.get(e).copied().unwrap_or(0))
+            .collect::<Vec<_>>()
+    };
+    for (id, emails, action, status) in &moves {
+        let done = match (*action, *status) {
+            (_, 409) => paloma.wait_final(id, Duration::from_secs(60)).await,
+            ("pause" | "cancel", 200) => paloma.campaign(id).await,
+            other => panic!("unexpected answer {other:?}"),
+        };
+        let expected = match (*action, *status) {
+            (_, 409) => "COMPLETED",
+            ("pause", _) => "PAUSED",
+            _ => "CANCELLED",
+        };
+        assert_eq!(done["status"], expected, "{action} -> {status}: {done}");
+        let n = |field: &str| {
+            done[field]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{field}: {done}"))
+        };
+        assert_eq!(
+            n("sentEmails") + n("failedEmails") + n("cancelledEmails") + n("pendingEmails"),
+            n("totalEmails"),
+            "{done}"
+        );
+        let want = usize::from(*status == 409);
+        let got = received(emails);
+        assert!(
+            got.iter().all(|n| *n == want),
+            "{action} -> {status}: {got:?}"
+        );
+    }
+    // Nothing changes afterwards: a stored move stays stored, and nothing of it is sent.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for (id, emails, action, status) in &moves {
+        if *status == 200 {
+            let now = paloma.campaign(id).await;
+            assert_ne!(now["status"], "COMPLETED", "{action} overridden: {now}");
+            assert!(received(emails).iter().all(|n| *n == 0));
+        }
+    }
+    let stored = moves.iter().filter(|m| m.3 == 200).count();
+    println!("{stored} of {CAMPAIGNS} moves stored, the rest refused");
+}

@@ -366,3 +366,115 @@ async fn a_pause_stops_a_worker_waiting_for_a_rate_limit_slot_or_for_retries_to_
         (Some("PAUSED"), Some(8))
     );
 }
+
+/// Pauses and cancels that race the end of a campaign (its last messages) or its failure
+/// threshold (half its messages refused, judged after 20): each ends one defined way. Refused
+/// (`409`): the campaign ended first, `COMPLETED` with everyone served once, or `FAILED` with
+/// its stop reason. Stored: `PAUSED` with everything unsent still pending (a resume then ends
+/// it as it would have ended), or `CANCELLED` with the unsent cancelled; nothing is sent after
+/// the in-flight messages, and the counters add up at every step.
+#[tokio::test(flavor = "multi_thread")]
+async fn moves_racing_the_end_of_a_campaign_or_its_failure_threshold_end_defined() {
+    let smtp = TestSmtpServer::start(
+        SmtpRules::default()
+            .reject_prefix("bounce")
+            .delay(Duration::from_millis(10)),
+    )
+    .expect("smtp");
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    let concurrency = CONCURRENCY.to_string();
+    paloma.start_worker(
+        &smtp.url(),
+        &[
+            ("WORKER_CONCURRENCY", &concurrency),
+            ("FAILURE_THRESHOLD_MIN_ATTEMPTS", "20"),
+        ],
+    );
+    let n = |c: &Value, field: &str| c[field].as_u64().unwrap_or_else(|| panic!("{field}: {c}"));
+    let mut tally = std::collections::BTreeMap::<String, usize>::new();
+    for round in 0..8 {
+        let threshold = round % 2 == 1;
+        let action = if round % 4 < 2 { "pause" } else { "cancel" };
+        let prefix = if threshold {
+            format!("bounce{round}-")
+        } else {
+            format!("fine{round}-")
+        };
+        let emails = addresses(&prefix, if threshold { 40 } else { 24 });
+        let id = create(&paloma, "Near the end", &emails).await;
+        // Near the last message (of 24), or around the threshold (judged at the 20th outcome,
+        // which the failed count shows a batch late): a little earlier or later each round.
+        let near = if threshold {
+            round as u64 % 3 * 6
+        } else {
+            20 + round as u64 % 3 * 2
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let c = paloma.campaign(&id).await;
+            let done = if threshold {
+                n(&c, "failedEmails")
+            } else {
+                received(&smtp, &prefix) as u64
+            };
+            if done >= near || c["status"] == "COMPLETED" || c["status"] == "FAILED" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "never got near: {c}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let (status, answer) = act(&paloma, &id, action).await;
+        let outcome = match status {
+            409 => {
+                let c = paloma.wait_final(&id, Duration::from_secs(30)).await;
+                if threshold {
+                    assert_eq!(c["status"], "FAILED", "{c}");
+                    assert!(c["stopReason"].is_string(), "{c}");
+                } else {
+                    assert_eq!(c["status"], "COMPLETED", "{c}");
+                }
+                assert_eq!(
+                    answer["error"]["details"]["status"], c["status"],
+                    "{answer}"
+                );
+                c["status"].as_str().expect("status").to_owned()
+            }
+            200 => {
+                assert!(settles_within(&paloma, Duration::from_secs(10)).await);
+                let c = paloma.campaign(&id).await;
+                let stored = if action == "pause" {
+                    "PAUSED"
+                } else {
+                    "CANCELLED"
+                };
+                assert_eq!(c["status"], stored, "{c}");
+                assert_counters_add_up(&c);
+                assert_eq!(n(&c, "sentEmails"), received(&smtp, &prefix) as u64, "{c}");
+                if action == "pause" {
+                    assert_eq!(n(&c, "cancelledEmails"), 0);
+                    let (resumed, _) = act(&paloma, &id, "resume").await;
+                    assert_eq!(resumed, 202);
+                    let c = paloma.wait_final(&id, Duration::from_secs(30)).await;
+                    let end = if threshold { "FAILED" } else { "COMPLETED" };
+                    assert_eq!(c["status"], end, "{c}");
+                    assert_counters_add_up(&c);
+                } else {
+                    assert_eq!(n(&c, "pendingEmails"), 0, "{c}");
+                }
+                format!("{stored} by {action}")
+            }
+            other => panic!("{action} answered {other}: {answer}"),
+        };
+        let c = paloma.campaign(&id).await;
+        assert_counters_add_up(&c);
+        assert!(
+            by_recipient(&smtp)
+                .iter()
+                .all(|(address, count)| !address.starts_with(&prefix) || *count == 1),
+            "nobody twice"
+        );
+        *tally.entry(outcome).or_default() += 1;
+    }
+    println!("outcomes: {tally:?}");
+}

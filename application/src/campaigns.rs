@@ -173,7 +173,8 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
                 replayed: false,
             });
         }
-        self.record(Action::CampaignSent, id, actor).await;
+        self.record(Action::released(stored.status), id, actor)
+            .await;
         let enqueued = self.enqueue(&stored).await;
         Ok(CreatedCampaign {
             campaign: stored,

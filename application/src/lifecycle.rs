@@ -132,7 +132,7 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
         } else {
             None
         };
-        self.record(action_of(control), id, actor).await;
+        self.record(action_of(control, &campaign), id, actor).await;
         let enqueued = control.queues() && self.enqueue(&campaign).await;
         info!(status = %campaign.status, enqueued, ?stop, "campaign moved");
         Ok(Controlled {
@@ -249,10 +249,10 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
     }
 }
 
-/// What the audit trail calls a move.
-fn action_of(control: Control) -> Action {
+/// What the audit trail calls a move, by the status it left.
+fn action_of(control: Control, moved: &Campaign) -> Action {
     match control {
-        Control::Send => Action::CampaignSent,
+        Control::Send => Action::released(moved.status),
         Control::Pause => Action::CampaignPaused,
         Control::Resume => Action::CampaignResumed,
         Control::Cancel => Action::CampaignCancelled,

@@ -11,10 +11,15 @@ use crate::ids::{ActivityId, CampaignId, KeyId};
 /// Something done to a campaign or a key that the audit trail records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
-    /// A campaign was stored (as a draft, or to be sent: a `CampaignSent` follows then).
+    /// A campaign was stored (as a draft, or to be sent: a `CampaignSent` or a
+    /// `CampaignScheduled` follows then).
     CampaignCreated,
-    /// A campaign was released for sending: at creation, or a draft sent later.
+    /// A campaign was released for sending now: at creation, a draft sent later, or a
+    /// scheduled campaign sent before its time.
     CampaignSent,
+    /// A campaign was released for sending at its `scheduledAt`: at creation, or a draft with
+    /// a send time sent later.
+    CampaignScheduled,
     /// A finished campaign's failed recipients were queued again.
     CampaignRetried,
     CampaignPaused,
@@ -29,9 +34,10 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::CampaignCreated,
         Self::CampaignSent,
+        Self::CampaignScheduled,
         Self::CampaignRetried,
         Self::CampaignPaused,
         Self::CampaignResumed,
@@ -46,6 +52,7 @@ impl Action {
         match self {
             Self::CampaignCreated => "campaign.created",
             Self::CampaignSent => "campaign.sent",
+            Self::CampaignScheduled => "campaign.scheduled",
             Self::CampaignRetried => "campaign.retried",
             Self::CampaignPaused => "campaign.paused",
             Self::CampaignResumed => "campaign.resumed",
@@ -54,6 +61,17 @@ impl Action {
             Self::CampaignEdited => "campaign.edited",
             Self::KeyCreated => "key.created",
             Self::KeyRevoked => "key.revoked",
+        }
+    }
+
+    /// What releasing a campaign for sending is called, by the status it left:
+    /// [`Action::CampaignScheduled`] for one that waits for its time, else
+    /// [`Action::CampaignSent`].
+    pub fn released(status: crate::CampaignStatus) -> Self {
+        if status == crate::CampaignStatus::Scheduled {
+            Self::CampaignScheduled
+        } else {
+            Self::CampaignSent
         }
     }
 

@@ -133,7 +133,7 @@ async fn a_scheduled_campaign_is_moved_or_sent_now_and_nothing_else_is_moved() {
         actions,
         [
             Action::CampaignCreated,
-            Action::CampaignSent,
+            Action::CampaignScheduled,
             Action::CampaignRescheduled,
             Action::CampaignSent,
         ]

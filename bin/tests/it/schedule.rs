@@ -180,7 +180,7 @@ async fn a_scheduled_campaign_is_moved_or_sent_now_and_bad_times_are_refused() {
         actions,
         [
             "campaign.created",
-            "campaign.sent",
+            "campaign.scheduled",
             "campaign.rescheduled",
             "campaign.sent"
         ]

@@ -6,6 +6,7 @@ describe("actionLabel", () => {
   it("says what happened in words", () => {
     expect(actionLabel("campaign.created")).toBe("Created");
     expect(actionLabel("campaign.sent")).toBe("Sent");
+    expect(actionLabel("campaign.scheduled")).toBe("Scheduled");
     expect(actionLabel("key.revoked")).toBe("Key revoked");
     expect(actionLabel("campaign.paused")).toBe("Paused");
     expect(actionLabel("campaign.resumed")).toBe("Resumed");

@@ -3,6 +3,7 @@ import type { ActivityAction } from "./api/types";
 const LABELS: Record<ActivityAction, string> = {
   "campaign.created": "Created",
   "campaign.sent": "Sent",
+  "campaign.scheduled": "Scheduled",
   "campaign.retried": "Failed recipients retried",
   "campaign.paused": "Paused",
   "campaign.resumed": "Resumed",

@@ -110,6 +110,8 @@ pub enum ActivityAction {
     CampaignCreated,
     #[serde(rename = "campaign.sent")]
     CampaignSent,
+    #[serde(rename = "campaign.scheduled")]
+    CampaignScheduled,
     #[serde(rename = "campaign.retried")]
     CampaignRetried,
     #[serde(rename = "campaign.paused")]
@@ -138,6 +140,7 @@ impl From<Action> for ActivityAction {
             Action::CampaignResumed => Self::CampaignResumed,
             Action::CampaignCancelled => Self::CampaignCancelled,
             Action::CampaignRescheduled => Self::CampaignRescheduled,
+            Action::CampaignScheduled => Self::CampaignScheduled,
             Action::CampaignEdited => Self::CampaignEdited,
             Action::KeyCreated => Self::KeyCreated,
             Action::KeyRevoked => Self::KeyRevoked,

@@ -343,7 +343,7 @@ export interface components {
          * @description What an entry of the audit trail records.
          * @enum {string}
          */
-        ActivityAction: "campaign.created" | "campaign.sent" | "campaign.retried" | "campaign.paused" | "campaign.resumed" | "campaign.cancelled" | "campaign.rescheduled" | "campaign.edited" | "key.created" | "key.revoked";
+        ActivityAction: "campaign.created" | "campaign.sent" | "campaign.scheduled" | "campaign.retried" | "campaign.paused" | "campaign.resumed" | "campaign.cancelled" | "campaign.rescheduled" | "campaign.edited" | "key.created" | "key.revoked";
         /** @description A page of a campaign's audit trail, oldest first. */
         ActivityPage: {
             items: components["schemas"]["ActivityResponse"][];

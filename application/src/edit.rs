@@ -3,7 +3,7 @@
 
 use paloma_domain::{
     Action, Actor, CampaignEdit, CampaignEditInput, CampaignId, CampaignStatus,
-    DuplicateRecipients, Scope,
+    DuplicateRecipients, Scope, has_tags,
 };
 use tracing::info;
 
@@ -25,9 +25,20 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
         input: CampaignEditInput,
         actor: &Actor,
     ) -> Result<paloma_domain::Campaign, LifecycleError> {
-        let edit = CampaignEdit::parse(input, self.max_recipients(), self.clock.now())
+        let mut edit = CampaignEdit::parse(input, self.max_recipients(), self.clock.now())
             .map_err(LifecycleError::Invalid)?;
         let current = self.repo.get(id).await?.ok_or(LifecycleError::NotFound)?;
+        if edit.subject.is_some() || edit.body.is_some() {
+            let body = match &edit.body {
+                Some(body) => body.as_str().to_owned(),
+                None => self.repo.get_body(id).await?.unwrap_or_default(),
+            };
+            let subject = edit
+                .subject
+                .as_ref()
+                .map_or(current.subject.as_str(), |s| s.as_str());
+            edit.merge_tags = Some(has_tags(subject) || has_tags(&body));
+        }
         if current.status == CampaignStatus::Scheduled && !actor.may(Scope::CampaignsSend) {
             return Err(LifecycleError::MissingScope(Scope::CampaignsSend));
         }

@@ -497,6 +497,8 @@ pub struct OutgoingMessage {
     pub to_name: Option<String>,
     pub subject: Arc<str>,
     pub html_body: Arc<str>,
+    /// The plain-text alternative of the HTML body.
+    pub text_body: Arc<str>,
 }
 
 /// Sends one message and classifies the result. Never panics on a server's answer.

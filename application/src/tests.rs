@@ -96,13 +96,7 @@ fn input(emails: &[&str]) -> NewCampaignInput {
     NewCampaignInput {
         subject: "Hello".into(),
         body: "<p>Hi</p>".into(),
-        recipients: emails
-            .iter()
-            .map(|e| RecipientInput {
-                email: (*e).into(),
-                name: None,
-            })
-            .collect(),
+        recipients: emails.iter().map(|e| RecipientInput::address(*e)).collect(),
         scheduled_at: None,
     }
 }

@@ -5,8 +5,10 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
+use crate::fields::RecipientFields;
 use crate::lifecycle::CampaignStatus;
 use crate::recipient::{EmailAddress, NewRecipient, RecipientName};
+use crate::template::{MessageTemplate, MessageVars, group_by_missing, has_tags};
 
 /// A subject line: not blank, at most 255 characters, one line (it becomes a header, so CR/LF
 /// would be header injection).
@@ -81,10 +83,22 @@ impl HtmlBody {
 }
 
 /// One recipient as submitted, before validation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RecipientInput {
     pub email: String,
     pub name: Option<String>,
+    /// Its data for merge tags, `(name, value)`.
+    pub fields: Vec<(String, String)>,
+}
+
+impl RecipientInput {
+    /// A bare address.
+    pub fn address(email: impl Into<String>) -> Self {
+        Self {
+            email: email.into(),
+            ..Self::default()
+        }
+    }
 }
 
 /// A campaign as submitted, before validation.
@@ -174,6 +188,9 @@ pub struct NewCampaign {
     pub draft: bool,
     /// When to send it (checked against the time of the request); `None`: at once.
     pub scheduled_at: Option<DateTime<Utc>>,
+    /// Whether the subject or the body has merge tags (checked against every recipient): the
+    /// worker renders them per recipient. Without, the message is sent as it is.
+    pub merge_tags: bool,
 }
 
 impl NewCampaign {
@@ -216,28 +233,41 @@ impl NewCampaign {
             .ok()
             .flatten();
 
-        let (recipients, duplicates_removed) = parse_recipients(input.recipients, &mut errors);
+        let parsed = parse_recipients(input.recipients, &mut errors);
+        let merge_tags = match (&subject, &body) {
+            (Some(subject), Some(body)) => check_merge_tags(subject, body, &parsed, &mut errors),
+            _ => false,
+        };
 
         match (subject, body) {
             (Some(subject), Some(body)) if errors.is_empty() => Ok(Self {
                 subject,
                 body,
-                recipients,
-                duplicates_removed,
+                recipients: parsed.recipients,
+                duplicates_removed: parsed.duplicates_removed,
                 draft: false,
                 scheduled_at,
+                merge_tags,
             }),
             _ => Err(NewCampaignError::Invalid(errors)),
         }
     }
 }
 
-/// Validates a recipient list (at least one entry) into `errors`; returns the valid recipients
-/// with duplicates (case-insensitive) removed, first occurrence kept, and how many were removed.
+/// A validated recipient list.
+pub(crate) struct ParsedRecipients {
+    /// Duplicates (case-insensitive) removed, first occurrence kept.
+    pub recipients: Vec<NewRecipient>,
+    /// Each recipient's position in the submitted list.
+    pub indexes: Vec<usize>,
+    pub duplicates_removed: usize,
+}
+
+/// Validates a recipient list (at least one entry) into `errors`.
 pub(crate) fn parse_recipients(
     input: Vec<RecipientInput>,
     errors: &mut ValidationErrors,
-) -> (Vec<NewRecipient>, usize) {
+) -> ParsedRecipients {
     if input.is_empty() {
         errors
             .fields
@@ -245,19 +275,25 @@ pub(crate) fn parse_recipients(
     }
     let mut seen = HashSet::with_capacity(input.len());
     let mut recipients = Vec::with_capacity(input.len());
+    let mut indexes = Vec::with_capacity(input.len());
     let mut duplicates_removed = 0;
     for (index, raw) in input.into_iter().enumerate() {
         let parsed = EmailAddress::parse(&raw.email)
             .map_err(|e| e.to_string())
             .and_then(|email| {
-                RecipientName::parse(raw.name.as_deref())
-                    .map(|name| NewRecipient { email, name })
-                    .map_err(|e| e.to_string())
+                let name = RecipientName::parse(raw.name.as_deref()).map_err(|e| e.to_string())?;
+                let fields = RecipientFields::parse(raw.fields).map_err(|e| e.to_string())?;
+                Ok(NewRecipient {
+                    email,
+                    name,
+                    fields,
+                })
             });
         match parsed {
             Ok(recipient) => {
                 if seen.insert(recipient.email.dedup_key()) {
                     recipients.push(recipient);
+                    indexes.push(index);
                 } else {
                     duplicates_removed += 1;
                 }
@@ -274,7 +310,104 @@ pub(crate) fn parse_recipients(
             }
         }
     }
-    (recipients, duplicates_removed)
+    ParsedRecipients {
+        recipients,
+        indexes,
+        duplicates_removed,
+    }
+}
+
+/// What `unsubscribe_url` is while the tags are checked (any URL would do).
+const CHECK_UNSUBSCRIBE_URL: &str = "https://paloma.invalid/u/check";
+
+/// The variables one recipient renders with.
+pub(crate) fn message_vars(recipient: &NewRecipient, unsubscribe_url: &str) -> MessageVars {
+    MessageVars {
+        email: recipient.email.as_str().to_owned(),
+        name: recipient.name.as_ref().map(|n| n.as_str().to_owned()),
+        fields: recipient.fields.clone(),
+        unsubscribe_url: unsubscribe_url.to_owned(),
+    }
+}
+
+/// Checks the merge tags of a subject and a body, if they have any, into `errors`: the syntax,
+/// and that every recipient has a value for each tag (or the template gives a default).
+/// Recipients lacking the same fields are one case: one of each is rendered. Returns whether
+/// there are merge tags.
+pub(crate) fn check_merge_tags(
+    subject: &Subject,
+    body: &HtmlBody,
+    parsed: &ParsedRecipients,
+    errors: &mut ValidationErrors,
+) -> bool {
+    if !has_tags(subject.as_str()) && !has_tags(body.as_str()) {
+        return false;
+    }
+    let template = match MessageTemplate::compile(subject.as_str(), body.as_str()) {
+        Ok(template) => template,
+        Err(e) => {
+            errors
+                .fields
+                .push((e.part.field(), format!("merge tags: {}", e.message)));
+            return true;
+        }
+    };
+    // An error that does not depend on a missing value (a filter given the wrong type, ...).
+    if let Some(first) = parsed.recipients.first()
+        && let Err(e) = template.render(message_vars(first, CHECK_UNSUBSCRIBE_URL))
+        && group_by_missing(&template.variables(), [(0, None, &first.fields)]).is_empty()
+    {
+        errors
+            .fields
+            .push((e.part.field(), format!("merge tags: {}", e.message)));
+        return true;
+    }
+    let variables = template.variables();
+    let cases = group_by_missing(
+        &variables,
+        parsed
+            .recipients
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i, r.name.as_ref().map(RecipientName::as_str), &r.fields)),
+    );
+    for (missing, members) in cases {
+        let probe = &parsed.recipients[members[0]];
+        let Err(e) = template.render(message_vars(probe, CHECK_UNSUBSCRIBE_URL)) else {
+            continue;
+        };
+        let tags = missing
+            .iter()
+            .map(|m| format!("{{{{ {m} }}}}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let first: Vec<String> = members
+            .iter()
+            .take(5)
+            .map(|&i| parsed.indexes[i].to_string())
+            .collect();
+        errors.fields.push((
+            e.part.field(),
+            format!(
+                "merge tags: {tags} has no value for {} recipient(s) (the first at index {}); \
+                 give each that field, or a default: {{{{ {} | default(\"...\") }}}}",
+                members.len(),
+                first.join(", "),
+                missing[0]
+            ),
+        ));
+        for &i in &members {
+            errors.invalid_recipient_count += 1;
+            if errors.invalid_recipients.len() < ValidationErrors::MAX_LISTED {
+                errors.invalid_recipients.push(InvalidRecipient {
+                    index: parsed.indexes[i],
+                    value: parsed.recipients[i].email.as_str().to_owned(),
+                    reason: format!("no value for {tags}"),
+                });
+            }
+        }
+    }
+    true
 }
 
 fn truncate_chars(s: &str, max: usize) -> String {
@@ -291,10 +424,7 @@ pub(crate) mod tests {
             body: "<p>Hi</p>".into(),
             recipients: recipients
                 .iter()
-                .map(|e| RecipientInput {
-                    email: (*e).into(),
-                    name: None,
-                })
+                .map(|e| RecipientInput::address(*e))
                 .collect(),
             scheduled_at: None,
         }
@@ -462,7 +592,11 @@ pub(crate) mod tests {
         fn recipient() -> impl Strategy<Value = RecipientInput> {
             let name =
                 prop::option::of(prop_oneof![3 => "[\\p{L} .'-]{0,20}", 1 => hostile_text(20)]);
-            (address(), name).prop_map(|(email, name)| RecipientInput { email, name })
+            (address(), name).prop_map(|(email, name)| RecipientInput {
+                email,
+                name,
+                fields: Vec::new(),
+            })
         }
 
         fn campaign_input() -> impl Strategy<Value = NewCampaignInput> {

@@ -8,6 +8,7 @@ use crate::campaign::{
     parse_recipients,
 };
 use crate::recipient::NewRecipient;
+use crate::template::{MessageTemplate, TemplatePart, has_tags};
 
 /// A change as submitted: each field left out (`None`) stays as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,6 +29,9 @@ pub struct CampaignEdit {
     /// The new list, duplicates removed, and how many were.
     pub recipients: Option<(Vec<NewRecipient>, usize)>,
     pub scheduled_at: Option<Option<DateTime<Utc>>>,
+    /// Whether the edited campaign has merge tags, once the use case knows (it reads the parts
+    /// the edit leaves as they are); `None` leaves the stored flag.
+    pub merge_tags: Option<bool>,
 }
 
 impl CampaignEdit {
@@ -71,15 +75,42 @@ impl CampaignEdit {
                     .ok()
             })
         });
-        let recipients = input
-            .recipients
-            .map(|list| parse_recipients(list, &mut errors));
+        let recipients = input.recipients.map(|list| {
+            let parsed = parse_recipients(list, &mut errors);
+            (parsed.recipients, parsed.duplicates_removed)
+        });
+        // The syntax of what changes; values are checked against recipients at creation.
+        for (part, source) in [
+            (
+                TemplatePart::Subject,
+                subject
+                    .as_ref()
+                    .and_then(|s| s.as_ref().map(Subject::as_str)),
+            ),
+            (
+                TemplatePart::Body,
+                body.as_ref().and_then(|b| b.as_ref().map(HtmlBody::as_str)),
+            ),
+        ] {
+            if let Some(source) = source.filter(|s| has_tags(s)) {
+                let (s, b) = match part {
+                    TemplatePart::Subject => (source, ""),
+                    TemplatePart::Body => ("", source),
+                };
+                if let Err(e) = MessageTemplate::compile(s, b) {
+                    errors
+                        .fields
+                        .push((e.part.field(), format!("merge tags: {}", e.message)));
+                }
+            }
+        }
         if errors.fields.is_empty() && errors.invalid_recipient_count == 0 {
             Ok(Self {
                 subject: subject.flatten(),
                 body: body.flatten(),
                 recipients,
                 scheduled_at: scheduled_at.map(Option::flatten),
+                merge_tags: None,
             })
         } else {
             Err(NewCampaignError::Invalid(errors))
@@ -106,13 +137,7 @@ mod tests {
     use super::*;
 
     fn recipients(emails: &[&str]) -> Vec<RecipientInput> {
-        emails
-            .iter()
-            .map(|e| RecipientInput {
-                email: (*e).into(),
-                name: None,
-            })
-            .collect()
+        emails.iter().map(|e| RecipientInput::address(*e)).collect()
     }
 
     #[test]

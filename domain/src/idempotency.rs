@@ -52,7 +52,8 @@ impl fmt::Display for IdempotencyKey {
 
 /// A digest of a creation request's content (SHA-256), to tell a retry of the same request
 /// from a different request that reuses a key. Two inputs have the same fingerprint exactly
-/// when they have the same subject, body and recipients (addresses and names, in order).
+/// when they have the same subject, body and recipients (addresses, names and fields, in
+/// order).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RequestFingerprint([u8; 32]);
 
@@ -74,6 +75,16 @@ impl RequestFingerprint {
                 Some(name) => {
                     field(&[1]);
                     field(name.as_bytes());
+                }
+            }
+            // Only when there are some, so a request without fields keeps the fingerprint it
+            // had before fields existed.
+            if !r.fields.is_empty() {
+                field(&[2]);
+                field(&(r.fields.len() as u64).to_le_bytes());
+                for (name, value) in &r.fields {
+                    field(name.as_bytes());
+                    field(value.as_bytes());
                 }
             }
         }
@@ -127,6 +138,7 @@ mod tests {
                 .map(|(e, n)| RecipientInput {
                     email: (*e).into(),
                     name: n.map(Into::into),
+                    fields: Vec::new(),
                 })
                 .collect(),
             scheduled_at: None,

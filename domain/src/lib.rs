@@ -9,12 +9,14 @@ pub mod activity;
 pub mod campaign;
 pub mod delivery;
 pub mod edit;
+pub mod fields;
 pub mod idempotency;
 pub mod ids;
 pub mod lifecycle;
 pub mod page;
 pub mod rate;
 pub mod recipient;
+pub mod template;
 pub mod threshold;
 pub mod timeline;
 
@@ -31,6 +33,7 @@ pub use delivery::{
     DeliveryOutcome, MAX_ERROR_CHARS, Outcome, OutcomeKind, RetryPolicy, message_id, recorded_error,
 };
 pub use edit::{CampaignEdit, CampaignEditInput, DuplicateRecipients};
+pub use fields::{FieldsError, RecipientFields};
 pub use idempotency::{
     Idempotency, IdempotencyKey, IdempotencyKeyError, MAX_IDEMPOTENCY_KEY_LEN, RequestFingerprint,
 };
@@ -43,6 +46,10 @@ pub use rate::{SendRate, SendRateError};
 pub use recipient::{
     EmailAddress, EmailAddressError, NewRecipient, Recipient, RecipientName, RecipientNameError,
     RecipientStatus,
+};
+pub use template::{
+    MessageTemplate, MessageVars, RenderedMessage, TemplateError, TemplatePart, has_tags,
+    html_to_text,
 };
 pub use threshold::{FailureThreshold, FailureThresholdError};
 pub use timeline::{MAX_TIMELINE_BUCKETS, Timeline, TimelinePoint};

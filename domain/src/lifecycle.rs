@@ -258,6 +258,8 @@ pub struct Campaign {
     /// Why the worker stopped it before every recipient was tried (the failure threshold, too
     /// many failed runs); cleared when its failed recipients are retried.
     pub stop_reason: Option<String>,
+    /// Whether its subject or body has merge tags, rendered per recipient.
+    pub merge_tags: bool,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
@@ -408,6 +410,7 @@ mod tests {
             duplicates_removed: 0,
             scheduled_at: None,
             stop_reason: None,
+            merge_tags: false,
             created_at: now,
             started_at: Some(now),
             completed_at: None,

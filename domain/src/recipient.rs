@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use validator::ValidateEmail;
 
 use crate::IllegalTransition;
+use crate::fields::RecipientFields;
 use crate::ids::{CampaignId, RecipientId};
 
 /// A syntactically valid email address (RFC 5321 length limits, HTML5 syntax as implemented by
@@ -131,6 +132,8 @@ impl RecipientName {
 pub struct NewRecipient {
     pub email: EmailAddress,
     pub name: Option<RecipientName>,
+    /// Its data for merge tags.
+    pub fields: RecipientFields,
 }
 
 /// Where a recipient is: `PENDING -> SENT | FAILED`. A transient failure keeps it `PENDING`
@@ -193,6 +196,8 @@ pub struct Recipient {
     pub campaign_id: CampaignId,
     pub email: String,
     pub name: Option<String>,
+    /// Its data for merge tags.
+    pub fields: RecipientFields,
     pub status: RecipientStatus,
     pub error: Option<String>,
     pub attempts: u32,

@@ -29,6 +29,7 @@ impl CountingStore {
                 cancelled_emails: 0,
                 scheduled_at: None,
                 stop_reason: None,
+                merge_tags: false,
                 duplicates_removed: 0,
                 created_at: now,
                 started_at: None,

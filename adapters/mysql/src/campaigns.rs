@@ -145,6 +145,7 @@ pub(crate) async fn insert(
             failed_emails: 0,
             duplicates_removed: duplicates,
             scheduled_at: campaign.scheduled_at.map(to_db_time),
+            merge_tags: campaign.merge_tags,
             created_at: now_db,
             updated_at: now_db,
         })
@@ -174,6 +175,7 @@ pub(crate) async fn insert(
         duplicates_removed: duplicates,
         scheduled_at: campaign.scheduled_at.map(to_db_time).map(from_db_time),
         stop_reason: None,
+        merge_tags: campaign.merge_tags,
         created_at: from_db_time(now_db),
         started_at: None,
         completed_at: None,

@@ -16,7 +16,7 @@ use crate::campaigns::{insert, require};
 use crate::error::DbError;
 use crate::ids::DbId;
 use crate::insert::insert_recipients;
-use crate::models::{count_u32, to_db_time};
+use crate::models::{count_u32, fields_of, to_db_time};
 use crate::schema::{email_job, recipient};
 
 /// See [`CampaignStore::edit`](paloma_application::ports::CampaignStore::edit). The campaign's
@@ -69,6 +69,7 @@ pub(crate) async fn edit(
                     scheduled_at: edit.scheduled_at.map(|at| at.map(to_db_time)),
                     total_emails: counts.map(|(total, _)| total),
                     duplicates_removed: counts.map(|(_, duplicates)| duplicates),
+                    merge_tags: edit.merge_tags,
                     updated_at: now_db,
                 })
                 .execute(conn)
@@ -89,6 +90,7 @@ struct EditColumns<'a> {
     scheduled_at: Option<Option<NaiveDateTime>>,
     total_emails: Option<u32>,
     duplicates_removed: Option<u32>,
+    merge_tags: Option<bool>,
     updated_at: NaiveDateTime,
 }
 
@@ -118,11 +120,11 @@ pub(crate) async fn duplicate(
                     RecipientStatus::Cancelled,
                 ],
             };
-            let rows: Vec<(String, Option<String>)> = recipient::table
+            let rows: Vec<(String, Option<String>, Option<String>)> = recipient::table
                 .filter(recipient::email_job_id.eq(DbId::campaign(source)))
                 .filter(recipient::status.eq_any(statuses.iter().map(RecipientStatus::as_str)))
                 .order(recipient::id.asc())
-                .select((recipient::email, recipient::name))
+                .select((recipient::email, recipient::name, recipient::fields))
                 .load(conn)
                 .await?;
             if rows.is_empty() {
@@ -136,16 +138,19 @@ pub(crate) async fn duplicate(
                 body: stored(HtmlBody::parse(body), "EmailJob.body")?,
                 recipients: rows
                     .into_iter()
-                    .map(|(email, name)| {
+                    .map(|(email, name, fields)| {
                         Ok(NewRecipient {
                             email: stored(EmailAddress::parse(&email), "Recipient.email")?,
                             name: stored(RecipientName::parse(name.as_deref()), "Recipient.name")?,
+                            fields: fields_of(fields.as_deref())?,
                         })
                     })
                     .collect::<Result<_, DbError>>()?,
                 duplicates_removed: 0,
                 draft: true,
                 scheduled_at: None,
+                // The same content for the same recipients (or some of them): checked then.
+                merge_tags: original.merge_tags,
             };
             insert(conn, new_id, &copy, None, now).await
         })

@@ -8,7 +8,7 @@
 //!   chunk is the same statement (a static query id), prepared once per connection and then
 //!   taken from diesel's statement cache; only the last, shorter chunk is prepared on its own.
 //! - MariaDB spends a good part of the insert on each placeholder (decoding, converting,
-//!   resetting). Per row only what differs is bound (id, email, name); the campaign's id and
+//!   resetting). Per row only what differs is bound (id, email, name, fields); the campaign's id and
 //!   the creation time are session variables set once per campaign and named in every row.
 
 use chrono::NaiveDateTime;
@@ -21,8 +21,9 @@ use paloma_domain::{NewRecipient, RecipientId};
 
 use crate::error::DbError;
 use crate::ids::DbId;
+use crate::models::fields_json;
 
-/// Rows per `INSERT` (3 placeholders each: far below MySQL's 65,535).
+/// Rows per `INSERT` (4 placeholders each: far below MySQL's 65,535).
 pub(crate) const INSERT_CHUNK: usize = 4_096;
 
 /// One row: what is bound for it.
@@ -30,6 +31,7 @@ struct Row<'a> {
     id: DbId,
     email: &'a str,
     name: Option<&'a str>,
+    fields: Option<String>,
 }
 
 /// `INSERT INTO Recipient (...) VALUES (?, @paloma_campaign, ?, ?, @paloma_now, @paloma_now), ...`
@@ -53,8 +55,8 @@ impl QueryFragment<Mysql> for InsertChunk<'_> {
             out.unsafe_to_cache_prepared();
         }
         out.push_sql(
-            "INSERT INTO `Recipient` (`id`, `emailJobId`, `email`, `name`, `nextAttemptAt`, \
-             `updatedAt`) VALUES ",
+            "INSERT INTO `Recipient` (`id`, `emailJobId`, `email`, `name`, `fields`, \
+             `nextAttemptAt`, `updatedAt`) VALUES ",
         );
         for (i, row) in self.rows.iter().enumerate() {
             if i > 0 {
@@ -66,6 +68,8 @@ impl QueryFragment<Mysql> for InsertChunk<'_> {
             out.push_bind_param::<Text, _>(&row.email)?;
             out.push_sql(", ");
             out.push_bind_param::<Nullable<Text>, _>(&row.name)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Nullable<Text>, _>(&row.fields)?;
             out.push_sql(", @paloma_now, @paloma_now)");
         }
         Ok(())
@@ -92,6 +96,7 @@ pub(crate) async fn insert_recipients(
                 id: DbId::recipient(RecipientId::new()),
                 email: r.email.as_str(),
                 name: r.name.as_ref().map(|n| n.as_str()),
+                fields: fields_json(&r.fields),
             })
             .collect();
         InsertChunk { rows }.execute(conn).await?;

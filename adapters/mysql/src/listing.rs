@@ -208,7 +208,7 @@ async fn any_status_page(
     let sql = format!(
         "SELECT r.`id`, r.`emailJobId` AS email_job_id, r.`email`, r.`name`, r.`status`, \
                 r.`error`, r.`attempts`, r.`nextAttemptAt` AS next_attempt_at, \
-                r.`sentAt` AS sent_at, r.`updatedAt` AS updated_at \
+                r.`sentAt` AS sent_at, r.`updatedAt` AS updated_at, r.`fields` \
          FROM `Recipient` AS r JOIN (SELECT `id` FROM ({branches}) AS u \
          ORDER BY `id` LIMIT ? OFFSET ?) AS page ON r.`id` = page.`id` ORDER BY r.`id`"
     );

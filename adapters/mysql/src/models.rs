@@ -1,9 +1,13 @@
 //! Rows as diesel reads and writes them, and their conversion to domain types.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use paloma_application::ports::RepositoryError;
-use paloma_domain::{Campaign, CampaignStatus, PageRequest, Recipient, RecipientStatus};
+use paloma_domain::{
+    Campaign, CampaignStatus, PageRequest, Recipient, RecipientFields, RecipientStatus,
+};
 
 use crate::error::corrupt;
 use crate::ids::DbId;
@@ -37,6 +41,7 @@ pub(crate) struct CampaignRow {
     pub duplicates_removed: u32,
     pub scheduled_at: Option<NaiveDateTime>,
     pub stop_reason: Option<String>,
+    pub merge_tags: bool,
     pub created_at: NaiveDateTime,
     pub started_at: Option<NaiveDateTime>,
     pub completed_at: Option<NaiveDateTime>,
@@ -58,6 +63,7 @@ impl TryFrom<CampaignRow> for Campaign {
             cancelled_emails: row.cancelled_emails,
             scheduled_at: row.scheduled_at.map(from_db_time),
             stop_reason: row.stop_reason,
+            merge_tags: row.merge_tags,
             duplicates_removed: row.duplicates_removed,
             created_at: from_db_time(row.created_at),
             started_at: row.started_at.map(from_db_time),
@@ -80,6 +86,7 @@ pub(crate) struct NewCampaignRow<'a> {
     pub failed_emails: u32,
     pub duplicates_removed: u32,
     pub scheduled_at: Option<NaiveDateTime>,
+    pub merge_tags: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -98,6 +105,28 @@ pub(crate) struct RecipientRow {
     pub next_attempt_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    pub fields: Option<String>,
+}
+
+/// A recipient's fields as `Recipient.fields` holds them: a JSON object of strings, `NULL` for
+/// none.
+pub(crate) fn fields_json(fields: &RecipientFields) -> Option<String> {
+    (!fields.is_empty()).then(|| serde_json::to_string(fields.as_map()).unwrap_or_default())
+}
+
+/// `Recipient.fields` read back; anything but a JSON object of strings is a corrupt row.
+pub(crate) fn fields_of(json: Option<&str>) -> Result<RecipientFields, RepositoryError> {
+    let Some(json) = json else {
+        return Ok(RecipientFields::default());
+    };
+    serde_json::from_str::<BTreeMap<String, String>>(json)
+        .map(RecipientFields::from_stored)
+        .map_err(|_| {
+            corrupt(
+                "Recipient.fields",
+                json.chars().take(100).collect::<String>(),
+            )
+        })
 }
 
 impl TryFrom<RecipientRow> for Recipient {
@@ -107,6 +136,7 @@ impl TryFrom<RecipientRow> for Recipient {
         Ok(Recipient {
             id: row.id.into(),
             campaign_id: row.email_job_id.into(),
+            fields: fields_of(row.fields.as_deref())?,
             email: row.email,
             name: row.name,
             status: RecipientStatus::parse(&row.status)

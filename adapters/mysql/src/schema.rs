@@ -25,6 +25,8 @@ diesel::table! {
         stop_reason -> Nullable<Varchar>,
         #[sql_name = "failedRuns"]
         failed_runs -> Unsigned<Integer>,
+        #[sql_name = "mergeTags"]
+        merge_tags -> Bool,
         #[sql_name = "createdAt"]
         created_at -> Datetime,
         #[sql_name = "startedAt"]
@@ -58,6 +60,7 @@ diesel::table! {
         updated_at -> Datetime,
         #[sql_name = "permanentFailure"]
         permanent_failure -> Bool,
+        fields -> Nullable<Text>,
     }
 }
 

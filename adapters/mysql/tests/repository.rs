@@ -54,6 +54,14 @@ fn new_campaign(subject: &str, emails: &[String]) -> anyhow::Result<NewCampaign>
             .map(|(i, e)| RecipientInput {
                 email: e.clone(),
                 name: (i % 2 == 0).then(|| format!("Person {i}")),
+                fields: if i % 3 == 0 {
+                    vec![
+                        ("n".to_owned(), i.to_string()),
+                        ("tier".to_owned(), "gold".to_owned()),
+                    ]
+                } else {
+                    Vec::new()
+                },
             })
             .collect(),
         scheduled_at: None,

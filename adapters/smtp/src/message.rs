@@ -5,7 +5,7 @@ use email_encoding::headers::writer::EmailWriter;
 use lettre::address::Envelope;
 use lettre::message::header::ContentTransferEncoding;
 use lettre::message::header::{self, ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Body, Mailbox};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 use paloma_application::OutgoingMessage;
 use paloma_domain::{DeliveryOutcome, message_id};
@@ -68,15 +68,26 @@ impl Sender {
             .message_id(Some(id))
             .date_now()
             .header(header::MIME_VERSION_1_0)
-            .header(ContentType::TEXT_HTML)
-            .body(wire_body(&message.html_body))
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(wire_body(&message.text_body)),
+                    )
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_HTML)
+                            .body(wire_body(&message.html_body)),
+                    ),
+            )
             .map_err(|error| {
                 DeliveryOutcome::Permanent(format!("cannot build the message: {error}"))
             })
     }
 }
 
-/// The HTML body as it goes on the wire. Every line break becomes CRLF: a bare CR or LF inside
+/// A body part (HTML or text) as it goes on the wire. Every line break becomes CRLF: a bare CR or LF inside
 /// SMTP's DATA is what SMTP smuggling rides on (`<p>x</p>\r.\r\nMAIL FROM:...` ends the data
 /// early for a server that takes a bare CR as a line end). A body that still holds a control
 /// character 7bit must not carry (NUL, ...) goes quoted-printable, where it is escaped;
@@ -162,6 +173,7 @@ mod tests {
             to_name: name.map(str::to_owned),
             subject: Arc::from("Hello"),
             html_body: Arc::from("<p>Hi</p>"),
+            text_body: Arc::from("Hi"),
         }
     }
 
@@ -257,7 +269,8 @@ mod tests {
         use super::*;
 
         /// The headers `build` writes, each exactly once; anything else is injected.
-        const HEADERS: [&str; 8] = [
+        /// The message's own headers (the parts' headers are in the body).
+        const HEADERS: [&str; 7] = [
             "From",
             "To",
             "Subject",
@@ -265,7 +278,6 @@ mod tests {
             "Date",
             "MIME-Version",
             "Content-Type",
-            "Content-Transfer-Encoding",
         ];
 
         /// Addresses in the HTML5 syntax the domain validates against, including its corners

@@ -27,6 +27,7 @@ fn outgoing(
         to_name: name.map(str::to_owned),
         subject: Arc::from(subject),
         html_body: Arc::from(body),
+        text_body: Arc::from(paloma_domain::html_to_text(body)),
     }
 }
 
@@ -87,9 +88,14 @@ async fn a_message_arrives_with_its_headers_and_body() -> anyhow::Result<()> {
     assert_eq!(m.message_id(), Some(expected_id.clone()));
     assert_eq!(m.header_raw("Message-ID"), Some(expected_id));
     assert_eq!(m.header("MIME-Version").as_deref(), Some("1.0"));
+    assert!(
+        m.header("Content-Type")
+            .is_some_and(|t| t.starts_with("multipart/alternative;")),
+        "an HTML part and its text alternative: {m:?}"
+    );
     assert_eq!(
-        m.header("Content-Type").as_deref(),
-        Some("text/html; charset=utf-8")
+        m.text_body().map(|b| b.trim_end().to_owned()),
+        Some(crlf(message.text_body.trim_end()))
     );
     assert!(
         m.parsed().and_then(|p| p.date().cloned()).is_some(),

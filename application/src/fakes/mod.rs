@@ -87,6 +87,7 @@ impl FakeRepo {
                     campaign_id: id,
                     email: r.email.as_str().into(),
                     name: r.name.as_ref().map(|n| n.as_str().into()),
+                    fields: r.fields.clone(),
                     status: RecipientStatus::Pending,
                     error: None,
                     attempts: 0,
@@ -118,6 +119,7 @@ impl CampaignStore for FakeRepo {
             duplicates_removed: c.duplicates_removed as u32,
             scheduled_at: c.scheduled_at,
             stop_reason: None,
+            merge_tags: c.merge_tags,
             created_at: now,
             started_at: None,
             completed_at: None,
@@ -364,6 +366,9 @@ impl CampaignStore for FakeRepo {
                     c.status
                 )));
             }
+            if let Some(merge_tags) = edit.merge_tags {
+                c.merge_tags = merge_tags;
+            }
             if let Some(subject) = &edit.subject {
                 c.subject = subject.as_str().into();
             }
@@ -410,6 +415,7 @@ impl CampaignStore for FakeRepo {
             .map(|r| NewRecipient {
                 email: EmailAddress::parse(&r.email).expect("stored valid"),
                 name: RecipientName::parse(r.name.as_deref()).expect("stored valid"),
+                fields: r.fields,
             })
             .collect();
         if recipients.is_empty() {
@@ -422,6 +428,7 @@ impl CampaignStore for FakeRepo {
             duplicates_removed: 0,
             draft: true,
             scheduled_at: None,
+            merge_tags: original.merge_tags,
         };
         self.create(new_id, &copy, now).await
     }

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
-    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, Outcome, OutcomeKind, Recipient,
-    RecipientId,
+    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, MessageTemplate, MessageVars, Outcome,
+    OutcomeKind, Recipient, RecipientId,
 };
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::{Interval, MissedTickBehavior};
@@ -95,14 +95,25 @@ impl<P: WorkerPorts> Worker<P> {
             Ok(body) => body,
             Err(e) => return interrupted(e, stop),
         };
-        let body: Arc<str> = body.ok_or(RunError::NotFound)?.into();
+        let body = body.ok_or(RunError::NotFound)?;
+        // Compiled once for the run. Only a campaign whose tags were checked at creation is
+        // read as a template: one stored by other means (the Node stack) is sent as it is.
+        let template = if campaign.merge_tags {
+            MessageTemplate::compile(&campaign.subject, &body).map_err(|e| {
+                RepositoryError::Unknown(
+                    format!("the stored {} no longer compiles: {e}", e.part.field()).into(),
+                )
+            })?
+        } else {
+            MessageTemplate::fixed(&campaign.subject, &body)
+        };
         info!(
             total = campaign.total_emails,
             pending = campaign.pending_emails(),
             "sending campaign"
         );
 
-        let mut run = Run::new(self, id, stop, campaign.subject.as_str().into(), body);
+        let mut run = Run::new(self, id, stop, Arc::new(template));
         loop {
             let stopping = run.stopping();
             if !stopping {
@@ -208,8 +219,8 @@ struct Run<'a, P: WorkerPorts> {
     worker: &'a Worker<P>,
     id: CampaignId,
     stop: Stop<'a>,
-    subject: Arc<str>,
-    body: Arc<str>,
+    /// The message, rendered for each recipient.
+    template: Arc<MessageTemplate>,
     /// Recipients read and not sent yet, in id order.
     batch: VecDeque<Recipient>,
     /// The last recipient read in this pass.
@@ -236,8 +247,7 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
         worker: &'a Worker<P>,
         id: CampaignId,
         stop: Stop<'a>,
-        subject: Arc<str>,
-        body: Arc<str>,
+        template: Arc<MessageTemplate>,
     ) -> Self {
         let mut flush_tick = tokio::time::interval(worker.settings.flush_interval);
         flush_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -245,8 +255,7 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
             worker,
             id,
             stop,
-            subject,
-            body,
+            template,
             batch: VecDeque::new(),
             cursor: None,
             pass_done: false,
@@ -319,21 +328,42 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
     }
 
     /// Starts sending one message in the background.
+    /// The message is rendered in the task, so that rendering runs on every core.
     fn send(&mut self, recipient: Recipient) {
-        let message = OutgoingMessage {
-            campaign_id: self.id,
-            recipient_id: recipient.id,
-            to: recipient.email,
-            to_name: recipient.name,
-            subject: self.subject.clone(),
-            html_body: self.body.clone(),
-        };
+        let (campaign_id, recipient_id) = (self.id, recipient.id);
+        let template = self.template.clone();
         let mailer = self.worker.mailer.clone();
         let clock = self.worker.clock.clone();
         let attempts = recipient.attempts + 1;
+        let vars = MessageVars {
+            email: recipient.email.clone(),
+            name: recipient.name.clone(),
+            fields: recipient.fields,
+            unsubscribe_url: String::new(),
+        };
+        let (to, to_name) = (recipient.email, recipient.name);
         self.in_flight.spawn(async move {
-            let outcome = mailer.send(message).await;
-            (recipient.id, attempts, outcome, clock.now())
+            let outcome = match template.render(vars) {
+                Ok(rendered) => {
+                    let message = OutgoingMessage {
+                        campaign_id,
+                        recipient_id,
+                        to,
+                        to_name,
+                        subject: rendered.subject,
+                        html_body: rendered.html,
+                        text_body: rendered.text,
+                    };
+                    mailer.send(message).await
+                }
+                // A value this recipient lacks (a row stored by other means than the API,
+                // which checks every recipient): nothing to send, now or later.
+                Err(e) => DeliveryOutcome::Permanent(format!(
+                    "not sent: the {} could not be rendered for this recipient: {e}",
+                    e.part.field()
+                )),
+            };
+            (recipient_id, attempts, outcome, clock.now())
         });
     }
 

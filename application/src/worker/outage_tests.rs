@@ -43,10 +43,7 @@ async fn campaign(repo: &FakeRepo, n: usize) -> CampaignId {
         subject: "Outage".into(),
         body: "<p>Hi</p>".into(),
         recipients: (0..n)
-            .map(|i| RecipientInput {
-                email: format!("user{i}@example.org"),
-                name: None,
-            })
+            .map(|i| RecipientInput::address(format!("user{i}@example.org")))
             .collect(),
         scheduled_at: None,
     };

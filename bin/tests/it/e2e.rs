@@ -247,7 +247,7 @@ async fn a_job_added_by_a_node_bull_producer_is_sent_by_paloma_worker() {
         body: "<p>queued by bull</p>".into(),
         recipients: addresses("n", 5)
             .into_iter()
-            .map(|email| paloma_domain::RecipientInput { email, name: None })
+            .map(paloma_domain::RecipientInput::address)
             .collect(),
         scheduled_at: None,
     };

@@ -18,4 +18,5 @@ mod edit;
 mod faults;
 mod interop;
 mod limits;
+mod personal;
 mod schedule;

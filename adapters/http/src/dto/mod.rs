@@ -8,6 +8,8 @@ mod lifecycle;
 pub use access::*;
 pub use lifecycle::*;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use paloma_application::{CampaignListing, Controlled, CreatedCampaign};
 use paloma_domain::{Campaign, NewCampaignInput, Page, Recipient, RecipientInput, Timeline};
@@ -71,6 +73,12 @@ pub struct DetailedRecipient {
         pattern = r"^\s*([^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?\s*$"
     )]
     pub name: Option<String>,
+    /// The recipient's data for merge tags: `{{ company }}` in the subject or body reads
+    /// `"company"`. Names are identifiers (a letter or `_`, then letters, digits or `_`; at most
+    /// 64; not `email`, `name` or `unsubscribe_url`), values strings of at most 1,000
+    /// characters; at most 50 fields and 8 KiB in all.
+    #[schema(example = json!({"company": "Acme", "plan": "Pro"}))]
+    pub fields: Option<BTreeMap<String, String>>,
 }
 
 impl From<CreateCampaignRequest> for NewCampaignInput {
@@ -87,10 +95,11 @@ impl From<CreateCampaignRequest> for NewCampaignInput {
 impl From<RecipientEntry> for RecipientInput {
     fn from(e: RecipientEntry) -> Self {
         match e {
-            RecipientEntry::Address(email) => RecipientInput { email, name: None },
+            RecipientEntry::Address(email) => RecipientInput::address(email),
             RecipientEntry::Detailed(d) => RecipientInput {
                 email: d.email,
                 name: d.name,
+                fields: d.fields.unwrap_or_default().into_iter().collect(),
             },
         }
     }
@@ -203,6 +212,9 @@ pub struct CampaignResponse {
     /// Why the worker stopped it before every recipient was tried: too many failures (the
     /// failure threshold) or too many failed runs. Null otherwise; cleared by a retry.
     pub stop_reason: Option<String>,
+    /// Whether its subject or body has merge tags (`{{ name }}`, ...), rendered for each
+    /// recipient. A campaign without them is sent as it is.
+    pub merge_tags: bool,
     /// Only from `GET /api/emails/{id}`, for a stopped campaign: how many of its failed
     /// recipients were never tried (the rest were tried and failed).
     pub untried_emails: Option<u64>,
@@ -233,6 +245,7 @@ impl From<Campaign> for CampaignResponse {
             duplicates_removed: c.duplicates_removed,
             scheduled_at: c.scheduled_at,
             stop_reason: c.stop_reason,
+            merge_tags: c.merge_tags,
             untried_emails: None,
             queued_behind: None,
             created_at: c.created_at,
@@ -287,6 +300,8 @@ pub struct RecipientResponse {
     pub id: Uuid,
     pub email: String,
     pub name: Option<String>,
+    /// Its data for merge tags (`{}` when it has none).
+    pub fields: BTreeMap<String, String>,
     pub status: RecipientStatusDto,
     /// For FAILED: why (the mail server's reply). For PENDING after a deferral: the last error.
     pub error: Option<String>,
@@ -304,6 +319,7 @@ impl From<Recipient> for RecipientResponse {
             id: *r.id.as_uuid(),
             email: r.email,
             name: r.name,
+            fields: r.fields.into_map(),
             status: r.status.into(),
             error: r.error,
             attempts: r.attempts,

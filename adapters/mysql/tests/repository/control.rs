@@ -328,15 +328,7 @@ async fn an_edit_replaces_content_and_recipients_until_sending_begins_and_a_dupl
     draft.draft = true;
     repo.create(id, &draft, now).await?;
     let list = |emails: &[&str]| -> Option<Vec<RecipientInput>> {
-        Some(
-            emails
-                .iter()
-                .map(|e| RecipientInput {
-                    email: (*e).to_owned(),
-                    name: None,
-                })
-                .collect(),
-        )
+        Some(emails.iter().map(|e| RecipientInput::address(*e)).collect())
     };
     let at = now + TimeDelta::hours(1);
     let edit = CampaignEdit::parse(

@@ -1,0 +1,145 @@
+//! Personal messages against the real binaries and an SMTP server whose raw messages are read:
+//! merge tags rendered per recipient, the text part, and the checks made before anything is
+//! stored.
+
+use std::time::Duration;
+
+use paloma_testkit::{SmtpRules, TestSmtpServer};
+use serde_json::{Value, json};
+
+use crate::common::Paloma;
+
+/// A list whose recipients carry names and fields (one without a name, one hostile).
+fn recipients() -> Value {
+    json!([
+        {"email": "ann@example.org", "name": "Ann", "fields": {"company": "Acme", "plan": "Pro"}},
+        {"email": "bob@example.org", "fields": {"company": "Bobco", "plan": "Free"}},
+        {"email": "eve@example.org", "name": "Eve",
+         "fields": {"company": "<script>alert(1)</script>\r\nBcc: all@example.org", "plan": "x"}},
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_recipient_gets_their_own_subject_body_and_text_part() {
+    let smtp = TestSmtpServer::start(SmtpRules::default()).expect("smtp");
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    paloma.start_worker(&smtp.url(), &[]);
+    let created = paloma
+        .post(&json!({
+            "subject": "{{ company }} news for {{ name | default('you') }}",
+            "body": "<h1>Hello {{ name | default('there') }}</h1>\
+                     <p>Your {{ plan }} plan at {{ company }}, sent to {{ email }}.</p>\
+                     <p><a href=\"https://example.org/plans\">Plans</a></p>",
+            "recipients": recipients(),
+        }))
+        .await;
+    assert_eq!(created["mergeTags"], true, "{created}");
+    let id = created["id"].as_str().expect("id").to_owned();
+    let done = paloma.wait_final(&id, Duration::from_secs(60)).await;
+    assert_eq!(done["sentEmails"], 3, "{done}");
+
+    let messages = smtp.messages();
+    let of = |to: &str| {
+        messages
+            .iter()
+            .find(|m| m.rcpt_to == [to])
+            .unwrap_or_else(|| panic!("a message to {to}"))
+    };
+    let ann = of("ann@example.org");
+    assert_eq!(ann.subject().as_deref(), Some("Acme news for Ann"));
+    let html = ann.html_body().expect("html");
+    assert!(
+        html.contains("<h1>Hello Ann</h1><p>Your Pro plan at Acme, sent to ann@example.org.</p>"),
+        "{html}"
+    );
+    let text = ann.text_body().expect("a text part");
+    assert!(text.contains("Hello Ann"), "{text}");
+    assert!(
+        text.contains("Your Pro plan at Acme, sent to ann@example.org."),
+        "{text}"
+    );
+    assert!(
+        text.contains("https://example.org/plans"),
+        "links stay readable: {text}"
+    );
+    assert!(
+        ann.header("Content-Type")
+            .is_some_and(|t| t.starts_with("multipart/alternative")),
+        "{ann:?}"
+    );
+
+    let bob = of("bob@example.org");
+    assert_eq!(bob.subject().as_deref(), Some("Bobco news for you"));
+    assert!(
+        bob.html_body()
+            .expect("html")
+            .contains("<h1>Hello there</h1>")
+    );
+
+    // A hostile value adds no header and no markup.
+    let eve = of("eve@example.org");
+    assert!(eve.header("Bcc").is_none(), "{eve:?}");
+    let subject = eve.subject().expect("subject");
+    assert!(!subject.contains(['\r', '\n']), "{subject:?}");
+    let html = eve.html_body().expect("html");
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+
+    // The recipients' data is listed with them.
+    let rows = paloma.recipients(&id, "SENT").await;
+    let ann_row = rows
+        .iter()
+        .find(|r| r["email"] == "ann@example.org")
+        .expect("ann's row");
+    assert_eq!(ann_row["fields"], json!({"company": "Acme", "plan": "Pro"}));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tag_without_a_value_or_a_syntax_error_is_422_and_nothing_is_stored() {
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    let (status, body) = paloma
+        .try_post(&json!({
+            "subject": "Hi",
+            "body": "<p>{{ company }} and {{ city }}</p>",
+            "recipients": [
+                {"email": "a@example.org", "fields": {"company": "A", "city": "Oslo"}},
+                {"email": "b@example.org", "fields": {"company": "B"}},
+                "c@example.org",
+            ],
+        }))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let text = body.to_string();
+    assert!(text.contains("{{ city }}"), "names the tag: {text}");
+    let indexes: Vec<u64> = body["error"]["details"]["invalidRecipients"]
+        .as_array()
+        .unwrap_or_else(|| panic!("invalid recipients listed: {body}"))
+        .iter()
+        .filter_map(|r| r["index"].as_u64())
+        .collect();
+    assert_eq!(indexes, [1, 2], "{body}");
+
+    let (status, body) = paloma
+        .try_post(&json!({
+            "subject": "Hi {{ name",
+            "body": "<p>x</p>",
+            "recipients": ["a@example.org"],
+        }))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("subject"), "{body}");
+
+    let (status, body) = paloma
+        .try_post(&json!({
+            "subject": "Hi",
+            "body": "<p>x</p>",
+            "recipients": [{"email": "a@example.org", "fields": {"first name": "A"}}],
+        }))
+        .await;
+    assert_eq!(status, 422, "a field name that is no identifier: {body}");
+
+    let list = paloma.get("/api/emails").await;
+    assert_eq!(list["total"], 0, "nothing stored: {list}");
+}

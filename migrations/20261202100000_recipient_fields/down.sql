@@ -1,0 +1,2 @@
+ALTER TABLE `EmailJob` DROP COLUMN `mergeTags`;
+ALTER TABLE `Recipient` DROP COLUMN `fields`;

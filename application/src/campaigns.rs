@@ -5,7 +5,7 @@ use std::sync::Arc;
 use paloma_domain::{
     Action, Activity, Actor, Campaign, CampaignFilter, CampaignId, CampaignStatus, Idempotency,
     IdempotencyKey, NewCampaign, NewCampaignError, NewCampaignInput, Page, PageRequest, Recipient,
-    RecipientStatus, RequestFingerprint, Scope, Timeline,
+    RecipientInput, RecipientStatus, RenderedMessage, RequestFingerprint, Scope, Timeline,
 };
 use tracing::{error, info, warn};
 
@@ -113,6 +113,17 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
 
     pub fn max_recipients(&self) -> usize {
         self.max_recipients
+    }
+
+    /// One recipient's message as it would be sent (subject, HTML and text), with the rules
+    /// of creation (`campaigns:create` is the caller's to check). Nothing is stored.
+    pub fn preview(
+        &self,
+        subject: &str,
+        body: String,
+        recipient: RecipientInput,
+    ) -> Result<RenderedMessage, CreateCampaignError> {
+        Ok(paloma_domain::preview(subject, body, recipient)?)
     }
 
     /// Validates, stores the campaign and its recipients in one transaction, then adds its

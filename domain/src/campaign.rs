@@ -7,8 +7,8 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use crate::fields::RecipientFields;
 use crate::lifecycle::CampaignStatus;
+use crate::merge::check_merge_tags;
 use crate::recipient::{EmailAddress, NewRecipient, RecipientName};
-use crate::template::{MessageTemplate, MessageVars, group_by_missing, has_tags};
 
 /// A subject line: not blank, at most 255 characters, one line (it becomes a header, so CR/LF
 /// would be header injection).
@@ -170,7 +170,7 @@ pub struct ValidationErrors {
 impl ValidationErrors {
     pub const MAX_LISTED: usize = 100;
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.fields.is_empty() && self.invalid_recipient_count == 0
     }
 }
@@ -315,99 +315,6 @@ pub(crate) fn parse_recipients(
         indexes,
         duplicates_removed,
     }
-}
-
-/// What `unsubscribe_url` is while the tags are checked (any URL would do).
-const CHECK_UNSUBSCRIBE_URL: &str = "https://paloma.invalid/u/check";
-
-/// The variables one recipient renders with.
-pub(crate) fn message_vars(recipient: &NewRecipient, unsubscribe_url: &str) -> MessageVars {
-    MessageVars {
-        email: recipient.email.as_str().to_owned(),
-        name: recipient.name.as_ref().map(|n| n.as_str().to_owned()),
-        fields: recipient.fields.clone(),
-        unsubscribe_url: unsubscribe_url.to_owned(),
-    }
-}
-
-/// Checks the merge tags of a subject and a body, if they have any, into `errors`: the syntax,
-/// and that every recipient has a value for each tag (or the template gives a default).
-/// Recipients lacking the same fields are one case: one of each is rendered. Returns whether
-/// there are merge tags.
-pub(crate) fn check_merge_tags(
-    subject: &Subject,
-    body: &HtmlBody,
-    parsed: &ParsedRecipients,
-    errors: &mut ValidationErrors,
-) -> bool {
-    if !has_tags(subject.as_str()) && !has_tags(body.as_str()) {
-        return false;
-    }
-    let template = match MessageTemplate::compile(subject.as_str(), body.as_str()) {
-        Ok(template) => template,
-        Err(e) => {
-            errors
-                .fields
-                .push((e.part.field(), format!("merge tags: {}", e.message)));
-            return true;
-        }
-    };
-    // An error that does not depend on a missing value (a filter given the wrong type, ...).
-    if let Some(first) = parsed.recipients.first()
-        && let Err(e) = template.render(message_vars(first, CHECK_UNSUBSCRIBE_URL))
-        && group_by_missing(&template.variables(), [(0, None, &first.fields)]).is_empty()
-    {
-        errors
-            .fields
-            .push((e.part.field(), format!("merge tags: {}", e.message)));
-        return true;
-    }
-    let variables = template.variables();
-    let cases = group_by_missing(
-        &variables,
-        parsed
-            .recipients
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (i, r.name.as_ref().map(RecipientName::as_str), &r.fields)),
-    );
-    for (missing, members) in cases {
-        let probe = &parsed.recipients[members[0]];
-        let Err(e) = template.render(message_vars(probe, CHECK_UNSUBSCRIBE_URL)) else {
-            continue;
-        };
-        let tags = missing
-            .iter()
-            .map(|m| format!("{{{{ {m} }}}}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let first: Vec<String> = members
-            .iter()
-            .take(5)
-            .map(|&i| parsed.indexes[i].to_string())
-            .collect();
-        errors.fields.push((
-            e.part.field(),
-            format!(
-                "merge tags: {tags} has no value for {} recipient(s) (the first at index {}); \
-                 give each that field, or a default: {{{{ {} | default(\"...\") }}}}",
-                members.len(),
-                first.join(", "),
-                missing[0]
-            ),
-        ));
-        for &i in &members {
-            errors.invalid_recipient_count += 1;
-            if errors.invalid_recipients.len() < ValidationErrors::MAX_LISTED {
-                errors.invalid_recipients.push(InvalidRecipient {
-                    index: parsed.indexes[i],
-                    value: parsed.recipients[i].email.as_str().to_owned(),
-                    reason: format!("no value for {tags}"),
-                });
-            }
-        }
-    }
-    true
 }
 
 fn truncate_chars(s: &str, max: usize) -> String {

@@ -13,6 +13,7 @@ pub mod fields;
 pub mod idempotency;
 pub mod ids;
 pub mod lifecycle;
+pub mod merge;
 pub mod page;
 pub mod rate;
 pub mod recipient;
@@ -41,6 +42,7 @@ pub use ids::{ActivityId, CampaignId, KeyId, RecipientId};
 pub use lifecycle::{
     Campaign, CampaignFilter, CampaignFilterError, CampaignStatus, Control, RetryScope,
 };
+pub use merge::{PREVIEW_UNSUBSCRIBE_URL, preview};
 pub use page::{Page, PageRequest, PageRequestError};
 pub use rate::{SendRate, SendRateError};
 pub use recipient::{

@@ -158,13 +158,14 @@ where
         __path_campaign_activity, __path_campaign_timeline, __path_cancel_campaign,
         __path_create_campaign, __path_create_key, __path_duplicate_campaign, __path_edit_campaign,
         __path_get_campaign, __path_healthz, __path_list_campaigns, __path_list_keys,
-        __path_list_recipients, __path_me, __path_pause_campaign, __path_readyz,
-        __path_reschedule_campaign, __path_resume_campaign, __path_retry_failed, __path_revoke_key,
-        __path_send_campaign,
+        __path_list_recipients, __path_me, __path_pause_campaign, __path_preview_campaign,
+        __path_readyz, __path_reschedule_campaign, __path_resume_campaign, __path_retry_failed,
+        __path_revoke_key, __path_send_campaign,
     };
     // `routes!` takes a handler by its name; these names stand for the handlers of this
     // application's port types.
     let create_campaign = handlers::create_campaign::<R, Q, C, K>;
+    let preview_campaign = handlers::preview_campaign::<R, Q, C, K>;
     let list_campaigns = handlers::list_campaigns::<R, Q, C, K>;
     let get_campaign = handlers::get_campaign::<R, Q, C, K>;
     let send_campaign = handlers::send_campaign::<R, Q, C, K>;
@@ -187,6 +188,7 @@ where
 
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(list_campaigns, create_campaign))
+        .routes(routes!(preview_campaign))
         .routes(routes!(get_campaign, edit_campaign))
         .routes(routes!(duplicate_campaign))
         .routes(routes!(send_campaign))

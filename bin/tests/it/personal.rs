@@ -143,3 +143,55 @@ async fn a_tag_without_a_value_or_a_syntax_error_is_422_and_nothing_is_stored() 
     let list = paloma.get("/api/emails").await;
     assert_eq!(list["total"], 0, "nothing stored: {list}");
 }
+
+/// `POST /api/emails/preview`: one recipient's message as it would be sent, stored nowhere.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_preview_renders_one_recipient_s_message_and_stores_nothing() {
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    let preview = |recipient: Value| {
+        let request = paloma
+            .http
+            .post(paloma.url("/api/emails/preview"))
+            .json(&json!({
+                "subject": "News for {{ name | default('you') }}",
+                "body": "<p>{{ company }} &amp; {{ email }}</p><a href=\"{{ unsubscribe_url }}\">Leave</a>",
+                "recipient": recipient,
+            }))
+            .send();
+        async move {
+            let response = request.await.expect("POST preview");
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.expect("json"))
+        }
+    };
+    let (status, ann) = preview(json!({"email": "ann@example.org", "name": "Ann",
+                                        "fields": {"company": "Acme"}}))
+    .await;
+    assert_eq!(status, 200, "{ann}");
+    assert_eq!(ann["subject"], "News for Ann");
+    assert_eq!(
+        ann["html"],
+        "<p>Acme &amp; ann@example.org</p><a href=\"https://paloma.invalid/u/preview\">Leave</a>"
+    );
+    assert!(
+        ann["text"]
+            .as_str()
+            .expect("text")
+            .contains("Acme & ann@example.org"),
+        "{ann}"
+    );
+    let (status, bob) =
+        preview(json!({"email": "bob@example.org", "fields": {"company": "Bobco"}})).await;
+    assert_eq!(status, 200, "{bob}");
+    assert_eq!(bob["subject"], "News for you");
+
+    let (status, refused) = preview(json!("carl@example.org")).await;
+    assert_eq!(status, 422, "no company: {refused}");
+    assert!(refused.to_string().contains("{{ company }}"), "{refused}");
+    assert_eq!(
+        paloma.get("/api/emails").await["total"],
+        0,
+        "nothing stored"
+    );
+}

@@ -105,6 +105,42 @@ impl From<RecipientEntry> for RecipientInput {
     }
 }
 
+/// A message to render for one recipient, as it would be sent (`POST /api/emails/preview`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// As for a new campaign; may hold merge tags.
+    #[schema(example = "News for {{ company }}")]
+    pub subject: String,
+    /// As for a new campaign; may hold merge tags.
+    #[schema(example = "<p>Hello {{ name | default('there') }}</p>")]
+    pub body: String,
+    /// Whom to render it for: an address, or an address with a name and fields.
+    pub recipient: RecipientEntry,
+}
+
+/// One recipient's message, rendered.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewResponse {
+    /// The subject line as the recipient's client shows it.
+    pub subject: String,
+    /// The HTML part.
+    pub html: String,
+    /// The plain-text part, made from the HTML.
+    pub text: String,
+}
+
+impl From<paloma_domain::RenderedMessage> for PreviewResponse {
+    fn from(m: paloma_domain::RenderedMessage) -> Self {
+        Self {
+            subject: m.subject.to_string(),
+            html: m.html.to_string(),
+            text: m.text.to_string(),
+        }
+    }
+}
+
 /// Where a campaign is.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

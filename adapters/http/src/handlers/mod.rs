@@ -111,6 +111,41 @@ where
     ))
 }
 
+/// Render a campaign's message for one recipient, as it would be sent: merge tags filled in,
+/// the text part made. Needs `campaigns:create`; stores nothing. Refused (`422`) as creation
+/// would refuse it: a syntax error, a tag the recipient has no value for.
+#[utoipa::path(
+    post,
+    path = "/api/emails/preview",
+    tag = "campaigns",
+    security(("bearer" = ["campaigns:create"])),
+    request_body = PreviewRequest,
+    responses(
+        (status = 200, body = PreviewResponse),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 422, description = "Invalid fields, a merge tag that does not compile or that the recipient has no value for", body = ErrorBody),
+        AuthRefusals,
+    )
+)]
+pub async fn preview_campaign<R, Q, C, K>(
+    _auth: Authorized<CreateCampaigns>,
+    State(state): State<AppState<R, Q, C, K>>,
+    ApiJson(request): ApiJson<PreviewRequest>,
+) -> Result<Json<PreviewResponse>, ApiError>
+where
+    R: CampaignStore + ActivityLog,
+    Q: JobProducer,
+    C: Clock,
+{
+    let rendered =
+        state
+            .campaigns
+            .preview(&request.subject, request.body, request.recipient.into())?;
+    Ok(Json(rendered.into()))
+}
+
 /// Response header of `POST /api/emails`: `true` when an earlier request with the same
 /// `Idempotency-Key` created the campaign and this one created nothing.
 const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";

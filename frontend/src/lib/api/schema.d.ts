@@ -29,6 +29,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/emails/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Render a campaign's message for one recipient, as it would be sent: merge tags filled in,
+         *     the text part made. Needs `campaigns:create`; stores nothing. Refused (`422`) as creation
+         *     would refuse it: a syntax error, a tag the recipient has no value for.
+         */
+        post: operations["preview_campaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/emails/{id}": {
         parameters: {
             query?: never;
@@ -418,6 +439,11 @@ export interface components {
             failedEmails: number;
             /** Format: uuid */
             id: string;
+            /**
+             * @description Whether its subject or body has merge tags (`{{ name }}`, ...), rendered for each
+             *     recipient. A campaign without them is sent as it is.
+             */
+            mergeTags: boolean;
             /** Format: int32 */
             pendingEmails: number;
             /**
@@ -547,6 +573,19 @@ export interface components {
              * @example bob@example.org
              */
             email: string;
+            /**
+             * @description The recipient's data for merge tags: `{{ company }}` in the subject or body reads
+             *     `"company"`. Names are identifiers (a letter or `_`, then letters, digits or `_`; at most
+             *     64; not `email`, `name` or `unsubscribe_url`), values strings of at most 1,000
+             *     characters; at most 50 fields and 8 KiB in all.
+             * @example {
+             *       "company": "Acme",
+             *       "plan": "Pro"
+             *     }
+             */
+            fields?: {
+                [key: string]: string;
+            } | null;
             /**
              * @description Display name, at most 200 characters, no control characters (surrounding spaces are
              *     removed; blank means none).
@@ -705,6 +744,30 @@ export interface components {
              */
             scopes: string[];
         };
+        /** @description A message to render for one recipient, as it would be sent (`POST /api/emails/preview`). */
+        PreviewRequest: {
+            /**
+             * @description As for a new campaign; may hold merge tags.
+             * @example <p>Hello {{ name | default('there') }}</p>
+             */
+            body: string;
+            /** @description Whom to render it for: an address, or an address with a name and fields. */
+            recipient: components["schemas"]["RecipientEntry"];
+            /**
+             * @description As for a new campaign; may hold merge tags.
+             * @example News for {{ company }}
+             */
+            subject: string;
+        };
+        /** @description One recipient's message, rendered. */
+        PreviewResponse: {
+            /** @description The HTML part. */
+            html: string;
+            /** @description The subject line as the recipient's client shows it. */
+            subject: string;
+            /** @description The plain-text part, made from the HTML. */
+            text: string;
+        };
         /** @description A recipient: a bare address, or an address with a display name. */
         RecipientEntry: string | components["schemas"]["DetailedRecipient"];
         /** @description With `payload_too_large` when the campaign has more recipients than allowed. */
@@ -739,6 +802,10 @@ export interface components {
             email: string;
             /** @description For FAILED: why (the mail server's reply). For PENDING after a deferral: the last error. */
             error?: string | null;
+            /** @description Its data for merge tags (`{}` when it has none). */
+            fields: {
+                [key: string]: string;
+            };
             /** Format: uuid */
             id: string;
             name?: string | null;
@@ -1050,6 +1117,96 @@ export interface operations {
             /** @description The database is unavailable; nothing was stored */
             503: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    preview_campaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewResponse"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid fields, a merge tag that does not compile or that the recipient has no value for */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {

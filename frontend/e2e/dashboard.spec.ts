@@ -354,7 +354,7 @@ test.describe("with a key that may do everything", () => {
     await shot(page, "campaign-detail");
   });
 
-  test("a finished campaign's page loads without moving (CLS under 0.1)", async ({ page }) => {
+  test("a finished campaign's page loads without moving (CLS under 0.01)", async ({ page }) => {
     // Tall enough that the recipients card, which the chart and the preview would push down as
     // they load, is in view: a shift below the window does not count.
     await page.setViewportSize({ width: 1350, height: 1800 });
@@ -389,7 +389,9 @@ test.describe("with a key that may do everything", () => {
     await page.waitForTimeout(1000);
     const cls = await page.evaluate(() => (window as unknown as { __cls: number }).__cls);
     console.log(`cumulative layout shift of the campaign page: ${cls.toFixed(4)}`);
-    expect(cls).toBeLessThan(0.1);
+    // 0.0000 measured since the recipients and the activity come with the page (0.055 before,
+    // when the recipients' table arrived after the first paint and pushed the Activity card down).
+    expect(cls).toBeLessThan(0.01);
   });
 
   test("duplicate a finished campaign's failed recipients into a new draft", async ({ page }) => {

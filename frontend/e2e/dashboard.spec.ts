@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -51,6 +52,28 @@ async function signIn(page: Page, token: string, name: string) {
 async function signOut(page: Page) {
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/sign-in$/);
+}
+
+/**
+ * The page as it is now has no WCAG 2.x A or AA violation that axe-core finds. A failure lists
+ * each rule, with its help page and the elements (CSS selectors) that break it.
+ */
+async function expectAccessible(page: Page, where: string) {
+  // Not inside frames: the only one is the email preview, the campaign author's HTML in a
+  // sandbox where no script runs, so axe cannot be injected there (its default run, which goes
+  // into each frame and then opens a page of its own, hung until the test timed out). The
+  // <iframe> element itself (its title) is still checked. Legacy mode runs axe in the page alone.
+  const { violations } = await new AxeBuilder({ page })
+    .options({ iframes: false })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"])
+    .setLegacyMode()
+    .analyze();
+  const found = violations.map(
+    (v) =>
+      `${v.id} (${v.impact}): ${v.help} ${v.helpUrl}\n` +
+      v.nodes.map((n) => `    ${n.target.join(" >> ")}: ${n.failureSummary ?? ""}`).join("\n"),
+  );
+  expect(found, `axe violations on ${where}`).toEqual([]);
 }
 
 async function shot(page: Page, name: string) {
@@ -192,6 +215,7 @@ test("without a session every page leads to sign-in, which refuses a bad key", a
 }) => {
   const response = await page.goto("/campaigns/new");
   await expect(page).toHaveURL(/\/sign-in\?next=%2Fcampaigns%2Fnew$/);
+  await expectAccessible(page, "the sign-in page");
   // Every response carries the security headers (this one is the sign-in page).
   const headers = response!.headers();
   expect(headers["content-security-policy"]).toMatch(/script-src 'self' 'nonce-[^']+' 'strict-dynamic'/);
@@ -213,6 +237,7 @@ test("without a session every page leads to sign-in, which refuses a bad key", a
   );
   await expect(page).toHaveURL(/\/sign-in/);
   expect((await context.cookies()).map((c) => c.name)).not.toContain("paloma_key");
+  await expectAccessible(page, "the sign-in page, a key refused");
   await shot(page, "sign-in-refused");
 });
 
@@ -242,6 +267,7 @@ test.describe("with a key that may do everything", () => {
     await expect(check).toContainText("1 invalid");
     await expect(check).toContainText("1 duplicate");
     await expect(page.getByText("not-an-address", { exact: true })).toBeVisible();
+    await expectAccessible(page, "the new-campaign form, with its recipient check");
     await shot(page, "new-campaign-form");
 
     await page.getByRole("button", { name: "Send campaign" }).click();
@@ -313,16 +339,22 @@ test.describe("with a key that may do everything", () => {
     const csvAt = order.findIndex((t) => t.includes(`CSV upload ${RUN}`));
     const pastedAt = order.findIndex((t) => t.includes(`Pasted list ${RUN}`));
     expect(csvAt).toBeLessThan(pastedAt);
+    await expectAccessible(page, "the campaign list");
     await shot(page, "campaign-list");
 
     await pastedItem.getByRole("link").first().click();
     await expect(page).toHaveURL(ID);
     await expect(page.getByRole("figure")).toContainText("40 sent, 2 failed");
     await expect(page.locator(".uplot canvas").first()).toBeVisible();
+    await expect(
+      page.frameLocator('iframe[title="Email preview"]').getByRole("heading", { name: `Pasted list ${RUN}` }),
+    ).toBeVisible();
+    await expect(page.getByRole("table", { name: /recipients/ })).toBeVisible();
+    await expectAccessible(page, "a finished campaign's page");
     await shot(page, "campaign-detail");
   });
 
-  test("a finished campaign's page loads without moving (CLS under 0.1)", async ({ page }) => {
+  test("a finished campaign's page loads without moving (CLS under 0.01)", async ({ page }) => {
     // Tall enough that the recipients card, which the chart and the preview would push down as
     // they load, is in view: a shift below the window does not count.
     await page.setViewportSize({ width: 1350, height: 1800 });
@@ -357,7 +389,9 @@ test.describe("with a key that may do everything", () => {
     await page.waitForTimeout(1000);
     const cls = await page.evaluate(() => (window as unknown as { __cls: number }).__cls);
     console.log(`cumulative layout shift of the campaign page: ${cls.toFixed(4)}`);
-    expect(cls).toBeLessThan(0.1);
+    // 0.0000 measured since the recipients and the activity come with the page (0.055 before,
+    // when the recipients' table arrived after the first paint and pushed the Activity card down).
+    expect(cls).toBeLessThan(0.01);
   });
 
   test("duplicate a finished campaign's failed recipients into a new draft", async ({ page }) => {
@@ -375,6 +409,7 @@ test.describe("with a key that may do everything", () => {
     const form = page.getByRole("form", { name: "Duplicate" });
     await expect(form.getByRole("radio", { name: "All recipients (42 recipients)" })).toBeFocused();
     await form.getByRole("radio", { name: "Only the failed (2 recipients)" }).check();
+    await expectAccessible(page, "a campaign's page with the Duplicate form open");
     await shot(page, "campaign-duplicate");
     await form.getByRole("button", { name: "Create the draft" }).click();
     await expect(page).not.toHaveURL(source);
@@ -490,6 +525,8 @@ test.describe("with a key that may do everything", () => {
     const header = delivery.getByRole("heading", { name: "Delivery" }).locator("..");
     const headerHeight = async () => (await header.boundingBox())?.height;
     const withButtons = await headerHeight();
+    await expect(delivery.getByRole("button", { name: "Pause" })).toBeVisible();
+    await expectAccessible(page, "a campaign's page while it sends");
 
     // Pause: the status says so, and nothing more leaves once the messages in flight settle.
     await delivery.getByRole("button", { name: "Pause" }).click();
@@ -537,6 +574,7 @@ test.describe("with a key that may do everything", () => {
         /^Cancel this campaign\? [\d,]+ recipients will not be sent\. This cannot be undone\.$/,
       ),
     ).toBeVisible();
+    await expectAccessible(page, "a campaign's page asking to confirm a cancel");
     await shot(page, "campaign-cancel-confirm");
     await delivery.getByRole("button", { name: "Yes, cancel it" }).click();
     await expect(badge).toHaveText("Cancelled");
@@ -656,6 +694,7 @@ test("a draft: saved by a key that may not send, sent by one that may", async ({
   await expect(
     page.frameLocator('iframe[title="Email preview"]').getByRole("heading", { name: subject }),
   ).toBeVisible();
+  await expectAccessible(page, "a draft's page");
   await shot(page, "campaign-draft-creator");
 
   // The list finds it among the drafts, and by a word of its subject.
@@ -719,6 +758,7 @@ test.describe("scheduling, in the browser's time zone", () => {
     await page.getByRole("radio", { name: "Send later" }).check();
     const picker = page.getByLabel("Send at");
     await expect(page.getByText(`Times are in ${ZONE} (your browser's time zone).`)).toBeVisible();
+    await expectAccessible(page, "the new-campaign form with the schedule picker");
 
     // A time that has passed is refused before anything is sent.
     await picker.fill(wallClock(Date.now() - 60_000, ZONE, false));
@@ -726,6 +766,7 @@ test.describe("scheduling, in the browser's time zone", () => {
     await expect(picker).toHaveAttribute("aria-invalid", "true");
     await expect(picker).toBeFocused();
     await expect(page.getByText("The time to send it must be in the future.")).toBeVisible();
+    await expectAccessible(page, "the new-campaign form with a refused send time");
     await shot(page, "new-campaign-schedule-refused");
 
     // 15 s ahead, to the second: read as Madrid's clocks show it.
@@ -745,6 +786,7 @@ test.describe("scheduling, in the browser's time zone", () => {
     expect(Date.parse(stored.scheduledAt!)).toBe(due);
     await expect(card.getByRole("button", { name: "Send now" })).toBeVisible();
     await expect(page.getByRole("button", { name: "Cancel campaign" })).toBeVisible();
+    await expectAccessible(page, "a scheduled campaign's page");
     await shot(page, "campaign-scheduled");
 
     // Still waiting a few seconds before its time.

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 
 import type { CampaignPage } from "./api/types";
 import { prefetch } from "./prefetch";
-import { campaignPageQuery, campaignQuery, queries } from "./queries";
+import { activityQuery, campaignPageQuery, campaignQuery, queries } from "./queries";
 
 const PAGE: CampaignPage = {
   items: [],
@@ -70,5 +70,28 @@ describe("prefetch", () => {
     });
     expect(state.queries).toEqual([]);
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it("makes the reads that need the first answers after them, with those answers", async () => {
+    const fetch = vi.fn(async (request: Request) => {
+      const path = new URL(request.url).pathname;
+      if (path === "/api/emails/c1") return Response.json({ id: "c1", status: "COMPLETED" });
+      if (path === "/api/emails/c1/activity") return Response.json(PAGE);
+      return Response.json({ error: { code: "not_found", message: "no" } }, { status: 404 });
+    });
+    vi.stubGlobal("fetch", fetch);
+    const seen: unknown[][] = [];
+    const state = await prefetch((q) => [campaignQuery(q, "c1"), campaignQuery(q, "gone")], {
+      token: "pal_k",
+      then: (q, answers) => {
+        seen.push(answers);
+        return [activityQuery(q, "c1", 1, "COMPLETED")];
+      },
+    });
+    // A read that failed is undefined.
+    expect(seen).toEqual([[{ id: "c1", status: "COMPLETED" }, undefined]]);
+    expect(state.queries.map((query) => query.queryKey)).toContainEqual(
+      activityQuery(queries(), "c1", 1, "COMPLETED").queryKey,
+    );
   });
 });

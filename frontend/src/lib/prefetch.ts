@@ -36,6 +36,11 @@ export interface PrefetchOptions {
   /** The session's API key (see ./session-server.ts); without one nothing is read. */
   token: string | undefined;
   timeoutMs?: number;
+  /**
+   * Reads that depend on the first ones' answers (a campaign's recipients are keyed by its
+   * status): given what `reads` got (`undefined` where a read failed or was slow), made next.
+   */
+  then?: (queries: ApiQueries, answers: unknown[]) => Prefetchable[];
 }
 
 /**
@@ -47,21 +52,29 @@ export interface PrefetchOptions {
  */
 export async function prefetch(
   reads: (queries: ApiQueries) => Prefetchable[],
-  { token, timeoutMs = PREFETCH_TIMEOUT_MS }: PrefetchOptions,
+  { token, timeoutMs = PREFETCH_TIMEOUT_MS, then }: PrefetchOptions,
 ): Promise<DehydratedState> {
   const queryClient = makeQueryClient();
   if (token === undefined) return dehydrate(queryClient);
   // The browser's status store is not involved: the banner reflects the browser's own calls.
   const client = createPalomaClient({ baseUrl: apiBaseUrl(), status: new ApiStatusStore(), token });
-  await Promise.all(
-    reads(apiQueries(client)).map(({ queryKey, queryFn }) =>
-      queryClient.prefetchQuery({
-        queryKey,
-        queryFn: (context) => withDeadline(Promise.resolve(queryFn(context)), timeoutMs),
-        retry: false,
-      }),
-    ),
-  );
+  const queries = apiQueries(client);
+  const readAll = (list: Prefetchable[]) =>
+    Promise.all(
+      list.map(({ queryKey, queryFn }) =>
+        queryClient.prefetchQuery({
+          queryKey,
+          queryFn: (context) => withDeadline(Promise.resolve(queryFn(context)), timeoutMs),
+          retry: false,
+        }),
+      ),
+    );
+  const first = reads(queries);
+  await readAll(first);
+  if (then) {
+    const answers = first.map(({ queryKey }) => queryClient.getQueryData(queryKey));
+    await readAll(then(queries, answers));
+  }
   // Only answers are passed on (not failures), so the browser retries what failed here.
   return dehydrate(queryClient);
 }

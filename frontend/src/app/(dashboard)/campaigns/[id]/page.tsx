@@ -6,15 +6,28 @@ import { CampaignDetail } from "@/components/CampaignDetail";
 import { parsePage, parseRecipientFilter } from "@/lib/params";
 import { prefetch } from "@/lib/prefetch";
 import { sessionToken } from "@/lib/session-server";
-import { campaignQuery } from "@/lib/queries";
+import type { Campaign } from "@/lib/api/types";
+import { activityQuery, campaignQuery, phaseOf, recipientsQuery } from "@/lib/queries";
 
 export const metadata: Metadata = { title: "Campaign" };
 
 export default async function CampaignPage({ params, searchParams }: PageProps<"/campaigns/[id]">) {
   const { id } = await params;
   const query = await searchParams;
+  const filter = parseRecipientFilter(query.status);
+  const page = parsePage(query.page);
+  // The recipients' page and the activity come with the campaign (they are keyed by its status):
+  // read in the browser, they arrived after the first paint and pushed what was below them down.
   const state = await prefetch((queries) => [campaignQuery(queries, id)], {
     token: await sessionToken(),
+    then: (queries, [campaign]) => {
+      if (campaign === undefined) return [];
+      const { status } = campaign as Campaign;
+      return [
+        recipientsQuery(queries, id, filter, page, phaseOf(status)),
+        activityQuery(queries, id, 1, status),
+      ];
+    },
   });
   return (
     <>
@@ -27,8 +40,8 @@ export default async function CampaignPage({ params, searchParams }: PageProps<"
         <CampaignDetail
           key={id}
           id={id}
-          filter={parseRecipientFilter(query.status)}
-          page={parsePage(query.page)}
+          filter={filter}
+          page={page}
         />
       </HydrationBoundary>
     </>

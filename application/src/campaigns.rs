@@ -6,7 +6,9 @@ use paloma_domain::{
     Action, Activity, Actor, Campaign, CampaignFilter, CampaignId, CampaignStatus, Idempotency,
     IdempotencyKey, NewCampaign, NewCampaignError, NewCampaignInput, Page, PageRequest, Recipient,
     RecipientInput, RecipientStatus, RenderedMessage, RequestFingerprint, Scope, Timeline,
+    ValidationErrors,
 };
+use paloma_domain::{AllowedDomains, CampaignSender};
 use tracing::{error, info, warn};
 
 use crate::ports::{ActivityLog, CampaignStore, Clock, Created, JobProducer, RepositoryError};
@@ -99,6 +101,8 @@ pub struct CampaignService<R, Q, C> {
     pub(crate) queue: Arc<Q>,
     pub(crate) clock: C,
     max_recipients: usize,
+    /// The domains a campaign's own `From` may be in; `None`: no campaign may name one.
+    allowed_from: Option<AllowedDomains>,
 }
 
 impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R, Q, C> {
@@ -108,6 +112,26 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
             queue,
             clock,
             max_recipients,
+            allowed_from: None,
+        }
+    }
+
+    /// Lets campaigns name their own `From` within `domains` (`ALLOWED_FROM_DOMAINS`).
+    pub fn with_allowed_from(mut self, domains: AllowedDomains) -> Self {
+        self.allowed_from = Some(domains);
+        self
+    }
+
+    /// Why a campaign's sender is refused here, if it is.
+    fn sender_problem(&self, sender: &CampaignSender) -> Option<(&'static str, String)> {
+        match &self.allowed_from {
+            Some(allowed) => sender.check(allowed),
+            None => sender.from_email.as_ref().map(|_| {
+                (
+                    "from.email",
+                    "this server lets no campaign name its own sender".to_owned(),
+                )
+            }),
         }
     }
 
@@ -150,6 +174,11 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
             key,
         });
         let mut campaign = NewCampaign::parse(input, self.max_recipients, self.clock.now())?;
+        if let Some(problem) = self.sender_problem(&campaign.sender) {
+            let mut errors = ValidationErrors::default();
+            errors.fields.push(problem);
+            return Err(NewCampaignError::Invalid(errors).into());
+        }
         campaign.draft = intent == Intent::Draft || !actor.may(Scope::CampaignsSend);
         let id = CampaignId::new();
         let span = tracing::Span::current();

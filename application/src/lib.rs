@@ -27,8 +27,9 @@ pub use keys::{AuthError, KeyError, KeyService};
 pub use lifecycle::{Controlled, LifecycleError, Retried, STOP_WAIT};
 pub use ports::{
     ActivityLog, CampaignStore, Clock, Created, DeliveryLedger, Fence, FenceEnd, JobConsumer,
-    JobProducer, KeyStore, Mailer, OutgoingMessage, QueueError, RepositoryError, SendSlot,
-    SendThrottle, StopAnswer, StopRequest, StopRequests, SystemClock, TakenJob, Unthrottled,
+    JobProducer, KeyStore, Mailer, MessageSender, OutgoingMessage, QueueError, RepositoryError,
+    SendSlot, SendThrottle, StopAnswer, StopRequest, StopRequests, SystemClock, TakenJob,
+    Unthrottled,
 };
 
 pub use worker::{

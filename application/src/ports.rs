@@ -499,6 +499,17 @@ pub struct OutgoingMessage {
     pub html_body: Arc<str>,
     /// The plain-text alternative of the HTML body.
     pub text_body: Arc<str>,
+    /// The campaign's own sender, shared by its messages.
+    pub sender: Arc<MessageSender>,
+}
+
+/// A campaign's own `From` and `Reply-To`; each `None`: the mailer's `MAIL_FROM`, no
+/// `Reply-To`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageSender {
+    pub from_name: Option<String>,
+    pub from_email: Option<String>,
+    pub reply_to: Option<String>,
 }
 
 /// Sends one message and classifies the result. Never panics on a server's answer.

@@ -98,6 +98,8 @@ fn input(emails: &[&str]) -> NewCampaignInput {
         body: "<p>Hi</p>".into(),
         recipients: emails.iter().map(|e| RecipientInput::address(*e)).collect(),
         scheduled_at: None,
+        from: None,
+        reply_to: None,
     }
 }
 

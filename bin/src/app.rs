@@ -52,12 +52,15 @@ impl Application {
                 config.max_auth_failures_per_minute,
                 std::time::Duration::from_secs(60),
             )),
-            campaigns: Arc::new(CampaignService::new(
-                Arc::new(CachedCampaignStore::new(repo, config.campaign_cache)),
-                Arc::new(queue),
-                SystemClock,
-                config.max_recipients,
-            )),
+            campaigns: Arc::new(
+                CampaignService::new(
+                    Arc::new(CachedCampaignStore::new(repo, config.campaign_cache)),
+                    Arc::new(queue),
+                    SystemClock,
+                    config.max_recipients,
+                )
+                .with_allowed_from(config.allowed_from.clone()),
+            ),
         };
         let settings = HttpSettings {
             cors_origins: config.cors_origins.clone(),

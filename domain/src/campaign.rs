@@ -9,6 +9,7 @@ use crate::fields::RecipientFields;
 use crate::lifecycle::CampaignStatus;
 use crate::merge::check_merge_tags;
 use crate::recipient::{EmailAddress, NewRecipient, RecipientName};
+use crate::sender::{CampaignSender, FromInput};
 
 /// A subject line: not blank, at most 255 characters, one line (it becomes a header, so CR/LF
 /// would be header injection).
@@ -109,6 +110,10 @@ pub struct NewCampaignInput {
     pub recipients: Vec<RecipientInput>,
     /// When to send it; `None`: as soon as possible.
     pub scheduled_at: Option<DateTime<Utc>>,
+    /// Its own `From`, instead of the worker's `MAIL_FROM`.
+    pub from: Option<FromInput>,
+    /// Its `Reply-To`.
+    pub reply_to: Option<String>,
 }
 
 /// Why a send time was refused.
@@ -191,6 +196,8 @@ pub struct NewCampaign {
     /// Whether the subject or the body has merge tags (checked against every recipient): the
     /// worker renders them per recipient. Without, the message is sent as it is.
     pub merge_tags: bool,
+    /// Its own `From` and `Reply-To` (syntax checked; the allowed domains are the use case's).
+    pub sender: CampaignSender,
 }
 
 impl NewCampaign {
@@ -233,6 +240,9 @@ impl NewCampaign {
             .ok()
             .flatten();
 
+        let sender = CampaignSender::parse(input.from, input.reply_to.as_deref())
+            .map_err(|e| errors.fields.extend(e))
+            .unwrap_or_default();
         let parsed = parse_recipients(input.recipients, &mut errors);
         let merge_tags = match (&subject, &body) {
             (Some(subject), Some(body)) => check_merge_tags(subject, body, &parsed, &mut errors),
@@ -248,6 +258,7 @@ impl NewCampaign {
                 draft: false,
                 scheduled_at,
                 merge_tags,
+                sender,
             }),
             _ => Err(NewCampaignError::Invalid(errors)),
         }
@@ -334,6 +345,8 @@ pub(crate) mod tests {
                 .map(|e| RecipientInput::address(*e))
                 .collect(),
             scheduled_at: None,
+            from: None,
+            reply_to: None,
         }
     }
 
@@ -514,6 +527,8 @@ pub(crate) mod tests {
             )
                 .prop_map(|(subject, body, recipients)| NewCampaignInput {
                     scheduled_at: None,
+                    from: None,
+                    reply_to: None,
                     subject,
                     body,
                     recipients,

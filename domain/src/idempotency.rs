@@ -94,6 +94,15 @@ impl RequestFingerprint {
             field(b"scheduledAt");
             field(&at.timestamp_millis().to_le_bytes());
         }
+        if let Some(from) = &input.from {
+            field(b"from");
+            field(from.email.as_bytes());
+            field(from.name.as_deref().unwrap_or_default().as_bytes());
+        }
+        if let Some(reply_to) = &input.reply_to {
+            field(b"replyTo");
+            field(reply_to.as_bytes());
+        }
         Self(hash.finalize().into())
     }
 
@@ -142,6 +151,8 @@ mod tests {
                 })
                 .collect(),
             scheduled_at: None,
+            from: None,
+            reply_to: None,
         }
     }
 
@@ -198,6 +209,8 @@ mod tests {
             input("Hi", &[("a@x.org", None)]),
             NewCampaignInput {
                 scheduled_at: chrono::DateTime::from_timestamp_millis(1_800_000_000_000),
+                from: None,
+                reply_to: None,
                 ..a.clone()
             },
         ];

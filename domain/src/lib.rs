@@ -17,6 +17,7 @@ pub mod merge;
 pub mod page;
 pub mod rate;
 pub mod recipient;
+pub mod sender;
 pub mod template;
 pub mod threshold;
 pub mod timeline;
@@ -49,6 +50,7 @@ pub use recipient::{
     EmailAddress, EmailAddressError, NewRecipient, Recipient, RecipientName, RecipientNameError,
     RecipientStatus,
 };
+pub use sender::{AllowedDomains, AllowedDomainsError, CampaignSender, FromInput};
 pub use template::{
     MessageTemplate, MessageVars, RenderedMessage, TemplateError, TemplatePart, has_tags,
     html_to_text,

@@ -260,6 +260,11 @@ pub struct Campaign {
     pub stop_reason: Option<String>,
     /// Whether its subject or body has merge tags, rendered per recipient.
     pub merge_tags: bool,
+    /// Its own `From` (name and address) and `Reply-To`; `None`: the worker's `MAIL_FROM`, no
+    /// `Reply-To`.
+    pub from_name: Option<String>,
+    pub from_email: Option<String>,
+    pub reply_to: Option<String>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
@@ -411,6 +416,9 @@ mod tests {
             scheduled_at: None,
             stop_reason: None,
             merge_tags: false,
+            from_name: None,
+            from_email: None,
+            reply_to: None,
             created_at: now,
             started_at: Some(now),
             completed_at: None,

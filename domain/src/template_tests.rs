@@ -144,6 +144,8 @@ fn input(subject: &str, body: &str, recipients: Vec<RecipientInput>) -> NewCampa
         body: body.into(),
         recipients,
         scheduled_at: None,
+        from: None,
+        reply_to: None,
     }
 }
 

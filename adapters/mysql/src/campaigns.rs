@@ -146,6 +146,9 @@ pub(crate) async fn insert(
             duplicates_removed: duplicates,
             scheduled_at: campaign.scheduled_at.map(to_db_time),
             merge_tags: campaign.merge_tags,
+            from_name: campaign.sender.from_name.as_ref().map(|n| n.as_str()),
+            from_email: campaign.sender.from_email.as_ref().map(|e| e.as_str()),
+            reply_to: campaign.sender.reply_to.as_ref().map(|e| e.as_str()),
             created_at: now_db,
             updated_at: now_db,
         })
@@ -176,6 +179,21 @@ pub(crate) async fn insert(
         scheduled_at: campaign.scheduled_at.map(to_db_time).map(from_db_time),
         stop_reason: None,
         merge_tags: campaign.merge_tags,
+        from_name: campaign
+            .sender
+            .from_name
+            .as_ref()
+            .map(|n| n.as_str().to_owned()),
+        from_email: campaign
+            .sender
+            .from_email
+            .as_ref()
+            .map(|e| e.as_str().to_owned()),
+        reply_to: campaign
+            .sender
+            .reply_to
+            .as_ref()
+            .map(|e| e.as_str().to_owned()),
         created_at: from_db_time(now_db),
         started_at: None,
         completed_at: None,

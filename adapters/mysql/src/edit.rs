@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use paloma_application::ports::RepositoryError;
 use paloma_domain::{
-    Campaign, CampaignEdit, CampaignId, CampaignStatus, DuplicateRecipients, EmailAddress,
-    HtmlBody, NewCampaign, NewRecipient, RecipientName, RecipientStatus, Subject,
+    Campaign, CampaignEdit, CampaignId, CampaignSender, CampaignStatus, DuplicateRecipients,
+    EmailAddress, HtmlBody, NewCampaign, NewRecipient, RecipientName, RecipientStatus, Subject,
 };
 use tracing::instrument;
 
@@ -151,6 +151,22 @@ pub(crate) async fn duplicate(
                 scheduled_at: None,
                 // The same content for the same recipients (or some of them): checked then.
                 merge_tags: original.merge_tags,
+                sender: CampaignSender {
+                    from_name: stored(
+                        RecipientName::parse(original.from_name.as_deref()),
+                        "EmailJob.fromName",
+                    )?,
+                    from_email: original
+                        .from_email
+                        .as_deref()
+                        .map(|e| stored(EmailAddress::parse(e), "EmailJob.fromEmail"))
+                        .transpose()?,
+                    reply_to: original
+                        .reply_to
+                        .as_deref()
+                        .map(|e| stored(EmailAddress::parse(e), "EmailJob.replyTo"))
+                        .transpose()?,
+                },
             };
             insert(conn, new_id, &copy, None, now).await
         })

@@ -27,6 +27,12 @@ diesel::table! {
         failed_runs -> Unsigned<Integer>,
         #[sql_name = "mergeTags"]
         merge_tags -> Bool,
+        #[sql_name = "fromName"]
+        from_name -> Nullable<Varchar>,
+        #[sql_name = "fromEmail"]
+        from_email -> Nullable<Varchar>,
+        #[sql_name = "replyTo"]
+        reply_to -> Nullable<Varchar>,
         #[sql_name = "createdAt"]
         created_at -> Datetime,
         #[sql_name = "startedAt"]

@@ -65,6 +65,8 @@ fn new_campaign(subject: &str, emails: &[String]) -> anyhow::Result<NewCampaign>
             })
             .collect(),
         scheduled_at: None,
+        from: None,
+        reply_to: None,
     };
     Ok(NewCampaign::parse(input, 100_000, chrono::Utc::now())?)
 }

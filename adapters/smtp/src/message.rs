@@ -7,7 +7,7 @@ use lettre::message::header::ContentTransferEncoding;
 use lettre::message::header::{self, ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
-use paloma_application::OutgoingMessage;
+use paloma_application::{MessageSender, OutgoingMessage};
 use paloma_domain::{DeliveryOutcome, message_id};
 
 use crate::error::MailerConfigError;
@@ -35,6 +35,37 @@ impl Sender {
         self.mailbox.email.domain()
     }
 
+    /// The `From` (the campaign's own, or `MAIL_FROM`) and `Reply-To` of a campaign's
+    /// messages. The envelope sender stays `MAIL_FROM`'s address, where bounces go. The API
+    /// checked both addresses; a row written otherwise that holds a bad one fails the message.
+    fn campaign_headers(
+        &self,
+        sender: &MessageSender,
+    ) -> Result<(Mailbox, Option<Mailbox>), DeliveryOutcome> {
+        let parse = |what: &str, raw: &str| {
+            raw.trim().parse::<Address>().map_err(|error| {
+                DeliveryOutcome::Permanent(format!("invalid {what} address {raw:?}: {error}"))
+            })
+        };
+        let from = match &sender.from_email {
+            Some(email) => {
+                let name = sender
+                    .from_name
+                    .as_deref()
+                    .map(|name| name.replace(char::is_control, " ").trim().to_owned())
+                    .filter(|name| !name.is_empty());
+                Mailbox::new(name, parse("sender", email)?)
+            }
+            None => self.mailbox.clone(),
+        };
+        let reply_to = sender
+            .reply_to
+            .as_deref()
+            .map(|raw| parse("Reply-To", raw).map(|a| Mailbox::new(None, a)))
+            .transpose()?;
+        Ok((from, reply_to))
+    }
+
     /// The message for one recipient. `Permanent` when the recipient's address cannot be used.
     pub(crate) fn build(&self, message: &OutgoingMessage) -> Result<Message, DeliveryOutcome> {
         let address: Address = message.to.trim().parse().map_err(|error| {
@@ -59,11 +90,13 @@ impl Sender {
             })?;
         let to = Mailbox::new(name, address);
         let id = message_id(message.campaign_id, message.recipient_id, self.domain());
+        let (from, reply_to) = self.campaign_headers(&message.sender)?;
 
-        Message::builder()
-            .envelope(envelope)
-            .from(self.mailbox.clone())
-            .to(to)
+        let mut builder = Message::builder().envelope(envelope).from(from).to(to);
+        if let Some(reply_to) = reply_to {
+            builder = builder.reply_to(reply_to);
+        }
+        builder
             .header(EncodedSubject(message.subject.to_string()))
             .message_id(Some(id))
             .date_now()
@@ -174,6 +207,7 @@ mod tests {
             subject: Arc::from("Hello"),
             html_body: Arc::from("<p>Hi</p>"),
             text_body: Arc::from("Hi"),
+            sender: Arc::default(),
         }
     }
 

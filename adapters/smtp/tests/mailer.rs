@@ -28,6 +28,7 @@ fn outgoing(
         subject: Arc::from(subject),
         html_body: Arc::from(body),
         text_body: Arc::from(paloma_domain::html_to_text(body)),
+        sender: Arc::default(),
     }
 }
 

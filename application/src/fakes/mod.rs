@@ -120,6 +120,9 @@ impl CampaignStore for FakeRepo {
             scheduled_at: c.scheduled_at,
             stop_reason: None,
             merge_tags: c.merge_tags,
+            from_name: c.sender.from_name.as_ref().map(|n| n.as_str().into()),
+            from_email: c.sender.from_email.as_ref().map(|e| e.as_str().into()),
+            reply_to: c.sender.reply_to.as_ref().map(|e| e.as_str().into()),
             created_at: now,
             started_at: None,
             completed_at: None,
@@ -429,6 +432,18 @@ impl CampaignStore for FakeRepo {
             draft: true,
             scheduled_at: None,
             merge_tags: original.merge_tags,
+            sender: paloma_domain::CampaignSender {
+                from_name: RecipientName::parse(original.from_name.as_deref())
+                    .expect("stored valid"),
+                from_email: original
+                    .from_email
+                    .as_deref()
+                    .map(|e| EmailAddress::parse(e).expect("stored valid")),
+                reply_to: original
+                    .reply_to
+                    .as_deref()
+                    .map(|e| EmailAddress::parse(e).expect("stored valid")),
+            },
         };
         self.create(new_id, &copy, now).await
     }

@@ -19,6 +19,8 @@ fn whole_ms(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
 fn scheduled(emails: &[&str], at: chrono::DateTime<chrono::Utc>) -> NewCampaignInput {
     NewCampaignInput {
         scheduled_at: Some(at),
+        from: None,
+        reply_to: None,
         ..input(emails)
     }
 }

@@ -22,7 +22,7 @@ use tracing::{debug, error, info, warn};
 use super::pace::{Stop, backoff};
 use super::{RunError, RunOutcome, Worker, WorkerPorts, error_chain};
 use crate::ports::{
-    CampaignStore, Clock, DeliveryLedger, Mailer, OutgoingMessage, RepositoryError,
+    CampaignStore, Clock, DeliveryLedger, Mailer, MessageSender, OutgoingMessage, RepositoryError,
 };
 
 /// What one send task answers: the recipient, the attempt it made, how it went, and when it
@@ -113,7 +113,12 @@ impl<P: WorkerPorts> Worker<P> {
             "sending campaign"
         );
 
-        let mut run = Run::new(self, id, stop, Arc::new(template));
+        let sender = MessageSender {
+            from_name: campaign.from_name.clone(),
+            from_email: campaign.from_email.clone(),
+            reply_to: campaign.reply_to.clone(),
+        };
+        let mut run = Run::new(self, id, stop, Arc::new(template), Arc::new(sender));
         loop {
             let stopping = run.stopping();
             if !stopping {
@@ -221,6 +226,7 @@ struct Run<'a, P: WorkerPorts> {
     stop: Stop<'a>,
     /// The message, rendered for each recipient.
     template: Arc<MessageTemplate>,
+    sender: Arc<MessageSender>,
     /// Recipients read and not sent yet, in id order.
     batch: VecDeque<Recipient>,
     /// The last recipient read in this pass.
@@ -248,6 +254,7 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
         id: CampaignId,
         stop: Stop<'a>,
         template: Arc<MessageTemplate>,
+        sender: Arc<MessageSender>,
     ) -> Self {
         let mut flush_tick = tokio::time::interval(worker.settings.flush_interval);
         flush_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -256,6 +263,7 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
             id,
             stop,
             template,
+            sender,
             batch: VecDeque::new(),
             cursor: None,
             pass_done: false,
@@ -332,6 +340,7 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
     fn send(&mut self, recipient: Recipient) {
         let (campaign_id, recipient_id) = (self.id, recipient.id);
         let template = self.template.clone();
+        let sender = self.sender.clone();
         let mailer = self.worker.mailer.clone();
         let clock = self.worker.clock.clone();
         let attempts = recipient.attempts + 1;
@@ -353,6 +362,7 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
                         subject: rendered.subject,
                         html_body: rendered.html,
                         text_body: rendered.text,
+                        sender,
                     };
                     mailer.send(message).await
                 }

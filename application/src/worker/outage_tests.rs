@@ -46,6 +46,8 @@ async fn campaign(repo: &FakeRepo, n: usize) -> CampaignId {
             .map(|i| RecipientInput::address(format!("user{i}@example.org")))
             .collect(),
         scheduled_at: None,
+        from: None,
+        reply_to: None,
     };
     let campaign = NewCampaign::parse(input, n, chrono::Utc::now()).expect("valid");
     let id = CampaignId::new();

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use paloma_domain::{ApiToken, FailureThreshold, SendRate};
+use paloma_domain::{AllowedDomains, ApiToken, FailureThreshold, SendRate};
 use secrecy::SecretString;
 
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +163,9 @@ pub struct ApiConfig {
     /// `BOOTSTRAP_API_KEY`: the token of a key with every scope, created at start-up when
     /// missing (a secret: never printed).
     pub bootstrap_api_key: Option<ApiToken>,
+    /// `ALLOWED_FROM_DOMAINS`, or the domain of `MAIL_FROM`: where a campaign's own `From`
+    /// may be.
+    pub allowed_from: AllowedDomains,
 }
 
 impl ApiConfig {
@@ -200,6 +203,21 @@ impl ApiConfig {
                     })
                 })
                 .transpose()?,
+            allowed_from: match env.value(ALLOWED_FROM_DOMAINS) {
+                Some(list) => AllowedDomains::parse(&list).map_err(|e| ConfigError {
+                    var: ALLOWED_FROM_DOMAINS.name,
+                    value: list.clone(),
+                    message: e.to_string(),
+                })?,
+                None => {
+                    let mail_from = env.string(MAIL_FROM);
+                    AllowedDomains::of_mail_from(&mail_from).map_err(|e| ConfigError {
+                        var: MAIL_FROM.name,
+                        value: mail_from.clone(),
+                        message: format!("no domain for ALLOWED_FROM_DOMAINS: {e}"),
+                    })?
+                }
+            },
         })
     }
 }

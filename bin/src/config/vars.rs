@@ -119,6 +119,10 @@ pub(super) const MAIL_FROM: Var = var(
     "Paloma <no-reply@localhost>",
     "sender (envelope and From)",
 );
+pub(super) const ALLOWED_FROM_DOMAINS: Var = unset(
+    "ALLOWED_FROM_DOMAINS",
+    "comma-separated domains a campaign's own From may be in; unset: the domain of MAIL_FROM",
+);
 pub(super) const OUTBOX_DIR: Var = var(
     "OUTBOX_DIR",
     "./outbox",
@@ -187,6 +191,8 @@ pub const COMMON_VARS: &[Var] = &[
 /// What `paloma-api` reads besides [`COMMON_VARS`].
 pub const API_VARS: &[Var] = &[
     API_ADDR,
+    MAIL_FROM,
+    ALLOWED_FROM_DOMAINS,
     CORS_ORIGINS,
     MAX_RECIPIENTS,
     MAX_BODY_BYTES,

@@ -250,6 +250,8 @@ async fn a_job_added_by_a_node_bull_producer_is_sent_by_paloma_worker() {
             .map(paloma_domain::RecipientInput::address)
             .collect(),
         scheduled_at: None,
+        from: None,
+        reply_to: None,
     };
     let new = paloma_domain::NewCampaign::parse(input, 10, chrono::Utc::now()).expect("valid");
     let id = paloma_domain::CampaignId::new();

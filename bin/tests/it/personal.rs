@@ -195,3 +195,46 @@ async fn a_preview_renders_one_recipient_s_message_and_stores_nothing() {
         "nothing stored"
     );
 }
+
+/// A campaign's own `From` (in an allowed domain: by default `MAIL_FROM`'s) and `Reply-To` are
+/// on its messages; bounces still go to `MAIL_FROM`. A `From` elsewhere is `422`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_campaign_sends_from_its_own_sender_within_the_allowed_domains() {
+    let smtp = TestSmtpServer::start(SmtpRules::default()).expect("smtp");
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    paloma.start_worker(&smtp.url(), &[]);
+    let created = paloma
+        .post(&json!({
+            "subject": "From the team",
+            "body": "<p>x</p>",
+            "recipients": ["ann@example.org"],
+            "from": {"name": "The Team", "email": "team@localhost"},
+            "replyTo": "help@desk.example",
+        }))
+        .await;
+    assert_eq!(created["from"], json!({"name": "The Team", "email": "team@localhost"}));
+    assert_eq!(created["replyTo"], "help@desk.example");
+    let id = created["id"].as_str().expect("id").to_owned();
+    paloma.wait_final(&id, Duration::from_secs(60)).await;
+    let m = &smtp.messages()[0];
+    let from = m.from_header();
+    assert_eq!(
+        (from[0].name.as_deref(), from[0].address.as_str()),
+        (Some("The Team"), "team@localhost"),
+        "{m:?}"
+    );
+    assert_eq!(m.header("Reply-To").as_deref(), Some("help@desk.example"));
+    assert_eq!(m.mail_from, "no-reply@localhost", "bounces go to MAIL_FROM");
+
+    let (status, body) = paloma
+        .try_post(&json!({
+            "subject": "Phish",
+            "body": "<p>x</p>",
+            "recipients": ["ann@example.org"],
+            "from": {"email": "ceo@bank.example"},
+        }))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("from.email"), "{body}");
+}

@@ -49,6 +49,23 @@ pub struct CreateCampaignRequest {
     /// time for when it is sent). Left out: at once.
     #[schema(example = "2026-12-07T08:00:00Z")]
     pub scheduled_at: Option<DateTime<Utc>>,
+    /// Its own sender, instead of the server's `MAIL_FROM`: the address must be in one of the
+    /// server's `ALLOWED_FROM_DOMAINS` (otherwise `422` on `from.email`).
+    pub from: Option<SenderDto>,
+    /// Where replies go (`Reply-To`): any address.
+    #[schema(example = "help@example.org", format = "email", max_length = 254)]
+    pub reply_to: Option<String>,
+}
+
+/// A message's sender: an address and a display name.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SenderDto {
+    /// Display name, at most 200 characters, no control characters.
+    #[schema(example = "The Acme team", max_length = 200)]
+    pub name: Option<String>,
+    #[schema(example = "news@example.org", format = "email", max_length = 254)]
+    pub email: String,
 }
 
 /// A recipient: a bare address, or an address with a display name.
@@ -88,6 +105,11 @@ impl From<CreateCampaignRequest> for NewCampaignInput {
             body: r.body,
             recipients: r.recipients.into_iter().map(RecipientInput::from).collect(),
             scheduled_at: r.scheduled_at,
+            from: r.from.map(|f| paloma_domain::FromInput {
+                name: f.name,
+                email: f.email,
+            }),
+            reply_to: r.reply_to,
         }
     }
 }
@@ -251,6 +273,10 @@ pub struct CampaignResponse {
     /// Whether its subject or body has merge tags (`{{ name }}`, ...), rendered for each
     /// recipient. A campaign without them is sent as it is.
     pub merge_tags: bool,
+    /// Its own sender; null: the server's `MAIL_FROM`.
+    pub from: Option<SenderDto>,
+    /// Its `Reply-To`, if any.
+    pub reply_to: Option<String>,
     /// Only from `GET /api/emails/{id}`, for a stopped campaign: how many of its failed
     /// recipients were never tried (the rest were tried and failed).
     pub untried_emails: Option<u64>,
@@ -282,6 +308,11 @@ impl From<Campaign> for CampaignResponse {
             scheduled_at: c.scheduled_at,
             stop_reason: c.stop_reason,
             merge_tags: c.merge_tags,
+            from: c.from_email.map(|email| SenderDto {
+                name: c.from_name,
+                email,
+            }),
+            reply_to: c.reply_to,
             untried_emails: None,
             queued_behind: None,
             created_at: c.created_at,

@@ -437,6 +437,7 @@ export interface components {
             duplicatesRemoved: number;
             /** Format: int32 */
             failedEmails: number;
+            from?: null | components["schemas"]["SenderDto"];
             /** Format: uuid */
             id: string;
             /**
@@ -457,6 +458,8 @@ export interface components {
              *     before it (being sent, or waiting with an earlier job).
              */
             queuedBehind?: number | null;
+            /** @description Its `Reply-To`, if any. */
+            replyTo?: string | null;
             /**
              * Format: date-time
              * @description When it is to be sent: a `SCHEDULED` campaign, or a draft given a time.
@@ -510,11 +513,18 @@ export interface components {
              *     A key without `campaigns:send` always creates a draft.
              */
             draft?: boolean;
+            from?: null | components["schemas"]["SenderDto"];
             /**
              * @description At least one recipient; addresses repeated (ignoring case) are sent once. The API's
              *     `MAX_RECIPIENTS` (default 100,000) caps the list: more is 413.
              */
             recipients: components["schemas"]["RecipientEntry"][];
+            /**
+             * Format: email
+             * @description Where replies go (`Reply-To`): any address.
+             * @example help@example.org
+             */
+            replyTo?: string | null;
             /**
              * Format: date-time
              * @description When to send it (RFC 3339, e.g. `2026-12-07T09:00:00+01:00`): in the future, at most a
@@ -858,6 +868,19 @@ export interface components {
          * @enum {string}
          */
         ScopeDto: "campaigns:read" | "campaigns:create" | "campaigns:send" | "keys:manage";
+        /** @description A message's sender: an address and a display name. */
+        SenderDto: {
+            /**
+             * Format: email
+             * @example news@example.org
+             */
+            email: string;
+            /**
+             * @description Display name, at most 200 characters, no control characters.
+             * @example The Acme team
+             */
+            name?: string | null;
+        };
         /** @description Recipients that reached a final state within one bucket of time. */
         TimelinePointResponse: {
             /**

@@ -15,8 +15,10 @@ pub mod lifecycle;
 pub mod page;
 pub mod rate;
 pub mod recipient;
+pub mod suppression;
 pub mod threshold;
 pub mod timeline;
+pub mod unsubscribe;
 
 pub use access::{
     ApiKey, ApiToken, ApiTokenError, KeyName, KeyNameError, Scope, Scopes, ScopesError, TokenHash,
@@ -44,8 +46,15 @@ pub use recipient::{
     EmailAddress, EmailAddressError, NewRecipient, Recipient, RecipientName, RecipientNameError,
     RecipientStatus,
 };
+pub use suppression::{
+    MAX_SUPPRESSIONS_PER_REQUEST, Suppression, SuppressionReason, parse_suppression_list,
+};
 pub use threshold::{FailureThreshold, FailureThresholdError};
 pub use timeline::{MAX_TIMELINE_BUCKETS, Timeline, TimelinePoint};
+pub use unsubscribe::{
+    Unsubscribe, UnsubscribeSecret, UnsubscribeSecretError, unsubscribe_token,
+    verify_unsubscribe_token,
+};
 
 /// A state transition that the rules do not allow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

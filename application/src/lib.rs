@@ -28,13 +28,13 @@ pub use campaigns::{
 };
 pub use keys::{AuthError, KeyError, KeyService};
 pub use lifecycle::{Controlled, LifecycleError, Retried, STOP_WAIT};
-pub use suppressions::{Suppressed, SuppressionError, SuppressionService};
 pub use ports::{
     ActivityLog, CampaignStore, Clock, Created, DeliveryLedger, Fence, FenceEnd, JobConsumer,
     JobProducer, KeyStore, Mailer, OutgoingMessage, QueueError, RepositoryError, SendSlot,
     SendThrottle, StopAnswer, StopRequest, StopRequests, SuppressionStore, SystemClock, TakenJob,
     Unthrottled,
 };
+pub use suppressions::{Suppressed, SuppressionError, SuppressionService};
 
 pub use worker::{
     Adapters, JobOutcome, ReconcileError, RunError, RunOutcome, Worker, WorkerPorts, WorkerSettings,

@@ -543,7 +543,8 @@ pub trait SuppressionStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<u64, RepositoryError>> + Send;
 
     /// Takes `email` (lowercased) off the list: whether it was listed.
-    fn unsuppress(&self, email: &str) -> impl Future<Output = Result<bool, RepositoryError>> + Send;
+    fn unsuppress(&self, email: &str)
+    -> impl Future<Output = Result<bool, RepositoryError>> + Send;
 
     /// A page of the list, newest first, optionally only the addresses containing `search`
     /// (lowercased; `%` and `_` taken literally), with the total.

@@ -4,8 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use paloma_domain::{
-    Action, Actor, CampaignId, PageRequest, SuppressionReason, UnsubscribeSecret,
-    unsubscribe_token,
+    Action, Actor, CampaignId, PageRequest, SuppressionReason, UnsubscribeSecret, unsubscribe_token,
 };
 
 use crate::fakes::{FakeSuppressions, TokioClock};
@@ -48,7 +47,10 @@ async fn addresses_added_by_hand_are_lowercased_counted_and_recorded() {
         }
     );
     let again = service
-        .add(&list(&["ada@example.org", "ADA@example.org", "new@example.org"]), &cli)
+        .add(
+            &list(&["ada@example.org", "ADA@example.org", "new@example.org"]),
+            &cli,
+        )
         .await
         .expect("added");
     assert_eq!(

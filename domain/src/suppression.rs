@@ -143,7 +143,10 @@ mod tests {
         assert!(parse_suppression_list(&[]).is_err());
         let too_many = vec!["a@example.org".to_owned(); MAX_SUPPRESSIONS_PER_REQUEST + 1];
         assert_eq!(
-            parse_suppression_list(&too_many).expect_err("too many").fields[0].0,
+            parse_suppression_list(&too_many)
+                .expect_err("too many")
+                .fields[0]
+                .0,
             "emails"
         );
     }

@@ -91,7 +91,10 @@ pub struct Unsubscribe {
 /// padding), at most about 380 characters.
 pub fn unsubscribe_token(secret: &UnsubscribeSecret, campaign: CampaignId, email: &str) -> String {
     let email = email.trim().to_lowercase();
-    let tag = secret.mac(campaign, email.as_bytes()).finalize().into_bytes();
+    let tag = secret
+        .mac(campaign, email.as_bytes())
+        .finalize()
+        .into_bytes();
     let mut bytes = Vec::with_capacity(ID_LEN + email.len() + MAC_LEN);
     bytes.extend_from_slice(campaign.as_bytes());
     bytes.extend_from_slice(email.as_bytes());

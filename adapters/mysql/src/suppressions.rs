@@ -117,7 +117,10 @@ impl SuppressionStore for MysqlDatabase {
         })
     }
 
-    async fn suppressed_among(&self, emails: &[String]) -> Result<HashSet<String>, RepositoryError> {
+    async fn suppressed_among(
+        &self,
+        emails: &[String],
+    ) -> Result<HashSet<String>, RepositoryError> {
         let mut found = HashSet::new();
         if emails.is_empty() {
             return Ok(found);

@@ -85,7 +85,10 @@ impl SuppressionStore for FakeSuppressions {
         })
     }
 
-    async fn suppressed_among(&self, emails: &[String]) -> Result<HashSet<String>, RepositoryError> {
+    async fn suppressed_among(
+        &self,
+        emails: &[String],
+    ) -> Result<HashSet<String>, RepositoryError> {
         self.check()?;
         let wanted: HashSet<String> = emails.iter().map(|e| e.to_lowercase()).collect();
         Ok(lock(&self.entries)

@@ -23,9 +23,21 @@ async fn adding_keeps_the_first_entry_and_counts_only_new_addresses() -> TestRes
     );
     assert_eq!(repo.suppress(std::slice::from_ref(&first)).await?, 1);
     let again = [
-        entry("ada@example.org", SuppressionReason::Manual, TimeDelta::seconds(1)),
-        entry("grace@example.org", SuppressionReason::HardBounce, TimeDelta::seconds(1)),
-        entry("GRACE@example.org", SuppressionReason::Manual, TimeDelta::seconds(1)),
+        entry(
+            "ada@example.org",
+            SuppressionReason::Manual,
+            TimeDelta::seconds(1),
+        ),
+        entry(
+            "grace@example.org",
+            SuppressionReason::HardBounce,
+            TimeDelta::seconds(1),
+        ),
+        entry(
+            "GRACE@example.org",
+            SuppressionReason::Manual,
+            TimeDelta::seconds(1),
+        ),
     ];
     assert_eq!(repo.suppress(&again).await?, 1, "only grace is new");
     assert_eq!(repo.suppress(&[]).await?, 0);

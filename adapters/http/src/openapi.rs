@@ -64,6 +64,7 @@ use crate::error::{
         SuppressionResponse,
         SuppressionPage,
         AddSuppressionsRequest,
+        AddressEntry,
         AddSuppressionsResponse,
         OneClickUnsubscribe,
     )),

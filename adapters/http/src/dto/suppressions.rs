@@ -103,8 +103,14 @@ impl From<Page<Suppression>> for SuppressionPage {
 pub struct AddSuppressionsRequest {
     /// 1 to 1,000 addresses, each validated as a campaign's recipients are.
     #[schema(min_items = 1, max_items = 1000, example = json!(["ada@example.org"]))]
-    pub emails: Vec<String>,
+    pub emails: Vec<AddressEntry>,
 }
+
+/// An address as submitted (validated by the API, as a campaign's recipients are).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = String, format = Email, example = "ada@example.org")]
+pub struct AddressEntry(pub String);
 
 /// What adding addresses did. Duplicates within the request count once.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -77,7 +77,8 @@ where
     R: SuppressionStore + ActivityLog,
     C: Clock,
 {
-    let added = state.suppressions.add(&request.emails, &auth.actor).await?;
+    let emails: Vec<String> = request.emails.into_iter().map(|e| e.0).collect();
+    let added = state.suppressions.add(&emails, &auth.actor).await?;
     Ok(Json(added.into()))
 }
 

@@ -445,7 +445,7 @@ export interface components {
              *       "ada@example.org"
              *     ]
              */
-            emails: string[];
+            emails: components["schemas"]["AddressEntry"][];
         };
         /** @description What adding addresses did. Duplicates within the request count once. */
         AddSuppressionsResponse: {
@@ -460,6 +460,12 @@ export interface components {
              */
             alreadySuppressed: number;
         };
+        /**
+         * Format: email
+         * @description An address as submitted (validated by the API, as a campaign's recipients are).
+         * @example ada@example.org
+         */
+        AddressEntry: string;
         /** @description A page of campaigns, newest first. */
         CampaignPage: {
             /**

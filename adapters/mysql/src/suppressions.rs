@@ -13,7 +13,7 @@ use crate::db::MysqlDatabase;
 use crate::error::{corrupt, diesel_error};
 use crate::ids::DbId;
 use crate::listing::like_pattern;
-use crate::models::{from_db_time, limit_of, offset_of, to_db_time};
+use crate::models::{from_db_time, limit_of, offset_of, page_of, to_db_time};
 use crate::schema::suppression;
 
 /// Addresses per `IN (...)` query of [`SuppressionStore::suppressed_among`].
@@ -106,15 +106,7 @@ impl SuppressionStore for MysqlDatabase {
             .get_result(&mut *conn)
             .await
             .map_err(diesel_error)?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(Suppression::try_from)
-                .collect::<Result<_, _>>()?,
-            page: page.page(),
-            per_page: page.per_page(),
-            total: u64::try_from(total).unwrap_or(0),
-        })
+        page_of(rows, page, total)
     }
 
     async fn suppressed_among(

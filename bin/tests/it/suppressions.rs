@@ -50,6 +50,17 @@ async fn listed(paloma: &Paloma, query: &str) -> Value {
     paloma.get(&format!("/api/suppressions{query}")).await
 }
 
+/// `POST /u/{token}` with a form-encoded `body`, without a key.
+async fn post_form(paloma: &Paloma, token: &str, body: &'static str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(paloma.url(&format!("/u/{token}")))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("POST")
+}
+
 fn emails(page: &Value) -> Vec<&str> {
     page["items"]
         .as_array()
@@ -190,24 +201,12 @@ async fn one_click_unsubscribes_in_both_encodings_and_bad_tokens_change_nothing(
     );
 
     // Without the one-click field: 400, nothing written.
-    let bare = anonymous
-        .post(url(&token))
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body("List-Unsubscribe=Maybe")
-        .send()
-        .await
-        .expect("POST");
+    let bare = post_form(&paloma, &token, "List-Unsubscribe=Maybe").await;
     assert_eq!(bare.status(), StatusCode::BAD_REQUEST);
     assert_eq!(listed(&paloma, "").await["total"], 0);
 
     // Form-encoded, as RFC 8058 shows it.
-    let posted = anonymous
-        .post(url(&token))
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body("List-Unsubscribe=One-Click")
-        .send()
-        .await
-        .expect("POST");
+    let posted = post_form(&paloma, &token, "List-Unsubscribe=One-Click").await;
     assert_eq!(posted.status(), StatusCode::OK);
     assert!(
         posted
@@ -243,13 +242,7 @@ async fn one_click_unsubscribes_in_both_encodings_and_bad_tokens_change_nothing(
         assert_eq!(item["campaignId"], campaign.to_string());
     }
     // The same link again: 200, still one entry.
-    let again = anonymous
-        .post(url(&token))
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body("List-Unsubscribe=One-Click")
-        .send()
-        .await
-        .expect("POST");
+    let again = post_form(&paloma, &token, "List-Unsubscribe=One-Click").await;
     assert_eq!(again.status(), StatusCode::OK);
     assert_eq!(listed(&paloma, "").await["total"], 2);
 
@@ -263,13 +256,7 @@ async fn one_click_unsubscribes_in_both_encodings_and_bad_tokens_change_nothing(
     for bad in [forged.as_str(), altered.as_str(), "garbage", "%FF%FE"] {
         let get = anonymous.get(url(bad)).send().await.expect("GET");
         assert_eq!(get.status(), StatusCode::NOT_FOUND, "GET {bad}");
-        let post = anonymous
-            .post(url(bad))
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body("List-Unsubscribe=One-Click")
-            .send()
-            .await
-            .expect("POST");
+        let post = post_form(&paloma, bad, "List-Unsubscribe=One-Click").await;
         assert_eq!(post.status(), StatusCode::NOT_FOUND, "POST {bad}");
         assert!(post.text().await.expect("text").contains("not valid"));
     }
@@ -282,13 +269,7 @@ async fn without_a_secret_every_link_is_404() {
     paloma.start_api().await;
     let secret = UnsubscribeSecret::new(SECRET).expect("secret");
     let token = unsubscribe_token(&secret, CampaignId::new(), "ada@example.org");
-    let post = reqwest::Client::new()
-        .post(paloma.url(&format!("/u/{token}")))
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body("List-Unsubscribe=One-Click")
-        .send()
-        .await
-        .expect("POST");
+    let post = post_form(&paloma, &token, "List-Unsubscribe=One-Click").await;
     assert_eq!(post.status(), StatusCode::NOT_FOUND);
     assert_eq!(listed(&paloma, "").await["total"], 0);
 }

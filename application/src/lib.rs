@@ -10,12 +10,15 @@ mod edit;
 pub mod keys;
 pub mod lifecycle;
 pub mod ports;
+pub mod suppressions;
 pub mod worker;
 
 #[cfg(test)]
 mod fakes;
 #[cfg(test)]
 mod keys_tests;
+#[cfg(test)]
+mod suppressions_tests;
 #[cfg(test)]
 mod tests;
 
@@ -28,9 +31,10 @@ pub use lifecycle::{Controlled, LifecycleError, Retried, STOP_WAIT};
 pub use ports::{
     ActivityLog, CampaignStore, Clock, Created, DeliveryLedger, Fence, FenceEnd, JobConsumer,
     JobProducer, KeyStore, Mailer, MessageSender, OutgoingMessage, QueueError, RepositoryError,
-    SendSlot, SendThrottle, StopAnswer, StopRequest, StopRequests, SystemClock, TakenJob,
-    Unthrottled,
+    SendSlot, SendThrottle, StopAnswer, StopRequest, StopRequests, SuppressionStore, SystemClock,
+    TakenJob, Unthrottled,
 };
+pub use suppressions::{Suppressed, SuppressionError, SuppressionService};
 
 pub use worker::{
     Adapters, JobOutcome, ReconcileError, RunError, RunOutcome, Worker, WorkerPorts, WorkerSettings,

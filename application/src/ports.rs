@@ -14,7 +14,7 @@ use paloma_domain::{
     Activity, ApiKey, Campaign, CampaignEdit, CampaignFilter, CampaignId, CampaignStatus, Control,
     DeliveryOutcome, DuplicateRecipients, Idempotency, KeyId, NewCampaign, Outcome, Page,
     PageRequest, Recipient, RecipientId, RecipientStatus, RequestFingerprint, RetryScope,
-    TimelinePoint, TokenHash,
+    Suppression, TimelinePoint, TokenHash,
 };
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -543,6 +543,36 @@ pub trait KeyStore: Send + Sync + 'static {
         &self,
         prefix: &str,
     ) -> impl Future<Output = Result<Vec<(ApiKey, TokenHash)>, RepositoryError>> + Send;
+}
+
+/// The suppression list: addresses that get no more messages (MySQL in production). Addresses
+/// are kept and compared lowercased.
+pub trait SuppressionStore: Send + Sync + 'static {
+    /// Adds every entry whose address is not listed yet, all or nothing; an address already
+    /// listed keeps its first entry. How many were new.
+    fn suppress(
+        &self,
+        entries: &[Suppression],
+    ) -> impl Future<Output = Result<u64, RepositoryError>> + Send;
+
+    /// Takes `email` (lowercased) off the list: whether it was listed.
+    fn unsuppress(&self, email: &str)
+    -> impl Future<Output = Result<bool, RepositoryError>> + Send;
+
+    /// A page of the list, newest first, optionally only the addresses containing `search`
+    /// (lowercased; `%` and `_` taken literally), with the total.
+    fn list_suppressions(
+        &self,
+        search: Option<&str>,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Page<Suppression>, RepositoryError>> + Send;
+
+    /// Which of `emails` are listed, as their lowercased forms (any number of addresses: the
+    /// store asks in batches).
+    fn suppressed_among(
+        &self,
+        emails: &[String],
+    ) -> impl Future<Output = Result<HashSet<String>, RepositoryError>> + Send;
 }
 
 pub trait Clock: Send + Sync + 'static {

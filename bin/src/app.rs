@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use futures::FutureExt;
-use paloma_application::{CampaignService, KeyService, SystemClock};
+use paloma_application::{CampaignService, KeyService, SuppressionService, SystemClock};
 use paloma_cache::{CachedCampaignStore, CachedKeyStore};
 use paloma_http::{AppState, AuthFailures, HttpSettings, LimitedListener, ReadinessCheck};
 use paloma_mysql::MysqlDatabase;
@@ -42,6 +42,10 @@ impl Application {
             .await
             .context("connecting to Redis")?;
 
+        let campaigns = Arc::new(CachedCampaignStore::new(
+            repo.clone(),
+            config.campaign_cache,
+        ));
         let state = AppState {
             readiness: readiness(repo.clone(), queue.clone()),
             keys: Arc::new(KeyService::new(
@@ -52,9 +56,14 @@ impl Application {
                 config.max_auth_failures_per_minute,
                 std::time::Duration::from_secs(60),
             )),
+            suppressions: Arc::new(SuppressionService::new(
+                campaigns.clone(),
+                SystemClock,
+                config.common.unsubscribe_secret.clone(),
+            )),
             campaigns: Arc::new(
                 CampaignService::new(
-                    Arc::new(CachedCampaignStore::new(repo, config.campaign_cache)),
+                    campaigns,
                     Arc::new(queue),
                     SystemClock,
                     config.max_recipients,

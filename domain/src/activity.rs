@@ -31,10 +31,14 @@ pub enum Action {
     CampaignEdited,
     KeyCreated,
     KeyRevoked,
+    /// Addresses were added to the suppression list by hand.
+    SuppressionAdded,
+    /// An address was taken off the suppression list.
+    SuppressionRemoved,
 }
 
 impl Action {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 13] = [
         Self::CampaignCreated,
         Self::CampaignSent,
         Self::CampaignScheduled,
@@ -46,6 +50,8 @@ impl Action {
         Self::CampaignEdited,
         Self::KeyCreated,
         Self::KeyRevoked,
+        Self::SuppressionAdded,
+        Self::SuppressionRemoved,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -61,6 +67,8 @@ impl Action {
             Self::CampaignEdited => "campaign.edited",
             Self::KeyCreated => "key.created",
             Self::KeyRevoked => "key.revoked",
+            Self::SuppressionAdded => "suppression.added",
+            Self::SuppressionRemoved => "suppression.removed",
         }
     }
 
@@ -145,7 +153,7 @@ impl Actor {
 pub struct Activity {
     pub id: ActivityId,
     pub action: Action,
-    /// The campaign it concerns; `None` for a key's.
+    /// The campaign it concerns; `None` for a key's and the suppression list's.
     pub campaign_id: Option<CampaignId>,
     /// The key it was done with (`None`: the command line), and the key's name at the time.
     pub key_id: Option<KeyId>,

@@ -18,9 +18,11 @@ pub mod page;
 pub mod rate;
 pub mod recipient;
 pub mod sender;
+pub mod suppression;
 pub mod template;
 pub mod threshold;
 pub mod timeline;
+pub mod unsubscribe;
 
 pub use access::{
     ApiKey, ApiToken, ApiTokenError, KeyName, KeyNameError, Scope, Scopes, ScopesError, TokenHash,
@@ -51,12 +53,19 @@ pub use recipient::{
     RecipientStatus,
 };
 pub use sender::{AllowedDomains, AllowedDomainsError, CampaignSender, FromInput};
+pub use suppression::{
+    MAX_SUPPRESSIONS_PER_REQUEST, Suppression, SuppressionReason, parse_suppression_list,
+};
 pub use template::{
     MessageTemplate, MessageVars, RenderedMessage, TemplateError, TemplatePart, has_tags,
     html_to_text,
 };
 pub use threshold::{FailureThreshold, FailureThresholdError};
 pub use timeline::{MAX_TIMELINE_BUCKETS, Timeline, TimelinePoint};
+pub use unsubscribe::{
+    Unsubscribe, UnsubscribeSecret, UnsubscribeSecretError, unsubscribe_token,
+    verify_unsubscribe_token,
+};
 
 /// A state transition that the rules do not allow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -183,6 +183,23 @@ pub enum CampaignFilterError {
     ControlCharacter,
 }
 
+/// A listing's search text: `search` trimmed; at most `max` characters, not blank, no control
+/// characters.
+pub(crate) fn search_text(
+    search: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, CampaignFilterError> {
+    match search.map(str::trim) {
+        None => Ok(None),
+        Some("") => Err(CampaignFilterError::Blank),
+        Some(text) if text.chars().any(char::is_control) => {
+            Err(CampaignFilterError::ControlCharacter)
+        }
+        Some(text) if text.chars().count() > max => Err(CampaignFilterError::TooLong { max }),
+        Some(text) => Ok(Some(text.to_owned())),
+    }
+}
+
 impl CampaignFilter {
     /// Longest search text: a subject's own length.
     pub const MAX_SEARCH_CHARS: usize = Subject::MAX_CHARS;
@@ -194,22 +211,9 @@ impl CampaignFilter {
         status: Option<CampaignStatus>,
         search: Option<&str>,
     ) -> Result<Self, CampaignFilterError> {
-        let subject_contains = match search.map(str::trim) {
-            None => None,
-            Some("") => return Err(CampaignFilterError::Blank),
-            Some(text) if text.chars().any(char::is_control) => {
-                return Err(CampaignFilterError::ControlCharacter);
-            }
-            Some(text) if text.chars().count() > Self::MAX_SEARCH_CHARS => {
-                return Err(CampaignFilterError::TooLong {
-                    max: Self::MAX_SEARCH_CHARS,
-                });
-            }
-            Some(text) => Some(text.to_owned()),
-        };
         Ok(Self {
             status,
-            subject_contains,
+            subject_contains: search_text(search, Self::MAX_SEARCH_CHARS)?,
         })
     }
 

@@ -15,11 +15,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use moka::future::Cache;
-use paloma_application::ports::{ActivityLog, CampaignStore, Created, RepositoryError};
+use paloma_application::ports::{
+    ActivityLog, CampaignStore, Created, RepositoryError, SuppressionStore,
+};
 use paloma_domain::{
     Activity, Campaign, CampaignEdit, CampaignFilter, CampaignId, Control, DuplicateRecipients,
     Idempotency, NewCampaign, Page, PageRequest, Recipient, RecipientStatus, RetryScope,
-    TimelinePoint,
+    Suppression, TimelinePoint,
 };
 
 pub use keys::{CachedKeyStore, MAX_KEY_TTL};
@@ -273,6 +275,32 @@ impl<S: ActivityLog> ActivityLog for CachedCampaignStore<S> {
         page: PageRequest,
     ) -> Result<Page<Activity>, RepositoryError> {
         self.inner.campaign_activity(id, page).await
+    }
+}
+
+/// The suppression list is not cached: passed through.
+impl<S: SuppressionStore> SuppressionStore for CachedCampaignStore<S> {
+    async fn suppress(&self, entries: &[Suppression]) -> Result<u64, RepositoryError> {
+        self.inner.suppress(entries).await
+    }
+
+    async fn unsuppress(&self, email: &str) -> Result<bool, RepositoryError> {
+        self.inner.unsuppress(email).await
+    }
+
+    async fn list_suppressions(
+        &self,
+        search: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<Suppression>, RepositoryError> {
+        self.inner.list_suppressions(search, page).await
+    }
+
+    async fn suppressed_among(
+        &self,
+        emails: &[String],
+    ) -> Result<std::collections::HashSet<String>, RepositoryError> {
+        self.inner.suppressed_among(emails).await
     }
 }
 

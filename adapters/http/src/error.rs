@@ -7,7 +7,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use paloma_application::{
-    CreateCampaignError, KeyError, LifecycleError, QueryError, RepositoryError,
+    CreateCampaignError, KeyError, LifecycleError, QueryError, RepositoryError, SuppressionError,
 };
 use paloma_domain::{
     CampaignFilterError, NewCampaignError, PageRequestError, Scope, ValidationErrors,
@@ -451,6 +451,47 @@ impl From<KeyError> for ApiError {
                 Self::internal()
             }
         }
+    }
+}
+
+impl From<SuppressionError> for ApiError {
+    fn from(e: SuppressionError) -> Self {
+        match e {
+            SuppressionError::Invalid(errors) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::ValidationFailed,
+                "the addresses are not all valid; nothing was added",
+            )
+            .with_details(ErrorDetails::Validation(errors.into())),
+            SuppressionError::NotFound => Self::not_found("suppressed address"),
+            SuppressionError::InvalidToken => Self::not_found("unsubscribe link"),
+            SuppressionError::Repository(RepositoryError::Unavailable(cause)) => {
+                tracing::warn!(error = %cause, "cannot reach the suppression list");
+                Self::unavailable()
+            }
+            SuppressionError::Repository(cause) => {
+                tracing::error!(error = %cause, cause = ?cause, "failed to use the suppression list");
+                Self::internal()
+            }
+        }
+    }
+}
+
+/// A request body that could not be read, by the status of axum's rejection: 413 when it is
+/// over the body limit.
+pub(crate) fn body_error(status: StatusCode) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            "the request body is too large",
+        )
+    } else {
+        ApiError::new(
+            status,
+            ErrorCode::InvalidRequest,
+            "the request body could not be read",
+        )
     }
 }
 

@@ -10,7 +10,9 @@ use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ErrorCode, ErrorDetails, FieldError, ValidationDetails, count};
+use crate::error::{
+    ApiError, ErrorCode, ErrorDetails, FieldError, ValidationDetails, body_error, count,
+};
 
 /// A JSON body: 400 when it is not JSON, 422 when it does not fit the schema (missing fields,
 /// wrong types; `details.fields` names the field), 413 when too large, 415 without
@@ -32,23 +34,17 @@ where
                 "expected a body with Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    ErrorCode::PayloadTooLarge,
-                    "the request body is too large",
-                )
-            } else {
-                ApiError::new(
-                    e.status(),
-                    ErrorCode::InvalidRequest,
-                    "the request body could not be read",
-                )
-            }
-        })?;
+        let bytes = read_body(req, state).await?;
         parse_json(&bytes).map(Self)
     }
+}
+
+/// The whole body, within the API's body limit: 413 when too large, the rejection's own status
+/// when it cannot be read.
+pub(crate) async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state)
+        .await
+        .map_err(|e| body_error(e.status()))
 }
 
 /// A JSON body that may be left out: no body at all (no `Content-Length`, or 0, and not

@@ -23,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use futures::future::BoxFuture;
 use paloma_application::{
     ActivityLog, CampaignService, CampaignStore, Clock, JobProducer, KeyService, KeyStore,
+    SuppressionService, SuppressionStore,
 };
 use tokio::sync::Semaphore;
 use tower_http::cors::CorsLayer;
@@ -44,6 +45,8 @@ pub type ReadinessCheck =
 pub struct AppState<R, Q, C, K> {
     pub campaigns: Arc<CampaignService<R, Q, C>>,
     pub keys: Arc<KeyService<K, C>>,
+    /// The suppression list and the one-click unsubscribe, on the campaigns' store.
+    pub suppressions: Arc<SuppressionService<R, C>>,
     /// Failed authentications per client address (see [`AuthFailures`]).
     pub auth_failures: Arc<AuthFailures>,
     pub readiness: ReadinessCheck,
@@ -54,6 +57,7 @@ impl<R, Q, C, K> Clone for AppState<R, Q, C, K> {
         Self {
             campaigns: self.campaigns.clone(),
             keys: self.keys.clone(),
+            suppressions: self.suppressions.clone(),
             auth_failures: self.auth_failures.clone(),
             readiness: self.readiness.clone(),
         }
@@ -92,7 +96,7 @@ impl Default for HttpSettings {
 /// The whole application: API routes, health checks, the OpenAPI document and Swagger UI.
 pub fn router<R, Q, C, K>(state: AppState<R, Q, C, K>, settings: &HttpSettings) -> Router
 where
-    R: CampaignStore + ActivityLog,
+    R: CampaignStore + ActivityLog + SuppressionStore,
     Q: JobProducer,
     C: Clock,
     K: KeyStore + ActivityLog,
@@ -149,18 +153,20 @@ where
 /// `#[utoipa::path]` together, so no route is served without being documented.
 fn routes<R, Q, C, K>() -> OpenApiRouter<AppState<R, Q, C, K>>
 where
-    R: CampaignStore + ActivityLog,
+    R: CampaignStore + ActivityLog + SuppressionStore,
     Q: JobProducer,
     C: Clock,
     K: KeyStore + ActivityLog,
 {
     use handlers::{
-        __path_campaign_activity, __path_campaign_timeline, __path_cancel_campaign,
-        __path_create_campaign, __path_create_key, __path_duplicate_campaign, __path_edit_campaign,
-        __path_get_campaign, __path_healthz, __path_list_campaigns, __path_list_keys,
-        __path_list_recipients, __path_me, __path_pause_campaign, __path_preview_campaign,
-        __path_readyz, __path_reschedule_campaign, __path_resume_campaign, __path_retry_failed,
-        __path_revoke_key, __path_send_campaign,
+        __path_add_suppressions, __path_campaign_activity, __path_campaign_timeline,
+        __path_cancel_campaign, __path_create_campaign, __path_create_key,
+        __path_duplicate_campaign, __path_edit_campaign, __path_get_campaign, __path_healthz,
+        __path_list_campaigns, __path_list_keys, __path_list_recipients, __path_list_suppressions,
+        __path_me, __path_pause_campaign, __path_preview_campaign, __path_readyz,
+        __path_remove_suppression, __path_reschedule_campaign, __path_resume_campaign,
+        __path_retry_failed, __path_revoke_key, __path_send_campaign, __path_unsubscribe_one_click,
+        __path_unsubscribe_page,
     };
     // `routes!` takes a handler by its name; these names stand for the handlers of this
     // application's port types.
@@ -183,6 +189,11 @@ where
     let create_key = handlers::create_key::<R, Q, C, K>;
     let list_keys = handlers::list_keys::<R, Q, C, K>;
     let revoke_key = handlers::revoke_key::<R, Q, C, K>;
+    let list_suppressions = handlers::list_suppressions::<R, Q, C, K>;
+    let add_suppressions = handlers::add_suppressions::<R, Q, C, K>;
+    let remove_suppression = handlers::remove_suppression::<R, Q, C, K>;
+    let unsubscribe_page = handlers::unsubscribe_page::<R, Q, C, K>;
+    let unsubscribe_one_click = handlers::unsubscribe_one_click::<R, Q, C, K>;
     let readyz = handlers::readyz::<R, Q, C, K>;
     let healthz = handlers::healthz;
 
@@ -203,6 +214,9 @@ where
         .routes(routes!(me))
         .routes(routes!(list_keys, create_key))
         .routes(routes!(revoke_key))
+        .routes(routes!(list_suppressions, add_suppressions))
+        .routes(routes!(remove_suppression))
+        .routes(routes!(unsubscribe_page, unsubscribe_one_click))
         .routes(routes!(healthz))
         .routes(routes!(readyz))
 }

@@ -3,7 +3,9 @@
 //! `openapi.json` at the repository root is this document; a test fails when the committed file
 //! is stale.
 
-use paloma_application::{ActivityLog, CampaignStore, Clock, JobProducer, KeyStore};
+use paloma_application::{
+    ActivityLog, CampaignStore, Clock, JobProducer, KeyStore, SuppressionStore,
+};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -58,11 +60,20 @@ use crate::error::{
         RetryFailedRequest,
         RetryOnly,
         RetriedResponse,
+        SuppressionReasonDto,
+        SuppressionResponse,
+        SuppressionPage,
+        AddSuppressionsRequest,
+        AddressEntry,
+        AddSuppressionsResponse,
+        OneClickUnsubscribe,
     )),
     modifiers(&BearerScheme),
     tags(
         (name = "campaigns", description = "Create campaigns, send drafts and follow their delivery"),
         (name = "keys", description = "API keys: who may do what"),
+        (name = "suppressions", description = "Addresses that get no more messages"),
+        (name = "unsubscribe", description = "One-click unsubscribe links (RFC 8058): public, no API key"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -89,7 +100,7 @@ impl Modify for BearerScheme {
 /// port types: they only instantiate the handlers whose routes it describes.
 pub fn document<R, Q, C, K>() -> utoipa::openapi::OpenApi
 where
-    R: CampaignStore + ActivityLog,
+    R: CampaignStore + ActivityLog + SuppressionStore,
     Q: JobProducer,
     C: Clock,
     K: KeyStore + ActivityLog,
@@ -100,7 +111,7 @@ where
 /// The document as pretty JSON with a trailing newline, as committed in `openapi.json`.
 pub fn openapi_json<R, Q, C, K>() -> String
 where
-    R: CampaignStore + ActivityLog,
+    R: CampaignStore + ActivityLog + SuppressionStore,
     Q: JobProducer,
     C: Clock,
     K: KeyStore + ActivityLog,

@@ -9,7 +9,7 @@ use paloma_domain::{Action, Activity, CampaignId, Page, PageRequest};
 use crate::db::MysqlDatabase;
 use crate::error::{corrupt, diesel_error};
 use crate::ids::DbId;
-use crate::models::{from_db_time, limit_of, offset_of, to_db_time};
+use crate::models::{from_db_time, limit_of, offset_of, page_of, to_db_time};
 use crate::schema::activity;
 
 /// An `Activity` row.
@@ -82,14 +82,6 @@ impl ActivityLog for MysqlDatabase {
             .get_result(&mut *conn)
             .await
             .map_err(diesel_error)?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(Activity::try_from)
-                .collect::<Result<_, _>>()?,
-            page: page.page(),
-            per_page: page.per_page(),
-            total: u64::try_from(total).unwrap_or(0),
-        })
+        page_of(rows, page, total)
     }
 }

@@ -1,8 +1,9 @@
 //! The MySQL / MariaDB adapter: [`MysqlDatabase`] implements the application's
 //! [`CampaignStore`](paloma_application::ports::CampaignStore),
 //! [`DeliveryLedger`](paloma_application::ports::DeliveryLedger) and
-//! [`KeyStore`](paloma_application::ports::KeyStore) and
-//! [`ActivityLog`](paloma_application::ports::ActivityLog) ports with diesel-async and its
+//! [`KeyStore`](paloma_application::ports::KeyStore),
+//! [`ActivityLog`](paloma_application::ports::ActivityLog) and
+//! [`SuppressionStore`](paloma_application::ports::SuppressionStore) ports with diesel-async and its
 //! pure-Rust driver (no libmysqlclient), plus the start-up chores:
 //! [`create_database_if_missing`] and [`run_migrations`] (the SQL of the repo-root
 //! `migrations/` directory, embedded at compile time).
@@ -29,6 +30,7 @@ mod listing;
 mod models;
 mod schema;
 mod setup;
+mod suppressions;
 #[cfg(feature = "testing")]
 pub mod testing;
 

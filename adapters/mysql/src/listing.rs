@@ -129,7 +129,7 @@ pub(crate) async fn count_untried(
 }
 
 /// `%text%` for `LIKE`, with the pattern characters of `text` escaped (`\` is MySQL's escape).
-fn like_pattern(text: &str) -> String {
+pub(crate) fn like_pattern(text: &str) -> String {
     let mut pattern = String::with_capacity(text.len() + 2);
     pattern.push('%');
     for c in text.chars() {

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use paloma_application::ports::RepositoryError;
 use paloma_domain::{
-    Campaign, CampaignStatus, PageRequest, Recipient, RecipientFields, RecipientStatus,
+    Campaign, CampaignStatus, Page, PageRequest, Recipient, RecipientFields, RecipientStatus,
 };
 
 use crate::error::corrupt;
@@ -176,6 +176,27 @@ pub(crate) struct RecipientChange<'a> {
 /// A page size or limit as SQL's `LIMIT` takes it.
 pub(crate) fn limit_of(n: u32) -> i64 {
     i64::from(n)
+}
+
+/// A page of `rows` read for `page`, each turned into its domain value, out of `total`
+/// (SQL's `COUNT(*)`).
+pub(crate) fn page_of<R, T>(
+    rows: Vec<R>,
+    page: PageRequest,
+    total: i64,
+) -> Result<Page<T>, RepositoryError>
+where
+    T: TryFrom<R, Error = RepositoryError>,
+{
+    Ok(Page {
+        items: rows
+            .into_iter()
+            .map(T::try_from)
+            .collect::<Result<_, _>>()?,
+        page: page.page(),
+        per_page: page.per_page(),
+        total: u64::try_from(total).unwrap_or(0),
+    })
 }
 
 /// A page's first row as SQL's `OFFSET` takes it.

@@ -76,7 +76,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     recipient,
     idempotency_key,
     api_key,
-    activity
+    activity,
+    suppression
 );
 
 diesel::table! {
@@ -125,6 +126,19 @@ diesel::table! {
         key_name -> Varchar,
         #[sql_name = "clientAddress"]
         client_address -> Nullable<Varchar>,
+        #[sql_name = "createdAt"]
+        created_at -> Datetime,
+    }
+}
+
+diesel::table! {
+    /// The suppression list: one lowercased address per row.
+    #[sql_name = "Suppression"]
+    suppression (email) {
+        email -> Varchar,
+        reason -> Varchar,
+        #[sql_name = "emailJobId"]
+        email_job_id -> Nullable<Varchar>,
         #[sql_name = "createdAt"]
         created_at -> Datetime,
     }

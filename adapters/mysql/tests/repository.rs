@@ -23,6 +23,8 @@ mod control;
 mod keys;
 #[path = "repository/lifecycle.rs"]
 mod lifecycle;
+#[path = "repository/suppressions.rs"]
+mod suppressions;
 
 type TestResult = anyhow::Result<()>;
 

@@ -1,15 +1,17 @@
 //! In-memory fakes of every port, for the use-case tests only: the campaign store and delivery
-//! ledger here; the audit trail and keys, the queue, and the mailer and clock in the modules
-//! below.
+//! ledger here; the audit trail and keys, the queue, the mailer and clock, and the suppression
+//! list in the modules below.
 
 mod access;
 mod ledger;
 mod mail;
 mod queue;
+mod suppressions;
 
 pub use access::{FakeActivity, FakeKeys};
 pub use mail::{FakeMailer, TokioClock};
 pub use queue::{FakeConsumer, FakeQueue};
+pub use suppressions::FakeSuppressions;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;

@@ -174,6 +174,12 @@ async fn serve(config: ApiConfig) -> anyhow::Result<()> {
             ),
         }
     }
+    if config.common.unsubscribe_secret.is_none() {
+        warn!(
+            "UNSUBSCRIBE_SECRET is not set: unsubscribe links cannot be verified, and every \
+             /u/... link answers 404"
+        );
+    }
     let app = Application::build(&config).await?;
     info!(
         addr = %app.local_addr(),

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use paloma_domain::{AllowedDomains, ApiToken, FailureThreshold, SendRate};
+use paloma_domain::{AllowedDomains, ApiToken, FailureThreshold, SendRate, UnsubscribeSecret};
 use secrecy::SecretString;
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +88,29 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         Ok(Duration::from_millis(ms))
     }
 
+    /// `PUBLIC_URL`: an absolute http(s) URL with a host, without its trailing slashes.
+    fn public_url(&self) -> Result<Option<String>, ConfigError> {
+        let Some(raw) = self.value(PUBLIC_URL) else {
+            return Ok(None);
+        };
+        let invalid = |message: &str| ConfigError {
+            var: PUBLIC_URL.name,
+            value: raw.clone(),
+            message: message.into(),
+        };
+        let url = url::Url::parse(raw.trim())
+            .map_err(|_| invalid("expected an absolute URL, e.g. https://paloma.example.org"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(invalid("expected an http or https URL with a host"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(invalid(
+                "expected a base URL, without a query or a fragment",
+            ));
+        }
+        Ok(Some(url.as_str().trim_end_matches('/').to_owned()))
+    }
+
     fn millis(&self, var: Var) -> Result<Duration, ConfigError> {
         self.positive(var).map(Duration::from_millis)
     }
@@ -109,6 +132,9 @@ pub struct CommonConfig {
     pub queue_keep_failed: u32,
     pub db_pool_size: u32,
     pub json_logs: bool,
+    /// `UNSUBSCRIBE_SECRET`: signs (worker) and checks (API) one-click unsubscribe links; a
+    /// secret, never printed. `None`: no link verifies.
+    pub unsubscribe_secret: Option<UnsubscribeSecret>,
 }
 
 impl CommonConfig {
@@ -135,6 +161,17 @@ impl CommonConfig {
             queue_keep_failed: env.parse(QUEUE_KEEP_FAILED, "a number of jobs, 0 for none")?,
             db_pool_size: env.positive(DB_POOL_SIZE)?,
             json_logs,
+            unsubscribe_secret: env
+                .value(UNSUBSCRIBE_SECRET)
+                .map(|raw| {
+                    UnsubscribeSecret::new(&raw).map_err(|e| ConfigError {
+                        var: UNSUBSCRIBE_SECRET.name,
+                        // The value is a secret: not repeated in the message.
+                        value: "(hidden)".into(),
+                        message: e.to_string(),
+                    })
+                })
+                .transpose()?,
         })
     }
 }
@@ -226,6 +263,9 @@ impl ApiConfig {
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     pub common: CommonConfig,
+    /// `PUBLIC_URL`: the API's public base URL, without a trailing slash; unsubscribe links are
+    /// `{public_url}/u/{token}`.
+    pub public_url: Option<String>,
     /// `SMTP_URL`: may hold a password; unset: `.eml` files in `outbox_dir`.
     pub smtp_url: Option<SecretString>,
     pub mail_from: String,
@@ -253,6 +293,7 @@ impl WorkerConfig {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         let config = Self {
             common: CommonConfig::from_env(env)?,
+            public_url: env.public_url()?,
             smtp_url: env.value(SMTP_URL).map(SecretString::from),
             mail_from: env.string(MAIL_FROM),
             outbox_dir: PathBuf::from(env.string(OUTBOX_DIR)),

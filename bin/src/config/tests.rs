@@ -233,3 +233,48 @@ fn the_help_text_shows_each_variable_with_its_default() {
         1 + COMMON_VARS.len() + WORKER_VARS.len()
     );
 }
+
+#[test]
+fn the_unsubscribe_secret_is_optional_long_and_never_printed() {
+    let none = ApiConfig::from_env(&env(&[])).expect("valid");
+    assert!(none.common.unsubscribe_secret.is_none());
+    let secret = "a-secret-of-forty-characters-0123456789";
+    let set = ApiConfig::from_env(&env(&[("UNSUBSCRIBE_SECRET", secret)])).expect("valid");
+    assert!(set.common.unsubscribe_secret.is_some());
+    assert!(!format!("{set:?}").contains(secret));
+    let short = ApiConfig::from_env(&env(&[("UNSUBSCRIBE_SECRET", "short-secret")]))
+        .expect_err("too short");
+    assert_eq!(short.var, "UNSUBSCRIBE_SECRET");
+    assert!(!short.to_string().contains("short-secret"));
+}
+
+#[test]
+fn the_public_url_is_an_absolute_http_url_without_its_trailing_slash() {
+    let read =
+        |value: &str| WorkerConfig::from_env(&env(&[("PUBLIC_URL", value)])).map(|c| c.public_url);
+    assert_eq!(
+        WorkerConfig::from_env(&env(&[])).expect("valid").public_url,
+        None
+    );
+    assert_eq!(
+        read("https://paloma.example.org/")
+            .expect("valid")
+            .as_deref(),
+        Some("https://paloma.example.org")
+    );
+    assert_eq!(
+        read("http://127.0.0.1:8080/mail//")
+            .expect("valid")
+            .as_deref(),
+        Some("http://127.0.0.1:8080/mail")
+    );
+    for bad in [
+        "paloma.example.org",
+        "ftp://example.org",
+        "https://x.org/?a=1",
+        "/u",
+    ] {
+        let err = read(bad).expect_err("invalid");
+        assert_eq!(err.var, "PUBLIC_URL", "{bad}");
+    }
+}

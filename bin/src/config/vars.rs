@@ -110,6 +110,15 @@ pub(super) const BOOTSTRAP_API_KEY: Var = unset(
     "a token (pal_ and 43 letters and digits) for a key with every scope, created at start-up if missing",
 );
 
+pub(super) const UNSUBSCRIBE_SECRET: Var = unset(
+    "UNSUBSCRIBE_SECRET",
+    "the key (at least 32 bytes) that signs and checks one-click unsubscribe links; unset: /u/... answers 404",
+);
+pub(super) const PUBLIC_URL: Var = unset(
+    "PUBLIC_URL",
+    "the API's public base URL (http or https), e.g. https://paloma.example.org; the base of unsubscribe links",
+);
+
 pub(super) const SMTP_URL: Var = unset(
     "SMTP_URL",
     "smtp://user:pass@host:2525, smtps://...; unset: .eml files in OUTBOX_DIR",
@@ -186,6 +195,7 @@ pub const COMMON_VARS: &[Var] = &[
     DB_POOL_SIZE,
     RUST_LOG,
     LOG_FORMAT,
+    UNSUBSCRIBE_SECRET,
 ];
 
 /// What `paloma-api` reads besides [`COMMON_VARS`].
@@ -210,6 +220,7 @@ pub const API_VARS: &[Var] = &[
 
 /// What `paloma-worker` reads besides [`COMMON_VARS`].
 pub const WORKER_VARS: &[Var] = &[
+    PUBLIC_URL,
     SMTP_URL,
     MAIL_FROM,
     OUTBOX_DIR,

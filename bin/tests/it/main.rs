@@ -2,7 +2,8 @@
 //! random port (`api`, `access`, `adversarial`, `limits`), the real `paloma-api` and `paloma-worker`
 //! binaries end to end, under faults and under a user's controls (`e2e`, `faults`,
 //! `control`), sharing one database and queue with
-//! the seeds' Node stack (`interop`), and their command lines (`cli`).
+//! the seeds' Node stack (`interop`), the suppression list and one-click unsubscribe on the real
+//! `paloma-api` (`suppressions`), and their command lines (`cli`).
 //! Every test gets its own database and Redis key prefix, removed when it ends.
 //!
 //! One module's tests: `cargo nextest run -p paloma -E 'test(/^faults::/)'`.
@@ -20,3 +21,4 @@ mod interop;
 mod limits;
 mod personal;
 mod schedule;
+mod suppressions;

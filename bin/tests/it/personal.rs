@@ -213,7 +213,10 @@ async fn a_campaign_sends_from_its_own_sender_within_the_allowed_domains() {
             "replyTo": "help@desk.example",
         }))
         .await;
-    assert_eq!(created["from"], json!({"name": "The Team", "email": "team@localhost"}));
+    assert_eq!(
+        created["from"],
+        json!({"name": "The Team", "email": "team@localhost"})
+    );
     assert_eq!(created["replyTo"], "help@desk.example");
     let id = created["id"].as_str().expect("id").to_owned();
     paloma.wait_final(&id, Duration::from_secs(60)).await;

@@ -12,6 +12,8 @@ const LABELS: Record<ActivityAction, string> = {
   "campaign.edited": "Edited",
   "key.created": "Key created",
   "key.revoked": "Key revoked",
+  "suppression.added": "Addresses suppressed",
+  "suppression.removed": "Address unsuppressed",
 };
 
 /** An activity entry's action in words: "Created", "Sent", ...; an unknown one as it is. */

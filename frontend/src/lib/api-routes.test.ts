@@ -34,6 +34,9 @@ describe("the /api proxy's allow-list", () => {
     ["GET", "/api/keys"],
     ["POST", "/api/keys"],
     ["DELETE", `/api/keys/${ID}`],
+    ["GET", "/api/suppressions"],
+    ["POST", "/api/suppressions"],
+    ["DELETE", "/api/suppressions/ada@example.org"],
   ])("lets through the access-control operation %s %s", (method, path) => {
     expect(refusal(method, path)).toBeNull();
   });

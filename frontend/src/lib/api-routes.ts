@@ -34,6 +34,8 @@ const OPERATIONS: { readonly [P in ApiPath]: readonly MethodOf<P>[] } = {
   "/api/keys": ["get", "post"],
   "/api/keys/{id}": ["delete"],
   "/api/me": ["get"],
+  "/api/suppressions": ["get", "post"],
+  "/api/suppressions/{email}": ["delete"],
 };
 
 interface Route {

@@ -128,6 +128,10 @@ pub enum ActivityAction {
     KeyCreated,
     #[serde(rename = "key.revoked")]
     KeyRevoked,
+    #[serde(rename = "suppression.added")]
+    SuppressionAdded,
+    #[serde(rename = "suppression.removed")]
+    SuppressionRemoved,
 }
 
 impl From<Action> for ActivityAction {
@@ -144,6 +148,8 @@ impl From<Action> for ActivityAction {
             Action::CampaignEdited => Self::CampaignEdited,
             Action::KeyCreated => Self::KeyCreated,
             Action::KeyRevoked => Self::KeyRevoked,
+            Action::SuppressionAdded => Self::SuppressionAdded,
+            Action::SuppressionRemoved => Self::SuppressionRemoved,
         }
     }
 }

@@ -4,9 +4,11 @@
 
 mod access;
 mod lifecycle;
+mod suppressions;
 
 pub use access::*;
 pub use lifecycle::*;
+pub use suppressions::*;
 
 use std::collections::BTreeMap;
 

@@ -20,8 +20,12 @@ use crate::error::{ApiError, ErrorBody, ErrorCode, ErrorDetails, FieldError, Val
 use crate::extract::{ApiJson, ApiQuery, IdPath, IdempotencyKeyHeader};
 
 mod lifecycle;
+mod suppressions;
+mod unsubscribe;
 
 pub use lifecycle::*;
+pub use suppressions::*;
+pub use unsubscribe::*;
 
 /// The answers of every operation behind an API key when the key does not do.
 #[derive(IntoResponses)]

@@ -41,6 +41,12 @@ export default async function DashboardLayout({
                 >
                   Campaigns
                 </Link>
+                <Link
+                  href="/suppressions"
+                  className="rounded-md px-2 py-2 text-sm font-medium whitespace-nowrap text-slate-700 hover:text-slate-950"
+                >
+                  Suppressions
+                </Link>
                 <NewCampaignLink />
               </nav>
               <AccountMenu />

@@ -322,6 +322,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/suppressions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The suppression list, newest first; optionally only the addresses containing a text. */
+        get: operations["list_suppressions"];
+        put?: never;
+        /**
+         * Add addresses to the suppression list (reason `MANUAL`): they get no more messages. An
+         *     address already listed keeps its first entry. One invalid address and nothing is added.
+         */
+        post: operations["add_suppressions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/suppressions/{email}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Take an address off the suppression list: it may get messages again. */
+        delete: operations["remove_suppression"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -356,6 +394,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/u/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The confirmation page of an unsubscribe link: which address, and a button that unsubscribes
+         *     it.
+         */
+        get: operations["unsubscribe_page"];
+        put?: never;
+        /**
+         * One-click unsubscribe (RFC 8058): lists the link's address at once. Using a link twice is
+         *     fine.
+         */
+        post: operations["unsubscribe_one_click"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -364,7 +426,7 @@ export interface components {
          * @description What an entry of the audit trail records.
          * @enum {string}
          */
-        ActivityAction: "campaign.created" | "campaign.sent" | "campaign.scheduled" | "campaign.retried" | "campaign.paused" | "campaign.resumed" | "campaign.cancelled" | "campaign.rescheduled" | "campaign.edited" | "key.created" | "key.revoked";
+        ActivityAction: "campaign.created" | "campaign.sent" | "campaign.scheduled" | "campaign.retried" | "campaign.paused" | "campaign.resumed" | "campaign.cancelled" | "campaign.rescheduled" | "campaign.edited" | "key.created" | "key.revoked" | "suppression.added" | "suppression.removed";
         /** @description A page of a campaign's audit trail, oldest first. */
         ActivityPage: {
             items: components["schemas"]["ActivityResponse"][];
@@ -396,6 +458,35 @@ export interface components {
             /** @description That key's name at the time (or `command line`, `BOOTSTRAP_API_KEY`). */
             keyName: string;
         };
+        /** @description Addresses to add to the suppression list. */
+        AddSuppressionsRequest: {
+            /**
+             * @description 1 to 1,000 addresses, each validated as a campaign's recipients are.
+             * @example [
+             *       "ada@example.org"
+             *     ]
+             */
+            emails: components["schemas"]["AddressEntry"][];
+        };
+        /** @description What adding addresses did. Duplicates within the request count once. */
+        AddSuppressionsResponse: {
+            /**
+             * Format: int64
+             * @description Addresses that were not on the list.
+             */
+            added: number;
+            /**
+             * Format: int64
+             * @description Addresses that were on the list already: their first entry is kept.
+             */
+            alreadySuppressed: number;
+        };
+        /**
+         * Format: email
+         * @description An address as submitted (validated by the API, as a campaign's recipients are).
+         * @example ada@example.org
+         */
+        AddressEntry: string;
         /** @description A page of campaigns, newest first. */
         CampaignPage: {
             /**
@@ -754,6 +845,11 @@ export interface components {
              */
             scopes: string[];
         };
+        /** @description The body of a one-click unsubscribe (RFC 8058 section 3.1), form-encoded or multipart. */
+        OneClickUnsubscribe: {
+            /** @example One-Click */
+            "List-Unsubscribe": string;
+        };
         /** @description A message to render for one recipient, as it would be sent (`POST /api/emails/preview`). */
         PreviewRequest: {
             /**
@@ -880,6 +976,39 @@ export interface components {
              * @example The Acme team
              */
             name?: string | null;
+        };
+        /** @description A page of the suppression list, newest first. */
+        SuppressionPage: {
+            items: components["schemas"]["SuppressionResponse"][];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            perPage: number;
+            /** Format: int64 */
+            total: number;
+            /** Format: int64 */
+            totalPages: number;
+        };
+        /**
+         * @description Why an address is suppressed.
+         * @enum {string}
+         */
+        SuppressionReasonDto: "UNSUBSCRIBED" | "HARD_BOUNCE" | "MANUAL";
+        /** @description An address that gets no more messages. */
+        SuppressionResponse: {
+            /**
+             * Format: uuid
+             * @description The campaign whose message it came from; null when added by hand.
+             */
+            campaignId?: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * @description The address, lowercased.
+             * @example ada@example.org
+             */
+            email: string;
+            reason: components["schemas"]["SuppressionReasonDto"];
         };
         /** @description Recipients that reached a final state within one bucket of time. */
         TimelinePointResponse: {
@@ -2674,6 +2803,246 @@ export interface operations {
             };
         };
     };
+    list_suppressions: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number (default 1); out of range is 400. */
+                page?: number;
+                /** @description Items per page, 1 to 200 (default 20); outside that range is 400. */
+                perPage?: number;
+                /**
+                 * @description Only the addresses that contain this text, ignoring case (1 to 254 characters after
+                 *     trimming, no control characters; otherwise 400). `%` and `_` are taken literally.
+                 */
+                search?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuppressionPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_suppressions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddSuppressionsRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddSuppressionsResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid addresses (each by its index and value, the first 100) or not 1 to 1,000 of them; nothing was added */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_suppression: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The address (any case) */
+                email: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The address is not on the list */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     healthz: {
         parameters: {
             query?: never;
@@ -2716,6 +3085,104 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthResponse"];
+                };
+            };
+        };
+    };
+    unsubscribe_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token of a message's `List-Unsubscribe` link */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page naming the address, with a button that POSTs `List-Unsubscribe=One-Click` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not a valid unsubscribe link */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    unsubscribe_one_click: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The token of a message's `List-Unsubscribe` link */
+                token: string;
+            };
+            cookie?: never;
+        };
+        /** @description `List-Unsubscribe=One-Click` */
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["OneClickUnsubscribe"];
+                "multipart/form-data": components["schemas"]["OneClickUnsubscribe"];
+            };
+        };
+        responses: {
+            /** @description Unsubscribed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description No `List-Unsubscribe=One-Click` in the body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not a valid unsubscribe link; nothing changed */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable; nothing changed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
         };

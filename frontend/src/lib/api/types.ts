@@ -28,6 +28,9 @@ export type ApiKey = Schemas["KeyResponse"];
 export type Activity = Schemas["ActivityResponse"];
 export type ActivityAction = Schemas["ActivityAction"];
 export type ActivityPage = Schemas["ActivityPage"];
+export type Suppression = Schemas["SuppressionResponse"];
+export type SuppressionPage = Schemas["SuppressionPage"];
+export type SuppressionReason = Schemas["SuppressionReasonDto"];
 
 /** Campaign states in which the counters still move. */
 export const ACTIVE_STATUSES: readonly CampaignStatus[] = ["PENDING", "PROCESSING"];

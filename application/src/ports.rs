@@ -241,6 +241,19 @@ pub trait DeliveryLedger: Send + Sync + 'static {
         id: CampaignId,
     ) -> impl Future<Output = Result<Option<DateTime<Utc>>, RepositoryError>> + Send;
 
+    /// Adds the addresses of these recipients of campaign `id` (refused as nonexistent: hard
+    /// bounces) to the suppression list, reason `HARD_BOUNCE`; an address already listed keeps
+    /// its first entry. A store without a suppression list does nothing.
+    fn suppress_bounced(
+        &self,
+        id: CampaignId,
+        recipients: &[RecipientId],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), RepositoryError>> + Send {
+        let _ = (id, recipients, now);
+        async { Ok(()) }
+    }
+
     /// Applies a batch of outcomes in one transaction: each recipient still `PENDING` moves as
     /// its outcome says, and the campaign's counters grow by exactly the rows that moved.
     /// Outcomes for recipients that are no longer `PENDING` are ignored. Returns the campaign.
@@ -501,6 +514,9 @@ pub struct OutgoingMessage {
     pub text_body: Arc<str>,
     /// The campaign's own sender, shared by its messages.
     pub sender: Arc<MessageSender>,
+    /// Its one-click unsubscribe URL (RFC 8058) and, if configured, a `mailto:` beside it:
+    /// the `List-Unsubscribe` and `List-Unsubscribe-Post` headers. `None`: neither header.
+    pub unsubscribe: Option<(String, Option<Arc<str>>)>,
 }
 
 /// A campaign's own `From` and `Reply-To`; each `None`: the mailer's `MAIL_FROM`, no

@@ -34,6 +34,33 @@ pub fn recorded_error(text: &str) -> String {
     kept
 }
 
+/// Whether a server's refusal says the address does not exist (a hard bounce): a 5xx reply
+/// with an enhanced status code of class `5.1.x` (RFC 3463: bad mailbox, bad system, bad
+/// syntax, ...). Such an address goes on the suppression list; other permanent refusals (a
+/// policy, a full mailbox, a message the server disliked) do not.
+pub fn is_hard_bounce(reply: &str) -> bool {
+    let reply = reply.trim_start();
+    let Some((code, rest)) = reply.split_at_checked(3) else {
+        return false;
+    };
+    if !(code.starts_with('5') && code.bytes().all(|b| b.is_ascii_digit())) {
+        return false;
+    }
+    // The enhanced status comes right after the code: `550 5.1.1 ...` or `550-5.1.1 ...`.
+    let status = rest
+        .trim_start_matches([' ', '-'])
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':'))
+        .next()
+        .unwrap_or_default();
+    let mut parts = status.split('.');
+    parts.next() == Some("5")
+        && parts.next() == Some("1")
+        && parts
+            .next()
+            .is_some_and(|d| (1..=3).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()))
+        && parts.next().is_none()
+}
+
 /// The decision recorded for one recipient after an attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutcomeKind {
@@ -132,6 +159,28 @@ pub fn message_id(campaign: CampaignId, recipient: RecipientId, domain: &str) ->
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_a_5xx_with_a_5_1_x_status_is_a_hard_bounce() {
+        for yes in [
+            "550 5.1.1 <a@x.org>: mailbox unavailable",
+            "550 5.1.10 Recipient address rejected: domain has a null MX",
+            "553 5.1.3 bad address syntax",
+            "  550 5.1.2, host unknown",
+        ] {
+            assert!(is_hard_bounce(yes), "{yes}");
+        }
+        for no in [
+            "452 4.1.1 try later",
+            "550 5.7.1 rejected by policy",
+            "552 5.2.2 mailbox full",
+            "550 mailbox unavailable",
+            "550 see 5.1.1 in the text somewhere much later after several words",
+            "gave up after 5 attempts: 451 4.3.0",
+        ] {
+            assert!(!is_hard_bounce(no), "{no}");
+        }
+    }
+
     use super::*;
 
     fn policy() -> RetryPolicy {

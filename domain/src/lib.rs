@@ -13,6 +13,7 @@ pub mod fields;
 pub mod idempotency;
 pub mod ids;
 pub mod lifecycle;
+pub mod links;
 pub mod merge;
 pub mod page;
 pub mod rate;
@@ -34,7 +35,8 @@ pub use campaign::{
     check_schedule,
 };
 pub use delivery::{
-    DeliveryOutcome, MAX_ERROR_CHARS, Outcome, OutcomeKind, RetryPolicy, message_id, recorded_error,
+    DeliveryOutcome, MAX_ERROR_CHARS, Outcome, OutcomeKind, RetryPolicy, is_hard_bounce,
+    message_id, recorded_error,
 };
 pub use edit::{CampaignEdit, CampaignEditInput, DuplicateRecipients};
 pub use fields::{FieldsError, RecipientFields};
@@ -45,6 +47,7 @@ pub use ids::{ActivityId, CampaignId, KeyId, RecipientId};
 pub use lifecycle::{
     Campaign, CampaignFilter, CampaignFilterError, CampaignStatus, Control, RetryScope,
 };
+pub use links::UnsubscribeLinks;
 pub use merge::{PREVIEW_UNSUBSCRIBE_URL, preview};
 pub use page::{Page, PageRequest, PageRequestError};
 pub use rate::{SendRate, SendRateError};

@@ -256,6 +256,8 @@ pub struct Campaign {
     pub failed_emails: u32,
     /// Recipients not sent because the campaign was cancelled.
     pub cancelled_emails: u32,
+    /// Recipients never sent because their address was suppressed when it was stored.
+    pub suppressed_emails: u32,
     pub duplicates_removed: u32,
     /// When it is to be sent (a scheduled campaign, or a draft given a send time).
     pub scheduled_at: Option<DateTime<Utc>>,
@@ -280,7 +282,8 @@ impl Campaign {
         self.total_emails.saturating_sub(
             self.sent_emails
                 .saturating_add(self.failed_emails)
-                .saturating_add(self.cancelled_emails),
+                .saturating_add(self.cancelled_emails)
+                .saturating_add(self.suppressed_emails),
         )
     }
 
@@ -292,7 +295,8 @@ impl Campaign {
         }
         let done = f64::from(self.sent_emails)
             + f64::from(self.failed_emails)
-            + f64::from(self.cancelled_emails);
+            + f64::from(self.cancelled_emails)
+            + f64::from(self.suppressed_emails);
         (done * 100.0 / f64::from(self.total_emails)).min(100.0)
     }
 }
@@ -416,6 +420,7 @@ mod tests {
             sent_emails: 5,
             failed_emails: 1,
             cancelled_emails: 0,
+            suppressed_emails: 0,
             duplicates_removed: 0,
             scheduled_at: None,
             stop_reason: None,

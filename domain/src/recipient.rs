@@ -145,10 +145,18 @@ pub enum RecipientStatus {
     Failed,
     /// Not sent because its campaign was cancelled first.
     Cancelled,
+    /// Never sent: its address was in the suppression list when the campaign was stored.
+    Suppressed,
 }
 
 impl RecipientStatus {
-    pub const ALL: [Self; 4] = [Self::Pending, Self::Sent, Self::Failed, Self::Cancelled];
+    pub const ALL: [Self; 5] = [
+        Self::Pending,
+        Self::Sent,
+        Self::Failed,
+        Self::Cancelled,
+        Self::Suppressed,
+    ];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -156,6 +164,7 @@ impl RecipientStatus {
             Self::Sent => "SENT",
             Self::Failed => "FAILED",
             Self::Cancelled => "CANCELLED",
+            Self::Suppressed => "SUPPRESSED",
         }
     }
 

@@ -27,6 +27,7 @@ impl CountingStore {
                 sent_emails: 0,
                 failed_emails: 0,
                 cancelled_emails: 0,
+                suppressed_emails: 0,
                 scheduled_at: None,
                 stop_reason: None,
                 merge_tags: false,

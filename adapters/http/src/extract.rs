@@ -285,7 +285,7 @@ mod tests {
 
     #[test]
     fn a_schema_error_names_its_field_and_entry() {
-        let unknown = "unknown field `cc`, expected one of `subject`, `body`, `recipients`, `draft`, `scheduledAt`";
+        let unknown = "unknown field `cc`, expected one of `subject`, `body`, `recipients`, `draft`, `scheduledAt`, `from`, `replyTo`";
         let cases = [
             (
                 r#"{"subject":5,"body":"b","recipients":["a@x.org"]}"#,

@@ -18,7 +18,7 @@ use tracing::instrument;
 use crate::db::MysqlDatabase;
 use crate::error::{DbError, corrupt, diesel_error};
 use crate::ids::DbId;
-use crate::insert::insert_recipients;
+use crate::insert::{insert_recipients, mark_suppressed};
 use crate::models::{CampaignRow, NewCampaignRow, count_u32, from_db_time, to_db_time};
 use crate::schema::{email_job, idempotency_key};
 use crate::{
@@ -167,6 +167,7 @@ pub(crate) async fn insert(
             .await?;
     }
     insert_recipients(conn, db_id, &campaign.recipients, now_db).await?;
+    let suppressed = mark_suppressed(conn, db_id).await?;
     Ok(Campaign {
         id,
         subject: campaign.subject.as_str().to_owned(),
@@ -175,6 +176,7 @@ pub(crate) async fn insert(
         sent_emails: 0,
         failed_emails: 0,
         cancelled_emails: 0,
+        suppressed_emails: suppressed,
         duplicates_removed: duplicates,
         scheduled_at: campaign.scheduled_at.map(to_db_time).map(from_db_time),
         stop_reason: None,

@@ -15,7 +15,7 @@ use tracing::instrument;
 use crate::campaigns::{insert, require};
 use crate::error::DbError;
 use crate::ids::DbId;
-use crate::insert::insert_recipients;
+use crate::insert::{insert_recipients, mark_suppressed};
 use crate::models::{count_u32, fields_of, to_db_time};
 use crate::schema::{email_job, recipient};
 
@@ -52,6 +52,7 @@ pub(crate) async fn edit(
                     .execute(conn)
                     .await?;
                 insert_recipients(conn, db_id, list, now_db).await?;
+                mark_suppressed(conn, db_id).await?;
             }
             let counts = edit
                 .recipients

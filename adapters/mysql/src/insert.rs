@@ -103,3 +103,46 @@ pub(crate) async fn insert_recipients(
     }
     Ok(())
 }
+
+/// Marks the campaign's `PENDING` recipients whose address is in the suppression list
+/// `SUPPRESSED` and sets `EmailJob.suppressedEmails` to how many are (one `UPDATE` joining each
+/// row to `Suppression`'s primary key by its lowercased address; nothing when the list is
+/// empty). Runs in the caller's transaction, right after [`insert_recipients`], whose session
+/// variables it reuses. Returns the count.
+pub(crate) async fn mark_suppressed(
+    conn: &mut AsyncMysqlConnection,
+    campaign: DbId,
+) -> Result<u32, DbError> {
+    use diesel::sql_types::Bool;
+
+    #[derive(diesel::QueryableByName)]
+    struct Any {
+        #[diesel(sql_type = Bool)]
+        any: bool,
+    }
+    let listed: Any = diesel::sql_query("SELECT EXISTS(SELECT 1 FROM `Suppression`) AS `any`")
+        .get_result(conn)
+        .await?;
+    let suppressed = if listed.any {
+        diesel::sql_query(
+            "UPDATE `Recipient` AS r JOIN `Suppression` AS s \
+               ON s.`email` = LOWER(r.`email`) COLLATE utf8mb4_bin \
+             SET r.`status` = 'SUPPRESSED', r.`updatedAt` = @paloma_now \
+             WHERE r.`emailJobId` = ? AND r.`status` = 'PENDING'",
+        )
+        .bind::<Text, _>(campaign)
+        .execute(conn)
+        .await?
+    } else {
+        0
+    };
+    let suppressed = crate::models::count_u32(suppressed)?;
+    diesel::sql_query(
+        "UPDATE `EmailJob` SET `suppressedEmails` = ?, `updatedAt` = `updatedAt` WHERE `id` = ?",
+    )
+    .bind::<diesel::sql_types::Unsigned<diesel::sql_types::Integer>, _>(suppressed)
+    .bind::<Text, _>(campaign)
+    .execute(conn)
+    .await?;
+    Ok(suppressed)
+}

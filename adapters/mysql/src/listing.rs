@@ -176,6 +176,7 @@ pub(crate) async fn list_recipients(
         Some(RecipientStatus::Sent) => campaign.sent_emails,
         Some(RecipientStatus::Failed) => campaign.failed_emails,
         Some(RecipientStatus::Cancelled) => campaign.cancelled_emails,
+        Some(RecipientStatus::Suppressed) => campaign.suppressed_emails,
         Some(RecipientStatus::Pending) => campaign.pending_emails(),
     };
     Ok(Page {

@@ -19,6 +19,8 @@ diesel::table! {
         duplicates_removed -> Unsigned<Integer>,
         #[sql_name = "cancelledEmails"]
         cancelled_emails -> Unsigned<Integer>,
+        #[sql_name = "suppressedEmails"]
+        suppressed_emails -> Unsigned<Integer>,
         #[sql_name = "scheduledAt"]
         scheduled_at -> Nullable<Datetime>,
         #[sql_name = "stopReason"]

@@ -96,6 +96,15 @@ impl Sender {
         if let Some(reply_to) = reply_to {
             builder = builder.reply_to(reply_to);
         }
+        if let Some((url, mailto)) = &message.unsubscribe {
+            let mut value = format!("<{url}>");
+            if let Some(mailto) = mailto {
+                value.push_str(&format!(", <{mailto}>"));
+            }
+            builder = builder
+                .header(ListUnsubscribe(value))
+                .header(ListUnsubscribePost);
+        }
         builder
             .header(EncodedSubject(message.subject.to_string()))
             .message_id(Some(id))
@@ -147,6 +156,43 @@ fn wire_body(html: &str) -> Body {
             .unwrap_or_else(Body::new)
     } else {
         Body::new(text)
+    }
+}
+
+/// `List-Unsubscribe` (RFC 2369): `<https://.../u/TOKEN>`, and `<mailto:...>` when configured.
+#[derive(Debug, Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058): the URL of
+/// `List-Unsubscribe` unsubscribes with one POST, no further step.
+#[derive(Debug, Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_owned())
     }
 }
 
@@ -208,6 +254,7 @@ mod tests {
             html_body: Arc::from("<p>Hi</p>"),
             text_body: Arc::from("Hi"),
             sender: Arc::default(),
+            unsubscribe: None,
         }
     }
 

@@ -29,6 +29,7 @@ fn outgoing(
         html_body: Arc::from(body),
         text_body: Arc::from(paloma_domain::html_to_text(body)),
         sender: Arc::default(),
+        unsubscribe: None,
     }
 }
 

@@ -118,6 +118,7 @@ impl CampaignStore for FakeRepo {
             sent_emails: 0,
             failed_emails: 0,
             cancelled_emails: 0,
+            suppressed_emails: 0,
             duplicates_removed: c.duplicates_removed as u32,
             scheduled_at: c.scheduled_at,
             stop_reason: None,
@@ -249,7 +250,11 @@ impl CampaignStore for FakeRepo {
             let (at, sent) = match r.status {
                 RecipientStatus::Sent => (r.sent_at.unwrap_or(r.updated_at), true),
                 RecipientStatus::Failed => (r.updated_at, false),
-                RecipientStatus::Pending | RecipientStatus::Cancelled => continue,
+                RecipientStatus::Pending
+                | RecipientStatus::Cancelled
+                | RecipientStatus::Suppressed => {
+                    continue;
+                }
             };
             let entry = buckets.entry(at.timestamp().div_euclid(width)).or_default();
             if sent {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use paloma_domain::{
     Campaign, CampaignId, CampaignStatus, DeliveryOutcome, MessageTemplate, MessageVars, Outcome,
-    OutcomeKind, Recipient, RecipientId,
+    OutcomeKind, Recipient, RecipientId, UnsubscribeLinks, is_hard_bounce,
 };
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::{Interval, MissedTickBehavior};
@@ -227,6 +227,8 @@ struct Run<'a, P: WorkerPorts> {
     /// The message, rendered for each recipient.
     template: Arc<MessageTemplate>,
     sender: Arc<MessageSender>,
+    /// The `mailto:` of `List-Unsubscribe`, made once.
+    unsubscribe_mailto: Option<Arc<str>>,
     /// Recipients read and not sent yet, in id order.
     batch: VecDeque<Recipient>,
     /// The last recipient read in this pass.
@@ -264,6 +266,12 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
             stop,
             template,
             sender,
+            unsubscribe_mailto: worker
+                .settings
+                .unsubscribe
+                .as_ref()
+                .and_then(UnsubscribeLinks::mailto)
+                .map(Arc::from),
             batch: VecDeque::new(),
             cursor: None,
             pass_done: false,
@@ -344,11 +352,16 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
         let mailer = self.worker.mailer.clone();
         let clock = self.worker.clock.clone();
         let attempts = recipient.attempts + 1;
+        let links = self.worker.settings.unsubscribe.as_ref();
+        let unsubscribe_url = links.map(|l| l.url(campaign_id, &recipient.email));
+        let unsubscribe = unsubscribe_url
+            .clone()
+            .map(|url| (url, self.unsubscribe_mailto.clone()));
         let vars = MessageVars {
             email: recipient.email.clone(),
             name: recipient.name.clone(),
             fields: recipient.fields,
-            unsubscribe_url: String::new(),
+            unsubscribe_url: unsubscribe_url.unwrap_or_default(),
         };
         let (to, to_name) = (recipient.email, recipient.name);
         self.in_flight.spawn(async move {
@@ -363,6 +376,7 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
                         html_body: rendered.html,
                         text_body: rendered.text,
                         sender,
+                        unsubscribe,
                     };
                     mailer.send(message).await
                 }
@@ -501,6 +515,7 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
         let batch = std::mem::take(&mut self.outcomes);
         match self.write(&batch).await {
             Ok(campaign) => {
+                self.suppress_bounced(&batch).await;
                 debug!(
                     written = batch.len(),
                     sent = campaign.sent_emails,
@@ -518,6 +533,40 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
             Err(e) => {
                 self.outcomes = batch;
                 Err(e.into())
+            }
+        }
+    }
+
+    /// Puts the addresses of the batch's hard bounces on the suppression list, when the
+    /// settings say so. Best effort: the outcomes are written; a failure here is logged, and the
+    /// address is suppressed at its next hard bounce.
+    async fn suppress_bounced(&self, batch: &[Outcome]) {
+        if !self.worker.settings.suppress_hard_bounces {
+            return;
+        }
+        let bounced: Vec<RecipientId> = batch
+            .iter()
+            .filter(|o| {
+                matches!(&o.kind, OutcomeKind::Failed { error, permanent: true } if is_hard_bounce(error))
+            })
+            .map(|o| o.recipient_id)
+            .collect();
+        if bounced.is_empty() {
+            return;
+        }
+        let now = self.worker.clock.now();
+        match self
+            .worker
+            .ledger
+            .suppress_bounced(self.id, &bounced, now)
+            .await
+        {
+            Ok(()) => debug!(
+                addresses = bounced.len(),
+                "hard bounces added to the suppression list"
+            ),
+            Err(e) => {
+                warn!(error = %e, addresses = bounced.len(), "could not add hard bounces to the suppression list")
             }
         }
     }

@@ -23,7 +23,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use paloma_domain::{CampaignId, CampaignStatus, FailureThreshold, RetryPolicy};
+use paloma_domain::{CampaignId, CampaignStatus, FailureThreshold, RetryPolicy, UnsubscribeLinks};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
 
@@ -69,6 +69,12 @@ pub struct WorkerSettings {
     /// Runs of one campaign that may fail (a bug, a row that cannot be read) before it ends
     /// `FAILED` with the reason, rather than being retried and queued again forever.
     pub max_failed_runs: u32,
+    /// Whether an address the server refused as nonexistent (a `5.1.x` reply) goes on the
+    /// suppression list (`SUPPRESS_HARD_BOUNCES`).
+    pub suppress_hard_bounces: bool,
+    /// Each message's one-click unsubscribe link (`List-Unsubscribe`, `{{ unsubscribe_url }}`);
+    /// `None`: no such header, and the tag reads empty.
+    pub unsubscribe: Option<UnsubscribeLinks>,
 }
 
 impl Default for WorkerSettings {
@@ -87,6 +93,8 @@ impl Default for WorkerSettings {
             max_idle_wait: Duration::from_secs(5),
             failure_threshold: FailureThreshold::new(0.5, 100),
             max_failed_runs: 5,
+            suppress_hard_bounces: true,
+            unsubscribe: None,
         }
     }
 }

@@ -11,7 +11,7 @@ use clap::Parser;
 use paloma::config::{COMMON_VARS, Env, WORKER_VARS, WorkerConfig, env_help};
 use paloma::{shutdown, telemetry};
 use paloma_application::{SystemClock, Worker, WorkerSettings};
-use paloma_domain::RetryPolicy;
+use paloma_domain::{RetryPolicy, UnsubscribeLinks};
 use paloma_mysql::MysqlDatabase;
 use paloma_redis_queue::{QueueSettings, RedisJobQueue};
 use paloma_smtp::AnyMailer;
@@ -97,6 +97,22 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
         reconcile_grace: config.reconcile_interval.min(Duration::from_secs(10)),
         failure_threshold: config.failure_threshold,
         max_failed_runs: config.max_failed_runs,
+        suppress_hard_bounces: config.suppress_hard_bounces,
+        unsubscribe: match (&config.public_url, &config.common.unsubscribe_secret) {
+            (Some(public_url), Some(secret)) => Some(UnsubscribeLinks {
+                public_url: public_url.clone(),
+                secret: secret.clone(),
+                mailto: config.unsubscribe_mailto.clone(),
+            }),
+            (public_url, secret) => {
+                warn!(
+                    public_url_set = public_url.is_some(),
+                    unsubscribe_secret_set = secret.is_some(),
+                    "messages go out without one-click unsubscribe (List-Unsubscribe): set PUBLIC_URL and UNSUBSCRIBE_SECRET (the API's) to add it; large mailbox providers require it of bulk senders"
+                );
+                None
+            }
+        },
         ..WorkerSettings::default()
     };
     if let Some(warning) = mailer.cleartext_credentials_warning() {

@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use paloma_domain::{AllowedDomains, ApiToken, FailureThreshold, SendRate, UnsubscribeSecret};
+use paloma_domain::{
+    AllowedDomains, ApiToken, EmailAddress, FailureThreshold, SendRate, UnsubscribeSecret,
+};
 use secrecy::SecretString;
 
 #[derive(Debug, thiserror::Error)]
@@ -266,6 +268,11 @@ pub struct WorkerConfig {
     /// `PUBLIC_URL`: the API's public base URL, without a trailing slash; unsubscribe links are
     /// `{public_url}/u/{token}`.
     pub public_url: Option<String>,
+    /// `UNSUBSCRIBE_MAILTO`: a `mailto:` address for `List-Unsubscribe`, if any.
+    pub unsubscribe_mailto: Option<String>,
+    /// `SUPPRESS_HARD_BOUNCES` (default true): a 5.1.x refusal adds the address to the
+    /// suppression list.
+    pub suppress_hard_bounces: bool,
     /// `SMTP_URL`: may hold a password; unset: `.eml` files in `outbox_dir`.
     pub smtp_url: Option<SecretString>,
     pub mail_from: String,
@@ -294,6 +301,19 @@ impl WorkerConfig {
         let config = Self {
             common: CommonConfig::from_env(env)?,
             public_url: env.public_url()?,
+            unsubscribe_mailto: env
+                .value(UNSUBSCRIBE_MAILTO)
+                .map(|raw| {
+                    EmailAddress::parse(&raw)
+                        .map(|a| a.as_str().to_owned())
+                        .map_err(|e| ConfigError {
+                            var: UNSUBSCRIBE_MAILTO.name,
+                            value: raw.clone(),
+                            message: e.to_string(),
+                        })
+                })
+                .transpose()?,
+            suppress_hard_bounces: env.parse(SUPPRESS_HARD_BOUNCES, "true or false")?,
             smtp_url: env.value(SMTP_URL).map(SecretString::from),
             mail_from: env.string(MAIL_FROM),
             outbox_dir: PathBuf::from(env.string(OUTBOX_DIR)),

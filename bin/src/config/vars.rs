@@ -114,6 +114,15 @@ pub(super) const UNSUBSCRIBE_SECRET: Var = unset(
     "UNSUBSCRIBE_SECRET",
     "the key (at least 32 bytes) that signs and checks one-click unsubscribe links; unset: /u/... answers 404",
 );
+pub(super) const UNSUBSCRIBE_MAILTO: Var = unset(
+    "UNSUBSCRIBE_MAILTO",
+    "an address offered as a mailto: in List-Unsubscribe, beside the one-click URL",
+);
+pub(super) const SUPPRESS_HARD_BOUNCES: Var = var(
+    "SUPPRESS_HARD_BOUNCES",
+    "true",
+    "add an address whose server refused it for good (5.1.x: no such mailbox) to the suppression list",
+);
 pub(super) const PUBLIC_URL: Var = unset(
     "PUBLIC_URL",
     "the API's public base URL (http or https), e.g. https://paloma.example.org; the base of unsubscribe links",
@@ -221,6 +230,8 @@ pub const API_VARS: &[Var] = &[
 /// What `paloma-worker` reads besides [`COMMON_VARS`].
 pub const WORKER_VARS: &[Var] = &[
     PUBLIC_URL,
+    UNSUBSCRIBE_MAILTO,
+    SUPPRESS_HARD_BOUNCES,
     SMTP_URL,
     MAIL_FROM,
     OUTBOX_DIR,

@@ -13,6 +13,7 @@ mod adversarial;
 mod api;
 mod cli;
 mod common;
+mod compliance;
 mod control;
 mod e2e;
 mod edit;

@@ -224,6 +224,8 @@ pub enum RecipientStatusDto {
     Failed,
     /// Not sent: its campaign was cancelled first.
     Cancelled,
+    /// Never sent: its address was in the suppression list when the campaign was stored.
+    Suppressed,
 }
 
 impl From<paloma_domain::RecipientStatus> for RecipientStatusDto {
@@ -234,6 +236,7 @@ impl From<paloma_domain::RecipientStatus> for RecipientStatusDto {
             S::Sent => Self::Sent,
             S::Failed => Self::Failed,
             S::Cancelled => Self::Cancelled,
+            S::Suppressed => Self::Suppressed,
         }
     }
 }
@@ -245,12 +248,13 @@ impl From<RecipientStatusDto> for paloma_domain::RecipientStatus {
             RecipientStatusDto::Sent => Self::Sent,
             RecipientStatusDto::Failed => Self::Failed,
             RecipientStatusDto::Cancelled => Self::Cancelled,
+            RecipientStatusDto::Suppressed => Self::Suppressed,
         }
     }
 }
 
 /// A campaign and its live counters. `sentEmails + failedEmails + cancelledEmails +
-/// pendingEmails == totalEmails` always.
+/// suppressedEmails + pendingEmails == totalEmails` always.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CampaignResponse {
@@ -262,6 +266,8 @@ pub struct CampaignResponse {
     pub failed_emails: u32,
     /// Not sent because the campaign was cancelled.
     pub cancelled_emails: u32,
+    /// Never sent: their address was in the suppression list when the campaign was stored.
+    pub suppressed_emails: u32,
     pub pending_emails: u32,
     /// Percent of recipients with a final outcome (sent, failed or cancelled), 0 to 100.
     pub progress: f64,
@@ -306,6 +312,7 @@ impl From<Campaign> for CampaignResponse {
             sent_emails: c.sent_emails,
             failed_emails: c.failed_emails,
             cancelled_emails: c.cancelled_emails,
+            suppressed_emails: c.suppressed_emails,
             duplicates_removed: c.duplicates_removed,
             scheduled_at: c.scheduled_at,
             stop_reason: c.stop_reason,

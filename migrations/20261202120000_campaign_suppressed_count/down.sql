@@ -1,0 +1,1 @@
+ALTER TABLE `EmailJob` DROP COLUMN `suppressedEmails`;

@@ -7,6 +7,8 @@ export type RecipientSource = "paste" | "csv";
 export interface Candidate {
   email: string;
   name?: string;
+  /** Values for merge tags (a CSV's other columns), by field name; empty cells are left out. */
+  fields?: Record<string, string>;
   /** 1-based line of the pasted text, or 1-based row of the CSV file (the header is row 1). */
   line: number;
   source: RecipientSource;
@@ -76,6 +78,24 @@ function nameProblem(name: string | undefined): string | null {
     return "the name contains line breaks or control characters";
   }
   return null;
+}
+
+function fieldsProblem(fields: Record<string, string> | undefined): string | null {
+  if (!fields) return null;
+  let bytes = 0;
+  for (const [name, value] of Object.entries(fields)) {
+    // Counting UTF-16 units first: most values are far below the limit in either count.
+    if (value.length > MAX_FIELD_VALUE_CHARS && [...value].length > MAX_FIELD_VALUE_CHARS) {
+      return `the value of ${name} is longer than ${MAX_FIELD_VALUE_CHARS} characters`;
+    }
+    bytes += name.length + utf8Length(value);
+  }
+  return bytes > MAX_FIELDS_BYTES ? `the fields are larger than ${MAX_FIELDS_BYTES / 1024} KiB in all` : null;
+}
+
+function utf8Length(text: string): number {
+  // ASCII is one byte a character; only text with other characters needs encoding.
+  return /^[\x00-\x7f]*$/.test(text) ? text.length : new TextEncoder().encode(text).length;
 }
 
 function unquote(value: string): string {
@@ -159,9 +179,82 @@ export function parsePastedRecipients(text: string): Candidate[] {
   return candidates;
 }
 
+/** How a CSV's columns were read: which gave the address and the name, which became fields. */
+export interface CsvMapping {
+  /** The header of the address column (null without a header row). */
+  emailColumn: string | null;
+  /** The header(s) of the name: one column, or first and last name joined. */
+  nameColumns: string[];
+  /** Each column read as a field, in column order: its header and the field's name. */
+  fields: { header: string; field: string }[];
+  /** Columns not read, and why. */
+  skipped: { header: string; reason: string }[];
+}
+
 export type CsvResult =
-  | { ok: true; candidates: Candidate[]; hasHeader: boolean }
+  | { ok: true; candidates: Candidate[]; hasHeader: boolean; mapping: CsvMapping }
   | { ok: false; error: string };
+
+/** The server's limits on a recipient's fields (domain/src/fields.rs). */
+export const MAX_FIELDS = 50;
+export const MAX_FIELD_NAME_CHARS = 64;
+export const MAX_FIELD_VALUE_CHARS = 1000;
+export const MAX_FIELDS_BYTES = 8 * 1024;
+/** What every message provides: a field may not have these names. */
+export const RESERVED_FIELDS: readonly string[] = ["email", "name", "unsubscribe_url"];
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Whether `name` may name a field (a merge tag). */
+export function isFieldName(name: string): boolean {
+  return IDENTIFIER.test(name) && name.length <= MAX_FIELD_NAME_CHARS && !RESERVED_FIELDS.includes(name);
+}
+
+/**
+ * A header made into a field name: kept as it is when it is one already, else accents dropped,
+ * every run of other characters made one `_` (none at either end), `_` put before a leading
+ * digit, cut at 64 characters. "" when nothing is left.
+ */
+export function toFieldName(header: string): string {
+  const trimmed = header.trim();
+  if (IDENTIFIER.test(trimmed) && trimmed.length <= MAX_FIELD_NAME_CHARS) return trimmed;
+  let name = trimmed
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/[^A-Za-z0-9_]+/g, "_")
+    .replace(/^_+|_+$/g, "");
+  if (/^[0-9]/.test(name)) name = `_${name}`;
+  return name.slice(0, MAX_FIELD_NAME_CHARS);
+}
+
+/** The columns other than the address and the name, as fields (see `toFieldName`). */
+function mapFieldColumns(
+  header: readonly string[],
+  used: ReadonlySet<number>,
+): { columns: { index: number; field: string }[]; mapping: Pick<CsvMapping, "fields" | "skipped"> } {
+  const columns: { index: number; field: string }[] = [];
+  const mapping: Pick<CsvMapping, "fields" | "skipped"> = { fields: [], skipped: [] };
+  const taken = new Set<string>();
+  header.forEach((raw, index) => {
+    if (used.has(index)) return;
+    const label = raw.trim();
+    const field = toFieldName(raw);
+    let reason: string | null = null;
+    if (label === "") reason = "it has no header";
+    else if (field === "") reason = "its header has no letters or digits to name a merge tag";
+    else if (RESERVED_FIELDS.includes(field)) reason = `{{ ${field} }} is provided by every message`;
+    else if (taken.has(field)) reason = `another column is {{ ${field} }} already`;
+    else if (columns.length >= MAX_FIELDS) reason = `a recipient has at most ${MAX_FIELDS} fields`;
+    if (reason !== null) {
+      mapping.skipped.push({ header: label, reason });
+      return;
+    }
+    taken.add(field);
+    columns.push({ index, field });
+    mapping.fields.push({ header: label, field });
+  });
+  return { columns, mapping };
+}
 
 function headerKey(cell: string): string {
   return cell.trim().toLowerCase().replace(/[\s_-]+/g, "");
@@ -214,10 +307,32 @@ export function parseCsvRecipients(text: string): CsvResult {
     hasHeader = false;
   }
 
+  // A first or last name column is a field too ({{ first_name }}), besides making the name.
+  const used = new Set([emailCol, nameCol].filter((c) => c !== -1));
+  const { columns, mapping: fieldMapping } = hasHeader
+    ? mapFieldColumns(first, used)
+    : { columns: [], mapping: { fields: [], skipped: [] } };
+  const mapping: CsvMapping = {
+    emailColumn: hasHeader ? (first[emailCol] ?? "").trim() : null,
+    nameColumns: !hasHeader
+      ? []
+      : nameCol !== -1
+        ? [(first[nameCol] ?? "").trim()]
+        : [firstNameCol, lastNameCol].filter((c) => c !== -1).map((c) => (first[c] ?? "").trim()),
+    ...fieldMapping,
+  };
+
   const candidates: Candidate[] = [];
   rows.forEach((row, index) => {
     if (index < firstIndex || (hasHeader && index === firstIndex) || isBlankRow(row)) return;
     const email = (row[emailCol] ?? "").trim();
+    let fields: Record<string, string> | undefined;
+    for (const { index: col, field } of columns) {
+      const value = (row[col] ?? "").trim();
+      if (value === "") continue;
+      fields ??= {};
+      fields[field] = value;
+    }
     let name: string | undefined;
     if (nameCol !== -1) {
       name = cleanName(row[nameCol]);
@@ -225,9 +340,11 @@ export function parseCsvRecipients(text: string): CsvResult {
       const parts = [row[firstNameCol] ?? "", row[lastNameCol] ?? ""].map((p) => p.trim());
       name = cleanName(parts.filter((p) => p !== "").join(" "));
     }
-    candidates.push({ email, name, line: index + 1, source: "csv" });
+    const candidate: Candidate = { email, name, line: index + 1, source: "csv" };
+    if (fields) candidate.fields = fields;
+    candidates.push(candidate);
   });
-  return { ok: true, candidates, hasHeader };
+  return { ok: true, candidates, hasHeader, mapping };
 }
 
 /** Validates candidates and removes duplicates (ignoring case, the first occurrence kept). */
@@ -236,7 +353,8 @@ export function analyseRecipients(candidates: readonly Candidate[]): RecipientAn
   const seen = new Map<string, { line: number; source: RecipientSource }>();
   for (const candidate of candidates) {
     const email = candidate.email.trim();
-    const problem = emailProblem(email) ?? nameProblem(candidate.name);
+    const problem =
+      emailProblem(email) ?? nameProblem(candidate.name) ?? fieldsProblem(candidate.fields);
     if (problem !== null) {
       result.invalid.push({
         value: email === "" ? candidate.name ?? "" : email,

@@ -1,6 +1,6 @@
 "use client";
 
-import { useDeferredValue, useMemo, useRef, useState, type FormEvent } from "react";
+import { useDeferredValue, useId, useMemo, useRef, useState, type FormEvent } from "react";
 
 import type { CampaignField } from "@/lib/api/submit-errors";
 import type { Campaign } from "@/lib/api/types";
@@ -10,6 +10,8 @@ import { browserTimeZone, pickerBounds } from "@/lib/schedule";
 
 import { BodyField } from "./new-campaign/BodyField";
 import type { CsvState } from "./new-campaign/CsvUpload";
+import { MergeTagHint } from "./new-campaign/MergeTagHint";
+import { MessagePreview } from "./new-campaign/MessagePreview";
 import { RecipientsField } from "./new-campaign/RecipientsField";
 import { ScheduleField } from "./new-campaign/ScheduleField";
 import { SubjectField } from "./new-campaign/SubjectField";
@@ -98,6 +100,14 @@ export function NewCampaignForm({ canSend = true, edit }: { canSend?: boolean; e
     if (csv?.result.ok) candidates.push(...csv.result.candidates);
     return analyseRecipients(candidates);
   }, [deferredPasted, csv]);
+  const csvFields = useMemo(
+    () => (csv?.result.ok ? csv.result.mapping.fields.map((f) => f.field) : []),
+    [csv],
+  );
+  const tagsHintId = `${useId()}-tags`;
+  // The preview follows the typing once it pauses (MessagePreview waits for that itself).
+  const previewSubject = useDeferredValue(subject);
+  const previewBody = useDeferredValue(body);
   const hasRecipientInput =
     deferredPasted.trim() !== "" || (csv?.result.ok === true && csv.result.candidates.length > 0);
 
@@ -161,6 +171,7 @@ export function NewCampaignForm({ canSend = true, edit }: { canSend?: boolean; e
         }}
         error={errors.fields.subject}
         inputRef={subjectRef}
+        tagsHintId={tagsHintId}
       />
 
       <BodyField
@@ -171,6 +182,15 @@ export function NewCampaignForm({ canSend = true, edit }: { canSend?: boolean; e
         }}
         error={errors.fields.body}
         textareaRef={bodyRef}
+        tagsHintId={tagsHintId}
+        tagsHint={<MergeTagHint id={tagsHintId} fields={csvFields} />}
+        preview={
+          <MessagePreview
+            subject={previewSubject}
+            body={previewBody}
+            recipients={analysis.valid}
+          />
+        }
       />
 
       <RecipientsField
@@ -189,6 +209,7 @@ export function NewCampaignForm({ canSend = true, edit }: { canSend?: boolean; e
         invalidCount={errors.invalidRecipientCount}
         submitted={submitted}
         analysis={analysis}
+        csvMapping={csv?.result.ok ? csv.result.mapping : null}
         hasInput={hasRecipientInput}
         textareaRef={recipientsRef}
       />

@@ -1,7 +1,7 @@
 import { useId, useRef } from "react";
 
 import { plural } from "@/lib/format";
-import { parseCsvRecipients, type CsvResult } from "@/lib/recipients";
+import { parseCsvRecipients, type CsvMapping, type CsvResult } from "@/lib/recipients";
 
 import { buttonSecondary } from "../ui";
 import { describedBy } from "./fields";
@@ -16,6 +16,43 @@ interface Props {
   csv: CsvState | null;
   /** A file was chosen (and parsed) or removed. */
   onChange: (csv: CsvState | null) => void;
+}
+
+/** Which headers were renamed to be merge-tag names, and which columns are not read. */
+function ColumnNotes({ mapping }: { mapping: CsvMapping }) {
+  const renamed = mapping.fields.filter((f) => f.header !== f.field);
+  if (renamed.length === 0 && mapping.skipped.length === 0) return null;
+  return (
+    <div className="mt-1.5 rounded-md border border-amber-200 bg-amber-50 p-2.5 text-sm text-amber-950">
+      {renamed.length > 0 && (
+        <>
+          <p>
+            Merge tags are letters, digits and <code>_</code>, not starting with a digit, so these
+            columns are renamed:
+          </p>
+          <ul className="mt-0.5 list-disc pl-5">
+            {renamed.map((f) => (
+              <li key={f.field}>
+                “{f.header}” is <code>{`{{ ${f.field} }}`}</code>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {mapping.skipped.length > 0 && (
+        <>
+          <p className={renamed.length > 0 ? "mt-1.5" : undefined}>These columns are not read:</p>
+          <ul className="mt-0.5 list-disc pl-5">
+            {mapping.skipped.map((s, i) => (
+              <li key={i}>
+                {s.header === "" ? "A column without a header" : `“${s.header}”`}: {s.reason}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
+  );
 }
 
 /** The CSV file input: its rows are added to the pasted recipients. */
@@ -61,7 +98,9 @@ export function CsvUpload({ csv, onChange }: Props) {
         )}
       </div>
       <p id={ids.hint} className="mt-1 text-xs text-slate-600">
-        A header row with an <code>email</code> column and an optional <code>name</code> column.
+        A header row with an <code>email</code> column and an optional <code>name</code> column;
+        every other column is a field for merge tags, named after its header (
+        <code>company</code> is <code>{"{{ company }}"}</code>), and an empty cell is no value.
         Its recipients are added to the ones above.
       </p>
       {csv?.result.ok === true && (
@@ -70,6 +109,7 @@ export function CsvUpload({ csv, onChange }: Props) {
           {plural(csv.result.candidates.length, "row", "rows")} read.
         </p>
       )}
+      {csv?.result.ok === true && <ColumnNotes mapping={csv.result.mapping} />}
       {csv?.result.ok === false && (
         <p id={ids.error} className="mt-1.5 text-sm font-medium text-red-700" role="alert">
           {csv.fileName}: {csv.result.error}

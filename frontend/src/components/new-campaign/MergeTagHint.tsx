@@ -2,7 +2,7 @@
 export const BUILT_IN_TAGS = ["email", "name", "unsubscribe_url"] as const;
 
 function Tag({ name }: { name: string }) {
-  return <code className="rounded bg-slate-100 px-1 text-slate-800">{`{{ ${name} }}`}</code>;
+  return <code className="rounded bg-slate-100 px-1 whitespace-nowrap text-slate-800">{`{{ ${name} }}`}</code>;
 }
 
 /**

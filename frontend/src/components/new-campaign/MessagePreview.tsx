@@ -41,7 +41,7 @@ function previewErrors(error: unknown): string[] {
   const mapped = mapSubmitError(apiError);
   const lines = mapped.recipients.map((issue) => `${issue.value}: ${issue.reason}.`);
   for (const [field, message] of Object.entries(mapped.fields)) {
-    // "The server refused 1 invalid address." adds nothing to the recipient's own line.
+    // "1 recipient has no value ..." adds nothing to the recipient's own line.
     if (field === "recipients" && lines.length > 0) continue;
     lines.push(`${FIELD_LABELS[field] ?? field}: ${message}`);
   }

@@ -1,7 +1,7 @@
 import { useId, useRef } from "react";
 
 import { plural } from "@/lib/format";
-import { parseCsvRecipients, type CsvMapping, type CsvResult } from "@/lib/recipients";
+import { readCsvRecipients, type CsvMapping, type CsvResult } from "@/lib/recipients";
 
 import { buttonSecondary } from "../ui";
 import { describedBy } from "./fields";
@@ -67,7 +67,7 @@ export function CsvUpload({ csv, onChange }: Props) {
       return;
     }
     const text = await file.text();
-    onChange({ fileName: file.name, result: parseCsvRecipients(text) });
+    onChange({ fileName: file.name, result: await readCsvRecipients(text) });
   }
 
   function remove() {

@@ -5,11 +5,11 @@ import { useDeferredValue, useId, useMemo, useRef, useState, type FormEvent } fr
 import type { CampaignField } from "@/lib/api/submit-errors";
 import type { Campaign } from "@/lib/api/types";
 import { formatCount, plural } from "@/lib/format";
-import { analyseRecipients, parsePastedRecipients } from "@/lib/recipients";
+import { analyseFormRecipients } from "@/lib/recipients";
 import { browserTimeZone, pickerBounds } from "@/lib/schedule";
 
 import { BodyField } from "./new-campaign/BodyField";
-import type { CsvState } from "./new-campaign/CsvUpload";
+import { csvRecipients, type CsvState } from "./new-campaign/CsvUpload";
 import { MergeTagHint } from "./new-campaign/MergeTagHint";
 import { MessagePreview } from "./new-campaign/MessagePreview";
 import { RecipientsField } from "./new-campaign/RecipientsField";
@@ -96,9 +96,7 @@ export function NewCampaignForm({ canSend = true, edit }: { canSend?: boolean; e
 
   const deferredPasted = useDeferredValue(pasted);
   const analysis = useMemo(() => {
-    const candidates = parsePastedRecipients(deferredPasted);
-    if (csv?.result.ok) candidates.push(...csv.result.candidates);
-    return analyseRecipients(candidates);
+    return analyseFormRecipients(deferredPasted, csvRecipients(csv));
   }, [deferredPasted, csv]);
   const csvFields = useMemo(
     () => (csv?.result.ok ? csv.result.mapping.fields.map((f) => f.field) : []),

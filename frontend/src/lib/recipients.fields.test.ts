@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 
 import { toCreateRequest } from "./campaign-form";
 import {
+  analyseFormRecipients,
   analyseRecipients,
+  analyseRecipientsInSteps,
   isFieldName,
   parseCsvRecipients,
   readCsvRecipients,
@@ -180,6 +182,33 @@ describe("CSV columns as merge-tag fields", () => {
     expect(result.candidates[1000]?.fields?.company).toBe("Line\nbreak, inc");
     // Generous for a slow machine: the whole file takes several times this.
     expect(longest).toBeLessThan(elapsed / 2);
+  });
+});
+
+describe("a CSV checked once, when uploaded", () => {
+  it("combines with the pasted list as checking both together would", async () => {
+    const csv = ok(
+      "email,name\nann@example.org,Ann\nnope,X\ncarol@example.org,C\nBOB@example.org,B\ncarol@EXAMPLE.org,C2\ndan@example.org,D\n",
+    );
+    const pasted = "bob@example.org\nx@\nDAN@example.org, bob@example.org";
+    const analysis = await analyseRecipientsInSteps(csv.candidates);
+    const combined = analyseFormRecipients(pasted, { candidates: csv.candidates, analysis });
+    const together = analyseFormRecipients(pasted, { candidates: csv.candidates });
+    expect(combined.valid).toEqual(together.valid);
+    expect(combined.invalid).toEqual(together.invalid);
+    const byLine = (d: { source: string; line: number }[]) =>
+      [...d].sort((a, b) => a.source.localeCompare(b.source) || a.line - b.line);
+    expect(byLine(combined.duplicates)).toEqual(byLine(together.duplicates));
+    expect(together.valid.map((v) => v.email)).toEqual([
+      "bob@example.org",
+      "DAN@example.org",
+      "ann@example.org",
+      "carol@example.org",
+    ]);
+    // With nothing pasted, the CSV's own analysis as it is.
+    expect(analyseFormRecipients("", { candidates: csv.candidates, analysis })).toEqual(
+      analyseRecipients(csv.candidates),
+    );
   });
 });
 

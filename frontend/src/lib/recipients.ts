@@ -394,9 +394,31 @@ function* interpretCsv(rows: readonly string[][]): Generator<void, CsvResult> {
 
 /** Validates candidates and removes duplicates (ignoring case, the first occurrence kept). */
 export function analyseRecipients(candidates: readonly Candidate[]): RecipientAnalysis {
+  const steps = analyseSteps(candidates);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** `analyseRecipients`, with the browser free every `ROWS_PER_STEP` recipients. */
+export async function analyseRecipientsInSteps(
+  candidates: readonly Candidate[],
+): Promise<RecipientAnalysis> {
+  const steps = analyseSteps(candidates);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await nextTask();
+  }
+}
+
+function* analyseSteps(candidates: readonly Candidate[]): Generator<void, RecipientAnalysis> {
   const result: RecipientAnalysis = { valid: [], invalid: [], duplicates: [] };
   const seen = new Map<string, { line: number; source: RecipientSource }>();
-  for (const candidate of candidates) {
+  for (let i = 0; i < candidates.length; i += 1) {
+    if (i % ROWS_PER_STEP === 0 && i > 0) yield;
+    const candidate = candidates[i]!;
     const email = candidate.email.trim();
     const problem =
       emailProblem(email) ?? nameProblem(candidate.name) ?? fieldsProblem(candidate.fields);
@@ -419,6 +441,50 @@ export function analyseRecipients(candidates: readonly Candidate[]): RecipientAn
     result.valid.push({ ...candidate, email });
   }
   return result;
+}
+
+/**
+ * The analysis of pasted recipients followed by a CSV's, the CSV's checked already (once, when
+ * it was uploaded): what `analyseRecipients` says of both lists together, without checking
+ * every row of a large file again at each keystroke in the pasted list.
+ */
+export function combineAnalyses(pasted: RecipientAnalysis, csv: RecipientAnalysis): RecipientAnalysis {
+  if (pasted.valid.length === 0) {
+    return {
+      valid: csv.valid,
+      invalid: [...pasted.invalid, ...csv.invalid],
+      duplicates: [...pasted.duplicates, ...csv.duplicates],
+    };
+  }
+  const seen = new Map(pasted.valid.map((r) => [r.email.toLowerCase(), { line: r.line, source: r.source }]));
+  const valid = [...pasted.valid];
+  const duplicates = [...pasted.duplicates];
+  const csvDuplicates: DuplicateRecipient[] = [];
+  for (const r of csv.valid) {
+    const first = seen.get(r.email.toLowerCase());
+    if (first) csvDuplicates.push({ email: r.email, line: r.line, source: r.source, first });
+    else valid.push(r);
+  }
+  for (const d of csv.duplicates) {
+    // Its first occurrence in the file may itself repeat a pasted address.
+    csvDuplicates.push({ ...d, first: seen.get(d.email.toLowerCase()) ?? d.first });
+  }
+  csvDuplicates.sort((a, b) => a.line - b.line);
+  return { valid, invalid: [...pasted.invalid, ...csv.invalid], duplicates: [...duplicates, ...csvDuplicates] };
+}
+
+/**
+ * Every recipient of the form: the pasted ones, then the CSV's (`csvAnalysis`: its rows checked
+ * already, when there is a CSV).
+ */
+export function analyseFormRecipients(
+  pasted: string,
+  csv: { candidates: readonly Candidate[]; analysis?: RecipientAnalysis } | null,
+): RecipientAnalysis {
+  const pastedCandidates = parsePastedRecipients(pasted);
+  if (!csv) return analyseRecipients(pastedCandidates);
+  if (csv.analysis) return combineAnalyses(analyseRecipients(pastedCandidates), csv.analysis);
+  return analyseRecipients([...pastedCandidates, ...csv.candidates]);
 }
 
 /** "line 3" or "CSV row 3". */

@@ -1,7 +1,14 @@
-import { useId, useRef } from "react";
+import { useId, useRef, useState } from "react";
 
 import { plural } from "@/lib/format";
-import { readCsvRecipients, type CsvMapping, type CsvResult } from "@/lib/recipients";
+import {
+  analyseRecipientsInSteps,
+  readCsvRecipients,
+  type Candidate,
+  type CsvMapping,
+  type CsvResult,
+  type RecipientAnalysis,
+} from "@/lib/recipients";
 
 import { buttonSecondary } from "../ui";
 import { describedBy } from "./fields";
@@ -10,6 +17,15 @@ import { describedBy } from "./fields";
 export interface CsvState {
   fileName: string;
   result: CsvResult;
+  /** Its recipients checked, once, as it was read (a large file is not checked at each render). */
+  analysis?: RecipientAnalysis;
+}
+
+/** A usable CSV's recipients, for `analyseFormRecipients`. */
+export function csvRecipients(
+  csv: CsvState | null,
+): { candidates: readonly Candidate[]; analysis?: RecipientAnalysis } | null {
+  return csv?.result.ok ? { candidates: csv.result.candidates, analysis: csv.analysis } : null;
 }
 
 interface Props {
@@ -60,17 +76,30 @@ export function CsvUpload({ csv, onChange }: Props) {
   const id = useId();
   const ids = { input: `${id}-csv`, hint: `${id}-csv-hint`, error: `${id}-csv-error` };
   const fileInput = useRef<HTMLInputElement>(null);
+  // Each choice's number: a file still being read when another is chosen (or the file removed)
+  // is dropped.
+  const choice = useRef(0);
+  const [reading, setReading] = useState<string | null>(null);
 
   async function choose(file: File | undefined) {
+    const current = ++choice.current;
     if (!file) {
+      setReading(null);
       onChange(null);
       return;
     }
+    setReading(file.name);
     const text = await file.text();
-    onChange({ fileName: file.name, result: await readCsvRecipients(text) });
+    const result = await readCsvRecipients(text);
+    const analysis = result.ok ? await analyseRecipientsInSteps(result.candidates) : undefined;
+    if (current !== choice.current) return;
+    setReading(null);
+    onChange({ fileName: file.name, result, analysis });
   }
 
   function remove() {
+    choice.current += 1;
+    setReading(null);
     if (fileInput.current) fileInput.current.value = "";
     onChange(null);
   }
@@ -103,7 +132,12 @@ export function CsvUpload({ csv, onChange }: Props) {
         <code>company</code> is <code>{"{{ company }}"}</code>), and an empty cell is no value.
         Its recipients are added to the ones above.
       </p>
-      {csv?.result.ok === true && (
+      {reading !== null && (
+        <p className="mt-1 text-sm text-slate-700" role="status">
+          Reading <span className="font-medium">{reading}</span>…
+        </p>
+      )}
+      {reading === null && csv?.result.ok === true && (
         <p className="mt-1 text-sm text-slate-700">
           <span className="font-medium">{csv.fileName}</span>:{" "}
           {plural(csv.result.candidates.length, "row", "rows")} read.

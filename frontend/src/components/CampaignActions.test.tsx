@@ -51,6 +51,7 @@ function campaign(status: CampaignStatus, overrides: Partial<Campaign> = {}): Ca
     cancelledEmails: 0,
     progress: 0,
     duplicatesRemoved: 0,
+    mergeTags: false,
     createdAt: "2026-03-01T09:30:00Z",
     updatedAt: "2026-03-01T09:31:00Z",
     startedAt: null,

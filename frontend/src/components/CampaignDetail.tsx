@@ -192,13 +192,27 @@ function Overview({
   );
 }
 
-function MessageCard({ id, subject }: { id: string; subject: string }) {
+function MessageCard({
+  id,
+  subject,
+  mergeTags,
+}: {
+  id: string;
+  subject: string;
+  mergeTags: boolean;
+}) {
   const { data, error, failureReason } = useApiQuery(campaignBodyQuery(queries(), id));
   return (
     <Card title="Message" headingId="message-heading">
       <p className="text-sm text-slate-600">
         Subject: <span className="font-medium break-words text-slate-900">{subject}</span>
       </p>
+      {mergeTags && (
+        <p className="mt-1 text-sm text-slate-600">
+          Personalised: its merge tags are filled in for each recipient when sent. Shown here as
+          written.
+        </p>
+      )}
       <div className="mt-3">
         {/* The preview's box has its height before the body arrives: nothing below moves. */}
         {data?.body != null ? (
@@ -279,6 +293,14 @@ export function CampaignDetail({ id, filter, page }: Props) {
           </h1>
           <div className="flex items-center gap-2 pt-1">
             <StatusBadge status={campaign.status} />
+            {campaign.mergeTags && (
+              <span
+                className="inline-flex shrink-0 items-center rounded-full bg-teal-50 px-2.5 py-0.5 text-xs font-semibold text-teal-900 ring-1 ring-teal-200 ring-inset"
+                title="Its subject or body has merge tags: each recipient gets a message of their own"
+              >
+                Personalised
+              </span>
+            )}
             {live && (
               <span className="inline-flex items-center gap-1.5 text-xs font-medium text-blue-800">
                 <span aria-hidden="true" className="size-2 animate-pulse rounded-full bg-blue-600" />
@@ -333,7 +355,7 @@ export function CampaignDetail({ id, filter, page }: Props) {
 
       <div className="grid gap-6 lg:grid-cols-2 lg:items-start">
         <TimelineCard campaignId={id} phase={phase} />
-        <MessageCard id={id} subject={campaign.subject} />
+        <MessageCard id={id} subject={campaign.subject} mergeTags={campaign.mergeTags} />
       </div>
 
       <RecipientsCard campaign={campaign} filter={filter} page={page} phase={phase} />

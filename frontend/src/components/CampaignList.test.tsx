@@ -37,6 +37,7 @@ function campaign(overrides: Partial<Campaign>): Campaign {
     cancelledEmails: 0,
     progress: 60,
     duplicatesRemoved: 0,
+    mergeTags: false,
     createdAt: "2026-03-01T09:30:00Z",
     updatedAt: "2026-03-01T09:31:00Z",
     startedAt: "2026-03-01T09:30:01Z",

@@ -232,6 +232,30 @@ describe("NewCampaignForm", () => {
     expect(screen.getByText("broken").closest("li")?.textContent).toMatch(/^CSV row 3: broken/i);
   });
 
+  it("reads a CSV's other columns as fields, names them as merge tags and says what it renamed", async () => {
+    const user = userEvent.setup();
+    render(<NewCampaignForm />);
+    await user.upload(
+      screen.getByLabelText("Upload CSV"),
+      new File(
+        ["EMAIL,Name,company,Plan Name,\nann@example.org,Ann,Acme,Pro,x\n"],
+        "people.csv",
+        { type: "text/csv" },
+      ),
+    );
+    await waitFor(() =>
+      expect(document.body.textContent).toContain(
+        "From the CSV: address from “EMAIL”, name from “Name”; 2 fields: company, Plan_Name.",
+      ),
+    );
+    expect(document.body.textContent).toContain("“Plan Name” is {{ Plan_Name }}");
+    expect(document.body.textContent).toContain("A column without a header: it has no header");
+    // The hint next to the subject and body names the CSV's fields.
+    const subject = screen.getByLabelText("Subject");
+    expect(describedText(subject)).toContain("{{ company }}, {{ Plan_Name }}");
+    expect(describedText(screen.getByLabelText("HTML body"))).toContain('{{ name | default("there") }}');
+  });
+
   it("explains a CSV file without an email column", async () => {
     const user = userEvent.setup();
     render(<NewCampaignForm />);

@@ -1,15 +1,17 @@
 "use client";
 
-import { useDeferredValue, useMemo, useRef, useState, type FormEvent } from "react";
+import { useDeferredValue, useId, useMemo, useRef, useState, type FormEvent } from "react";
 
 import type { CampaignField } from "@/lib/api/submit-errors";
 import type { Campaign } from "@/lib/api/types";
 import { formatCount, plural } from "@/lib/format";
-import { analyseRecipients, parsePastedRecipients } from "@/lib/recipients";
+import { analyseFormRecipients } from "@/lib/recipients";
 import { browserTimeZone, pickerBounds } from "@/lib/schedule";
 
 import { BodyField } from "./new-campaign/BodyField";
-import type { CsvState } from "./new-campaign/CsvUpload";
+import { csvRecipients, type CsvState } from "./new-campaign/CsvUpload";
+import { MergeTagHint } from "./new-campaign/MergeTagHint";
+import { MessagePreview } from "./new-campaign/MessagePreview";
 import { RecipientsField } from "./new-campaign/RecipientsField";
 import { ScheduleField } from "./new-campaign/ScheduleField";
 import { SubjectField } from "./new-campaign/SubjectField";
@@ -94,10 +96,16 @@ export function NewCampaignForm({ canSend = true, edit }: { canSend?: boolean; e
 
   const deferredPasted = useDeferredValue(pasted);
   const analysis = useMemo(() => {
-    const candidates = parsePastedRecipients(deferredPasted);
-    if (csv?.result.ok) candidates.push(...csv.result.candidates);
-    return analyseRecipients(candidates);
+    return analyseFormRecipients(deferredPasted, csvRecipients(csv));
   }, [deferredPasted, csv]);
+  const csvFields = useMemo(
+    () => (csv?.result.ok ? csv.result.mapping.fields.map((f) => f.field) : []),
+    [csv],
+  );
+  const tagsHintId = `${useId()}-tags`;
+  // The preview follows the typing once it pauses (MessagePreview waits for that itself).
+  const previewSubject = useDeferredValue(subject);
+  const previewBody = useDeferredValue(body);
   const hasRecipientInput =
     deferredPasted.trim() !== "" || (csv?.result.ok === true && csv.result.candidates.length > 0);
 
@@ -161,6 +169,7 @@ export function NewCampaignForm({ canSend = true, edit }: { canSend?: boolean; e
         }}
         error={errors.fields.subject}
         inputRef={subjectRef}
+        tagsHintId={tagsHintId}
       />
 
       <BodyField
@@ -171,6 +180,15 @@ export function NewCampaignForm({ canSend = true, edit }: { canSend?: boolean; e
         }}
         error={errors.fields.body}
         textareaRef={bodyRef}
+        tagsHintId={tagsHintId}
+        tagsHint={<MergeTagHint id={tagsHintId} fields={csvFields} />}
+        preview={
+          <MessagePreview
+            subject={previewSubject}
+            body={previewBody}
+            recipients={analysis.valid}
+          />
+        }
       />
 
       <RecipientsField
@@ -189,6 +207,7 @@ export function NewCampaignForm({ canSend = true, edit }: { canSend?: boolean; e
         invalidCount={errors.invalidRecipientCount}
         submitted={submitted}
         analysis={analysis}
+        csvMapping={csv?.result.ok ? csv.result.mapping : null}
         hasInput={hasRecipientInput}
         textareaRef={recipientsRef}
       />

@@ -52,6 +52,25 @@ function hrefFor(campaignId: string, filter: RecipientFilter, page: number): str
   return `/campaigns/${campaignId}${query ? `?${query}` : ""}`;
 }
 
+/** A recipient's fields on one line: "company: Acme · plan: Pro" ("" when none). */
+export function formatFields(fields: Record<string, string> | undefined): string {
+  return Object.entries(fields ?? {})
+    .map(([name, value]) => `${name}: ${value}`)
+    .join(" · ");
+}
+
+/** A recipient's fields, cut to one line; the whole of them in the tooltip and for screen readers. */
+export function FieldsLine({ fields }: { fields: Record<string, string> | undefined }) {
+  const text = formatFields(fields);
+  if (text === "") return null;
+  return (
+    <span className="block max-w-full truncate text-xs text-slate-600 sm:max-w-xs" title={text}>
+      <span className="sr-only">Fields: </span>
+      {text}
+    </span>
+  );
+}
+
 function Details({ row }: { row: RecipientRow }) {
   if (row.status === "FAILED") {
     return <span className="text-red-800 break-words">{row.error || "Failed"}</span>;
@@ -161,6 +180,7 @@ export function RecipientsCard({ campaign, filter, page, phase }: Props) {
                 <td role="cell" className="min-w-0 sm:px-5 sm:py-2.5">
                   <span className="block font-medium break-words text-slate-900">{row.email}</span>
                   {row.name && <span className="block text-xs text-slate-600">{row.name}</span>}
+                  <FieldsLine fields={row.fields} />
                 </td>
                 <td role="cell" className="justify-self-end sm:px-3 sm:py-2.5">
                   <StatusBadge status={row.status} />

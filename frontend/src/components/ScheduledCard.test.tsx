@@ -58,6 +58,7 @@ function campaign(status: CampaignStatus, overrides: Partial<Campaign> = {}): Ca
     cancelledEmails: 0,
     progress: 0,
     duplicatesRemoved: 0,
+    mergeTags: false,
     createdAt: "2026-11-30T21:00:00Z",
     updatedAt: "2026-11-30T21:00:00Z",
     startedAt: null,

@@ -31,6 +31,7 @@ describe("the /api proxy's allow-list", () => {
     ["HEAD", "/api/me"],
     ["POST", `/api/emails/${ID}/send`],
     ["GET", `/api/emails/${ID}/activity`],
+    ["POST", "/api/emails/preview"],
     ["GET", "/api/keys"],
     ["POST", "/api/keys"],
     ["DELETE", `/api/keys/${ID}`],
@@ -49,6 +50,7 @@ describe("the /api proxy's allow-list", () => {
     "/api/emails/x/y",
     `/api/emails/${ID}/recipients/extra`,
     `/api/emails/${ID}/timeline.json`,
+    "/api/emails/preview/x",
     "/api/openapi.json",
     "/api/emailsx",
     "/api/keys/",
@@ -71,6 +73,7 @@ describe("the /api proxy's allow-list", () => {
     ["GET", `/api/emails/${ID}/send`, "POST"],
     ["POST", "/api/me", "GET, HEAD"],
     ["GET", `/api/keys/${ID}`, "DELETE"],
+    ["GET", "/api/emails/preview", "POST"],
     ["DELETE", "/api/keys", "GET, HEAD, POST"],
   ])("answers 405 method_not_allowed for %s %s, with Allow: %s", async (method, path, allow) => {
     const response = refusal(method, path);

@@ -20,6 +20,7 @@ type MethodOf<P extends ApiPath> = {
  */
 const OPERATIONS: { readonly [P in ApiPath]: readonly MethodOf<P>[] } = {
   "/api/emails": ["get", "post"],
+  "/api/emails/preview": ["post"],
   "/api/emails/{id}": ["get", "patch"],
   "/api/emails/{id}/activity": ["get"],
   "/api/emails/{id}/cancel": ["post"],

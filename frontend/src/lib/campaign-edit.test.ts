@@ -25,6 +25,7 @@ function campaign(over: Partial<Campaign>): Campaign {
     cancelledEmails: 0,
     progress: 100,
     duplicatesRemoved: 0,
+    mergeTags: false,
     createdAt: "2026-03-01T09:30:00Z",
     updatedAt: "2026-03-01T09:31:00Z",
     startedAt: null,

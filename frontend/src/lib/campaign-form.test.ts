@@ -41,6 +41,24 @@ describe("toCreateRequest", () => {
     });
   });
 
+  it("sends an object only for a recipient with a name or fields", () => {
+    const carol = {
+      email: "carol@example.org",
+      line: 3,
+      source: "csv" as const,
+      fields: { company: "Acme" },
+    };
+    const dan = { email: "dan@example.org", line: 4, source: "csv" as const, fields: {} };
+    expect(
+      toCreateRequest({ subject: "Hi", body: "x", recipients: [ann, bob, carol, dan] }).recipients,
+    ).toEqual([
+      { email: "ann@example.org", name: "Ann" },
+      "bob@example.org",
+      { email: "carol@example.org", fields: { company: "Acme" } },
+      "dan@example.org",
+    ]);
+  });
+
   it("asks for a draft only when told to", () => {
     const values = { subject: "Hi", body: "<p>x</p>", recipients: [bob] };
     expect(toCreateRequest(values, true)).toEqual({

@@ -44,13 +44,21 @@ export function toCreateRequest(
   draft = false,
   scheduledAt?: string,
 ): CreateCampaignRequest {
-  const recipients: RecipientEntry[] = values.recipients.map((r) =>
-    r.name ? { email: r.email, name: r.name } : r.email,
-  );
+  const recipients: RecipientEntry[] = values.recipients.map(toRecipientEntry);
   const request: CreateCampaignRequest = { subject: values.subject.trim(), body: values.body, recipients };
   if (draft) request.draft = true;
   if (scheduledAt) request.scheduledAt = scheduledAt;
   return request;
+}
+
+/** A recipient as the API takes it: a bare address unless it has a name or fields. */
+export function toRecipientEntry(r: ValidRecipient): RecipientEntry {
+  const hasFields = r.fields !== undefined && Object.keys(r.fields).length > 0;
+  if (!r.name && !hasFields) return r.email;
+  const entry: Exclude<RecipientEntry, string> = { email: r.email };
+  if (r.name) entry.name = r.name;
+  if (hasFields) entry.fields = r.fields;
+  return entry;
 }
 
 /**

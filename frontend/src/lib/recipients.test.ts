@@ -134,6 +134,7 @@ describe("CSV recipients", () => {
         { email: "ann@example.org", name: "Ann", line: 2, source: "csv" },
         { email: "bob@example.org", name: "Bob", line: 3, source: "csv" },
       ],
+      mapping: { emailColumn: "E-mail", nameColumns: ["Name"], fields: [], skipped: [] },
     });
   });
 

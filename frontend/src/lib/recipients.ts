@@ -7,6 +7,8 @@ export type RecipientSource = "paste" | "csv";
 export interface Candidate {
   email: string;
   name?: string;
+  /** Values for merge tags (a CSV's other columns), by field name; empty cells are left out. */
+  fields?: Record<string, string>;
   /** 1-based line of the pasted text, or 1-based row of the CSV file (the header is row 1). */
   line: number;
   source: RecipientSource;
@@ -69,13 +71,31 @@ export function emailProblem(raw: string): string | null {
 
 function nameProblem(name: string | undefined): string | null {
   if (name === undefined) return null;
-  if ([...name].length > MAX_NAME_LENGTH) {
+  if (name.length > MAX_NAME_LENGTH && [...name].length > MAX_NAME_LENGTH) {
     return `the name is longer than ${MAX_NAME_LENGTH} characters`;
   }
   if (/[\u0000-\u001f\u007f]/.test(name)) {
     return "the name contains line breaks or control characters";
   }
   return null;
+}
+
+function fieldsProblem(fields: Record<string, string> | undefined): string | null {
+  if (!fields) return null;
+  let bytes = 0;
+  for (const [name, value] of Object.entries(fields)) {
+    // Counting UTF-16 units first: most values are far below the limit in either count.
+    if (value.length > MAX_FIELD_VALUE_CHARS && [...value].length > MAX_FIELD_VALUE_CHARS) {
+      return `the value of ${name} is longer than ${MAX_FIELD_VALUE_CHARS} characters`;
+    }
+    bytes += name.length + utf8Length(value);
+  }
+  return bytes > MAX_FIELDS_BYTES ? `the fields are larger than ${MAX_FIELDS_BYTES / 1024} KiB in all` : null;
+}
+
+function utf8Length(text: string): number {
+  // ASCII is one byte a character; only text with other characters needs encoding.
+  return /^[\x00-\x7f]*$/.test(text) ? text.length : new TextEncoder().encode(text).length;
 }
 
 function unquote(value: string): string {
@@ -159,9 +179,82 @@ export function parsePastedRecipients(text: string): Candidate[] {
   return candidates;
 }
 
+/** How a CSV's columns were read: which gave the address and the name, which became fields. */
+export interface CsvMapping {
+  /** The header of the address column (null without a header row). */
+  emailColumn: string | null;
+  /** The header(s) of the name: one column, or first and last name joined. */
+  nameColumns: string[];
+  /** Each column read as a field, in column order: its header and the field's name. */
+  fields: { header: string; field: string }[];
+  /** Columns not read, and why. */
+  skipped: { header: string; reason: string }[];
+}
+
 export type CsvResult =
-  | { ok: true; candidates: Candidate[]; hasHeader: boolean }
+  | { ok: true; candidates: Candidate[]; hasHeader: boolean; mapping: CsvMapping }
   | { ok: false; error: string };
+
+/** The server's limits on a recipient's fields (domain/src/fields.rs). */
+export const MAX_FIELDS = 50;
+export const MAX_FIELD_NAME_CHARS = 64;
+export const MAX_FIELD_VALUE_CHARS = 1000;
+export const MAX_FIELDS_BYTES = 8 * 1024;
+/** What every message provides: a field may not have these names. */
+export const RESERVED_FIELDS: readonly string[] = ["email", "name", "unsubscribe_url"];
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Whether `name` may name a field (a merge tag). */
+export function isFieldName(name: string): boolean {
+  return IDENTIFIER.test(name) && name.length <= MAX_FIELD_NAME_CHARS && !RESERVED_FIELDS.includes(name);
+}
+
+/**
+ * A header made into a field name: kept as it is when it is one already, else accents dropped,
+ * every run of other characters made one `_` (none at either end), `_` put before a leading
+ * digit, cut at 64 characters. "" when nothing is left.
+ */
+export function toFieldName(header: string): string {
+  const trimmed = header.trim();
+  if (IDENTIFIER.test(trimmed) && trimmed.length <= MAX_FIELD_NAME_CHARS) return trimmed;
+  let name = trimmed
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/[^A-Za-z0-9_]+/g, "_")
+    .replace(/^_+|_+$/g, "");
+  if (/^[0-9]/.test(name)) name = `_${name}`;
+  return name.slice(0, MAX_FIELD_NAME_CHARS);
+}
+
+/** The columns other than the address and the name, as fields (see `toFieldName`). */
+function mapFieldColumns(
+  header: readonly string[],
+  used: ReadonlySet<number>,
+): { columns: { index: number; field: string }[]; mapping: Pick<CsvMapping, "fields" | "skipped"> } {
+  const columns: { index: number; field: string }[] = [];
+  const mapping: Pick<CsvMapping, "fields" | "skipped"> = { fields: [], skipped: [] };
+  const taken = new Set<string>();
+  header.forEach((raw, index) => {
+    if (used.has(index)) return;
+    const label = raw.trim();
+    const field = toFieldName(raw);
+    let reason: string | null = null;
+    if (label === "") reason = "it has no header";
+    else if (field === "") reason = "its header has no letters or digits to name a merge tag";
+    else if (RESERVED_FIELDS.includes(field)) reason = `{{ ${field} }} is provided by every message`;
+    else if (taken.has(field)) reason = `another column is {{ ${field} }} already`;
+    else if (columns.length >= MAX_FIELDS) reason = `a recipient has at most ${MAX_FIELDS} fields`;
+    if (reason !== null) {
+      mapping.skipped.push({ header: label, reason });
+      return;
+    }
+    taken.add(field);
+    columns.push({ index, field });
+    mapping.fields.push({ header: label, field });
+  });
+  return { columns, mapping };
+}
 
 function headerKey(cell: string): string {
   return cell.trim().toLowerCase().replace(/[\s_-]+/g, "");
@@ -170,8 +263,8 @@ function headerKey(cell: string): string {
 const EMAIL_HEADERS = new Set(["email", "emailaddress", "mail", "emails", "address"]);
 const NAME_HEADERS = new Set(["name", "fullname", "displayname", "recipient", "recipientname"]);
 
-function isBlankRow(row: string[]): boolean {
-  return row.every((cell) => cell.trim() === "");
+function isBlankRow(row: readonly (string | undefined)[]): boolean {
+  return row.every((cell) => (cell ?? "").trim() === "");
 }
 
 /**
@@ -183,7 +276,50 @@ export function parseCsvRecipients(text: string): CsvResult {
   const parsed = Papa.parse<string[]>(text.replace(/^\uFEFF/, ""), {
     skipEmptyLines: false,
   });
-  const rows = parsed.data.map((row) => row.map((cell) => cell ?? ""));
+  const steps = interpretCsv(parsed.data);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Rows read between two pauses of `readCsvRecipients`. */
+const ROWS_PER_STEP = 10_000;
+const BYTES_PER_CHUNK = 512 * 1024;
+
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * `parseCsvRecipients`, in steps of a few thousand rows with the browser free between them: a
+ * file of 100,000 rows does not freeze the page while it is read.
+ */
+export async function readCsvRecipients(text: string): Promise<CsvResult> {
+  const rows: string[][] = [];
+  await new Promise<void>((resolve, reject) => {
+    Papa.parse<string[]>(text.replace(/^\uFEFF/, ""), {
+      skipEmptyLines: false,
+      chunkSize: BYTES_PER_CHUNK,
+      chunk(results: Papa.ParseResult<string[]>, parser: Papa.Parser) {
+        for (const row of results.data) rows.push(row);
+        parser.pause();
+        setTimeout(() => parser.resume(), 0);
+      },
+      complete: () => resolve(),
+      error: (error: Error) => reject(error),
+    });
+  });
+  const steps = interpretCsv(rows);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await nextTask();
+  }
+}
+
+/** The rows of a CSV file as recipients; yields every `ROWS_PER_STEP` rows (see `readCsvRecipients`). */
+function* interpretCsv(rows: readonly string[][]): Generator<void, CsvResult> {
   const firstIndex = rows.findIndex((row) => !isBlankRow(row));
   if (firstIndex === -1) return { ok: false, error: "The CSV file is empty." };
   const first = rows[firstIndex] ?? [];
@@ -214,10 +350,34 @@ export function parseCsvRecipients(text: string): CsvResult {
     hasHeader = false;
   }
 
+  // A first or last name column is a field too ({{ first_name }}), besides making the name.
+  const used = new Set([emailCol, nameCol].filter((c) => c !== -1));
+  const { columns, mapping: fieldMapping } = hasHeader
+    ? mapFieldColumns(first, used)
+    : { columns: [], mapping: { fields: [], skipped: [] } };
+  const mapping: CsvMapping = {
+    emailColumn: hasHeader ? (first[emailCol] ?? "").trim() : null,
+    nameColumns: !hasHeader
+      ? []
+      : nameCol !== -1
+        ? [(first[nameCol] ?? "").trim()]
+        : [firstNameCol, lastNameCol].filter((c) => c !== -1).map((c) => (first[c] ?? "").trim()),
+    ...fieldMapping,
+  };
+
   const candidates: Candidate[] = [];
-  rows.forEach((row, index) => {
-    if (index < firstIndex || (hasHeader && index === firstIndex) || isBlankRow(row)) return;
+  for (let index = firstIndex; index < rows.length; index += 1) {
+    if (index % ROWS_PER_STEP === 0 && index > 0) yield;
+    const row = rows[index] ?? [];
+    if ((hasHeader && index === firstIndex) || isBlankRow(row)) continue;
     const email = (row[emailCol] ?? "").trim();
+    let fields: Record<string, string> | undefined;
+    for (const { index: col, field } of columns) {
+      const value = (row[col] ?? "").trim();
+      if (value === "") continue;
+      fields ??= {};
+      fields[field] = value;
+    }
     let name: string | undefined;
     if (nameCol !== -1) {
       name = cleanName(row[nameCol]);
@@ -225,18 +385,43 @@ export function parseCsvRecipients(text: string): CsvResult {
       const parts = [row[firstNameCol] ?? "", row[lastNameCol] ?? ""].map((p) => p.trim());
       name = cleanName(parts.filter((p) => p !== "").join(" "));
     }
-    candidates.push({ email, name, line: index + 1, source: "csv" });
-  });
-  return { ok: true, candidates, hasHeader };
+    const candidate: Candidate = { email, name, line: index + 1, source: "csv" };
+    if (fields) candidate.fields = fields;
+    candidates.push(candidate);
+  }
+  return { ok: true, candidates, hasHeader, mapping };
 }
 
 /** Validates candidates and removes duplicates (ignoring case, the first occurrence kept). */
 export function analyseRecipients(candidates: readonly Candidate[]): RecipientAnalysis {
+  const steps = analyseSteps(candidates);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** `analyseRecipients`, with the browser free every `ROWS_PER_STEP` recipients. */
+export async function analyseRecipientsInSteps(
+  candidates: readonly Candidate[],
+): Promise<RecipientAnalysis> {
+  const steps = analyseSteps(candidates);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await nextTask();
+  }
+}
+
+function* analyseSteps(candidates: readonly Candidate[]): Generator<void, RecipientAnalysis> {
   const result: RecipientAnalysis = { valid: [], invalid: [], duplicates: [] };
   const seen = new Map<string, { line: number; source: RecipientSource }>();
-  for (const candidate of candidates) {
+  for (let i = 0; i < candidates.length; i += 1) {
+    if (i % ROWS_PER_STEP === 0 && i > 0) yield;
+    const candidate = candidates[i]!;
     const email = candidate.email.trim();
-    const problem = emailProblem(email) ?? nameProblem(candidate.name);
+    const problem =
+      emailProblem(email) ?? nameProblem(candidate.name) ?? fieldsProblem(candidate.fields);
     if (problem !== null) {
       result.invalid.push({
         value: email === "" ? candidate.name ?? "" : email,
@@ -256,6 +441,50 @@ export function analyseRecipients(candidates: readonly Candidate[]): RecipientAn
     result.valid.push({ ...candidate, email });
   }
   return result;
+}
+
+/**
+ * The analysis of pasted recipients followed by a CSV's, the CSV's checked already (once, when
+ * it was uploaded): what `analyseRecipients` says of both lists together, without checking
+ * every row of a large file again at each keystroke in the pasted list.
+ */
+export function combineAnalyses(pasted: RecipientAnalysis, csv: RecipientAnalysis): RecipientAnalysis {
+  if (pasted.valid.length === 0) {
+    return {
+      valid: csv.valid,
+      invalid: [...pasted.invalid, ...csv.invalid],
+      duplicates: [...pasted.duplicates, ...csv.duplicates],
+    };
+  }
+  const seen = new Map(pasted.valid.map((r) => [r.email.toLowerCase(), { line: r.line, source: r.source }]));
+  const valid = [...pasted.valid];
+  const duplicates = [...pasted.duplicates];
+  const csvDuplicates: DuplicateRecipient[] = [];
+  for (const r of csv.valid) {
+    const first = seen.get(r.email.toLowerCase());
+    if (first) csvDuplicates.push({ email: r.email, line: r.line, source: r.source, first });
+    else valid.push(r);
+  }
+  for (const d of csv.duplicates) {
+    // Its first occurrence in the file may itself repeat a pasted address.
+    csvDuplicates.push({ ...d, first: seen.get(d.email.toLowerCase()) ?? d.first });
+  }
+  csvDuplicates.sort((a, b) => a.line - b.line);
+  return { valid, invalid: [...pasted.invalid, ...csv.invalid], duplicates: [...duplicates, ...csvDuplicates] };
+}
+
+/**
+ * Every recipient of the form: the pasted ones, then the CSV's (`csvAnalysis`: its rows checked
+ * already, when there is a CSV).
+ */
+export function analyseFormRecipients(
+  pasted: string,
+  csv: { candidates: readonly Candidate[]; analysis?: RecipientAnalysis } | null,
+): RecipientAnalysis {
+  const pastedCandidates = parsePastedRecipients(pasted);
+  if (!csv) return analyseRecipients(pastedCandidates);
+  if (csv.analysis) return combineAnalyses(analyseRecipients(pastedCandidates), csv.analysis);
+  return analyseRecipients([...pastedCandidates, ...csv.candidates]);
 }
 
 /** "line 3" or "CSV row 3". */

@@ -1,15 +1,30 @@
 import { formatCount, plural } from "@/lib/format";
-import { describeOrigin, type RecipientAnalysis } from "@/lib/recipients";
+import { describeOrigin, type CsvMapping, type RecipientAnalysis } from "@/lib/recipients";
 
 /** Long lists are cut in the summary. */
 const LISTED = 50;
 
 /** The check of the recipients before sending: valid, invalid (and why) and duplicates. */
+/** "address from “Email”, name from “Name”; 3 fields: company, plan, city". */
+export function describeMapping(mapping: CsvMapping): string {
+  const parts: string[] = [];
+  if (mapping.emailColumn !== null) parts.push(`address from “${mapping.emailColumn}”`);
+  if (mapping.nameColumns.length > 0) {
+    parts.push(`name from ${mapping.nameColumns.map((c) => `“${c}”`).join(" and ")}`);
+  }
+  const fields = mapping.fields.map((f) => f.field);
+  const described = parts.join(", ");
+  if (fields.length === 0) return `${described}; no other fields`;
+  return `${described}; ${plural(fields.length, "field", "fields")}: ${fields.join(", ")}`;
+}
+
 export function RecipientSummary({
   analysis,
+  csvMapping = null,
   hasInput,
 }: {
   analysis: RecipientAnalysis;
+  csvMapping?: CsvMapping | null;
   hasInput: boolean;
 }) {
   const { valid, invalid, duplicates } = analysis;
@@ -34,6 +49,11 @@ export function RecipientSummary({
           {duplicates.length === 1 ? "duplicate" : "duplicates"}
         </li>
       </ul>
+      {csvMapping && csvMapping.emailColumn !== null && (
+        <p className="text-slate-700">
+          <span className="font-medium">From the CSV:</span> {describeMapping(csvMapping)}.
+        </p>
+      )}
       {invalid.length > 0 && (
         <div>
           <p className="font-medium text-red-800">

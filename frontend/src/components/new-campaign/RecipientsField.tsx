@@ -2,7 +2,12 @@ import { useId, type Ref } from "react";
 
 import type { RecipientIssue } from "@/lib/api/submit-errors";
 import { formatCount } from "@/lib/format";
-import { describeOrigin, type RecipientAnalysis, type ValidRecipient } from "@/lib/recipients";
+import {
+  describeOrigin,
+  type CsvMapping,
+  type RecipientAnalysis,
+  type ValidRecipient,
+} from "@/lib/recipients";
 
 import { CsvUpload, type CsvState } from "./CsvUpload";
 import { FieldError, describedBy, fieldBorder, inputClass, sectionClass } from "./fields";
@@ -21,6 +26,8 @@ interface Props {
   /** What was last sent, to show each refused recipient's line or row. */
   submitted: ValidRecipient[];
   analysis: RecipientAnalysis;
+  /** How the uploaded CSV's columns were read, if one was. */
+  csvMapping: CsvMapping | null;
   hasInput: boolean;
   textareaRef: Ref<HTMLTextAreaElement>;
 }
@@ -36,6 +43,7 @@ export function RecipientsField({
   invalidCount,
   submitted,
   analysis,
+  csvMapping,
   hasInput,
   textareaRef,
 }: Props) {
@@ -53,7 +61,7 @@ export function RecipientsField({
       </label>
       <p id={ids.hint} className="mt-0.5 text-xs text-slate-600">
         One address per line, or separated by commas or semicolons. <code>Name &lt;email&gt;</code>{" "}
-        works too.
+        works too. Recipients with data for merge tags come from a CSV file.
       </p>
       <textarea
         ref={textareaRef}
@@ -94,7 +102,7 @@ export function RecipientsField({
 
       <div id={ids.summary} aria-live="polite" className="mt-4 border-t border-slate-200 pt-4">
         <h2 className="sr-only">Recipient check</h2>
-        <RecipientSummary analysis={analysis} hasInput={hasInput} />
+        <RecipientSummary analysis={analysis} csvMapping={csvMapping} hasInput={hasInput} />
       </div>
     </section>
   );

@@ -9,10 +9,12 @@ interface Props {
   onChange: (value: string) => void;
   error?: string;
   inputRef: Ref<HTMLInputElement>;
+  /** The id of the merge tags' hint, which describes the subject too. */
+  tagsHintId?: string;
 }
 
 /** The subject, with its length counted as the API counts it. */
-export function SubjectField({ value, onChange, error, inputRef }: Props) {
+export function SubjectField({ value, onChange, error, inputRef, tagsHintId }: Props) {
   const id = useId();
   const ids = { input: `${id}-subject`, hint: `${id}-subject-hint`, error: `${id}-subject-error` };
   const chars = [...value.trim()].length;
@@ -30,7 +32,7 @@ export function SubjectField({ value, onChange, error, inputRef }: Props) {
         value={value}
         onChange={(e) => onChange(e.target.value)}
         aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(ids.hint, error && ids.error)}
+        aria-describedby={describedBy(ids.hint, tagsHintId, error && ids.error)}
         className={`${inputClass} mt-1.5 ${fieldBorder(!!error)}`}
         placeholder="Our November newsletter"
       />
@@ -38,7 +40,8 @@ export function SubjectField({ value, onChange, error, inputRef }: Props) {
         id={ids.hint}
         className={`mt-1.5 text-xs tabular-nums ${chars > MAX_SUBJECT_CHARS ? "text-red-700" : "text-slate-600"}`}
       >
-        One line, {chars} of {MAX_SUBJECT_CHARS} characters.
+        One line, {chars} of {MAX_SUBJECT_CHARS} characters. Merge tags work here too (see the
+        body&apos;s list).
       </p>
       <FieldError id={ids.error} message={error} />
     </section>

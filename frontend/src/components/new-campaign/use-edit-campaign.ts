@@ -6,10 +6,10 @@ import type { CampaignField, SubmitErrors } from "@/lib/api/submit-errors";
 import type { Campaign, EditCampaignRequest } from "@/lib/api/types";
 import { editFailure } from "@/lib/campaign-edit";
 import { toCreateRequest, validateCampaignForm } from "@/lib/campaign-form";
-import { analyseRecipients, parsePastedRecipients, type ValidRecipient } from "@/lib/recipients";
+import { analyseFormRecipients, type ValidRecipient } from "@/lib/recipients";
 import { checkSendTime } from "@/lib/schedule";
 
-import type { CsvState } from "./CsvUpload";
+import { csvRecipients, type CsvState } from "./CsvUpload";
 
 const EMPTY_ERRORS: SubmitErrors = { fields: {}, recipients: [], invalidRecipientCount: 0 };
 
@@ -48,9 +48,7 @@ export function editRequest(
 ):
   | { ok: true; request: EditCampaignRequest; recipients: ValidRecipient[] }
   | { ok: false; errors: Partial<Record<CampaignField, string>> } {
-  const candidates = parsePastedRecipients(fields.pasted);
-  if (fields.csv?.result.ok) candidates.push(...fields.csv.result.candidates);
-  const recipients = analyseRecipients(candidates).valid;
+  const recipients = analyseFormRecipients(fields.pasted, csvRecipients(fields.csv)).valid;
   const recipientsChanged = fields.csv !== null || fields.pasted !== start.pasted;
   // A list too long to load is kept while its field is left empty.
   const keepList = !start.prefilled && fields.pasted.trim() === "" && fields.csv === null;

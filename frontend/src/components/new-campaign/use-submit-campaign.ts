@@ -5,10 +5,10 @@ import { api } from "@/lib/api/client";
 import { ApiError, unwrap } from "@/lib/api/errors";
 import { mapSubmitError, type CampaignField, type SubmitErrors } from "@/lib/api/submit-errors";
 import { newIdempotencyKey, toCreateRequest, validateCampaignForm } from "@/lib/campaign-form";
-import { analyseRecipients, parsePastedRecipients, type ValidRecipient } from "@/lib/recipients";
+import { analyseFormRecipients, type ValidRecipient } from "@/lib/recipients";
 import { checkSendTime } from "@/lib/schedule";
 
-import type { CsvState } from "./CsvUpload";
+import { csvRecipients, type CsvState } from "./CsvUpload";
 
 const EMPTY_ERRORS: SubmitErrors = { fields: {}, recipients: [], invalidRecipientCount: 0 };
 
@@ -62,9 +62,7 @@ export function useSubmitCampaign(
   async function submit({ subject, body, pasted, csv, draft, sendAt, timeZone }: CampaignFields) {
     if (submitting) return;
     // Analyse what is in the fields now, not the deferred values.
-    const candidates = parsePastedRecipients(pasted);
-    if (csv?.result.ok) candidates.push(...csv.result.candidates);
-    const recipients = analyseRecipients(candidates).valid;
+    const recipients = analyseFormRecipients(pasted, csvRecipients(csv)).valid;
     const values = { subject, body, recipients };
     const local = validateCampaignForm(values);
     if (csv && !csv.result.ok && !local.recipients) {

@@ -72,6 +72,23 @@ describe("mapSubmitError", () => {
     expect(mapped.fields.recipients).toBe("The server refused 130 invalid addresses.");
   });
 
+  it("says recipients lack a merge tag's value rather than that their addresses are invalid", () => {
+    const mapped = mapSubmitError(
+      new ApiError(422, "validation_failed", "invalid", {
+        fields: [{ field: "body", message: "merge tags: {{ city }} has no value for 2 recipient(s)" }],
+        invalidRecipients: [
+          { index: 1, value: "a@example.org", reason: "no value for {{ city }}" },
+          { index: 2, value: "b@example.org", reason: "no value for {{ city }}" },
+        ],
+        invalidRecipientCount: 2,
+      }),
+    );
+    expect(mapped.fields.recipients).toBe(
+      "2 recipients have no value for a merge tag of the subject or body.",
+    );
+    expect(mapped.fields.body).toBe("Merge tags: {{ city }} has no value for 2 recipient(s).");
+  });
+
   it("keeps the API's own message for the recipients list as a whole", () => {
     const mapped = mapSubmitError(
       toApiError(422, {

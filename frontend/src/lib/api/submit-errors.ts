@@ -100,7 +100,13 @@ export function mapSubmitError(error: ApiError): SubmitErrors {
           : result.recipients.length;
       if (result.invalidRecipientCount > 0 && !result.fields.recipients) {
         const n = result.invalidRecipientCount;
-        result.fields.recipients = `The server refused ${n} invalid ${n === 1 ? "address" : "addresses"}.`;
+        // Refused for a merge tag they have no value for, not for their address.
+        const missing =
+          result.recipients.length > 0 &&
+          result.recipients.every((r) => r.reason.startsWith("no value for"));
+        result.fields.recipients = missing
+          ? `${n} ${n === 1 ? "recipient has" : "recipients have"} no value for a merge tag of the subject or body.`
+          : `The server refused ${n} invalid ${n === 1 ? "address" : "addresses"}.`;
       }
       if (unplaced.length > 0) result.form = unplaced.join(" ");
       if (Object.keys(result.fields).length === 0 && !result.form) {

@@ -507,7 +507,7 @@ export interface components {
         };
         /**
          * @description A campaign and its live counters. `sentEmails + failedEmails + cancelledEmails +
-         *     pendingEmails == totalEmails` always.
+         *     suppressedEmails + pendingEmails == totalEmails` always.
          */
         CampaignResponse: {
             /** @description The HTML body; only with `includeBody=true`. */
@@ -567,6 +567,11 @@ export interface components {
              */
             stopReason?: string | null;
             subject: string;
+            /**
+             * Format: int32
+             * @description Never sent: their address was in the suppression list when the campaign was stored.
+             */
+            suppressedEmails: number;
             /** Format: int32 */
             totalEmails: number;
             /**
@@ -930,7 +935,7 @@ export interface components {
          * @description Where a recipient is.
          * @enum {string}
          */
-        RecipientStatusDto: "PENDING" | "SENT" | "FAILED" | "CANCELLED";
+        RecipientStatusDto: "PENDING" | "SENT" | "FAILED" | "CANCELLED" | "SUPPRESSED";
         /** @description A scheduled campaign's new send time (`POST /api/emails/{id}/reschedule`). */
         RescheduleRequest: {
             /**

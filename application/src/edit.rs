@@ -3,7 +3,7 @@
 
 use paloma_domain::{
     Action, Actor, CampaignEdit, CampaignEditInput, CampaignId, CampaignStatus,
-    DuplicateRecipients, Scope, has_tags,
+    DuplicateRecipients, Scope, check_tags, has_tags,
 };
 use tracing::info;
 
@@ -28,7 +28,8 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
         let mut edit = CampaignEdit::parse(input, self.max_recipients(), self.clock.now())
             .map_err(LifecycleError::Invalid)?;
         let current = self.repo.get(id).await?.ok_or(LifecycleError::NotFound)?;
-        if edit.subject.is_some() || edit.body.is_some() {
+        if edit.subject.is_some() || edit.body.is_some() || edit.recipients.is_some() {
+            // The edited campaign's template against its recipients, as at creation.
             let body = match &edit.body {
                 Some(body) => body.as_str().to_owned(),
                 None => self.repo.get_body(id).await?.unwrap_or_default(),
@@ -37,7 +38,15 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
                 .subject
                 .as_ref()
                 .map_or(current.subject.as_str(), |s| s.as_str());
-            edit.merge_tags = Some(has_tags(subject) || has_tags(&body));
+            let tags = has_tags(subject) || has_tags(&body);
+            if tags {
+                let recipients = match &edit.recipients {
+                    Some((list, _)) => list.clone(),
+                    None => self.repo.recipients_for_tags(id).await?,
+                };
+                check_tags(subject, &body, recipients).map_err(LifecycleError::Invalid)?;
+            }
+            edit.merge_tags = Some(tags);
         }
         if current.status == CampaignStatus::Scheduled && !actor.may(Scope::CampaignsSend) {
             return Err(LifecycleError::MissingScope(Scope::CampaignsSend));

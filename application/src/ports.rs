@@ -12,8 +12,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use paloma_domain::{
     Activity, ApiKey, Campaign, CampaignEdit, CampaignFilter, CampaignId, CampaignStatus, Control,
-    DeliveryOutcome, DuplicateRecipients, Idempotency, KeyId, NewCampaign, Outcome, Page,
-    PageRequest, Recipient, RecipientId, RecipientStatus, RequestFingerprint, RetryScope,
+    DeliveryOutcome, DuplicateRecipients, Idempotency, KeyId, NewCampaign, NewRecipient, Outcome,
+    Page, PageRequest, Recipient, RecipientId, RecipientStatus, RequestFingerprint, RetryScope,
     Suppression, TimelinePoint, TokenHash,
 };
 
@@ -80,6 +80,14 @@ pub trait CampaignStore: Send + Sync + 'static {
         &self,
         id: CampaignId,
     ) -> impl Future<Output = Result<Option<String>, RepositoryError>> + Send;
+
+    /// Every recipient of a campaign as its merge tags see them (address, name, fields), in
+    /// the order they were stored: to check a changed template against them. A row whose
+    /// address or name does not pass the domain's rules (written by other means) is left out.
+    fn recipients_for_tags(
+        &self,
+        id: CampaignId,
+    ) -> impl Future<Output = Result<Vec<NewRecipient>, RepositoryError>> + Send;
 
     /// The campaigns `filter` admits, newest first.
     fn list(

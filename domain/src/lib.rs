@@ -48,7 +48,7 @@ pub use lifecycle::{
     Campaign, CampaignFilter, CampaignFilterError, CampaignStatus, Control, RetryScope,
 };
 pub use links::UnsubscribeLinks;
-pub use merge::{PREVIEW_UNSUBSCRIBE_URL, preview};
+pub use merge::{PREVIEW_UNSUBSCRIBE_URL, check_tags, preview};
 pub use page::{Page, PageRequest, PageRequestError};
 pub use rate::{SendRate, SendRateError};
 pub use recipient::{

@@ -137,3 +137,30 @@ pub fn preview(
             NewCampaignError::Invalid(errors)
         })
 }
+
+/// Checks a campaign's merge tags against recipients already validated (an edited template
+/// against the stored list, or a new list against the stored template), as creation checks
+/// them; `index` in the errors is the position in `recipients`.
+pub fn check_tags(
+    subject: &str,
+    body: &str,
+    recipients: Vec<NewRecipient>,
+) -> Result<(), NewCampaignError> {
+    let mut errors = ValidationErrors::default();
+    let (Ok(subject), Ok(body)) = (Subject::parse(subject), HtmlBody::parse(body.to_owned()))
+    else {
+        // Stored content always parses; a new one was parsed by the caller.
+        return Ok(());
+    };
+    let parsed = ParsedRecipients {
+        indexes: (0..recipients.len()).collect(),
+        recipients,
+        duplicates_removed: 0,
+    };
+    check_merge_tags(&subject, &body, &parsed, &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(NewCampaignError::Invalid(errors))
+    }
+}

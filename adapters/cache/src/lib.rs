@@ -146,6 +146,13 @@ impl<S: CampaignStore> CampaignStore for CachedCampaignStore<S> {
         self.inner.get_body(id).await
     }
 
+    async fn recipients_for_tags(
+        &self,
+        id: CampaignId,
+    ) -> Result<Vec<paloma_domain::NewRecipient>, RepositoryError> {
+        self.inner.recipients_for_tags(id).await
+    }
+
     async fn list(
         &self,
         filter: &CampaignFilter,

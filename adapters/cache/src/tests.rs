@@ -93,6 +93,13 @@ impl CampaignStore for CountingStore {
         Err(unused())
     }
 
+    async fn recipients_for_tags(
+        &self,
+        _: CampaignId,
+    ) -> Result<Vec<paloma_domain::NewRecipient>, RepositoryError> {
+        Ok(Vec::new())
+    }
+
     async fn get_body(&self, _: CampaignId) -> Result<Option<String>, RepositoryError> {
         self.reads.fetch_add(1, Ordering::SeqCst);
         Ok(Some("<p>Hello</p>".into()))

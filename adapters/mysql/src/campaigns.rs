@@ -9,9 +9,9 @@ use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
 use futures::FutureExt;
 use paloma_application::ports::{CampaignStore, Created, RepositoryError};
 use paloma_domain::{
-    Campaign, CampaignEdit, CampaignFilter, CampaignId, Control, DuplicateRecipients, Idempotency,
-    IdempotencyKey, NewCampaign, Page, PageRequest, Recipient, RecipientStatus, RequestFingerprint,
-    RetryScope, TimelinePoint,
+    Campaign, CampaignEdit, CampaignFilter, CampaignId, Control, DuplicateRecipients, EmailAddress,
+    Idempotency, IdempotencyKey, NewCampaign, NewRecipient, Page, PageRequest, Recipient,
+    RecipientName, RecipientStatus, RequestFingerprint, RetryScope, TimelinePoint,
 };
 use tracing::instrument;
 
@@ -20,7 +20,7 @@ use crate::error::{DbError, corrupt, diesel_error};
 use crate::ids::DbId;
 use crate::insert::{insert_recipients, mark_suppressed};
 use crate::models::{CampaignRow, NewCampaignRow, count_u32, from_db_time, to_db_time};
-use crate::schema::{email_job, idempotency_key};
+use crate::schema::{email_job, idempotency_key, recipient};
 use crate::{
     lifecycle::{control, reschedule, retry_failed},
     listing::{count_active, list, list_recipients, timeline},
@@ -232,6 +232,31 @@ pub(crate) async fn get(
 
 /// See [`CampaignStore::get_body`].
 #[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
+/// See [`CampaignStore::recipients_for_tags`].
+#[instrument(level = "debug", skip_all, fields(campaign_id = %id))]
+async fn recipients_for_tags(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+) -> Result<Vec<NewRecipient>, RepositoryError> {
+    let rows: Vec<(String, Option<String>, Option<String>)> = recipient::table
+        .filter(recipient::email_job_id.eq(DbId::campaign(id)))
+        .order(recipient::id.asc())
+        .select((recipient::email, recipient::name, recipient::fields))
+        .load(conn)
+        .await
+        .map_err(diesel_error)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(email, name, fields)| {
+            Some(NewRecipient {
+                email: EmailAddress::parse(&email).ok()?,
+                name: RecipientName::parse(name.as_deref()).ok()?,
+                fields: crate::models::fields_of(fields.as_deref()).ok()?,
+            })
+        })
+        .collect())
+}
+
 pub(crate) async fn get_body(
     conn: &mut AsyncMysqlConnection,
     id: CampaignId,
@@ -310,6 +335,14 @@ impl CampaignStore for MysqlDatabase {
 
     async fn get_body(&self, id: CampaignId) -> Result<Option<String>, RepositoryError> {
         self.detached(move |conn| get_body(conn, id).boxed()).await
+    }
+
+    async fn recipients_for_tags(
+        &self,
+        id: CampaignId,
+    ) -> Result<Vec<NewRecipient>, RepositoryError> {
+        self.detached(move |conn| recipients_for_tags(conn, id).boxed())
+            .await
     }
 
     async fn list(

@@ -169,6 +169,22 @@ impl CampaignStore for FakeRepo {
         Ok(lock(&self.campaigns).get(&id).map(|c| c.0.clone()))
     }
 
+    async fn recipients_for_tags(
+        &self,
+        id: CampaignId,
+    ) -> Result<Vec<NewRecipient>, RepositoryError> {
+        self.check()?;
+        Ok(self
+            .recipients_of(id)
+            .into_iter()
+            .map(|r| NewRecipient {
+                email: EmailAddress::parse(&r.email).expect("stored valid"),
+                name: RecipientName::parse(r.name.as_deref()).expect("stored valid"),
+                fields: r.fields,
+            })
+            .collect())
+    }
+
     async fn get_body(&self, id: CampaignId) -> Result<Option<String>, RepositoryError> {
         self.check()?;
         Ok(lock(&self.campaigns).get(&id).map(|c| c.1.clone()))

@@ -241,3 +241,48 @@ async fn a_campaign_sends_from_its_own_sender_within_the_allowed_domains() {
     assert_eq!(status, 422, "{body}");
     assert!(body.to_string().contains("from.email"), "{body}");
 }
+
+/// An edit checks the template it leaves against the recipients it leaves, as creation does:
+/// a new body needing a value the stored recipients lack is `422` and changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_checks_the_template_against_the_recipients_it_leaves() {
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    let (status, created) = paloma
+        .try_post(&json!({
+            "subject": "Draft",
+            "body": "<p>plain</p>",
+            "recipients": [{"email": "a@example.org", "fields": {"company": "A"}}, "b@example.org"],
+            "draft": true,
+        }))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["mergeTags"], false);
+    let id = created["id"].as_str().expect("id").to_owned();
+    let patch = |body: Value| {
+        let request = paloma
+            .http
+            .patch(paloma.url(&format!("/api/emails/{id}")))
+            .json(&body)
+            .send();
+        async move {
+            let response = request.await.expect("PATCH");
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.expect("json"))
+        }
+    };
+    let (status, refused) = patch(json!({"body": "<p>{{ company }}</p>"})).await;
+    assert_eq!(status, 422, "b has no company: {refused}");
+    assert!(refused.to_string().contains("{{ company }}"), "{refused}");
+    let (status, edited) = patch(json!({"body": "<p>{{ company | default('you') }}</p>"})).await;
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(edited["mergeTags"], true);
+    let (status, refused) = patch(json!({"recipients": ["c@example.org"]})).await;
+    assert_eq!(
+        status, 200,
+        "a default covers a list without fields too: {refused}"
+    );
+    let (status, plain) = patch(json!({"body": "<p>plain again</p>"})).await;
+    assert_eq!(status, 200, "{plain}");
+    assert_eq!(plain["mergeTags"], false);
+}

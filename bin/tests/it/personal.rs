@@ -19,12 +19,18 @@ fn recipients() -> Value {
     ])
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn each_recipient_gets_their_own_subject_body_and_text_part() {
+/// An SMTP server, and the API and a worker sending to it.
+async fn sending() -> (TestSmtpServer, Paloma) {
     let smtp = TestSmtpServer::start(SmtpRules::default()).expect("smtp");
     let mut paloma = Paloma::new().await;
     paloma.start_api().await;
     paloma.start_worker(&smtp.url(), &[]);
+    (smtp, paloma)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_recipient_gets_their_own_subject_body_and_text_part() {
+    let (smtp, paloma) = sending().await;
     let created = paloma
         .post(&json!({
             "subject": "{{ company }} news for {{ name | default('you') }}",
@@ -200,10 +206,7 @@ async fn a_preview_renders_one_recipient_s_message_and_stores_nothing() {
 /// on its messages; bounces still go to `MAIL_FROM`. A `From` elsewhere is `422`.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_campaign_sends_from_its_own_sender_within_the_allowed_domains() {
-    let smtp = TestSmtpServer::start(SmtpRules::default()).expect("smtp");
-    let mut paloma = Paloma::new().await;
-    paloma.start_api().await;
-    paloma.start_worker(&smtp.url(), &[]);
+    let (smtp, paloma) = sending().await;
     let created = paloma
         .post(&json!({
             "subject": "From the team",

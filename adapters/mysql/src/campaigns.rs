@@ -167,7 +167,7 @@ pub(crate) async fn insert(
             .await?;
     }
     insert_recipients(conn, db_id, &campaign.recipients, now_db).await?;
-    let suppressed = mark_suppressed(conn, db_id).await?;
+    let suppressed = count_u32(mark_suppressed(conn, db_id, now_db).await?)?;
     Ok(Campaign {
         id,
         subject: campaign.subject.as_str().to_owned(),

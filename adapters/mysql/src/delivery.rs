@@ -18,6 +18,7 @@ use crate::campaigns::require;
 use crate::db::MysqlDatabase;
 use crate::error::{DbError, diesel_error};
 use crate::ids::DbId;
+use crate::insert::mark_suppressed;
 use crate::models::{RecipientChange, RecipientRow, count_u32, from_db_time, limit_of, to_db_time};
 use crate::schema::{email_job, recipient};
 
@@ -131,6 +132,8 @@ pub(crate) async fn start(
     let now_db = to_db_time(now);
     let campaign = conn
         .transaction(async |conn| -> Result<Campaign, DbError> {
+            // An address suppressed since the campaign was stored is not sent either.
+            mark_suppressed(conn, DbId::campaign(id), now_db).await?;
             let campaign = require(conn, id, true).await?;
             // A final campaign has nothing to start; a draft, a paused campaign and one
             // scheduled later must not start.

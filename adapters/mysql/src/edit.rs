@@ -52,7 +52,15 @@ pub(crate) async fn edit(
                     .execute(conn)
                     .await?;
                 insert_recipients(conn, db_id, list, now_db).await?;
-                mark_suppressed(conn, db_id).await?;
+                // The old list's suppressed rows are gone with it: the count restarts.
+                diesel::update(email_job::table.filter(email_job::id.eq(db_id)))
+                    .set((
+                        email_job::suppressed_emails.eq(0),
+                        email_job::updated_at.eq(now_db),
+                    ))
+                    .execute(conn)
+                    .await?;
+                mark_suppressed(conn, db_id, now_db).await?;
             }
             let counts = edit
                 .recipients

@@ -104,15 +104,17 @@ pub(crate) async fn insert_recipients(
     Ok(())
 }
 
-/// Marks the campaign's `PENDING` recipients whose address is in the suppression list
-/// `SUPPRESSED` and sets `EmailJob.suppressedEmails` to how many are (one `UPDATE` joining each
-/// row to `Suppression`'s primary key by its lowercased address; nothing when the list is
-/// empty). Runs in the caller's transaction, right after [`insert_recipients`], whose session
-/// variables it reuses. Returns the count.
+/// Marks the campaign's `PENDING` recipients whose address is on the suppression list
+/// `SUPPRESSED` (one `UPDATE` joining each row to `Suppression`'s primary key by its lowercased
+/// address; nothing when the list is empty) and sets `EmailJob.suppressedEmails` to the
+/// campaign's `SUPPRESSED` rows (an index range count). Runs in the caller's transaction: when
+/// a campaign is stored or its list replaced, and when a worker starts it (an address
+/// suppressed since is not sent). Returns how many rows it marked.
 pub(crate) async fn mark_suppressed(
     conn: &mut AsyncMysqlConnection,
     campaign: DbId,
-) -> Result<u32, DbError> {
+    now: NaiveDateTime,
+) -> Result<u64, DbError> {
     use diesel::sql_types::Bool;
 
     #[derive(diesel::QueryableByName)]
@@ -123,26 +125,30 @@ pub(crate) async fn mark_suppressed(
     let listed: Any = diesel::sql_query("SELECT EXISTS(SELECT 1 FROM `Suppression`) AS `any`")
         .get_result(conn)
         .await?;
-    let suppressed = if listed.any {
-        diesel::sql_query(
-            "UPDATE `Recipient` AS r JOIN `Suppression` AS s \
-               ON s.`email` = LOWER(r.`email`) COLLATE utf8mb4_bin \
-             SET r.`status` = 'SUPPRESSED', r.`updatedAt` = @paloma_now \
-             WHERE r.`emailJobId` = ? AND r.`status` = 'PENDING'",
-        )
-        .bind::<Text, _>(campaign)
-        .execute(conn)
-        .await?
-    } else {
-        0
-    };
-    let suppressed = crate::models::count_u32(suppressed)?;
-    diesel::sql_query(
-        "UPDATE `EmailJob` SET `suppressedEmails` = ?, `updatedAt` = `updatedAt` WHERE `id` = ?",
+    if !listed.any {
+        return Ok(0);
+    }
+    let marked = diesel::sql_query(
+        "UPDATE `Recipient` AS r JOIN `Suppression` AS s \
+           ON s.`email` = LOWER(r.`email`) COLLATE utf8mb4_bin \
+         SET r.`status` = 'SUPPRESSED', r.`updatedAt` = ? \
+         WHERE r.`emailJobId` = ? AND r.`status` = 'PENDING'",
     )
-    .bind::<diesel::sql_types::Unsigned<diesel::sql_types::Integer>, _>(suppressed)
-    .bind::<Text, _>(campaign)
+    .bind::<Datetime, _>(now)
+    .bind::<Text, _>(&campaign)
     .execute(conn)
     .await?;
-    Ok(suppressed)
+    if marked > 0 {
+        diesel::sql_query(
+            "UPDATE `EmailJob` SET `suppressedEmails` = (SELECT COUNT(*) FROM `Recipient` \
+               WHERE `emailJobId` = ? AND `status` = 'SUPPRESSED'), `updatedAt` = ? \
+             WHERE `id` = ?",
+        )
+        .bind::<Text, _>(&campaign)
+        .bind::<Datetime, _>(now)
+        .bind::<Text, _>(&campaign)
+        .execute(conn)
+        .await?;
+    }
+    Ok(u64::try_from(marked).unwrap_or(u64::MAX))
 }

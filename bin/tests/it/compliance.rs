@@ -158,3 +158,47 @@ async fn a_hard_bounce_suppresses_its_address_unless_turned_off() {
         .await;
     assert_eq!(off.get("/api/suppressions").await["total"], 0);
 }
+
+/// An address suppressed after a campaign was stored (a draft sent later, a scheduled one) is
+/// not sent either: the worker marks it `SUPPRESSED` when it starts the campaign.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_address_suppressed_before_a_draft_is_sent_gets_nothing() {
+    let smtp = TestSmtpServer::start(SmtpRules::default()).expect("smtp");
+    let paloma = started(&smtp, &[]).await;
+    let mut draft = campaign("Later", &["late@example.org", "keep@example.org"]);
+    draft["draft"] = json!(true);
+    let (status, created) = paloma.try_post(&draft).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["suppressedEmails"], 0);
+    let id = created["id"].as_str().expect("id").to_owned();
+    let added = paloma
+        .http
+        .post(paloma.url("/api/suppressions"))
+        .json(&json!({"emails": ["Late@example.org"]}))
+        .send()
+        .await
+        .expect("POST suppressions");
+    assert_eq!(added.status().as_u16(), 200);
+    let sent = paloma
+        .http
+        .post(paloma.url(&format!("/api/emails/{id}/send")))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(sent.status().as_u16(), 202);
+    let done = paloma.wait_final(&id, Duration::from_secs(60)).await;
+    assert_eq!(
+        (
+            done["sentEmails"].as_u64(),
+            done["suppressedEmails"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{done}"
+    );
+    let to: Vec<String> = smtp
+        .messages()
+        .iter()
+        .flat_map(|m| m.rcpt_to.clone())
+        .collect();
+    assert_eq!(to, ["keep@example.org"]);
+}

@@ -36,28 +36,33 @@ struct Row<'a> {
 
 /// `INSERT INTO Recipient (...) VALUES (?, @paloma_campaign, ?, ?, @paloma_now, @paloma_now), ...`
 /// for up to [`INSERT_CHUNK`] rows. `status` and `attempts` take their defaults (`PENDING`, 0).
-struct InsertChunk<'a> {
+/// `FIELDS`: whether the rows bind `fields` too; a campaign none of whose recipients has fields
+/// leaves the column out (`NULL`), one placeholder less per row.
+struct InsertChunk<'a, const FIELDS: bool> {
     rows: Vec<Row<'a>>,
 }
 
-/// The query id of a full chunk: the same SQL text for every full chunk.
-struct FullChunk;
+/// The query id of a full chunk: the same SQL text for every full chunk of one kind.
+struct FullChunk<const FIELDS: bool>;
 
-impl QueryId for InsertChunk<'_> {
-    type QueryId = FullChunk;
+impl<const FIELDS: bool> QueryId for InsertChunk<'_, FIELDS> {
+    type QueryId = FullChunk<FIELDS>;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl QueryFragment<Mysql> for InsertChunk<'_> {
+impl<const FIELDS: bool> QueryFragment<Mysql> for InsertChunk<'_, FIELDS> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
         if self.rows.len() != INSERT_CHUNK {
             // Another length is another SQL text: it must not be cached under `FullChunk`.
             out.unsafe_to_cache_prepared();
         }
-        out.push_sql(
+        out.push_sql(if FIELDS {
             "INSERT INTO `Recipient` (`id`, `emailJobId`, `email`, `name`, `fields`, \
-             `nextAttemptAt`, `updatedAt`) VALUES ",
-        );
+             `nextAttemptAt`, `updatedAt`) VALUES "
+        } else {
+            "INSERT INTO `Recipient` (`id`, `emailJobId`, `email`, `name`, `nextAttemptAt`, \
+             `updatedAt`) VALUES "
+        });
         for (i, row) in self.rows.iter().enumerate() {
             if i > 0 {
                 out.push_sql(", ");
@@ -68,8 +73,10 @@ impl QueryFragment<Mysql> for InsertChunk<'_> {
             out.push_bind_param::<Text, _>(&row.email)?;
             out.push_sql(", ");
             out.push_bind_param::<Nullable<Text>, _>(&row.name)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Nullable<Text>, _>(&row.fields)?;
+            if FIELDS {
+                out.push_sql(", ");
+                out.push_bind_param::<Nullable<Text>, _>(&row.fields)?;
+            }
             out.push_sql(", @paloma_now, @paloma_now)");
         }
         Ok(())
@@ -89,6 +96,7 @@ pub(crate) async fn insert_recipients(
         .bind::<Datetime, _>(now)
         .execute(conn)
         .await?;
+    let with_fields = recipients.iter().any(|r| !r.fields.is_empty());
     for chunk in recipients.chunks(INSERT_CHUNK) {
         let rows = chunk
             .iter()
@@ -99,7 +107,11 @@ pub(crate) async fn insert_recipients(
                 fields: fields_json(&r.fields),
             })
             .collect();
-        InsertChunk { rows }.execute(conn).await?;
+        if with_fields {
+            InsertChunk::<true> { rows }.execute(conn).await?;
+        } else {
+            InsertChunk::<false> { rows }.execute(conn).await?;
+        }
     }
     Ok(())
 }

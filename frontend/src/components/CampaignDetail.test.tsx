@@ -47,6 +47,7 @@ function campaign(done: number): Campaign {
     failedEmails: 10,
     pendingEmails: 1000 - done,
     cancelledEmails: 0,
+    suppressedEmails: 0,
     progress: done / 10,
     duplicatesRemoved: 2,
     mergeTags: false,

@@ -35,6 +35,7 @@ function campaign(overrides: Partial<Campaign>): Campaign {
     failedEmails: 1,
     pendingEmails: 4,
     cancelledEmails: 0,
+    suppressedEmails: 0,
     progress: 60,
     duplicatesRemoved: 0,
     mergeTags: false,

@@ -135,7 +135,14 @@ function Overview({
 }) {
   const counts = countsOf(campaign);
   const cancelled = counts.cancelled ?? 0;
+  const suppressed = counts.suppressed ?? 0;
   const b = breakdown(counts);
+  const recipientsHint = [
+    suppressed > 0 ? `${formatCount(suppressed)} suppressed` : null,
+    campaign.duplicatesRemoved > 0
+      ? `${formatCount(campaign.duplicatesRemoved)} duplicate${campaign.duplicatesRemoved === 1 ? "" : "s"} removed`
+      : null,
+  ].filter((part) => part !== null);
   return (
     <CampaignControlsCard campaign={campaign} title="Delivery" headingId="delivery-heading">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
@@ -152,6 +159,11 @@ function Overview({
           {cancelled > 0 && (
             <span className="inline-flex items-center gap-1.5">
               <Swatch tone="cancelled" /> Cancelled {b.rounded.cancelled}%
+            </span>
+          )}
+          {suppressed > 0 && (
+            <span className="inline-flex items-center gap-1.5">
+              <Swatch tone="suppressed" /> Suppressed {b.rounded.suppressed}%
             </span>
           )}
           <span className="inline-flex items-center gap-1.5">
@@ -181,13 +193,32 @@ function Overview({
           label="Recipients"
           value={formatCount(counts.total)}
           hint={
-            campaign.duplicatesRemoved > 0
-              ? `${formatCount(campaign.duplicatesRemoved)} duplicate${campaign.duplicatesRemoved === 1 ? "" : "s"} removed`
+            recipientsHint.length > 0
+              ? recipientsHint.map((part) => (
+                  <span key={part} className="block">
+                    {part}
+                  </span>
+                ))
               : undefined
           }
         />
         <Speed campaign={campaign} samples={samples} readAt={readAt} />
       </dl>
+      {suppressed > 0 && (
+        // Fixed when the campaign was stored: it never appears or changes after the first paint.
+        <p className="mt-4 flex items-start gap-1.5 text-xs text-slate-600" data-testid="suppressed-note">
+          <span className="mt-0.5">
+            <Swatch tone="suppressed" />
+          </span>
+          <span>
+            Suppressed: on the{" "}
+            <Link href="/suppressions" className="text-blue-800 underline hover:text-blue-950">
+              suppression list
+            </Link>{" "}
+            when the campaign was stored; never sent.
+          </span>
+        </p>
+      )}
     </CampaignControlsCard>
   );
 }

@@ -319,6 +319,49 @@ describe("CampaignDetail", () => {
     expect(row.textContent).toContain("Never sent: on the suppression list when the campaign was stored");
   });
 
+  it("names the campaign's own sender and Reply-To in the message card, only when set", async () => {
+    const own: Campaign = {
+      ...campaign(500),
+      from: { name: "The Acme team", email: "news@localhost" },
+      replyTo: "help@desk.example",
+    };
+    let current = own;
+    fetchMock.mockImplementation(async (request) => {
+      const url = new URL(request.url);
+      if (url.pathname.endsWith("/activity")) return json(200, NO_ACTIVITY);
+      if (url.pathname.endsWith("/recipients")) return json(200, RECIPIENTS);
+      if (url.pathname.endsWith("/timeline")) return json(200, { bucketSeconds: 1, points: [] });
+      return json(200, current);
+    });
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("reader", ["campaigns:read"])),
+    );
+    await advance(0);
+    const message = screen.getByRole("region", { name: "Message" });
+    expect(within(message).getByTestId("campaign-from").textContent).toBe(
+      "From: The Acme team <news@localhost>",
+    );
+    expect(within(message).getByTestId("campaign-reply-to").textContent).toBe(
+      "Reply-To: help@desk.example",
+    );
+    cleanup();
+    current = { ...campaign(500), from: { email: "news@localhost" }, replyTo: null };
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("reader", ["campaigns:read"])),
+    );
+    await advance(0);
+    const again = screen.getByRole("region", { name: "Message" });
+    expect(within(again).getByTestId("campaign-from").textContent).toBe("From: news@localhost");
+    expect(within(again).queryByTestId("campaign-reply-to")).toBeNull();
+    cleanup();
+    current = campaign(500);
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("reader", ["campaigns:read"])),
+    );
+    await advance(0);
+    expect(screen.queryByTestId("campaign-from")).toBeNull();
+  });
+
   it("says nothing about suppressions when there are none", async () => {
     fetchMock.mockImplementation(async (request) => {
       const url = new URL(request.url);

@@ -223,18 +223,40 @@ function Overview({
   );
 }
 
+/** A campaign's own sender as a header shows it: "The Acme team <news@acme.example>". */
+export function formatSender(from: Campaign["from"]): string | null {
+  if (!from) return null;
+  return from.name ? `${from.name} <${from.email}>` : from.email;
+}
+
 function MessageCard({
   id,
   subject,
   mergeTags,
+  from,
+  replyTo,
 }: {
   id: string;
   subject: string;
   mergeTags: boolean;
+  from: Campaign["from"];
+  replyTo: Campaign["replyTo"];
 }) {
   const { data, error, failureReason } = useApiQuery(campaignBodyQuery(queries(), id));
+  const sender = formatSender(from);
   return (
     <Card title="Message" headingId="message-heading">
+      {/* Only a campaign's own sender is named: without one, the server's MAIL_FROM sends it. */}
+      {sender && (
+        <p className="text-sm text-slate-600" data-testid="campaign-from">
+          From: <span className="font-medium break-words text-slate-900">{sender}</span>
+        </p>
+      )}
+      {replyTo && (
+        <p className="text-sm text-slate-600" data-testid="campaign-reply-to">
+          Reply-To: <span className="font-medium break-words text-slate-900">{replyTo}</span>
+        </p>
+      )}
       <p className="text-sm text-slate-600">
         Subject: <span className="font-medium break-words text-slate-900">{subject}</span>
       </p>
@@ -386,7 +408,13 @@ export function CampaignDetail({ id, filter, page }: Props) {
 
       <div className="grid gap-6 lg:grid-cols-2 lg:items-start">
         <TimelineCard campaignId={id} phase={phase} />
-        <MessageCard id={id} subject={campaign.subject} mergeTags={campaign.mergeTags} />
+        <MessageCard
+          id={id}
+          subject={campaign.subject}
+          mergeTags={campaign.mergeTags}
+          from={campaign.from}
+          replyTo={campaign.replyTo}
+        />
       </div>
 
       <RecipientsCard campaign={campaign} filter={filter} page={page} phase={phase} />

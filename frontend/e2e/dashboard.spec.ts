@@ -813,7 +813,7 @@ test.describe("with a key that may do everything", () => {
     const delivery = page.getByRole("region", { name: "Delivery" });
     await expect(delivery.getByText("1 suppressed", { exact: true })).toBeVisible();
     await expect(delivery.getByTestId("suppressed-note")).toHaveText(
-      "Suppressed: on the suppression list when the campaign was stored; never sent.",
+      "Suppressed: on the suppression list when the campaign was stored or started sending; never sent.",
     );
     await expect(delivery.getByRole("progressbar", { name: "Delivery progress" })).toHaveAttribute(
       "aria-valuetext",

@@ -299,7 +299,7 @@ describe("CampaignDetail", () => {
     expect(within(delivery).getByText("2 duplicates removed")).toBeTruthy();
     expect(within(delivery).getByText(/Suppressed 12%/)).toBeTruthy();
     expect(within(delivery).getByTestId("suppressed-note").textContent).toBe(
-      "Suppressed: on the suppression list when the campaign was stored; never sent.",
+      "Suppressed: on the suppression list when the campaign was stored or started sending; never sent.",
     );
     expect(within(delivery).getByRole("link", { name: "suppression list" }).getAttribute("href")).toBe(
       "/suppressions",
@@ -316,7 +316,7 @@ describe("CampaignDetail", () => {
     expect(asked).toEqual(["SUPPRESSED"]);
     const row = screen.getByRole("row", { name: /gone@example\.org/ });
     expect(within(row).getByText("Suppressed", { selector: "[data-status]" })).toBeTruthy();
-    expect(row.textContent).toContain("Never sent: on the suppression list when the campaign was stored");
+    expect(row.textContent).toContain("Never sent: on the suppression list when the campaign was stored or started sending");
   });
 
   it("names the campaign's own sender and Reply-To in the message card, only when set", async () => {

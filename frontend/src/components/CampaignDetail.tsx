@@ -205,7 +205,8 @@ function Overview({
         <Speed campaign={campaign} samples={samples} readAt={readAt} />
       </dl>
       {suppressed > 0 && (
-        // Fixed when the campaign was stored: it never appears or changes after the first paint.
+        // Known with the page's first read; it changes only when a worker starts the campaign
+        // (addresses suppressed since it was stored), never while a finished one loads.
         <p className="mt-4 flex items-start gap-1.5 text-xs text-slate-600" data-testid="suppressed-note">
           <span className="mt-0.5">
             <Swatch tone="suppressed" />
@@ -215,7 +216,7 @@ function Overview({
             <Link href="/suppressions" className="text-blue-800 underline hover:text-blue-950">
               suppression list
             </Link>{" "}
-            when the campaign was stored; never sent.
+            when the campaign was stored or started sending; never sent.
           </span>
         </p>
       )}

@@ -67,7 +67,7 @@ function CampaignRow({ campaign }: { campaign: Campaign }) {
         {suppressed > 0 && (
           <div
             className="flex items-center gap-1.5"
-            title="On the suppression list when the campaign was stored; never sent"
+            title="On the suppression list when the campaign was stored or started sending; never sent"
           >
             <Swatch tone="suppressed" />
             <dt className="sr-only">Suppressed</dt>

@@ -85,7 +85,7 @@ function Details({ row }: { row: RecipientRow }) {
   if (row.status === "SUPPRESSED") {
     return (
       <span className="text-slate-700">
-        Never sent: on the suppression list when the campaign was stored
+        Never sent: on the suppression list when the campaign was stored or started sending
       </span>
     );
   }

@@ -3,7 +3,7 @@ import type { Campaign } from "./api/types";
 /**
  * A campaign's counters. The API guarantees sent + failed + cancelled + suppressed + pending ==
  * total; `cancelled` (recipients a cancel left unsent) and `suppressed` (on the suppression list
- * when the campaign was stored, never sent) may be left out when there are none.
+ * when the campaign was stored or started sending, never sent) may be left out when there are none.
  */
 export interface Counts {
   total: number;

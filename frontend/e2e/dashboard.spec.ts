@@ -88,7 +88,10 @@ async function waitUntilDone(page: Page) {
 }
 
 /** Picks a status in the recipients filter (the radios are visually hidden behind labels). */
-async function filterBy(page: Page, status: "All" | "Pending" | "Sent" | "Failed" | "Cancelled") {
+async function filterBy(
+  page: Page,
+  status: "All" | "Pending" | "Sent" | "Failed" | "Cancelled" | "Suppressed",
+) {
   const group = page.getByRole("group", { name: "Filter by status" });
   await group.locator("label", { hasText: status }).click();
   await expect(group.getByRole("radio", { name: status })).toBeChecked();
@@ -780,6 +783,84 @@ test.describe("with a key that may do everything", () => {
     expect(alertTop).toBeLessThan(deliveryTop);
     expect(await figureValue(page, "Failed")).toBe(total);
     await shot(page, "campaign-stopped");
+  });
+
+  test("an address on the suppression list is never sent: counted as suppressed, listed under its filter", async ({
+    page,
+  }) => {
+    const blocked = `blocked.${RUN}@example.org`;
+    await page.goto("/suppressions");
+    await page.getByLabel("Add addresses").fill(blocked);
+    await page.getByRole("button", { name: "Add to the list" }).click();
+    await expect(page.getByText("1 address added")).toBeVisible();
+    await expect(page.getByText(blocked, { exact: true })).toBeVisible();
+    await expectAccessible(page, "the suppression list");
+
+    const subject = `Suppressed ${RUN}`;
+    await page.goto("/campaigns/new");
+    await fillSubjectAndBody(page, subject);
+    await page
+      .getByLabel("Recipients", { exact: true })
+      .fill([`kept1.${RUN}@example.org`, blocked, `kept2.${RUN}@example.org`].join("\n"));
+    await expect(page.getByRole("list", { name: "Recipient check" })).toContainText("3 valid");
+    await page.getByRole("button", { name: "Send campaign" }).click();
+    await expect(page).toHaveURL(ID, { timeout: 30_000 });
+    const id = ID.exec(page.url())![1]!;
+    await waitUntilDone(page);
+
+    const counters = (await readCampaign(page, id)) as Counters & { suppressedEmails: number };
+    expect([counters.sentEmails, counters.suppressedEmails, counters.totalEmails]).toEqual([2, 1, 3]);
+    const delivery = page.getByRole("region", { name: "Delivery" });
+    await expect(delivery.getByText("1 suppressed", { exact: true })).toBeVisible();
+    await expect(delivery.getByTestId("suppressed-note")).toHaveText(
+      "Suppressed: on the suppression list when the campaign was stored or started sending; never sent.",
+    );
+    await expect(delivery.getByRole("progressbar", { name: "Delivery progress" })).toHaveAttribute(
+      "aria-valuetext",
+      "100% done: 2 sent, 0 failed, 1 suppressed, 0 remaining",
+    );
+
+    await filterBy(page, "Suppressed");
+    const rows = page.getByRole("row").filter({ hasText: `.${RUN}@example.org` });
+    await expect(rows).toHaveCount(1);
+    await expect(rows).toContainText(blocked);
+    await expect(rows).toContainText("Never sent: on the suppression list");
+    await expect(rows.locator("[data-status]")).toHaveText("Suppressed");
+    await expectAccessible(page, "a campaign with a suppressed recipient, under the Suppressed filter");
+    await shot(page, "campaign-detail-suppressed");
+  });
+
+  test("a campaign's own sender: a From outside the allowed domains is refused on its field, one inside is shown", async ({
+    page,
+  }) => {
+    const subject = `Own sender ${RUN}`;
+    await page.goto("/campaigns/new");
+    await fillSubjectAndBody(page, subject);
+    await page.getByLabel("Recipients", { exact: true }).fill(`sender.${RUN}@example.org`);
+    await page.locator("summary", { hasText: "Sender" }).click();
+    await page.getByLabel("From name").fill("Paloma E2E");
+    const address = page.getByLabel("From address");
+    await address.fill("news@elsewhere.example");
+    await page.getByLabel("Reply-To").fill(`help.${RUN}@example.org`);
+    await page.getByRole("button", { name: "Send campaign" }).click();
+
+    // Only the server knows its ALLOWED_FROM_DOMAINS (here the domain of MAIL_FROM, localhost).
+    await expect(address).toHaveAttribute("aria-invalid", "true");
+    await expect(address).toHaveAccessibleDescription(/not one this server may send from/);
+    await expect(address).toBeFocused();
+    await expect(page).toHaveURL(/\/campaigns\/new$/);
+    await expectAccessible(page, "the new-campaign form with a refused From address");
+
+    await address.fill("news@localhost");
+    await expect(address).not.toHaveAttribute("aria-invalid", "true");
+    await page.getByRole("button", { name: "Send campaign" }).click();
+    await expect(page).toHaveURL(ID, { timeout: 30_000 });
+    const message = page.getByRole("region", { name: "Message" });
+    await expect(message.getByTestId("campaign-from")).toHaveText("From: Paloma E2E <news@localhost>");
+    await expect(message.getByTestId("campaign-reply-to")).toHaveText(
+      `Reply-To: help.${RUN}@example.org`,
+    );
+    await waitUntilDone(page);
   });
 });
 

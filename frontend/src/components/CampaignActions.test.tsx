@@ -49,6 +49,7 @@ function campaign(status: CampaignStatus, overrides: Partial<Campaign> = {}): Ca
     failedEmails: 0,
     pendingEmails: 2,
     cancelledEmails: 0,
+    suppressedEmails: 0,
     progress: 0,
     duplicatesRemoved: 0,
     mergeTags: false,

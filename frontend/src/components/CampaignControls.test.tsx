@@ -51,6 +51,7 @@ function campaign(status: CampaignStatus, overrides: Partial<Campaign> = {}): Ca
     failedEmails: 66,
     pendingEmails: 1234,
     cancelledEmails: 0,
+    suppressedEmails: 0,
     progress: 38.3,
     duplicatesRemoved: 0,
     mergeTags: false,

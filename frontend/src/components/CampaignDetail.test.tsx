@@ -47,6 +47,7 @@ function campaign(done: number): Campaign {
     failedEmails: 10,
     pendingEmails: 1000 - done,
     cancelledEmails: 0,
+    suppressedEmails: 0,
     progress: done / 10,
     duplicatesRemoved: 2,
     mergeTags: false,
@@ -252,6 +253,130 @@ describe("CampaignDetail", () => {
       "Resumed by admin",
       "Cancelled by admin",
     ]);
+  });
+
+  it("counts suppressed recipients as done, says why they were never sent, and filters them", async () => {
+    const withSuppressed: Campaign = {
+      ...campaign(0),
+      status: "COMPLETED",
+      totalEmails: 100,
+      sentEmails: 80,
+      failedEmails: 8,
+      pendingEmails: 0,
+      suppressedEmails: 12,
+      progress: 100,
+      completedAt: "2026-03-01T09:35:01Z",
+    };
+    const asked: string[] = [];
+    fetchMock.mockImplementation(async (request) => {
+      const url = new URL(request.url);
+      if (url.pathname.endsWith("/activity")) return json(200, NO_ACTIVITY);
+      if (url.pathname.endsWith("/recipients")) {
+        asked.push(url.searchParams.get("status") ?? "");
+        return json(200, {
+          ...RECIPIENTS,
+          items: [
+            {
+              id: "0190c7c4-0000-7000-8000-0000000000b1",
+              email: "gone@example.org",
+              status: "SUPPRESSED",
+              attempts: 0,
+              fields: {},
+              updatedAt: "2026-03-01T09:30:00Z",
+            },
+          ],
+        });
+      }
+      if (url.pathname.endsWith("/timeline")) return json(200, { bucketSeconds: 1, points: [] });
+      return json(200, withSuppressed);
+    });
+    renderWithQueries(<CampaignDetail id={ID} filter="suppressed" page={1} />, (c) =>
+      signIn(c, key("reader", ["campaigns:read"])),
+    );
+    await advance(0);
+    const delivery = screen.getByRole("region", { name: "Delivery" });
+    expect(within(delivery).getByText("12 suppressed")).toBeTruthy();
+    expect(within(delivery).getByText("2 duplicates removed")).toBeTruthy();
+    expect(within(delivery).getByText(/Suppressed 12%/)).toBeTruthy();
+    expect(within(delivery).getByTestId("suppressed-note").textContent).toBe(
+      "Suppressed: on the suppression list when the campaign was stored or started sending; never sent.",
+    );
+    expect(within(delivery).getByRole("link", { name: "suppression list" }).getAttribute("href")).toBe(
+      "/suppressions",
+    );
+    const bar = within(delivery).getByRole("progressbar", { name: "Delivery progress" });
+    expect(bar.getAttribute("aria-valuenow")).toBe("100");
+    expect(bar.getAttribute("aria-valuetext")).toBe(
+      "100% done: 80 sent, 8 failed, 12 suppressed, 0 remaining",
+    );
+    const filters = screen.getByRole("group", { name: "Filter by status" });
+    const radio = within(filters).getByRole("radio", { name: "Suppressed" }) as HTMLInputElement;
+    expect(radio.checked).toBe(true);
+    expect(radio.labels?.[0]?.textContent).toBe("Suppressed12");
+    expect(asked).toEqual(["SUPPRESSED"]);
+    const row = screen.getByRole("row", { name: /gone@example\.org/ });
+    expect(within(row).getByText("Suppressed", { selector: "[data-status]" })).toBeTruthy();
+    expect(row.textContent).toContain("Never sent: on the suppression list when the campaign was stored or started sending");
+  });
+
+  it("names the campaign's own sender and Reply-To in the message card, only when set", async () => {
+    const own: Campaign = {
+      ...campaign(500),
+      from: { name: "The Acme team", email: "news@localhost" },
+      replyTo: "help@desk.example",
+    };
+    let current = own;
+    fetchMock.mockImplementation(async (request) => {
+      const url = new URL(request.url);
+      if (url.pathname.endsWith("/activity")) return json(200, NO_ACTIVITY);
+      if (url.pathname.endsWith("/recipients")) return json(200, RECIPIENTS);
+      if (url.pathname.endsWith("/timeline")) return json(200, { bucketSeconds: 1, points: [] });
+      return json(200, current);
+    });
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("reader", ["campaigns:read"])),
+    );
+    await advance(0);
+    const message = screen.getByRole("region", { name: "Message" });
+    expect(within(message).getByTestId("campaign-from").textContent).toBe(
+      "From: The Acme team <news@localhost>",
+    );
+    expect(within(message).getByTestId("campaign-reply-to").textContent).toBe(
+      "Reply-To: help@desk.example",
+    );
+    cleanup();
+    current = { ...campaign(500), from: { email: "news@localhost" }, replyTo: null };
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("reader", ["campaigns:read"])),
+    );
+    await advance(0);
+    const again = screen.getByRole("region", { name: "Message" });
+    expect(within(again).getByTestId("campaign-from").textContent).toBe("From: news@localhost");
+    expect(within(again).queryByTestId("campaign-reply-to")).toBeNull();
+    cleanup();
+    current = campaign(500);
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("reader", ["campaigns:read"])),
+    );
+    await advance(0);
+    expect(screen.queryByTestId("campaign-from")).toBeNull();
+  });
+
+  it("says nothing about suppressions when there are none", async () => {
+    fetchMock.mockImplementation(async (request) => {
+      const url = new URL(request.url);
+      if (url.pathname.endsWith("/activity")) return json(200, NO_ACTIVITY);
+      if (url.pathname.endsWith("/recipients")) return json(200, RECIPIENTS);
+      if (url.pathname.endsWith("/timeline")) return json(200, { bucketSeconds: 1, points: [] });
+      return json(200, campaign(500));
+    });
+    renderWithQueries(<CampaignDetail id={ID} filter="all" page={1} />, (c) =>
+      signIn(c, key("reader", ["campaigns:read"])),
+    );
+    await advance(0);
+    const delivery = screen.getByRole("region", { name: "Delivery" });
+    expect(within(delivery).queryByText(/suppressed/i)).toBeNull();
+    expect(within(delivery).queryByTestId("suppressed-note")).toBeNull();
   });
 
   it("says when the campaign does not exist, and stops asking", async () => {

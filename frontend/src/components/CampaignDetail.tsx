@@ -135,7 +135,14 @@ function Overview({
 }) {
   const counts = countsOf(campaign);
   const cancelled = counts.cancelled ?? 0;
+  const suppressed = counts.suppressed ?? 0;
   const b = breakdown(counts);
+  const recipientsHint = [
+    suppressed > 0 ? `${formatCount(suppressed)} suppressed` : null,
+    campaign.duplicatesRemoved > 0
+      ? `${formatCount(campaign.duplicatesRemoved)} duplicate${campaign.duplicatesRemoved === 1 ? "" : "s"} removed`
+      : null,
+  ].filter((part) => part !== null);
   return (
     <CampaignControlsCard campaign={campaign} title="Delivery" headingId="delivery-heading">
       <div className="flex flex-wrap items-baseline justify-between gap-2">
@@ -152,6 +159,11 @@ function Overview({
           {cancelled > 0 && (
             <span className="inline-flex items-center gap-1.5">
               <Swatch tone="cancelled" /> Cancelled {b.rounded.cancelled}%
+            </span>
+          )}
+          {suppressed > 0 && (
+            <span className="inline-flex items-center gap-1.5">
+              <Swatch tone="suppressed" /> Suppressed {b.rounded.suppressed}%
             </span>
           )}
           <span className="inline-flex items-center gap-1.5">
@@ -181,29 +193,71 @@ function Overview({
           label="Recipients"
           value={formatCount(counts.total)}
           hint={
-            campaign.duplicatesRemoved > 0
-              ? `${formatCount(campaign.duplicatesRemoved)} duplicate${campaign.duplicatesRemoved === 1 ? "" : "s"} removed`
+            recipientsHint.length > 0
+              ? recipientsHint.map((part) => (
+                  <span key={part} className="block">
+                    {part}
+                  </span>
+                ))
               : undefined
           }
         />
         <Speed campaign={campaign} samples={samples} readAt={readAt} />
       </dl>
+      {suppressed > 0 && (
+        // Known with the page's first read; it changes only when a worker starts the campaign
+        // (addresses suppressed since it was stored), never while a finished one loads.
+        <p className="mt-4 flex items-start gap-1.5 text-xs text-slate-600" data-testid="suppressed-note">
+          <span className="mt-0.5">
+            <Swatch tone="suppressed" />
+          </span>
+          <span>
+            Suppressed: on the{" "}
+            <Link href="/suppressions" className="text-blue-800 underline hover:text-blue-950">
+              suppression list
+            </Link>{" "}
+            when the campaign was stored or started sending; never sent.
+          </span>
+        </p>
+      )}
     </CampaignControlsCard>
   );
+}
+
+/** A campaign's own sender as a header shows it: "The Acme team <news@acme.example>". */
+export function formatSender(from: Campaign["from"]): string | null {
+  if (!from) return null;
+  return from.name ? `${from.name} <${from.email}>` : from.email;
 }
 
 function MessageCard({
   id,
   subject,
   mergeTags,
+  from,
+  replyTo,
 }: {
   id: string;
   subject: string;
   mergeTags: boolean;
+  from: Campaign["from"];
+  replyTo: Campaign["replyTo"];
 }) {
   const { data, error, failureReason } = useApiQuery(campaignBodyQuery(queries(), id));
+  const sender = formatSender(from);
   return (
     <Card title="Message" headingId="message-heading">
+      {/* Only a campaign's own sender is named: without one, the server's MAIL_FROM sends it. */}
+      {sender && (
+        <p className="text-sm text-slate-600" data-testid="campaign-from">
+          From: <span className="font-medium break-words text-slate-900">{sender}</span>
+        </p>
+      )}
+      {replyTo && (
+        <p className="text-sm text-slate-600" data-testid="campaign-reply-to">
+          Reply-To: <span className="font-medium break-words text-slate-900">{replyTo}</span>
+        </p>
+      )}
       <p className="text-sm text-slate-600">
         Subject: <span className="font-medium break-words text-slate-900">{subject}</span>
       </p>
@@ -355,7 +409,13 @@ export function CampaignDetail({ id, filter, page }: Props) {
 
       <div className="grid gap-6 lg:grid-cols-2 lg:items-start">
         <TimelineCard campaignId={id} phase={phase} />
-        <MessageCard id={id} subject={campaign.subject} mergeTags={campaign.mergeTags} />
+        <MessageCard
+          id={id}
+          subject={campaign.subject}
+          mergeTags={campaign.mergeTags}
+          from={campaign.from}
+          replyTo={campaign.replyTo}
+        />
       </div>
 
       <RecipientsCard campaign={campaign} filter={filter} page={page} phase={phase} />

@@ -35,6 +35,7 @@ function campaign(overrides: Partial<Campaign>): Campaign {
     failedEmails: 1,
     pendingEmails: 4,
     cancelledEmails: 0,
+    suppressedEmails: 0,
     progress: 60,
     duplicatesRemoved: 0,
     mergeTags: false,
@@ -262,6 +263,34 @@ describe("CampaignList", () => {
     expect(screen.queryByText("Updating live")).toBeNull();
     await advance(5000);
     expect(fetchMock).toHaveBeenCalledTimes(1);
+  });
+
+  it("shows a campaign's suppressed recipients among its counters, only when there are some", async () => {
+    fetchMock.mockResolvedValueOnce(
+      page([
+        campaign({
+          id: "0190c7c4-0000-7000-8000-0000000000d1",
+          subject: "Some suppressed",
+          status: "COMPLETED",
+          totalEmails: 10,
+          sentEmails: 7,
+          failedEmails: 0,
+          pendingEmails: 0,
+          suppressedEmails: 3,
+          progress: 100,
+        }),
+        campaign({ id: "0190c7c4-0000-7000-8000-0000000000d2", subject: "Nobody on the list" }),
+      ]),
+    );
+    renderWithQueries(<CampaignList page={1} />);
+    await advance(0);
+    const [some, none] = within(screen.getByRole("list", { name: "Campaigns" })).getAllByRole("listitem");
+    expect(some!.textContent).toContain("3 suppressed");
+    expect(within(some!).getByRole("progressbar").getAttribute("aria-valuenow")).toBe("100");
+    expect(within(some!).getByRole("progressbar").getAttribute("aria-valuetext")).toContain(
+      "3 suppressed",
+    );
+    expect(none!.textContent).not.toContain("suppressed");
   });
 
   it("asks for the requested page and links to the pages around it", async () => {

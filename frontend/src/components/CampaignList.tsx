@@ -22,6 +22,7 @@ import { LoadFailed, PageLoading, Swatch, buttonPrimary, buttonSecondary } from 
 function CampaignRow({ campaign }: { campaign: Campaign }) {
   const counts = countsOf(campaign);
   const cancelled = counts.cancelled ?? 0;
+  const suppressed = counts.suppressed ?? 0;
   return (
     <li className="relative rounded-lg border border-slate-200 bg-white p-4 shadow-xs transition-colors focus-within:ring-2 focus-within:ring-blue-600 hover:border-slate-300 sm:p-5">
       <div className="flex items-start justify-between gap-3">
@@ -60,6 +61,19 @@ function CampaignRow({ campaign }: { campaign: Campaign }) {
             <dd>
               <span className="font-semibold text-slate-900">{formatCount(cancelled)}</span>{" "}
               cancelled
+            </dd>
+          </div>
+        )}
+        {suppressed > 0 && (
+          <div
+            className="flex items-center gap-1.5"
+            title="On the suppression list when the campaign was stored or started sending; never sent"
+          >
+            <Swatch tone="suppressed" />
+            <dt className="sr-only">Suppressed</dt>
+            <dd>
+              <span className="font-semibold text-slate-900">{formatCount(suppressed)}</span>{" "}
+              suppressed
             </dd>
           </div>
         )}

@@ -150,6 +150,94 @@ describe("NewCampaignForm", () => {
     expect(subject.getAttribute("aria-invalid")).toBeNull();
   });
 
+  it("keeps the sender collapsed and out of the request until it is filled", async () => {
+    fetchMock.mockResolvedValueOnce(json(202, { id: "0190c7c4-0000-7000-8000-000000000001" }));
+    render(<NewCampaignForm />);
+    const details = screen.getByText("Sender").closest("details")!;
+    expect(details.open).toBe(false);
+    expect(details.textContent).toContain("From the server's default");
+    fill("Hi", "<p>x</p>", "ann@example.org");
+    fireEvent.click(screen.getByRole("button", { name: "Send campaign" }));
+    await waitFor(() => expect(push).toHaveBeenCalled());
+    const sent = (await fetchMock.mock.calls[0]![0].json()) as Record<string, unknown>;
+    expect(sent).not.toHaveProperty("from");
+    expect(sent).not.toHaveProperty("replyTo");
+  });
+
+  it("sends the From and Reply-To that were filled", async () => {
+    fetchMock.mockResolvedValueOnce(json(202, { id: "0190c7c4-0000-7000-8000-000000000001" }));
+    render(<NewCampaignForm />);
+    fireEvent.click(screen.getByText("Sender"));
+    fireEvent.change(screen.getByLabelText("From name"), { target: { value: " The Acme team " } });
+    fireEvent.change(screen.getByLabelText("From address"), { target: { value: "news@localhost" } });
+    fireEvent.change(screen.getByLabelText("Reply-To"), { target: { value: "help@desk.example" } });
+    expect(screen.getByText("Sender").closest("details")!.textContent).toContain(
+      "From The Acme team <news@localhost>, replies to help@desk.example",
+    );
+    fill("Hi", "<p>x</p>", "ann@example.org");
+    fireEvent.click(screen.getByRole("button", { name: "Send campaign" }));
+    await waitFor(() => expect(push).toHaveBeenCalled());
+    expect(await fetchMock.mock.calls[0]![0].json()).toMatchObject({
+      from: { name: "The Acme team", email: "news@localhost" },
+      replyTo: "help@desk.example",
+    });
+  });
+
+  it("asks for the address that goes with a From name before sending", async () => {
+    render(<NewCampaignForm />);
+    fireEvent.click(screen.getByText("Sender"));
+    fireEvent.change(screen.getByLabelText("From name"), { target: { value: "Acme" } });
+    fill("Hi", "<p>x</p>", "ann@example.org");
+    fireEvent.click(screen.getByRole("button", { name: "Send campaign" }));
+    const address = screen.getByLabelText("From address");
+    expect(address.getAttribute("aria-invalid")).toBe("true");
+    expect(describedText(address)).toContain("Enter the From address that goes with this name.");
+    expect(document.activeElement).toBe(address);
+    expect(fetchMock).not.toHaveBeenCalled();
+    // Typing the address clears it.
+    fireEvent.change(address, { target: { value: "news@localhost" } });
+    expect(address.getAttribute("aria-invalid")).toBeNull();
+  });
+
+  it("shows the server's refusal of the From address next to it, opening the section", async () => {
+    fetchMock.mockResolvedValueOnce(
+      json(422, {
+        error: {
+          code: "validation_failed",
+          message: "the campaign has invalid fields",
+          details: {
+            fields: [
+              {
+                field: "from.email",
+                message: "the sender's domain is not one this server may send from (localhost)",
+              },
+            ],
+          },
+        },
+      }),
+    );
+    render(<NewCampaignForm />);
+    const details = screen.getByText("Sender").closest("details")!;
+    fireEvent.click(screen.getByText("Sender"));
+    fireEvent.change(screen.getByLabelText("From address"), {
+      target: { value: "news@elsewhere.example" },
+    });
+    // Closed again before sending: the refusal opens it.
+    details.open = false;
+    fireEvent(details, new Event("toggle"));
+    fill("Hi", "<p>x</p>", "ann@example.org");
+    fireEvent.click(screen.getByRole("button", { name: "Send campaign" }));
+    const address = screen.getByLabelText("From address");
+    await waitFor(() => expect(address.getAttribute("aria-invalid")).toBe("true"));
+    expect(describedText(address)).toContain(
+      "The sender's domain is not one this server may send from (localhost).",
+    );
+    expect(details.open).toBe(true);
+    expect(document.activeElement).toBe(address);
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect(push).not.toHaveBeenCalled();
+  });
+
   it("says so when the API cannot be reached", async () => {
     fetchMock.mockRejectedValueOnce(new TypeError("fetch failed"));
     render(<NewCampaignForm />);

@@ -5,6 +5,7 @@ import { useDeferredValue, useId, useMemo, useRef, useState, type FormEvent } fr
 import type { CampaignField } from "@/lib/api/submit-errors";
 import type { Campaign } from "@/lib/api/types";
 import { formatCount, plural } from "@/lib/format";
+import { NO_SENDER, type SenderValues } from "@/lib/campaign-form";
 import { analyseFormRecipients } from "@/lib/recipients";
 import { browserTimeZone, pickerBounds } from "@/lib/schedule";
 
@@ -14,12 +15,22 @@ import { MergeTagHint } from "./new-campaign/MergeTagHint";
 import { MessagePreview } from "./new-campaign/MessagePreview";
 import { RecipientsField } from "./new-campaign/RecipientsField";
 import { ScheduleField } from "./new-campaign/ScheduleField";
+import { SenderField } from "./new-campaign/SenderField";
 import { SubjectField } from "./new-campaign/SubjectField";
 import { useEditCampaign, type EditStart } from "./new-campaign/use-edit-campaign";
 import { useSubmitCampaign } from "./new-campaign/use-submit-campaign";
 import { buttonPrimary, buttonSecondary } from "./ui";
 
-const FIELD_ORDER: readonly CampaignField[] = ["subject", "body", "recipients", "scheduledAt"];
+const FIELD_ORDER: readonly CampaignField[] = [
+  "subject",
+  "from.name",
+  "from.email",
+  "replyTo",
+  "body",
+  "recipients",
+  "scheduledAt",
+];
+const SENDER_FIELDS: readonly CampaignField[] = ["from.name", "from.email", "replyTo"];
 
 function Spinner({ light }: { light: boolean }) {
   return (
@@ -59,6 +70,13 @@ export function NewCampaignForm({ canSend = true, edit }: { canSend?: boolean; e
   const bodyRef = useRef<HTMLTextAreaElement>(null);
   const recipientsRef = useRef<HTMLTextAreaElement>(null);
   const sendAtRef = useRef<HTMLInputElement>(null);
+  // The sender (new campaigns only: editing keeps the one the campaign was stored with).
+  const [sender, setSender] = useState<SenderValues>(NO_SENDER);
+  const [senderOpen, setSenderOpen] = useState(false);
+  const senderRef = useRef<HTMLDetailsElement>(null);
+  const fromNameRef = useRef<HTMLInputElement>(null);
+  const fromEmailRef = useRef<HTMLInputElement>(null);
+  const replyToRef = useRef<HTMLInputElement>(null);
   // When to send: now (the default), or at `sendAt`, read in the browser's time zone.
   const [later, setLater] = useState(edit ? edit.start.scheduledAt !== null : false);
   const [sendAt, setSendAt] = useState(edit?.start.sendAt ?? "");
@@ -77,8 +95,16 @@ export function NewCampaignForm({ canSend = true, edit }: { canSend?: boolean; e
       body: bodyRef,
       recipients: recipientsRef,
       scheduledAt: sendAtRef,
+      "from.name": fromNameRef,
+      "from.email": fromEmailRef,
+      replyTo: replyToRef,
     };
     const first = FIELD_ORDER.find((f) => fields[f]);
+    if (first && SENDER_FIELDS.includes(first)) {
+      // A field in a closed <details> cannot take focus: open it first (the state follows).
+      if (senderRef.current) senderRef.current.open = true;
+      setSenderOpen(true);
+    }
     if (first) refs[first].current?.focus();
   }
 
@@ -119,6 +145,7 @@ export function NewCampaignForm({ canSend = true, edit }: { canSend?: boolean; e
       draft,
       sendAt: later ? sendAt : null,
       timeZone: schedule?.timeZone ?? browserTimeZone(),
+      sender,
     });
   }
 
@@ -171,6 +198,26 @@ export function NewCampaignForm({ canSend = true, edit }: { canSend?: boolean; e
         inputRef={subjectRef}
         tagsHintId={tagsHintId}
       />
+
+      {!edit && (
+        <SenderField
+          values={sender}
+          onChange={(part, value) => {
+            setSender((prev) => ({ ...prev, [part]: value }));
+            // The address's "goes with this name" error is cleared by either field.
+            if (part === "fromName") clearFieldError("from.name");
+            if (part === "fromName" || part === "fromEmail") clearFieldError("from.email");
+            if (part === "replyTo") clearFieldError("replyTo");
+          }}
+          errors={errors.fields}
+          open={senderOpen}
+          onOpenChange={setSenderOpen}
+          detailsRef={senderRef}
+          fromNameRef={fromNameRef}
+          fromEmailRef={fromEmailRef}
+          replyToRef={replyToRef}
+        />
+      )}
 
       <BodyField
         value={body}

@@ -8,18 +8,20 @@ interface Props {
 }
 
 /**
- * Sent (green), failed (red) and cancelled (gray) segments of one bar; the rest is remaining.
+ * Sent (green), failed (red), cancelled (gray) and suppressed (orange) segments of one bar; the
+ * rest is remaining.
  * Exposed as a progressbar whose value is the share with a final outcome.
  */
 export function ProgressBar({ counts, label, size = "sm" }: Props) {
   const b = breakdown(counts);
   const cancelled = counts.cancelled ?? 0;
+  const suppressed = counts.suppressed ?? 0;
   const text =
     counts.total === 0
       ? "No recipients"
       : `${b.done}% done: ${counts.sent} sent, ${counts.failed} failed, ${
           cancelled > 0 ? `${cancelled} cancelled, ` : ""
-        }${counts.pending} remaining`;
+        }${suppressed > 0 ? `${suppressed} suppressed, ` : ""}${counts.pending} remaining`;
   return (
     <div
       role="progressbar"
@@ -44,6 +46,11 @@ export function ProgressBar({ counts, label, size = "sm" }: Props) {
         className="h-full bg-slate-500 transition-[width] duration-500 ease-out"
         style={{ width: `${b.cancelled}%` }}
         data-segment="cancelled"
+      />
+      <div
+        className="h-full bg-orange-500 transition-[width] duration-500 ease-out"
+        style={{ width: `${b.suppressed}%` }}
+        data-segment="suppressed"
       />
     </div>
   );

@@ -19,6 +19,7 @@ const FILTER_LABELS: Record<RecipientFilter, string> = {
   sent: "Sent",
   failed: "Failed",
   cancelled: "Cancelled",
+  suppressed: "Suppressed",
 };
 
 const EMPTY_TEXT: Record<RecipientFilter, string> = {
@@ -27,6 +28,7 @@ const EMPTY_TEXT: Record<RecipientFilter, string> = {
   sent: "No messages have been sent yet.",
   failed: "No recipients have failed.",
   cancelled: "No recipients were cancelled.",
+  suppressed: "No recipients were on the suppression list.",
 };
 
 function filterCount(campaign: Campaign, filter: RecipientFilter): number {
@@ -39,6 +41,8 @@ function filterCount(campaign: Campaign, filter: RecipientFilter): number {
       return campaign.failedEmails;
     case "cancelled":
       return campaign.cancelledEmails;
+    case "suppressed":
+      return campaign.suppressedEmails;
     default:
       return campaign.totalEmails;
   }
@@ -77,6 +81,13 @@ function Details({ row }: { row: RecipientRow }) {
   }
   if (row.status === "CANCELLED") {
     return <span className="text-slate-700">Not sent: the campaign was cancelled</span>;
+  }
+  if (row.status === "SUPPRESSED") {
+    return (
+      <span className="text-slate-700">
+        Never sent: on the suppression list when the campaign was stored or started sending
+      </span>
+    );
   }
   if (row.status === "SENT") {
     return (

@@ -11,6 +11,7 @@ const STYLES: Record<CampaignStatus | RecipientStatus, string> = {
   SENT: "bg-emerald-50 text-emerald-800 ring-emerald-300",
   FAILED: "bg-red-50 text-red-800 ring-red-300",
   CANCELLED: "bg-slate-600 text-white ring-slate-600",
+  SUPPRESSED: "bg-orange-50 text-orange-900 ring-orange-300",
 };
 
 const LABELS: Record<CampaignStatus | RecipientStatus, string> = {
@@ -23,6 +24,7 @@ const LABELS: Record<CampaignStatus | RecipientStatus, string> = {
   SENT: "Sent",
   FAILED: "Failed",
   CANCELLED: "Cancelled",
+  SUPPRESSED: "Suppressed",
 };
 
 export function statusLabel(status: CampaignStatus | RecipientStatus): string {
@@ -31,7 +33,7 @@ export function statusLabel(status: CampaignStatus | RecipientStatus): string {
 
 /**
  * A coloured pill: draft violet, pending gray, processing blue, paused amber, completed / sent
- * green, failed red, cancelled dark gray.
+ * green, failed red, cancelled dark gray, suppressed orange.
  */
 export function StatusBadge({ status }: { status: CampaignStatus | RecipientStatus }) {
   return (

@@ -8,14 +8,12 @@ import { api } from "@/lib/api/client";
 import { ApiError, unwrap } from "@/lib/api/errors";
 import type { Suppression, SuppressionReason as Reason } from "@/lib/api/types";
 import { formatDateTime, plural } from "@/lib/format";
-import { queries, useApiQuery, useMe, type ApiQueries } from "@/lib/queries";
+import { queries, suppressionPageQuery, useApiQuery, useMe } from "@/lib/queries";
 import { can } from "@/lib/scopes";
 
 import { ConfirmPrompt } from "./ConfirmAction";
 import { Pagination } from "./Pagination";
 import { LoadFailed, PageLoading, buttonPrimary, buttonSecondary } from "./ui";
-
-export const SUPPRESSIONS_PER_PAGE = 50;
 
 const REASONS: Record<Reason, string> = {
   UNSUBSCRIBED: "Unsubscribed",
@@ -38,13 +36,6 @@ export function parseAddresses(text: string): string[] {
     .split(/[\n,;]/)
     .map((a) => a.trim())
     .filter((a) => a.length > 0);
-}
-
-/** One page of the suppression list, newest first. */
-export function suppressionPageQuery(q: ApiQueries, page: number, search: string | undefined) {
-  return q.queryOptions("get", "/api/suppressions", {
-    params: { query: { page, perPage: SUPPRESSIONS_PER_PAGE, ...(search ? { search } : {}) } },
-  });
 }
 
 function failure(error: unknown, action: string): string {

@@ -66,11 +66,16 @@ export function Stat({
 }
 
 /** A small square that matches a bar colour, for legends. */
-export function Swatch({ tone }: { tone: "sent" | "failed" | "cancelled" | "remaining" }) {
+export function Swatch({
+  tone,
+}: {
+  tone: "sent" | "failed" | "cancelled" | "suppressed" | "remaining";
+}) {
   const color = {
     sent: "bg-emerald-600",
     failed: "bg-red-600",
     cancelled: "bg-slate-500",
+    suppressed: "bg-orange-500",
     remaining: "bg-slate-300",
   }[tone];
   return <span aria-hidden="true" className={`inline-block size-2.5 rounded-sm ${color}`} />;

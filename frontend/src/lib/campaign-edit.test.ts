@@ -23,6 +23,7 @@ function campaign(over: Partial<Campaign>): Campaign {
     failedEmails: 2,
     pendingEmails: 0,
     cancelledEmails: 0,
+    suppressedEmails: 0,
     progress: 100,
     duplicatesRemoved: 0,
     mergeTags: false,

@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { newIdempotencyKey, toCreateRequest, validateCampaignForm } from "./campaign-form";
+import {
+  NO_SENDER,
+  newIdempotencyKey,
+  toCreateRequest,
+  validateCampaignForm,
+  validateSender,
+} from "./campaign-form";
 
 const ann = { email: "ann@example.org", name: "Ann", line: 1, source: "paste" as const };
 const bob = { email: "bob@example.org", line: 2, source: "csv" as const };
@@ -32,7 +38,69 @@ describe("validateCampaignForm", () => {
   });
 });
 
+describe("validateSender", () => {
+  it("accepts an empty sender, an address alone, or with a name and a Reply-To", () => {
+    expect(validateSender(NO_SENDER)).toEqual({});
+    expect(validateSender({ ...NO_SENDER, fromEmail: " news@example.org " })).toEqual({});
+    expect(
+      validateSender({ fromName: "The Acme team", fromEmail: "news@example.org", replyTo: "help@desk.example" }),
+    ).toEqual({});
+    // A Reply-To alone is fine: the server's own sender applies.
+    expect(validateSender({ ...NO_SENDER, replyTo: "help@desk.example" })).toEqual({});
+  });
+
+  it("names each problem by the API's field, leaving the allowed domains to the server", () => {
+    expect(validateSender({ ...NO_SENDER, fromName: "Acme" })).toEqual({
+      "from.email": "Enter the From address that goes with this name.",
+    });
+    expect(validateSender({ fromName: "a\nb", fromEmail: "news@", replyTo: "no one" })).toEqual({
+      "from.name": "The From name must be one line, without control characters.",
+      "from.email": "The address is not a valid email address.",
+      replyTo: "The address contains whitespace or control characters.",
+    });
+    expect(
+      validateSender({ ...NO_SENDER, fromName: "x".repeat(201), fromEmail: "a@b.example" })["from.name"],
+    ).toBe("The From name is longer than 200 characters.");
+    expect(validateSender({ ...NO_SENDER, fromEmail: "news@elsewhere.example" })).toEqual({});
+  });
+
+  it("is part of the form's check when the form has a sender", () => {
+    expect(
+      validateCampaignForm({
+        subject: "Hi",
+        body: "x",
+        recipients: [ann],
+        sender: { ...NO_SENDER, replyTo: "@" },
+      }),
+    ).toEqual({ replyTo: "The address is not a valid email address." });
+  });
+});
+
 describe("toCreateRequest", () => {
+  it("sends from and replyTo only when filled, trimmed, the name only with one", () => {
+    const values = { subject: "Hi", body: "x", recipients: [bob] };
+    expect(toCreateRequest({ ...values, sender: NO_SENDER })).toEqual({
+      subject: "Hi",
+      body: "x",
+      recipients: ["bob@example.org"],
+    });
+    expect(
+      toCreateRequest({
+        ...values,
+        sender: { fromName: " Acme ", fromEmail: " news@example.org ", replyTo: " help@desk.example " },
+      }),
+    ).toMatchObject({
+      from: { name: "Acme", email: "news@example.org" },
+      replyTo: "help@desk.example",
+    });
+    const addressOnly = toCreateRequest({ ...values, sender: { ...NO_SENDER, fromEmail: "news@example.org" } });
+    expect(addressOnly.from).toEqual({ email: "news@example.org" });
+    expect(addressOnly).not.toHaveProperty("replyTo");
+    const replyOnly = toCreateRequest({ ...values, sender: { ...NO_SENDER, replyTo: "help@desk.example" } });
+    expect(replyOnly).not.toHaveProperty("from");
+    expect(replyOnly.replyTo).toBe("help@desk.example");
+  });
+
   it("trims the subject and sends names only where there are some", () => {
     expect(toCreateRequest({ subject: " Hi ", body: "<p>x</p>", recipients: [ann, bob] })).toEqual({
       subject: "Hi",

@@ -15,6 +15,12 @@ describe("the recipients filter in the URL", () => {
     expect(parseRecipientFilter("paused")).toBe("all");
     expect(filterStatus("all")).toBeUndefined();
   });
+
+  it("reads the suppressed filter and asks the API for SUPPRESSED recipients", () => {
+    expect(parseRecipientFilter("suppressed")).toBe("suppressed");
+    expect(parseRecipientFilter("SUPPRESSED")).toBe("suppressed");
+    expect(filterStatus("suppressed")).toBe("SUPPRESSED");
+  });
 });
 
 describe("the campaign list's filter in the URL", () => {

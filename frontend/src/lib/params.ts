@@ -8,7 +8,7 @@ export function parsePage(value: string | string[] | undefined): number {
   return n >= 1 ? n : 1;
 }
 
-export type RecipientFilter = "all" | "pending" | "sent" | "failed" | "cancelled";
+export type RecipientFilter = "all" | "pending" | "sent" | "failed" | "cancelled" | "suppressed";
 
 export const RECIPIENT_FILTERS: readonly RecipientFilter[] = [
   "all",
@@ -16,6 +16,7 @@ export const RECIPIENT_FILTERS: readonly RecipientFilter[] = [
   "sent",
   "failed",
   "cancelled",
+  "suppressed",
 ];
 
 /** The recipients filter from a query parameter; "all" when missing or unknown. */
@@ -37,6 +38,8 @@ export function filterStatus(filter: RecipientFilter): RecipientStatus | undefin
       return "FAILED";
     case "cancelled":
       return "CANCELLED";
+    case "suppressed":
+      return "SUPPRESSED";
     default:
       return undefined;
   }

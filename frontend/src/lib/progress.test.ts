@@ -17,7 +17,7 @@ describe("breakdown", () => {
   it("splits the total into sent, failed and remaining shares that add up to 100", () => {
     const b = breakdown({ total: 200, sent: 120, failed: 30, pending: 50 });
     expect([b.sent, b.failed, b.remaining]).toEqual([60, 15, 25]);
-    expect(b.rounded).toEqual({ sent: 60, failed: 15, cancelled: 0, remaining: 25 });
+    expect(b.rounded).toEqual({ sent: 60, failed: 15, cancelled: 0, suppressed: 0, remaining: 25 });
     expect(b.done).toBe(75);
   });
 
@@ -25,7 +25,7 @@ describe("breakdown", () => {
     const b = breakdown({ total: 3, sent: 1, failed: 1, pending: 1 });
     expect(b.sent + b.failed + b.remaining).toBeCloseTo(100, 10);
     expect(sum([b.rounded.sent, b.rounded.failed, b.rounded.remaining])).toBe(100);
-    expect(b.rounded).toEqual({ sent: 34, failed: 33, cancelled: 0, remaining: 33 });
+    expect(b.rounded).toEqual({ sent: 34, failed: 33, cancelled: 0, suppressed: 0, remaining: 33 });
   });
 
   it("adds up to 100 for many uneven splits", () => {
@@ -57,7 +57,7 @@ describe("breakdown", () => {
   it("handles a campaign without recipients: empty bars, nothing left to do", () => {
     const b = breakdown({ total: 0, sent: 0, failed: 0, pending: 0 });
     expect([b.sent, b.failed, b.remaining]).toEqual([0, 0, 0]);
-    expect(b.rounded).toEqual({ sent: 0, failed: 0, cancelled: 0, remaining: 0 });
+    expect(b.rounded).toEqual({ sent: 0, failed: 0, cancelled: 0, suppressed: 0, remaining: 0 });
     expect(b.done).toBe(100);
     expect(Number.isNaN(b.sent)).toBe(false);
   });
@@ -65,11 +65,25 @@ describe("breakdown", () => {
   it("counts cancelled recipients as done, apart from sent and failed", () => {
     const b = breakdown({ total: 1000, sent: 300, failed: 20, cancelled: 680, pending: 0 });
     expect([b.sent, b.failed, b.cancelled, b.remaining]).toEqual([30, 2, 68, 0]);
-    expect(b.rounded).toEqual({ sent: 30, failed: 2, cancelled: 68, remaining: 0 });
+    expect(b.rounded).toEqual({ sent: 30, failed: 2, cancelled: 68, suppressed: 0, remaining: 0 });
     expect(b.done).toBe(100);
     const thirds = breakdown({ total: 3, sent: 1, failed: 0, cancelled: 1, pending: 1 });
     expect(thirds.done).toBe(67);
     expect(sum(Object.values(thirds.rounded))).toBe(100);
+  });
+
+  it("counts suppressed recipients as done, apart from the others", () => {
+    const b = breakdown({ total: 200, sent: 100, failed: 0, suppressed: 50, pending: 50 });
+    expect([b.sent, b.suppressed, b.remaining]).toEqual([50, 25, 25]);
+    expect(b.rounded).toEqual({ sent: 50, failed: 0, cancelled: 0, suppressed: 25, remaining: 25 });
+    expect(b.done).toBe(75);
+    // Every recipient suppressed: nothing to send, all done.
+    const all = breakdown({ total: 3, sent: 0, failed: 0, suppressed: 3, pending: 0 });
+    expect(all.done).toBe(100);
+    expect(all.rounded.suppressed).toBe(100);
+    const mixed = breakdown({ total: 7, sent: 1, failed: 1, cancelled: 1, suppressed: 1, pending: 3 });
+    expect(sum(Object.values(mixed.rounded))).toBe(100);
+    expect(mixed.done).toBeLessThan(100);
   });
 
   it("never exceeds 100% when the counters are momentarily inconsistent", () => {

@@ -1,14 +1,16 @@
 import type { Campaign } from "./api/types";
 
 /**
- * A campaign's counters. The API guarantees sent + failed + cancelled + pending == total;
- * `cancelled` (recipients a cancel left unsent) may be left out when there are none.
+ * A campaign's counters. The API guarantees sent + failed + cancelled + suppressed + pending ==
+ * total; `cancelled` (recipients a cancel left unsent) and `suppressed` (on the suppression list
+ * when the campaign was stored or started sending, never sent) may be left out when there are none.
  */
 export interface Counts {
   total: number;
   sent: number;
   failed: number;
   cancelled?: number;
+  suppressed?: number;
   pending: number;
 }
 
@@ -19,6 +21,7 @@ export function countsOf(campaign: Campaign): Counts {
     sent: campaign.sentEmails,
     failed: campaign.failedEmails,
     cancelled: campaign.cancelledEmails,
+    suppressed: campaign.suppressedEmails,
     pending: campaign.pendingEmails,
   };
 }
@@ -28,12 +31,13 @@ export interface Breakdown {
   sent: number;
   failed: number;
   cancelled: number;
+  suppressed: number;
   remaining: number;
   /** Whole-number shares for labels, rounded so that they still add up to 100. */
-  rounded: { sent: number; failed: number; cancelled: number; remaining: number };
+  rounded: { sent: number; failed: number; cancelled: number; suppressed: number; remaining: number };
   /**
-   * Share with a final outcome (sent, failed or cancelled), 0 to 100; 100 when there is
-   * nothing to send.
+   * Share with a final outcome (sent, failed, cancelled or suppressed), 0 to 100; 100 when there
+   * is nothing to send.
    */
   done: number;
 }
@@ -64,34 +68,39 @@ function clampCount(n: number): number {
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
 
-/** Splits a campaign into sent / failed / cancelled / remaining shares of its total. */
+/** Splits a campaign into sent / failed / cancelled / suppressed / remaining shares of its total. */
 export function breakdown(counts: Counts): Breakdown {
   const sent = clampCount(counts.sent);
   const failed = clampCount(counts.failed);
   const cancelled = clampCount(counts.cancelled ?? 0);
-  const total = Math.max(clampCount(counts.total), sent + failed + cancelled);
+  const suppressed = clampCount(counts.suppressed ?? 0);
+  const total = Math.max(clampCount(counts.total), sent + failed + cancelled + suppressed);
   if (total === 0) {
     return {
       sent: 0,
       failed: 0,
       cancelled: 0,
+      suppressed: 0,
       remaining: 0,
-      rounded: { sent: 0, failed: 0, cancelled: 0, remaining: 0 },
+      rounded: { sent: 0, failed: 0, cancelled: 0, suppressed: 0, remaining: 0 },
       done: 100,
     };
   }
-  const remainingCount = total - sent - failed - cancelled;
-  const shares = [sent, failed, cancelled, remainingCount].map((n) => (n * 100) / total);
-  const [rs = 0, rf = 0, rc = 0, rr = 0] = roundShares(shares);
+  const remainingCount = total - sent - failed - cancelled - suppressed;
+  const shares = [sent, failed, cancelled, suppressed, remainingCount].map(
+    (n) => (n * 100) / total,
+  );
+  const [rs = 0, rf = 0, rc = 0, rp = 0, rr = 0] = roundShares(shares);
   // A campaign with anything left to send never reads 100%.
-  let doneRounded = rs + rf + rc;
+  let doneRounded = rs + rf + rc + rp;
   if (remainingCount > 0 && doneRounded === 100) doneRounded = 99;
   return {
     sent: shares[0] ?? 0,
     failed: shares[1] ?? 0,
     cancelled: shares[2] ?? 0,
-    remaining: shares[3] ?? 0,
-    rounded: { sent: rs, failed: rf, cancelled: rc, remaining: rr },
+    suppressed: shares[3] ?? 0,
+    remaining: shares[4] ?? 0,
+    rounded: { sent: rs, failed: rf, cancelled: rc, suppressed: rp, remaining: rr },
     done: doneRounded,
   };
 }

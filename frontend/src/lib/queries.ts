@@ -188,6 +188,19 @@ export function campaignPagePollInterval(page: CampaignPage, now = Date.now()): 
  * One page of campaigns (those `filter` admits), newest first; read again while any campaign is
  * sending or one on the page is about to start (see `campaignPagePollInterval`).
  */
+export const SUPPRESSIONS_PER_PAGE = 50;
+
+/**
+ * One page of the suppression list, newest first. Here rather than next to the list: the page
+ * reads it on the server too, and a server component may not call a "use client" module's
+ * functions (the Suppressions page failed with a 500 when it did).
+ */
+export function suppressionPageQuery(q: ApiQueries, page: number, search: string | undefined) {
+  return q.queryOptions("get", "/api/suppressions", {
+    params: { query: { page, perPage: SUPPRESSIONS_PER_PAGE, ...(search ? { search } : {}) } },
+  });
+}
+
 export function campaignPageQuery(q: ApiQueries, page: number, filter: CampaignListFilter = {}) {
   return q.queryOptions(
     "get",

@@ -4,7 +4,12 @@ import { useRef, useState } from "react";
 import { api } from "@/lib/api/client";
 import { ApiError, unwrap } from "@/lib/api/errors";
 import { mapSubmitError, type CampaignField, type SubmitErrors } from "@/lib/api/submit-errors";
-import { newIdempotencyKey, toCreateRequest, validateCampaignForm } from "@/lib/campaign-form";
+import {
+  newIdempotencyKey,
+  toCreateRequest,
+  validateCampaignForm,
+  type SenderValues,
+} from "@/lib/campaign-form";
 import { analyseFormRecipients, type ValidRecipient } from "@/lib/recipients";
 import { checkSendTime } from "@/lib/schedule";
 
@@ -26,6 +31,8 @@ export interface CampaignFields {
    */
   sendAt: string | null;
   timeZone: string;
+  /** Its own From and Reply-To, each part "" when not filled. */
+  sender?: SenderValues;
 }
 
 /**
@@ -59,11 +66,20 @@ export function useSubmitCampaign(
     });
   }
 
-  async function submit({ subject, body, pasted, csv, draft, sendAt, timeZone }: CampaignFields) {
+  async function submit({
+    subject,
+    body,
+    pasted,
+    csv,
+    draft,
+    sendAt,
+    timeZone,
+    sender,
+  }: CampaignFields) {
     if (submitting) return;
     // Analyse what is in the fields now, not the deferred values.
     const recipients = analyseFormRecipients(pasted, csvRecipients(csv)).valid;
-    const values = { subject, body, recipients };
+    const values = { subject, body, recipients, sender };
     const local = validateCampaignForm(values);
     if (csv && !csv.result.ok && !local.recipients) {
       local.recipients = "The CSV file could not be used: remove it or upload another one.";

@@ -48,6 +48,30 @@ describe("mapSubmitError", () => {
     expect(mapped.form).toBeUndefined();
   });
 
+  it("puts a refused sender next to its fields, by the API's names", () => {
+    const error = toApiError(422, {
+      error: {
+        code: "validation_failed",
+        message: "the campaign has invalid fields",
+        details: {
+          fields: [
+            {
+              field: "from.email",
+              message: "the sender's domain is not one this server may send from (localhost)",
+            },
+            { field: "replyTo", message: "the address is not a valid email address" },
+          ],
+        },
+      },
+    });
+    const mapped = mapSubmitError(error);
+    expect(mapped.fields).toEqual({
+      "from.email": "The sender's domain is not one this server may send from (localhost).",
+      replyTo: "The address is not a valid email address.",
+    });
+    expect(mapped.form).toBeUndefined();
+  });
+
   it("lists invalid recipients by index, with the total count, under the recipients field", () => {
     const error = toApiError(422, {
       error: {

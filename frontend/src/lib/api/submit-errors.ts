@@ -1,10 +1,28 @@
 import type { ApiError } from "./errors";
 import type { ErrorDetails, FieldError, RecipientLimitDetails, ValidationDetails } from "./types";
 
-/** The form fields a create-campaign error can concern (`scheduledAt`: the send time). */
-export type CampaignField = "subject" | "body" | "recipients" | "scheduledAt";
+/**
+ * The form fields a create-campaign error can concern, named as the API names them
+ * (`scheduledAt`: the send time; `from.name`, `from.email`, `replyTo`: the sender).
+ */
+export type CampaignField =
+  | "subject"
+  | "body"
+  | "recipients"
+  | "scheduledAt"
+  | "from.name"
+  | "from.email"
+  | "replyTo";
 
-const FIELDS: readonly CampaignField[] = ["subject", "body", "recipients", "scheduledAt"];
+const FIELDS: readonly CampaignField[] = [
+  "subject",
+  "body",
+  "recipients",
+  "scheduledAt",
+  "from.name",
+  "from.email",
+  "replyTo",
+];
 
 /** One submitted recipient the API refused: `index` is its position in the submitted list. */
 export interface RecipientIssue {

@@ -1,8 +1,9 @@
 import { HydrationBoundary } from "@tanstack/react-query";
 
-import { SuppressionList, suppressionPageQuery } from "@/components/SuppressionList";
+import { SuppressionList } from "@/components/SuppressionList";
 import { parsePage } from "@/lib/params";
 import { prefetch } from "@/lib/prefetch";
+import { suppressionPageQuery } from "@/lib/queries";
 import { sessionToken } from "@/lib/session-server";
 
 export default async function SuppressionsPage({ searchParams }: PageProps<"/suppressions">) {

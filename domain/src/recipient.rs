@@ -145,7 +145,8 @@ pub enum RecipientStatus {
     Failed,
     /// Not sent because its campaign was cancelled first.
     Cancelled,
-    /// Never sent: its address was in the suppression list when the campaign was stored.
+    /// Never sent: its address was on the suppression list when the campaign was stored or a
+    /// worker started sending it.
     Suppressed,
 }
 

@@ -224,7 +224,8 @@ pub enum RecipientStatusDto {
     Failed,
     /// Not sent: its campaign was cancelled first.
     Cancelled,
-    /// Never sent: its address was in the suppression list when the campaign was stored.
+    /// Never sent: its address was on the suppression list when the campaign was stored or a
+    /// worker started sending it.
     Suppressed,
 }
 
@@ -266,7 +267,8 @@ pub struct CampaignResponse {
     pub failed_emails: u32,
     /// Not sent because the campaign was cancelled.
     pub cancelled_emails: u32,
-    /// Never sent: their address was in the suppression list when the campaign was stored.
+    /// Never sent: their address was on the suppression list when the campaign was stored or a
+    /// worker started sending it.
     pub suppressed_emails: u32,
     pub pending_emails: u32,
     /// Percent of recipients with a final outcome (sent, failed or cancelled), 0 to 100.

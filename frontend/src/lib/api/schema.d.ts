@@ -569,7 +569,8 @@ export interface components {
             subject: string;
             /**
              * Format: int32
-             * @description Never sent: their address was in the suppression list when the campaign was stored.
+             * @description Never sent: their address was on the suppression list when the campaign was stored or a
+             *     worker started sending it.
              */
             suppressedEmails: number;
             /** Format: int32 */

@@ -129,24 +129,13 @@ impl Sender {
     }
 }
 
-/// A body part (HTML or text) as it goes on the wire. Every line break becomes CRLF: a bare CR or LF inside
-/// SMTP's DATA is what SMTP smuggling rides on (`<p>x</p>\r.\r\nMAIL FROM:...` ends the data
-/// early for a server that takes a bare CR as a line end). A body that still holds a control
-/// character 7bit must not carry (NUL, ...) goes quoted-printable, where it is escaped;
+/// A body part (HTML or text) as it goes on the wire. Every line break becomes CRLF: a bare CR
+/// or LF inside SMTP's DATA is what SMTP smuggling rides on (`<p>x</p>\r.\r\nMAIL FROM:...` ends
+/// the data early for a server that takes a bare CR as a line end). A body that still holds a
+/// control character 7bit must not carry (NUL, ...) goes quoted-printable, where it is escaped;
 /// otherwise lettre chooses (7bit for short ASCII lines, quoted-printable or base64 else).
-fn wire_body(html: &str) -> Body {
-    let mut text = String::with_capacity(html.len() + html.len() / 64);
-    let mut chars = html.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' => {
-                chars.next_if_eq(&'\n');
-                text.push_str("\r\n");
-            }
-            '\n' => text.push_str("\r\n"),
-            c => text.push(c),
-        }
-    }
+fn wire_body(body: &str) -> Body {
+    let text = crlf(body);
     let unsafe_for_7bit = text
         .bytes()
         .any(|b| (b < 0x20 && !matches!(b, b'\r' | b'\n' | b'\t')) || b == 0x7f);
@@ -157,6 +146,29 @@ fn wire_body(html: &str) -> Body {
     } else {
         Body::new(text)
     }
+}
+
+/// `text` with every line break (CR LF, a bare CR, a bare LF) as CR LF. Without a CR (the usual
+/// body) that is one `replace` of LF, which finds each LF with a fast byte search; a body with
+/// CRs goes through them one by one. (The worker builds two parts per message: the per-character
+/// loop alone was 6% of its time.)
+fn crlf(text: &str) -> String {
+    if !text.contains('\r') {
+        return text.replace('\n', "\r\n");
+    }
+    let mut out = String::with_capacity(text.len() + text.len() / 64);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                chars.next_if_eq(&'\n');
+                out.push_str("\r\n");
+            }
+            '\n' => out.push_str("\r\n"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `List-Unsubscribe` (RFC 2369): `<https://.../u/TOKEN>`, and `<mailto:...>` when configured.
@@ -243,6 +255,19 @@ mod tests {
     use paloma_domain::{CampaignId, RecipientId};
 
     use super::*;
+
+    #[test]
+    fn every_line_break_becomes_crlf_with_or_without_a_cr() {
+        for (input, wire) in [
+            ("a\nb\n", "a\r\nb\r\n"),
+            ("a\r\nb\rc\nd", "a\r\nb\r\nc\r\nd"),
+            ("\r\r\n\n", "\r\n\r\n\r\n"),
+            ("no break", "no break"),
+            ("é\nü", "é\r\nü"),
+        ] {
+            assert_eq!(crlf(input), wire, "{input:?}");
+        }
+    }
 
     fn outgoing(to: &str, name: Option<&str>) -> OutgoingMessage {
         OutgoingMessage {

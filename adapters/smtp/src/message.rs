@@ -143,10 +143,18 @@ fn wire_body(body: &str) -> Body {
         // Quoted-printable takes any text; the fallback is not expected to run.
         Body::new_with_encoding(text, ContentTransferEncoding::QuotedPrintable)
             .unwrap_or_else(Body::new)
+    } else if text.is_ascii() && text.split("\r\n").all(|line| line.len() <= MAX_7BIT_LINE) {
+        // 7bit as it is: ASCII, CRLF line ends, no NUL or other control, lines within RFC
+        // 5322's 998. lettre's chooser would quoted-print any line over 76 characters (most HTML
+        // has some) and scan the text twice more; the SMTP layer still dot-stuffs.
+        Body::dangerous_pre_encoded(text.into_bytes(), ContentTransferEncoding::SevenBit)
     } else {
         Body::new(text)
     }
 }
+
+/// The longest line a 7bit body may have (RFC 5322 2.1.1: 998 characters before CRLF).
+const MAX_7BIT_LINE: usize = 998;
 
 /// `text` with every line break (CR LF, a bare CR, a bare LF) as CR LF. Without a CR (the usual
 /// body) that is one `replace` of LF, which finds each LF with a fast byte search; a body with
@@ -255,6 +263,28 @@ mod tests {
     use paloma_domain::{CampaignId, RecipientId};
 
     use super::*;
+
+    #[test]
+    fn ascii_with_long_lines_goes_7bit_as_it_is_and_anything_else_is_encoded() {
+        let long = format!("<p>{}</p>\n", "x".repeat(300));
+        assert_eq!(
+            wire_body(&long).encoding(),
+            ContentTransferEncoding::SevenBit
+        );
+        let too_long = format!("<p>{}</p>", "x".repeat(1000));
+        assert_ne!(
+            wire_body(&too_long).encoding(),
+            ContentTransferEncoding::SevenBit
+        );
+        assert_ne!(
+            wire_body("<p>café</p>").encoding(),
+            ContentTransferEncoding::SevenBit
+        );
+        assert_eq!(
+            wire_body("a\u{0}b").encoding(),
+            ContentTransferEncoding::QuotedPrintable
+        );
+    }
 
     #[test]
     fn every_line_break_becomes_crlf_with_or_without_a_cr() {

@@ -627,3 +627,32 @@ async fn bare_cr_lf_and_nul_in_a_body_never_reach_the_server_raw() -> anyhow::Re
     );
     Ok(())
 }
+
+/// A body with lines far over 76 characters (most HTML) goes 7bit as it is, and arrives whole,
+/// a line that starts with a dot included (the SMTP layer dot-stuffs it).
+#[tokio::test]
+async fn long_ascii_lines_arrive_whole() -> anyhow::Result<()> {
+    let server = TestSmtpServer::start(SmtpRules::default())?;
+    let mailer = SmtpMailer::new(&server.url(), FROM, 2)?;
+    let body = format!(
+        "<p>{}</p>\n.{}\n<p>end</p>",
+        "long ".repeat(150),
+        "x".repeat(400)
+    );
+    let outcome = mailer
+        .send(outgoing(
+            CampaignId::new(),
+            "ann@example.org",
+            None,
+            "Long",
+            &body,
+        ))
+        .await;
+    assert_eq!(outcome, DeliveryOutcome::Sent);
+    let m = &server.messages()[0];
+    assert_eq!(
+        m.html_body().map(|b| b.trim_end().to_owned()),
+        Some(crlf(&body).trim_end().to_owned())
+    );
+    Ok(())
+}

@@ -6,16 +6,19 @@
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
     Activity, ApiKey, Campaign, CampaignEdit, CampaignFilter, CampaignId, CampaignStatus, Control,
-    DeliveryOutcome, DuplicateRecipients, Idempotency, KeyId, NewCampaign, NewRecipient, Outcome,
-    Page, PageRequest, Recipient, RecipientId, RecipientStatus, RequestFingerprint, RetryScope,
-    Suppression, TimelinePoint, TokenHash,
+    DuplicateRecipients, Idempotency, KeyId, NewCampaign, NewRecipient, Outcome, Page, PageRequest,
+    Recipient, RecipientId, RecipientStatus, RequestFingerprint, RetryScope, Suppression,
+    TimelinePoint, TokenHash,
 };
+
+mod mail;
+
+pub use mail::{Mailer, MessageSender, OutgoingMessage};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -508,40 +511,6 @@ pub trait JobConsumer: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), QueueError>> + Send;
 }
 
-/// One message to one recipient. The shared parts are reference-counted, not copied per
-/// message.
-#[derive(Debug, Clone)]
-pub struct OutgoingMessage {
-    pub campaign_id: CampaignId,
-    pub recipient_id: RecipientId,
-    pub to: String,
-    pub to_name: Option<String>,
-    pub subject: Arc<str>,
-    pub html_body: Arc<str>,
-    /// The plain-text alternative of the HTML body.
-    pub text_body: Arc<str>,
-    /// The campaign's own sender, shared by its messages.
-    pub sender: Arc<MessageSender>,
-    /// Its one-click unsubscribe URL (RFC 8058) and, if configured, a `mailto:` beside it:
-    /// the `List-Unsubscribe` and `List-Unsubscribe-Post` headers. `None`: neither header.
-    pub unsubscribe: Option<(String, Option<Arc<str>>)>,
-}
-
-/// A campaign's own `From` and `Reply-To`; each `None`: the mailer's `MAIL_FROM`, no
-/// `Reply-To`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MessageSender {
-    pub from_name: Option<String>,
-    pub from_email: Option<String>,
-    pub reply_to: Option<String>,
-}
-
-/// Sends one message and classifies the result. Never panics on a server's answer.
-pub trait Mailer: Send + Sync + 'static {
-    fn send(&self, message: OutgoingMessage) -> impl Future<Output = DeliveryOutcome> + Send;
-}
-
-/// The time, injectable for tests.
 /// Where API keys are kept: each key with the hash of its token, never the token.
 pub trait KeyStore: Send + Sync + 'static {
     /// Stores a new key.
@@ -599,6 +568,7 @@ pub trait SuppressionStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<HashSet<String>, RepositoryError>> + Send;
 }
 
+/// The time, injectable for tests.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
 }

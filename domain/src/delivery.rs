@@ -61,6 +61,17 @@ pub fn is_hard_bounce(reply: &str) -> bool {
         && parts.next().is_none()
 }
 
+/// The recipients of `outcomes` that failed as hard bounces (see [`is_hard_bounce`]).
+pub fn hard_bounces(outcomes: &[Outcome]) -> Vec<RecipientId> {
+    outcomes
+        .iter()
+        .filter(|o| {
+            matches!(&o.kind, OutcomeKind::Failed { error, permanent: true } if is_hard_bounce(error))
+        })
+        .map(|o| o.recipient_id)
+        .collect()
+}
+
 /// The decision recorded for one recipient after an attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutcomeKind {

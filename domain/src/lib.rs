@@ -35,8 +35,8 @@ pub use campaign::{
     check_schedule,
 };
 pub use delivery::{
-    DeliveryOutcome, MAX_ERROR_CHARS, Outcome, OutcomeKind, RetryPolicy, is_hard_bounce,
-    message_id, recorded_error,
+    DeliveryOutcome, MAX_ERROR_CHARS, Outcome, OutcomeKind, RetryPolicy, hard_bounces,
+    is_hard_bounce, message_id, recorded_error,
 };
 pub use edit::{CampaignEdit, CampaignEditInput, DuplicateRecipients};
 pub use fields::{FieldsError, RecipientFields};

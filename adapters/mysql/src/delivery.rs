@@ -509,32 +509,6 @@ pub(crate) async fn list_unfinished(
 /// Each method takes a connection and calls the query function of the same name above. The
 /// transactional writes that borrow their input run on the caller's task; the rest run
 /// detached (see [`MysqlDatabase::detached`]).
-/// See [`DeliveryLedger::suppress_bounced`]: one `INSERT IGNORE ... SELECT` of the
-/// recipients' lowercased addresses.
-async fn suppress_bounced(
-    conn: &mut AsyncMysqlConnection,
-    id: CampaignId,
-    recipients: &[RecipientId],
-    now: DateTime<Utc>,
-) -> Result<(), RepositoryError> {
-    use diesel::sql_types::{Datetime, Text};
-    let marks = vec!["?"; recipients.len()].join(", ");
-    let sql = format!(
-        "INSERT IGNORE INTO `Suppression` (`email`, `reason`, `emailJobId`, `createdAt`) \
-         SELECT LOWER(`email`), 'HARD_BOUNCE', `emailJobId`, ? FROM `Recipient` \
-         WHERE `emailJobId` = ? AND `id` IN ({marks})"
-    );
-    let mut query = diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<Datetime, _>(to_db_time(now))
-        .bind::<Text, _>(DbId::campaign(id));
-    for r in recipients {
-        query = query.bind::<Text, _>(DbId::recipient(*r));
-    }
-    query.execute(conn).await.map_err(diesel_error)?;
-    Ok(())
-}
-
 impl DeliveryLedger for MysqlDatabase {
     async fn suppress_bounced(
         &self,
@@ -547,7 +521,8 @@ impl DeliveryLedger for MysqlDatabase {
         }
         let recipients = recipients.to_vec();
         self.detached(move |conn| {
-            async move { suppress_bounced(conn, id, &recipients, now).await }.boxed()
+            async move { crate::suppressions::suppress_bounced(conn, id, &recipients, now).await }
+                .boxed()
         })
         .await
     }

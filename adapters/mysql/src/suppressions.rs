@@ -1,13 +1,13 @@
 //! The [`SuppressionStore`] port: the suppression list in the `Suppression` table, one
-//! lowercased address per row.
+//! lowercased address per row; and the hard bounces a worker adds to it.
 
 use std::collections::HashSet;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncMysqlConnection, RunQueryDsl};
 use paloma_application::ports::{RepositoryError, SuppressionStore};
-use paloma_domain::{Page, PageRequest, Suppression, SuppressionReason};
+use paloma_domain::{CampaignId, Page, PageRequest, RecipientId, Suppression, SuppressionReason};
 
 use crate::db::MysqlDatabase;
 use crate::error::{corrupt, diesel_error};
@@ -135,4 +135,30 @@ impl SuppressionStore for MysqlDatabase {
         }
         Ok(found)
     }
+}
+
+/// See [`DeliveryLedger::suppress_bounced`](paloma_application::ports::DeliveryLedger::suppress_bounced): one `INSERT IGNORE ... SELECT` of the
+/// recipients' lowercased addresses.
+pub(crate) async fn suppress_bounced(
+    conn: &mut AsyncMysqlConnection,
+    id: CampaignId,
+    recipients: &[RecipientId],
+    now: DateTime<Utc>,
+) -> Result<(), RepositoryError> {
+    use diesel::sql_types::{Datetime, Text};
+    let marks = vec!["?"; recipients.len()].join(", ");
+    let sql = format!(
+        "INSERT IGNORE INTO `Suppression` (`email`, `reason`, `emailJobId`, `createdAt`) \
+         SELECT LOWER(`email`), 'HARD_BOUNCE', `emailJobId`, ? FROM `Recipient` \
+         WHERE `emailJobId` = ? AND `id` IN ({marks})"
+    );
+    let mut query = diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<Datetime, _>(to_db_time(now))
+        .bind::<Text, _>(DbId::campaign(id));
+    for r in recipients {
+        query = query.bind::<Text, _>(DbId::recipient(*r));
+    }
+    query.execute(conn).await.map_err(diesel_error)?;
+    Ok(())
 }

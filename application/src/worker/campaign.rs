@@ -11,19 +11,18 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use paloma_domain::{
-    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, MessageTemplate, MessageVars, Outcome,
-    OutcomeKind, Recipient, RecipientId, UnsubscribeLinks, is_hard_bounce,
+    Campaign, CampaignId, CampaignStatus, DeliveryOutcome, MessageTemplate, Outcome, OutcomeKind,
+    Recipient, RecipientId, UnsubscribeLinks, hard_bounces,
 };
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
-use super::pace::{Stop, backoff};
+use super::letter::Letter;
+use super::pace::{Stop, backoff, ended, interrupted};
 use super::{RunError, RunOutcome, Worker, WorkerPorts, error_chain};
-use crate::ports::{
-    CampaignStore, Clock, DeliveryLedger, Mailer, MessageSender, OutgoingMessage, RepositoryError,
-};
+use crate::ports::{CampaignStore, Clock, DeliveryLedger, MessageSender, RepositoryError};
 
 /// What one send task answers: the recipient, the attempt it made, how it went, and when it
 /// ended (for a message sent: when the SMTP server accepted it, its `sentAt`).
@@ -200,25 +199,6 @@ impl<P: WorkerPorts> Worker<P> {
     }
 }
 
-/// How a run ends with the campaign in `status`: finished, or halted when a user paused or
-/// cancelled it meanwhile (the store leaves those as they are).
-fn ended(status: CampaignStatus) -> RunOutcome {
-    match status {
-        CampaignStatus::Paused | CampaignStatus::Cancelled => RunOutcome::Halted,
-        status => RunOutcome::Finished(status),
-    }
-}
-
-/// The run's answer when a repository call gave up: `Stopped` or `LockLost` when that is why
-/// (the database was unavailable and the run was asked to stop), the error otherwise.
-fn interrupted(e: RepositoryError, stop: Stop<'_>) -> Result<RunOutcome, RunError> {
-    match (e, stop.outcome()) {
-        (RepositoryError::Unavailable(_), Some(outcome)) => Ok(outcome),
-        (RepositoryError::NotFound(_), _) => Err(RunError::NotFound),
-        (e, _) => Err(e.into()),
-    }
-}
-
 /// One campaign being sent: what the send loop keeps from one step to the next.
 struct Run<'a, P: WorkerPorts> {
     worker: &'a Worker<P>,
@@ -346,47 +326,22 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
     /// Starts sending one message in the background.
     /// The message is rendered in the task, so that rendering runs on every core.
     fn send(&mut self, recipient: Recipient) {
-        let (campaign_id, recipient_id) = (self.id, recipient.id);
-        let template = self.template.clone();
-        let sender = self.sender.clone();
+        let letter = Letter {
+            campaign_id: self.id,
+            template: self.template.clone(),
+            sender: self.sender.clone(),
+            unsubscribe: self.worker.settings.unsubscribe.as_ref().map(|links| {
+                (
+                    links.url(self.id, &recipient.email),
+                    self.unsubscribe_mailto.clone(),
+                )
+            }),
+        };
         let mailer = self.worker.mailer.clone();
         let clock = self.worker.clock.clone();
-        let attempts = recipient.attempts + 1;
-        let links = self.worker.settings.unsubscribe.as_ref();
-        let unsubscribe_url = links.map(|l| l.url(campaign_id, &recipient.email));
-        let unsubscribe = unsubscribe_url
-            .clone()
-            .map(|url| (url, self.unsubscribe_mailto.clone()));
-        let vars = MessageVars {
-            email: recipient.email.clone(),
-            name: recipient.name.clone(),
-            fields: recipient.fields,
-            unsubscribe_url: unsubscribe_url.unwrap_or_default(),
-        };
-        let (to, to_name) = (recipient.email, recipient.name);
+        let (recipient_id, attempts) = (recipient.id, recipient.attempts + 1);
         self.in_flight.spawn(async move {
-            let outcome = match template.render(vars) {
-                Ok(rendered) => {
-                    let message = OutgoingMessage {
-                        campaign_id,
-                        recipient_id,
-                        to,
-                        to_name,
-                        subject: rendered.subject,
-                        html_body: rendered.html,
-                        text_body: rendered.text,
-                        sender,
-                        unsubscribe,
-                    };
-                    mailer.send(message).await
-                }
-                // A value this recipient lacks (a row stored by other means than the API,
-                // which checks every recipient): nothing to send, now or later.
-                Err(e) => DeliveryOutcome::Permanent(format!(
-                    "not sent: the {} could not be rendered for this recipient: {e}",
-                    e.part.field()
-                )),
-            };
+            let outcome = letter.deliver(&*mailer, recipient).await;
             (recipient_id, attempts, outcome, clock.now())
         });
     }
@@ -544,13 +499,7 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
         if !self.worker.settings.suppress_hard_bounces {
             return;
         }
-        let bounced: Vec<RecipientId> = batch
-            .iter()
-            .filter(|o| {
-                matches!(&o.kind, OutcomeKind::Failed { error, permanent: true } if is_hard_bounce(error))
-            })
-            .map(|o| o.recipient_id)
-            .collect();
+        let bounced = hard_bounces(batch);
         if bounced.is_empty() {
             return;
         }

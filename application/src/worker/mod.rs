@@ -16,6 +16,7 @@
 
 mod campaign;
 mod housekeeping;
+mod letter;
 mod pace;
 mod stops;
 

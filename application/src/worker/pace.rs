@@ -7,7 +7,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-use super::{RunOutcome, Worker, WorkerPorts};
+use paloma_domain::CampaignStatus;
+
+use super::{RunError, RunOutcome, Worker, WorkerPorts};
 use crate::ports::{RepositoryError, SendSlot, SendThrottle};
 
 /// What ends a run early: shutdown was requested, the job's lock was lost, or a user paused
@@ -114,4 +116,23 @@ impl<P: WorkerPorts> Worker<P> {
 /// The wait after `tries` failures in a row: 200 ms doubled `tries` times, at most 10 s.
 pub(super) fn backoff(tries: u32) -> Duration {
     Duration::from_millis(200u64.saturating_mul(1 << tries.min(6))).min(Duration::from_secs(10))
+}
+
+/// How a run ends with the campaign in `status`: finished, or halted when a user paused or
+/// cancelled it meanwhile (the store leaves those as they are).
+pub(super) fn ended(status: CampaignStatus) -> RunOutcome {
+    match status {
+        CampaignStatus::Paused | CampaignStatus::Cancelled => RunOutcome::Halted,
+        status => RunOutcome::Finished(status),
+    }
+}
+
+/// The run's answer when a repository call gave up: `Stopped` or `LockLost` when that is why
+/// (the database was unavailable and the run was asked to stop), the error otherwise.
+pub(super) fn interrupted(e: RepositoryError, stop: Stop<'_>) -> Result<RunOutcome, RunError> {
+    match (e, stop.outcome()) {
+        (RepositoryError::Unavailable(_), Some(outcome)) => Ok(outcome),
+        (RepositoryError::NotFound(_), _) => Err(RunError::NotFound),
+        (e, _) => Err(e.into()),
+    }
 }

@@ -75,8 +75,8 @@ const FENCE_TTL_MS: u64 = 30_000;
 
 /// How often, and how many times, a fence waits for a job being taken to be locked before it
 /// takes the job as stalled (a take locks within a millisecond or so).
-const TAKE_POLL: Duration = Duration::from_millis(10);
-const TAKE_POLLS: u32 = 20;
+const TAKE_POLL: Duration = Duration::from_millis(2);
+const TAKE_POLLS: u32 = 100;
 
 /// Fences `campaign` while a pause or a cancel is stored (`fence.lua`). A job of the campaign
 /// that a worker is taking is waited for until it is locked, so that the fence knows whose it

@@ -43,17 +43,25 @@ pub(crate) fn check_merge_tags(
             return true;
         }
     };
+    let variables = template.variables();
     // An error that does not depend on a missing value (a filter given the wrong type, ...).
     if let Some(first) = parsed.recipients.first()
         && let Err(e) = template.render(message_vars(first, CHECK_UNSUBSCRIBE_URL))
-        && group_by_missing(&template.variables(), [(0, None, &first.fields)]).is_empty()
+        && group_by_missing(
+            &variables,
+            [(
+                0,
+                first.name.as_ref().map(RecipientName::as_str),
+                &first.fields,
+            )],
+        )
+        .is_empty()
     {
         errors
             .fields
             .push((e.part.field(), format!("merge tags: {}", e.message)));
         return true;
     }
-    let variables = template.variables();
     let cases = group_by_missing(
         &variables,
         parsed

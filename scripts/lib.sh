@@ -48,6 +48,18 @@ as_root() {
 _APT_UPDATED=0
 # apt_ensure CMD:PKG [CMD:PKG ...]: install PKG for every CMD that is not on PATH.
 # CMD may be an absolute path (checked with -x).
+# check_disk DIR MIN_GB: fails early, with the reason, when DIR's file system has less than
+# MIN_GB free (a full disk otherwise shows up as a compiler's "No space left on device" halfway
+# through the run).
+check_disk() {
+    local dir="$1" min_gb="$2" free_kb
+    free_kb=$(df -Pk "$dir" | awk 'NR == 2 { print $4 }')
+    info "free disk at $dir: $((free_kb / 1024 / 1024)) GiB (needs $min_gb)"
+    if ((free_kb < min_gb * 1024 * 1024)); then
+        die "only $((free_kb / 1024)) MiB free at $dir; the build and tests need about $min_gb GiB (free space, e.g. old target/ directories)"
+    fi
+}
+
 apt_ensure() {
     local spec cmd pkg missing=()
     for spec in "$@"; do

@@ -126,6 +126,12 @@ async fn every_route_refuses_missing_wrong_revoked_and_unscoped_keys_and_changes
             Some(campaign("Refused")),
         ),
         (
+            Method::POST,
+            "/api/emails/preview".into(),
+            Some("campaigns:create"),
+            Some(json!({ "subject": "Hi", "body": "<p>Hi</p>", "recipient": "a@example.org" })),
+        ),
+        (
             Method::GET,
             format!("/api/emails/{id}"),
             Some("campaigns:read"),
@@ -142,6 +148,12 @@ async fn every_route_refuses_missing_wrong_revoked_and_unscoped_keys_and_changes
             format!("/api/emails/{id}/retry-failed"),
             Some("campaigns:send"),
             None,
+        ),
+        (
+            Method::POST,
+            format!("/api/emails/{id}/test"),
+            Some("campaigns:send"),
+            Some(json!({ "to": ["tester@example.org"] })),
         ),
         (
             Method::POST,

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod ports;
 pub mod suppressions;
+pub mod test_sends;
 pub mod worker;
 
 #[cfg(test)]
@@ -32,9 +33,10 @@ pub use ports::{
     ActivityLog, CampaignStore, Clock, Created, DeliveryLedger, Fence, FenceEnd, JobConsumer,
     JobProducer, KeyStore, Mailer, MessageSender, OutgoingMessage, QueueError, RepositoryError,
     SendSlot, SendThrottle, StopAnswer, StopRequest, StopRequests, SuppressionStore, SystemClock,
-    TakenJob, Unthrottled,
+    TakenJob, TestMessage, TestSendAnswer, TestSendRequest, Unthrottled,
 };
 pub use suppressions::{Suppressed, SuppressionError, SuppressionService};
+pub use test_sends::{TEST_SEND_WAIT, TestSendError, TestSendInput, TestSent};
 
 pub use worker::{
     Adapters, JobOutcome, ReconcileError, RunError, RunOutcome, Worker, WorkerPorts, WorkerSettings,

@@ -11,14 +11,18 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use paloma_domain::{
     Activity, ApiKey, Campaign, CampaignEdit, CampaignFilter, CampaignId, CampaignStatus, Control,
-    DuplicateRecipients, Idempotency, KeyId, NewCampaign, NewRecipient, Outcome, Page, PageRequest,
-    Recipient, RecipientId, RecipientStatus, RequestFingerprint, RetryScope, Suppression,
-    TimelinePoint, TokenHash,
+    DeliveryOutcome, DuplicateRecipients, Idempotency, KeyId, NewCampaign, NewRecipient, Outcome,
+    Page, PageRequest, Recipient, RecipientId, RecipientStatus, RequestFingerprint, RetryScope,
+    Suppression, TimelinePoint, TokenHash,
 };
 
+mod control;
 mod mail;
+mod test_sends;
 
+pub use control::{Fence, FenceEnd, StopAnswer, StopRequest, StopRequests};
 pub use mail::{Mailer, MessageSender, OutgoingMessage};
+pub use test_sends::{TestMessage, TestSendAnswer, TestSendRequest};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -397,51 +401,14 @@ pub trait JobProducer: Send + Sync + 'static {
         campaign: CampaignId,
         wait: Duration,
     ) -> impl Future<Output = Result<StopAnswer, QueueError>> + Send;
-}
 
-/// What fencing a campaign found ([`JobProducer::fence`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fence {
-    /// A worker that cannot be asked to stop holds a job of the campaign; nothing was fenced.
-    HeldElsewhere,
-    /// This many of the campaign's jobs (waiting or delayed) are out of every worker's reach.
-    Fenced { jobs: u32 },
-}
-
-/// How a fence ends ([`JobProducer::unfence`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FenceEnd {
-    /// The move is stored: the fenced jobs are done.
-    Settle,
-    /// The move did not happen: the fenced jobs go back where they were.
-    Restore,
-}
-
-/// What became of a request that workers stop sending a campaign.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopAnswer {
-    /// No worker was sending it (none held its claim, or the holder let go while asked).
-    NotSending,
-    /// The worker sending it confirmed that it starts no new message: at most the messages
-    /// already in flight (no more than its concurrency) still leave.
-    Stopped,
-    /// A worker holds its claim but did not confirm in time (it is hung, cut off from Redis
-    /// or dead). It reads the status when it next writes outcomes, or loses its lock.
-    Unconfirmed,
-}
-
-/// A request that this worker stop sending one campaign (see [`JobProducer::stop_sending`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StopRequest {
-    pub campaign: CampaignId,
-    /// Where the confirmation goes.
-    pub reply_to: String,
-}
-
-/// The stop requests a worker listens to, in the order they were made.
-pub trait StopRequests: Send + 'static {
-    /// The next request; `None` once the subscription is lost (subscribe again).
-    fn next(&mut self) -> impl Future<Output = Option<StopRequest>> + Send;
+    /// Hands a test message to the workers and waits up to `wait` for the one that takes it
+    /// to send it. One not taken by then is withdrawn ([`TestSendAnswer::NoWorker`]).
+    fn send_test(
+        &self,
+        message: &TestMessage,
+        wait: Duration,
+    ) -> impl Future<Output = Result<TestSendAnswer, QueueError>> + Send;
 }
 
 /// A job this worker took and holds the lock of.
@@ -508,6 +475,20 @@ pub trait JobConsumer: Send + Sync + 'static {
     fn confirm_stop(
         &self,
         request: &StopRequest,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Waits up to `timeout` for a test message (see [`JobProducer::send_test`]); each is
+    /// taken by one worker only. Ones whose asker stopped waiting are dropped unseen.
+    fn take_test_send(
+        &self,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Option<TestSendRequest>, QueueError>> + Send;
+
+    /// Gives the one who asked the outcome of each address of a test send, in order.
+    fn answer_test_send(
+        &self,
+        request: &TestSendRequest,
+        outcomes: &[DeliveryOutcome],
     ) -> impl Future<Output = Result<(), QueueError>> + Send;
 }
 

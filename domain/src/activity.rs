@@ -29,6 +29,8 @@ pub enum Action {
     CampaignRescheduled,
     /// A draft's or a scheduled campaign's content, recipients or time were changed.
     CampaignEdited,
+    /// A campaign's message was sent to a few test addresses.
+    CampaignTested,
     KeyCreated,
     KeyRevoked,
     /// Addresses were added to the suppression list by hand.
@@ -38,7 +40,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::CampaignCreated,
         Self::CampaignSent,
         Self::CampaignScheduled,
@@ -48,6 +50,7 @@ impl Action {
         Self::CampaignCancelled,
         Self::CampaignRescheduled,
         Self::CampaignEdited,
+        Self::CampaignTested,
         Self::KeyCreated,
         Self::KeyRevoked,
         Self::SuppressionAdded,
@@ -65,6 +68,7 @@ impl Action {
             Self::CampaignCancelled => "campaign.cancelled",
             Self::CampaignRescheduled => "campaign.rescheduled",
             Self::CampaignEdited => "campaign.edited",
+            Self::CampaignTested => "campaign.tested",
             Self::KeyCreated => "key.created",
             Self::KeyRevoked => "key.revoked",
             Self::SuppressionAdded => "suppression.added",

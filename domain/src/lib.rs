@@ -21,6 +21,7 @@ pub mod recipient;
 pub mod sender;
 pub mod suppression;
 pub mod template;
+pub mod test_send;
 pub mod threshold;
 pub mod timeline;
 pub mod unsubscribe;
@@ -62,6 +63,9 @@ pub use suppression::{
 pub use template::{
     MessageTemplate, MessageVars, RenderedMessage, TemplateError, TemplatePart, has_tags,
     html_to_text,
+};
+pub use test_send::{
+    MAX_TEST_ADDRESSES, TEST_SUBJECT_MARK, TestSample, parse_test_addresses, render_test,
 };
 pub use threshold::{FailureThreshold, FailureThresholdError};
 pub use timeline::{MAX_TIMELINE_BUCKETS, Timeline, TimelinePoint};

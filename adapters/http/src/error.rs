@@ -295,7 +295,7 @@ pub(crate) fn count(n: usize) -> u64 {
 }
 
 /// A campaign's content refused: too many recipients (413) or invalid fields (422).
-fn invalid_campaign(e: NewCampaignError) -> ApiError {
+pub(crate) fn invalid_campaign(e: NewCampaignError) -> ApiError {
     match e {
         NewCampaignError::TooManyRecipients { max, got } => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -165,8 +165,8 @@ where
         __path_list_campaigns, __path_list_keys, __path_list_recipients, __path_list_suppressions,
         __path_me, __path_pause_campaign, __path_preview_campaign, __path_readyz,
         __path_remove_suppression, __path_reschedule_campaign, __path_resume_campaign,
-        __path_retry_failed, __path_revoke_key, __path_send_campaign, __path_unsubscribe_one_click,
-        __path_unsubscribe_page,
+        __path_retry_failed, __path_revoke_key, __path_send_campaign, __path_send_test,
+        __path_unsubscribe_one_click, __path_unsubscribe_page,
     };
     // `routes!` takes a handler by its name; these names stand for the handlers of this
     // application's port types.
@@ -176,6 +176,7 @@ where
     let get_campaign = handlers::get_campaign::<R, Q, C, K>;
     let send_campaign = handlers::send_campaign::<R, Q, C, K>;
     let retry_failed = handlers::retry_failed::<R, Q, C, K>;
+    let send_test = handlers::send_test::<R, Q, C, K>;
     let pause_campaign = handlers::pause_campaign::<R, Q, C, K>;
     let resume_campaign = handlers::resume_campaign::<R, Q, C, K>;
     let cancel_campaign = handlers::cancel_campaign::<R, Q, C, K>;
@@ -204,6 +205,7 @@ where
         .routes(routes!(duplicate_campaign))
         .routes(routes!(send_campaign))
         .routes(routes!(retry_failed))
+        .routes(routes!(send_test))
         .routes(routes!(pause_campaign))
         .routes(routes!(resume_campaign))
         .routes(routes!(cancel_campaign))

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use paloma_application::{JobConsumer, QueueError, StopRequest, TakenJob};
-use paloma_domain::CampaignId;
+use paloma_application::{JobConsumer, QueueError, StopRequest, TakenJob, TestSendRequest};
+use paloma_domain::{CampaignId, DeliveryOutcome};
 use tracing::{debug, warn};
 use uuid::Uuid;
 
@@ -30,12 +30,15 @@ const PROMOTE_BATCH: u32 = 1000;
 pub struct RedisJobConsumer {
     shared: Arc<Shared>,
     blocking: BlockingConnection,
+    /// A second blocking connection, for the takes of test sends.
+    test_sends: BlockingConnection,
 }
 
 impl RedisJobConsumer {
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
         Self {
             blocking: BlockingConnection::new(Arc::clone(&shared)),
+            test_sends: BlockingConnection::new(Arc::clone(&shared)),
             shared,
         }
     }
@@ -133,6 +136,21 @@ impl JobConsumer for RedisJobConsumer {
 
     async fn confirm_stop(&self, request: &StopRequest) -> Result<(), QueueError> {
         crate::stops::confirm(&self.shared, request).await
+    }
+
+    async fn take_test_send(
+        &self,
+        timeout: Duration,
+    ) -> Result<Option<TestSendRequest>, QueueError> {
+        crate::test_sends::take(&self.shared, &self.test_sends, timeout).await
+    }
+
+    async fn answer_test_send(
+        &self,
+        request: &TestSendRequest,
+        outcomes: &[DeliveryOutcome],
+    ) -> Result<(), QueueError> {
+        crate::test_sends::answer(&self.shared, request, outcomes).await
     }
     async fn take(&self, timeout: Duration) -> Result<Option<TakenJob>, QueueError> {
         let shared = &self.shared;

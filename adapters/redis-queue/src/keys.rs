@@ -60,6 +60,16 @@ impl Keys {
         format!("{}paloma-stop-reply:{request}", self.base)
     }
 
+    /// The list of test messages waiting for a worker (not a bull key).
+    pub fn test_sends(&self) -> String {
+        format!("{}paloma-test-sends", self.base)
+    }
+
+    /// Where a worker answers one test send (a list, gone after a minute).
+    pub fn test_reply(&self, request: &str) -> String {
+        format!("{}paloma-test-reply:{request}", self.base)
+    }
+
     /// A campaign's fence (`fence.lua`): the jobs taken out of reach while a pause or a cancel
     /// is stored, id -> where each was. Not a bull key.
     pub fn fence(&self, campaign: &str) -> String {

@@ -20,6 +20,7 @@
 //! - `scripts.rs`: one typed call per Lua script; `keys.rs`: the Redis key names.
 //! - `stops.rs`: asking the worker that sends a campaign to stop (pause, cancel), and its
 //!   answer.
+//! - `test_sends.rs`: handing a test message to one worker, and its answer.
 //! - `wire.rs`: the job's fields as written and read (data, options, hash).
 //! - `error.rs`: Redis errors and script refusals as [`QueueError`](paloma_application::QueueError).
 
@@ -31,6 +32,7 @@ mod producer;
 mod scripts;
 mod settings;
 mod stops;
+mod test_sends;
 mod throttle;
 mod wire;
 

@@ -93,9 +93,9 @@ impl Shared {
     }
 }
 
-/// A consumer's dedicated connection for the blocking move `wait -> active`, opened on first
-/// use and dropped (to be opened again) after any error. Clones share it, so blocking takes
-/// through clones are serialized.
+/// A consumer's dedicated connection for a blocking command (the move `wait -> active`, the
+/// take of a test send), opened on first use and dropped (to be opened again) after any error.
+/// Clones share it, so blocking commands through clones are serialized.
 #[derive(Debug, Clone)]
 pub(crate) struct BlockingConnection {
     shared: Arc<Shared>,
@@ -113,6 +113,43 @@ impl BlockingConnection {
     /// Blocks up to `timeout` for the next waiting id, moving it to active. `None` when the
     /// wait ran out.
     pub async fn move_next(&self, timeout: Duration) -> Result<Option<String>, QueueError> {
+        let keys = &self.shared.keys;
+        let cmd = if timeout.is_zero() {
+            let mut cmd = redis::cmd("RPOPLPUSH");
+            cmd.arg(&keys.wait).arg(&keys.active);
+            cmd
+        } else {
+            // BRPOPLPUSH (Redis 2.2+, fractional timeouts 6.0+) rather than BLMOVE (6.2+):
+            // docs/bull-protocol.md, "Taking a job" and "Redis version".
+            let mut cmd = redis::cmd("BRPOPLPUSH");
+            cmd.arg(&keys.wait)
+                .arg(&keys.active)
+                .arg(format!("{:.3}", timeout.as_secs_f64().max(0.001)));
+            cmd
+        };
+        self.run(cmd, timeout).await
+    }
+
+    /// Blocks up to `timeout` (at least a millisecond) for the first element of the list
+    /// `key`, and removes it. `None` when the wait ran out.
+    pub async fn pop_first(
+        &self,
+        key: &str,
+        timeout: Duration,
+    ) -> Result<Option<String>, QueueError> {
+        let mut cmd = redis::cmd("BLPOP");
+        cmd.arg(key)
+            .arg(format!("{:.3}", timeout.as_secs_f64().max(0.001)));
+        let popped: Option<(String, String)> = self.run(cmd, timeout).await?;
+        Ok(popped.map(|(_, value)| value))
+    }
+
+    /// Runs one blocking command that waits up to `timeout` on the dedicated connection.
+    async fn run<T: redis::FromRedisValue>(
+        &self,
+        cmd: redis::Cmd,
+        timeout: Duration,
+    ) -> Result<T, QueueError> {
         let shared = &self.shared;
         let mut slot = self.slot.lock().await;
         if slot.is_none() {
@@ -131,26 +168,10 @@ impl BlockingConnection {
                 "blocking connection missing".to_owned(),
             ));
         };
-        let cmd = if timeout.is_zero() {
-            let mut cmd = redis::cmd("RPOPLPUSH");
-            cmd.arg(&shared.keys.wait).arg(&shared.keys.active);
-            cmd
-        } else {
-            // BRPOPLPUSH (Redis 2.2+, fractional timeouts 6.0+) rather than BLMOVE (6.2+):
-            // docs/bull-protocol.md, "Taking a job" and "Redis version".
-            let mut cmd = redis::cmd("BRPOPLPUSH");
-            cmd.arg(&shared.keys.wait)
-                .arg(&shared.keys.active)
-                .arg(format!("{:.3}", timeout.as_secs_f64().max(0.001)));
-            cmd
-        };
-        let outcome = tokio::time::timeout(
-            timeout + BLOCKING_GRACE,
-            cmd.query_async::<Option<String>>(conn),
-        )
-        .await;
+        let outcome =
+            tokio::time::timeout(timeout + BLOCKING_GRACE, cmd.query_async::<T>(conn)).await;
         match outcome {
-            Ok(Ok(id)) => Ok(id),
+            Ok(Ok(value)) => Ok(value),
             Ok(Err(err)) => {
                 *slot = None;
                 Err(redis_error(err))
@@ -158,7 +179,7 @@ impl BlockingConnection {
             Err(_) => {
                 *slot = None;
                 Err(QueueError::Unavailable(
-                    "Redis did not answer the blocking take in time".into(),
+                    "Redis did not answer a blocking command in time".into(),
                 ))
             }
         }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use paloma_application::{Fence, FenceEnd, JobProducer, QueueError, StopAnswer};
+use paloma_application::{
+    Fence, FenceEnd, JobProducer, QueueError, StopAnswer, TestMessage, TestSendAnswer,
+};
 use paloma_domain::{CampaignId, SendRate};
 use tracing::debug;
 
@@ -189,5 +191,13 @@ impl JobProducer for RedisJobQueue {
         wait: Duration,
     ) -> Result<StopAnswer, QueueError> {
         crate::stops::stop_sending(&self.shared, campaign, wait).await
+    }
+
+    async fn send_test(
+        &self,
+        message: &TestMessage,
+        wait: Duration,
+    ) -> Result<TestSendAnswer, QueueError> {
+        crate::test_sends::send(&self.shared, message, wait).await
     }
 }

@@ -25,6 +25,10 @@ pub struct FakeQueue {
     pub stops: Mutex<Vec<CampaignId>>,
     /// When the last delayed job added for a campaign is due.
     pub due: Mutex<HashMap<CampaignId, chrono::DateTime<chrono::Utc>>>,
+    /// The test messages handed to the workers, in order.
+    pub test_sends: Mutex<Vec<TestMessage>>,
+    /// What the workers answer a test send; `None`: every address sent.
+    pub test_answer: Mutex<Option<TestSendAnswer>>,
 }
 
 impl FakeQueue {
@@ -96,6 +100,18 @@ impl JobProducer for FakeQueue {
         lock(&self.stops).push(campaign);
         Ok(StopAnswer::NotSending)
     }
+
+    async fn send_test(
+        &self,
+        message: &TestMessage,
+        _wait: Duration,
+    ) -> Result<TestSendAnswer, QueueError> {
+        self.check()?;
+        lock(&self.test_sends).push(message.clone());
+        Ok(lock(&self.test_answer)
+            .clone()
+            .unwrap_or_else(|| TestSendAnswer::Sent(vec![DeliveryOutcome::Sent; message.to.len()])))
+    }
 }
 
 /// A consumer that hands out the jobs it was given and records how each was settled.
@@ -108,6 +124,10 @@ pub struct FakeConsumer {
     pub stop_requests: tokio::sync::broadcast::Sender<StopRequest>,
     /// The stop requests the worker confirmed.
     pub stops_confirmed: Mutex<Vec<StopRequest>>,
+    /// Test sends waiting for the worker.
+    pub test_sends: Mutex<Vec<TestSendRequest>>,
+    /// The test sends the worker answered, with the outcomes it gave.
+    pub test_answers: Mutex<Vec<(TestSendRequest, Vec<DeliveryOutcome>)>>,
 }
 
 impl Default for FakeConsumer {
@@ -118,6 +138,8 @@ impl Default for FakeConsumer {
             claims: Mutex::default(),
             stop_requests: tokio::sync::broadcast::channel(16).0,
             stops_confirmed: Mutex::default(),
+            test_sends: Mutex::default(),
+            test_answers: Mutex::default(),
         }
     }
 }
@@ -180,6 +202,24 @@ impl JobConsumer for FakeConsumer {
         Ok(())
     }
     async fn maintain(&self) -> Result<(), QueueError> {
+        Ok(())
+    }
+    async fn take_test_send(
+        &self,
+        timeout: Duration,
+    ) -> Result<Option<TestSendRequest>, QueueError> {
+        let request = lock(&self.test_sends).pop();
+        if request.is_none() {
+            tokio::time::sleep(timeout.min(Duration::from_millis(10))).await;
+        }
+        Ok(request)
+    }
+    async fn answer_test_send(
+        &self,
+        request: &TestSendRequest,
+        outcomes: &[DeliveryOutcome],
+    ) -> Result<(), QueueError> {
+        lock(&self.test_answers).push((request.clone(), outcomes.to_vec()));
         Ok(())
     }
 }

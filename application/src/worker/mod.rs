@@ -12,13 +12,15 @@
 //! - [`pace`](self::pace): waiting for the database, the send rate and retries, and what cuts
 //!   a wait short;
 //! - [`housekeeping`](self::housekeeping): queue maintenance and the reconciler;
-//! - [`stops`](self::stops): stopping a campaign a user paused or cancelled.
+//! - [`stops`](self::stops): stopping a campaign a user paused or cancelled;
+//! - [`test_sends`](self::test_sends): sending the test messages users ask for.
 
 mod campaign;
 mod housekeeping;
 mod letter;
 mod pace;
 mod stops;
+mod test_sends;
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -265,6 +267,7 @@ impl<P: WorkerPorts> Worker<P> {
     pub async fn run(&self, shutdown: CancellationToken) {
         let housekeeping = tokio::spawn(self.clone().housekeeping(shutdown.clone()));
         let stops = tokio::spawn(self.clone().listen_for_stops(shutdown.clone()));
+        let mut tests = tokio::spawn(self.clone().serve_test_sends(shutdown.clone()));
         let mut failures = 0u32;
         while !shutdown.is_cancelled() {
             match self.jobs.take(self.settings.take_timeout).await {
@@ -286,6 +289,11 @@ impl<P: WorkerPorts> Worker<P> {
         }
         housekeeping.abort();
         stops.abort();
+        // A test message taken is sent, not dropped; the task ends after its current take.
+        let grace = self.settings.take_timeout + Duration::from_secs(5);
+        if tokio::time::timeout(grace, &mut tests).await.is_err() {
+            tests.abort();
+        }
         info!("worker stopped");
     }
 

@@ -3,7 +3,8 @@
 //! binaries end to end, under faults and under a user's controls (`e2e`, `faults`,
 //! `control`), sharing one database and queue with
 //! the seeds' Node stack (`interop`), the suppression list and one-click unsubscribe on the real
-//! `paloma-api` (`suppressions`), and their command lines (`cli`).
+//! `paloma-api` (`suppressions`), test sends through a worker (`test_sends`), and their command
+//! lines (`cli`).
 //! Every test gets its own database and Redis key prefix, removed when it ends.
 //!
 //! One module's tests: `cargo nextest run -p paloma -E 'test(/^faults::/)'`.
@@ -23,3 +24,4 @@ mod limits;
 mod personal;
 mod schedule;
 mod suppressions;
+mod test_sends;

@@ -10,6 +10,7 @@ const LABELS: Record<ActivityAction, string> = {
   "campaign.cancelled": "Cancelled",
   "campaign.rescheduled": "Rescheduled",
   "campaign.edited": "Edited",
+  "campaign.tested": "Test sent",
   "key.created": "Key created",
   "key.revoked": "Key revoked",
   "suppression.added": "Addresses suppressed",

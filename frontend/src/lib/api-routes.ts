@@ -31,6 +31,7 @@ const OPERATIONS: { readonly [P in ApiPath]: readonly MethodOf<P>[] } = {
   "/api/emails/{id}/resume": ["post"],
   "/api/emails/{id}/retry-failed": ["post"],
   "/api/emails/{id}/send": ["post"],
+  "/api/emails/{id}/test": ["post"],
   "/api/emails/{id}/timeline": ["get"],
   "/api/keys": ["get", "post"],
   "/api/keys/{id}": ["delete"],

@@ -124,6 +124,8 @@ pub enum ActivityAction {
     CampaignRescheduled,
     #[serde(rename = "campaign.edited")]
     CampaignEdited,
+    #[serde(rename = "campaign.tested")]
+    CampaignTested,
     #[serde(rename = "key.created")]
     KeyCreated,
     #[serde(rename = "key.revoked")]
@@ -146,6 +148,7 @@ impl From<Action> for ActivityAction {
             Action::CampaignRescheduled => Self::CampaignRescheduled,
             Action::CampaignScheduled => Self::CampaignScheduled,
             Action::CampaignEdited => Self::CampaignEdited,
+            Action::CampaignTested => Self::CampaignTested,
             Action::KeyCreated => Self::KeyCreated,
             Action::KeyRevoked => Self::KeyRevoked,
             Action::SuppressionAdded => Self::SuppressionAdded,

@@ -21,10 +21,12 @@ use crate::extract::{ApiJson, ApiQuery, IdPath, IdempotencyKeyHeader};
 
 mod lifecycle;
 mod suppressions;
+mod test_send;
 mod unsubscribe;
 
 pub use lifecycle::*;
 pub use suppressions::*;
+pub use test_send::*;
 pub use unsubscribe::*;
 
 /// The answers of every operation behind an API key when the key does not do.

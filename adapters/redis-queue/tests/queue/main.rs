@@ -8,4 +8,5 @@ mod interop;
 mod protocol;
 mod retention;
 mod stops;
+mod test_sends;
 mod throttle;

@@ -253,6 +253,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/emails/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the campaign's message now to up to 5 addresses, to check it in a real inbox: its
+         *     subject starts with `[Test]`, its merge tags are filled in for `recipient`, and its
+         *     unsubscribe link is a placeholder that unsubscribes nobody. A worker sends it (the API
+         *     sends no mail); the campaign, its counters and its recipients do not change. Any status.
+         */
+        post: operations["send_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/emails/{id}/timeline": {
         parameters: {
             query?: never;
@@ -426,7 +448,7 @@ export interface components {
          * @description What an entry of the audit trail records.
          * @enum {string}
          */
-        ActivityAction: "campaign.created" | "campaign.sent" | "campaign.scheduled" | "campaign.retried" | "campaign.paused" | "campaign.resumed" | "campaign.cancelled" | "campaign.rescheduled" | "campaign.edited" | "key.created" | "key.revoked" | "suppression.added" | "suppression.removed";
+        ActivityAction: "campaign.created" | "campaign.sent" | "campaign.scheduled" | "campaign.retried" | "campaign.paused" | "campaign.resumed" | "campaign.cancelled" | "campaign.rescheduled" | "campaign.edited" | "campaign.tested" | "key.created" | "key.revoked" | "suppression.added" | "suppression.removed";
         /** @description A page of a campaign's audit trail, oldest first. */
         ActivityPage: {
             items: components["schemas"]["ActivityResponse"][];
@@ -1016,6 +1038,33 @@ export interface components {
             email: string;
             reason: components["schemas"]["SuppressionReasonDto"];
         };
+        /** @description Where to send a test of the campaign's message, and whom to render it for. */
+        TestSendRequest: {
+            recipient?: null | components["schemas"]["RecipientEntry"];
+            /**
+             * @description 1 to 5 addresses (a repeated one is sent once).
+             * @example [
+             *       "me@example.org"
+             *     ]
+             */
+            to: string[];
+        };
+        TestSendResponse: {
+            /** @description One per address, in the order given. */
+            results: components["schemas"]["TestSendResult"][];
+        };
+        TestSendResult: {
+            /** @description The server's reply, when it failed. */
+            error?: string;
+            status: components["schemas"]["TestSendStatus"];
+            /** @example me@example.org */
+            to: string;
+        };
+        /**
+         * @description What became of one test address.
+         * @enum {string}
+         */
+        TestSendStatus: "sent" | "failed" | "sending";
         /** @description Recipients that reached a final state within one bucket of time. */
         TimelinePointResponse: {
             /**
@@ -2442,6 +2491,123 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Campaign id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestSendRequest"];
+            };
+        };
+        responses: {
+            /** @description A worker sent it: each address's outcome */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestSendResponse"];
+                };
+            };
+            /** @description A worker took it and is still sending (a slow SMTP server): every status is `sending` */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestSendResponse"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No address, more than 5, an invalid one, or a recipient the message cannot be rendered for */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No worker took it within 10 seconds (none is running?), or Redis or the database is unavailable; nothing was sent */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -1,7 +1,7 @@
 //! Test sends: a campaign's message rendered for one sample recipient and sent at once to a
 //! few of the user's own addresses, to be checked in a real inbox before the campaign goes out.
 
-use crate::campaign::{NewCampaignError, RecipientInput, ValidationErrors};
+use crate::campaign::{NewCampaignError, RecipientInput, ValidationErrors, parse_recipients};
 use crate::merge::{PREVIEW_UNSUBSCRIBE_URL, preview};
 use crate::recipient::EmailAddress;
 use crate::template::{MessageTemplate, MessageVars, RenderedMessage};
@@ -71,6 +71,14 @@ pub fn render_test(
     merge_tags: bool,
     sample: TestSample,
 ) -> Result<RenderedMessage, NewCampaignError> {
+    if let (false, TestSample::Given(recipient)) = (merge_tags, &sample) {
+        // Checked as at creation even though a message without tags does not read it.
+        let mut errors = ValidationErrors::default();
+        parse_recipients(vec![recipient.clone()], &mut errors);
+        if !errors.is_empty() {
+            return Err(NewCampaignError::Invalid(errors));
+        }
+    }
     let rendered = match (merge_tags, sample) {
         (false, _) => MessageTemplate::fixed(subject, &body)
             .render(MessageVars::default())
@@ -189,6 +197,15 @@ mod tests {
         .expect("as it is");
         assert_eq!(&*message.subject, "[Test] Plain {{ x }}");
         assert_eq!(&*message.html, "<p>{{ not a tag }}</p>");
+        // The sample is checked all the same.
+        let bad_name = RecipientInput {
+            name: Some("\u{84}".to_owned()),
+            ..RecipientInput::address("a@x.org")
+        };
+        assert!(matches!(
+            render_test("Plain", "<p>Hi</p>".to_owned(), false, TestSample::Given(bad_name)),
+            Err(NewCampaignError::Invalid(_))
+        ));
 
         let missing = render_test(
             "Hi",

@@ -1,4 +1,5 @@
-//! One mailer type for the binaries: SMTP when configured, `.eml` files otherwise.
+//! One mailer type for the binaries: SMTP when configured, a simulated server for a `sim://`
+//! URL, `.eml` files otherwise.
 
 use std::path::Path;
 
@@ -7,6 +8,7 @@ use paloma_domain::DeliveryOutcome;
 
 use crate::error::MailerConfigError;
 use crate::file::FileMailer;
+use crate::sim::{SimulatedMailer, Simulation};
 use crate::smtp::SmtpMailer;
 
 /// The mailer the configuration asks for.
@@ -20,11 +22,14 @@ pub enum AnyMailer {
     Smtp(SmtpMailer),
     /// `SMTP_URL` is unset: `.eml` files in the outbox directory.
     File(FileMailer),
+    /// `SMTP_URL` is `sim://...`: nothing is sent (demos, load tests).
+    Sim(SimulatedMailer),
 }
 
 impl AnyMailer {
-    /// An [`SmtpMailer`] for `smtp_url` with `concurrency` connections, or, when `smtp_url` is
-    /// `None` or blank, a [`FileMailer`] writing into `outbox`. Both send as `mail_from`.
+    /// An [`SmtpMailer`] for `smtp_url` with `concurrency` connections, a [`SimulatedMailer`]
+    /// for a `sim://` URL, or, when `smtp_url` is `None` or blank, a [`FileMailer`] writing into
+    /// `outbox`. Messages are sent as `mail_from`.
     pub fn from_config(
         smtp_url: Option<&str>,
         mail_from: &str,
@@ -32,6 +37,13 @@ impl AnyMailer {
         outbox: &Path,
     ) -> Result<Self, MailerConfigError> {
         match smtp_url.map(str::trim).filter(|url| !url.is_empty()) {
+            Some(url)
+                if url
+                    .get(..6)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("sim://")) =>
+            {
+                Simulation::parse(url).map(|sim| AnyMailer::Sim(SimulatedMailer::new(sim)))
+            }
             Some(url) => SmtpMailer::new(url, mail_from, concurrency).map(AnyMailer::Smtp),
             None => FileMailer::new(outbox, mail_from).map(AnyMailer::File),
         }
@@ -42,6 +54,17 @@ impl AnyMailer {
         match self {
             AnyMailer::Smtp(mailer) => format!("SMTP server {}", mailer.redacted_url()),
             AnyMailer::File(mailer) => format!(".eml files in {}", mailer.dir().display()),
+            AnyMailer::Sim(mailer) => {
+                let sim = mailer.simulation();
+                format!(
+                    "a simulated server (nothing is sent): {} ms ± {} ms a message, {}% refused, {}% deferred, seed {}",
+                    sim.latency.as_millis(),
+                    sim.jitter.as_millis(),
+                    sim.fail_rate * 100.0,
+                    sim.defer_rate * 100.0,
+                    sim.seed
+                )
+            }
         }
     }
 
@@ -49,7 +72,7 @@ impl AnyMailer {
     pub fn cleartext_credentials_warning(&self) -> Option<&'static str> {
         match self {
             AnyMailer::Smtp(mailer) => mailer.cleartext_credentials_warning(),
-            AnyMailer::File(_) => None,
+            AnyMailer::File(_) | AnyMailer::Sim(_) => None,
         }
     }
 
@@ -66,6 +89,7 @@ impl Mailer for AnyMailer {
         match self {
             AnyMailer::Smtp(mailer) => mailer.send(message).await,
             AnyMailer::File(mailer) => mailer.send(message).await,
+            AnyMailer::Sim(mailer) => mailer.send(message).await,
         }
     }
 }
@@ -101,6 +125,31 @@ mod tests {
             mailer.describe(),
             "SMTP server smtp://bob:***@localhost:2525"
         );
+    }
+
+    #[test]
+    fn a_sim_url_means_the_simulated_server_and_says_so() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mailer = AnyMailer::from_config(
+            Some("SIM://?latency_ms=5&fail_rate=0.5&seed=9"),
+            "no-reply@localhost",
+            5,
+            dir.path(),
+        )
+        .expect("simulated");
+        assert!(matches!(mailer, AnyMailer::Sim(_)), "{mailer:?}");
+        assert_eq!(
+            mailer.describe(),
+            "a simulated server (nothing is sent): 5 ms ± 0 ms a message, 50% refused, 0% deferred, seed 9"
+        );
+        let error = AnyMailer::from_config(
+            Some("sim://?fail_rate=2"),
+            "no-reply@localhost",
+            5,
+            dir.path(),
+        )
+        .expect_err("refused");
+        assert!(error.to_string().contains("fail_rate"), "{error}");
     }
 
     #[test]

@@ -130,7 +130,7 @@ pub(super) const PUBLIC_URL: Var = unset(
 
 pub(super) const SMTP_URL: Var = unset(
     "SMTP_URL",
-    "smtp://user:pass@host:2525, smtps://...; unset: .eml files in OUTBOX_DIR",
+    "smtp://user:pass@host:2525, smtps://...; sim://?latency_ms=20&fail_rate=0.02 simulates a server (sends nothing); unset: .eml files in OUTBOX_DIR",
 );
 pub(super) const MAIL_FROM: Var = var(
     "MAIL_FROM",

@@ -23,5 +23,6 @@ mod interop;
 mod limits;
 mod personal;
 mod schedule;
+mod simulated;
 mod suppressions;
 mod test_sends;

@@ -203,7 +203,12 @@ mod tests {
             ..RecipientInput::address("a@x.org")
         };
         assert!(matches!(
-            render_test("Plain", "<p>Hi</p>".to_owned(), false, TestSample::Given(bad_name)),
+            render_test(
+                "Plain",
+                "<p>Hi</p>".to_owned(),
+                false,
+                TestSample::Given(bad_name)
+            ),
             Err(NewCampaignError::Invalid(_))
         ));
 

@@ -34,6 +34,7 @@ USER 10001:10001
 ENV API_ADDR=0.0.0.0:8080 \
     OUTBOX_DIR=/app/outbox
 EXPOSE 8080
-# No image-level HEALTHCHECK: the worker serves no HTTP. docker-compose.yml checks the api
+# No image-level HEALTHCHECK: one image serves both binaries (the worker answers /healthz and
+# /readyz on METRICS_ADDR). docker-compose.yml checks the api
 # with `curl -fsS http://localhost:8080/readyz`.
 CMD ["paloma-api"]

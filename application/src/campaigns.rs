@@ -203,6 +203,9 @@ impl<R: CampaignStore + ActivityLog, Q: JobProducer, C: Clock> CampaignService<R
             }
         };
 
+        metrics::counter!("paloma_campaigns_created_total").increment(1);
+        metrics::counter!("paloma_recipients_ingested_total")
+            .increment(campaign.recipients.len() as u64);
         self.record(Action::CampaignCreated, id, actor).await;
         if campaign.draft {
             info!("campaign stored as a draft");

@@ -3,5 +3,6 @@
 
 pub mod app;
 pub mod config;
+pub mod metrics;
 pub mod shutdown;
 pub mod telemetry;

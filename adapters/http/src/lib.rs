@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 mod handlers;
 pub mod listener;
+pub mod metrics;
 pub mod openapi;
 mod serve;
 
@@ -146,6 +147,7 @@ where
         ))
         .layer(cors)
         .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(crate::metrics::record))
         .with_state(state)
 }
 

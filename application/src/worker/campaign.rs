@@ -548,11 +548,16 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
         let worker = self.worker;
         let mut tries = 0u32;
         loop {
-            match worker
+            let started = std::time::Instant::now();
+            let written = worker
                 .ledger
                 .record_outcomes(self.id, outcomes, worker.clock.now())
-                .await
-            {
+                .await;
+            metrics::histogram!(super::metrics::FLUSH_SECONDS).record(started.elapsed());
+            if written.is_ok() {
+                super::metrics::count_outcomes(outcomes);
+            }
+            match written {
                 Err(RepositoryError::Unavailable(e))
                     if !(self.stop.shutdown.is_cancelled() && tries >= 5) =>
                 {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use paloma_domain::{CampaignId, DeliveryOutcome, MessageTemplate, MessageVars, Recipient};
 
+use super::metrics::{self, Held};
 use crate::ports::{Mailer, MessageSender, OutgoingMessage};
 
 /// What every message of a run shares, and one recipient's unsubscribe link.
@@ -31,7 +32,9 @@ impl Letter {
         };
         match self.template.render(vars) {
             Ok(rendered) => {
-                mailer
+                let _in_flight = Held::new(metrics::IN_FLIGHT);
+                let started = std::time::Instant::now();
+                let outcome = mailer
                     .send(OutgoingMessage {
                         campaign_id: self.campaign_id,
                         recipient_id: recipient.id,
@@ -43,7 +46,9 @@ impl Letter {
                         sender: self.sender,
                         unsubscribe: self.unsubscribe,
                     })
-                    .await
+                    .await;
+                ::metrics::histogram!(metrics::SEND_SECONDS).record(started.elapsed());
+                outcome
             }
             // A value this recipient lacks (a row stored by other means than the API, which
             // checks every recipient): nothing to send, now or later.

@@ -18,6 +18,7 @@
 mod campaign;
 mod housekeeping;
 mod letter;
+mod metrics;
 mod pace;
 mod stops;
 mod test_sends;
@@ -336,6 +337,7 @@ impl<P: WorkerPorts> Worker<P> {
             // the run reads the campaign's status: a stop request sent before this is covered
             // by that status, one sent after reaches the run.
             let registered = self.sending.register(campaign);
+            let _active = metrics::Held::new(metrics::CAMPAIGNS_ACTIVE);
             let lock_lost = CancellationToken::new();
             let renewer = tokio::spawn(renew_lock(
                 self.jobs.clone(),

@@ -65,6 +65,13 @@ impl<P: WorkerPorts> Worker<P> {
     /// While the throttle cannot be asked (Redis down), it waits and asks again: sending past a
     /// quota is worse than sending late.
     pub(super) async fn wait_for_send_slot(&self, stop: Stop<'_>) -> bool {
+        let started = std::time::Instant::now();
+        let granted = self.reserve_send_slot(stop).await;
+        metrics::histogram!(super::metrics::RATE_LIMIT_WAIT_SECONDS).record(started.elapsed());
+        granted
+    }
+
+    async fn reserve_send_slot(&self, stop: Stop<'_>) -> bool {
         let mut failures = 0u32;
         loop {
             let wait = match self.throttle.reserve().await {

@@ -180,13 +180,17 @@ async fn serve(config: ApiConfig) -> anyhow::Result<()> {
              /u/... link answers 404"
         );
     }
+    let stop = shutdown::on_signal()?;
+    if let Some(addr) = config.metrics_addr {
+        let handle = paloma::metrics::install()?;
+        paloma::metrics::serve(addr, handle, None, stop.clone()).await;
+    }
     let app = Application::build(&config).await?;
     info!(
         addr = %app.local_addr(),
         max_connections = config.max_connections,
         "paloma-api listening"
     );
-    let stop = shutdown::on_signal()?;
     app.run_until_stopped(async move { stop.cancelled().await })
         .await?;
     info!("paloma-api stopped");

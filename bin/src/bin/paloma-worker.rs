@@ -13,7 +13,7 @@ use paloma::{shutdown, telemetry};
 use paloma_application::{SystemClock, Worker, WorkerSettings};
 use paloma_domain::{RetryPolicy, UnsubscribeLinks};
 use paloma_mysql::MysqlDatabase;
-use paloma_redis_queue::{QueueSettings, RedisJobQueue};
+use paloma_redis_queue::{QueueSettings, RedisJobConsumer, RedisJobQueue};
 use paloma_smtp::AnyMailer;
 use secrecy::ExposeSecret;
 use tracing::{error, info, warn};
@@ -127,15 +127,22 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
             .map_or_else(|| "off".to_owned(), |t| t.to_string()),
         "paloma-worker started"
     );
+    let repo = Arc::new(repo);
+    let consumer = Arc::new(consumer);
+    let stop = shutdown::on_signal()?;
+    if let Some(addr) = config.metrics_addr {
+        let handle = paloma::metrics::install()?;
+        let ready = readiness(Arc::clone(&repo), Arc::clone(&consumer));
+        paloma::metrics::serve(addr, handle, Some(ready), stop.clone()).await;
+    }
     let worker = Worker::new(
-        Arc::new(repo),
-        Arc::new(consumer),
+        repo,
+        consumer,
         Arc::new(queue),
         mailer.clone(),
         Arc::new(SystemClock),
         settings,
     );
-    let stop = shutdown::on_signal()?;
     match config.send_rate {
         None => worker.run(stop).await,
         Some(rate) => {
@@ -148,4 +155,28 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     }
     mailer.shutdown().await;
     Ok(())
+}
+
+/// `/readyz`: MySQL and Redis answer.
+fn readiness(
+    repo: Arc<MysqlDatabase>,
+    queue: Arc<RedisJobConsumer>,
+) -> paloma::metrics::ReadyCheck {
+    Arc::new(move || {
+        let (repo, queue) = (Arc::clone(&repo), Arc::clone(&queue));
+        Box::pin(async move {
+            let (db, redis) = tokio::join!(repo.ping(), queue.ping());
+            match (db, redis) {
+                (Ok(()), Ok(())) => Ok(()),
+                (db, redis) => Err([
+                    db.err().map(|e| format!("MySQL: {e}")),
+                    redis.err().map(|e| format!("Redis: {e}")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("; ")),
+            }
+        })
+    })
 }

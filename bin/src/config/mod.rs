@@ -54,6 +54,16 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         SecretString::from(self.string(var))
     }
 
+    /// `METRICS_ADDR`: the metrics listener's address; set but empty turns it off.
+    fn metrics_addr(&self, var: Var) -> Result<Option<SocketAddr>, ConfigError> {
+        match (self.0)(var.name) {
+            Some(raw) if raw.trim().is_empty() => Ok(None),
+            _ => self
+                .parse(var, "host:port, or empty for no metrics")
+                .map(Some),
+        }
+    }
+
     /// The value parsed straight into `T` (its own width: no cast afterwards).
     fn parse<T: FromStr>(&self, var: Var, what: &str) -> Result<T, ConfigError> {
         let value = self.string(var);
@@ -183,6 +193,8 @@ impl CommonConfig {
 pub struct ApiConfig {
     pub common: CommonConfig,
     pub addr: SocketAddr,
+    /// `METRICS_ADDR`: where `/metrics` is served; `None`: nowhere.
+    pub metrics_addr: Option<SocketAddr>,
     pub cors_origins: Vec<String>,
     pub max_recipients: usize,
     pub max_body_bytes: usize,
@@ -212,6 +224,7 @@ impl ApiConfig {
         Ok(Self {
             common: CommonConfig::from_env(env)?,
             addr: env.parse(API_ADDR, "host:port, e.g. 127.0.0.1:8080")?,
+            metrics_addr: env.metrics_addr(API_METRICS_ADDR)?,
             cors_origins: env
                 .string(CORS_ORIGINS)
                 .split(',')
@@ -265,6 +278,8 @@ impl ApiConfig {
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     pub common: CommonConfig,
+    /// `METRICS_ADDR`: where `/metrics`, `/healthz` and `/readyz` are served; `None`: nowhere.
+    pub metrics_addr: Option<SocketAddr>,
     /// `PUBLIC_URL`: the API's public base URL, without a trailing slash; unsubscribe links are
     /// `{public_url}/u/{token}`.
     pub public_url: Option<String>,
@@ -300,6 +315,7 @@ impl WorkerConfig {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         let config = Self {
             common: CommonConfig::from_env(env)?,
+            metrics_addr: env.metrics_addr(WORKER_METRICS_ADDR)?,
             public_url: env.public_url()?,
             unsubscribe_mailto: env
                 .value(UNSUBSCRIBE_MAILTO)

@@ -49,6 +49,16 @@ pub(super) const RUST_LOG: Var = var("RUST_LOG", "info", "log filter");
 pub(super) const LOG_FORMAT: Var = var("LOG_FORMAT", "pretty", "`json` for machines, or `pretty`");
 
 pub(super) const API_ADDR: Var = var("API_ADDR", "127.0.0.1:8080", "listen address (host:port)");
+pub(super) const API_METRICS_ADDR: Var = var(
+    "METRICS_ADDR",
+    "127.0.0.1:9464",
+    "Prometheus metrics at http://METRICS_ADDR/metrics (host:port; empty: off)",
+);
+pub(super) const WORKER_METRICS_ADDR: Var = var(
+    "METRICS_ADDR",
+    "127.0.0.1:9465",
+    "/metrics (Prometheus), /healthz and /readyz at this host:port (empty: off)",
+);
 pub(super) const CORS_ORIGINS: Var = var(
     "CORS_ORIGINS",
     "http://localhost:3000",
@@ -210,6 +220,7 @@ pub const COMMON_VARS: &[Var] = &[
 /// What `paloma-api` reads besides [`COMMON_VARS`].
 pub const API_VARS: &[Var] = &[
     API_ADDR,
+    API_METRICS_ADDR,
     MAIL_FROM,
     ALLOWED_FROM_DOMAINS,
     CORS_ORIGINS,
@@ -229,6 +240,7 @@ pub const API_VARS: &[Var] = &[
 
 /// What `paloma-worker` reads besides [`COMMON_VARS`].
 pub const WORKER_VARS: &[Var] = &[
+    WORKER_METRICS_ADDR,
     PUBLIC_URL,
     UNSUBSCRIBE_MAILTO,
     SUPPRESS_HARD_BOUNCES,

@@ -10,7 +10,7 @@ use paloma_domain::{CampaignId, DeliveryOutcome, RecipientId};
 use paloma_smtp::{SimulatedMailer, Simulation};
 use serde_json::json;
 
-use crate::common::{Paloma, addresses};
+use crate::common::{Paloma, addresses, free_port};
 
 const SIM: &str = "sim://?latency_ms=1&jitter_ms=1&fail_rate=0.1&defer_rate=0.05&seed=42";
 const MAX_ATTEMPTS: u32 = 5;
@@ -62,10 +62,15 @@ async fn expected_failures(emails: &[String]) -> usize {
 async fn a_campaign_on_the_simulated_server_fails_the_share_its_seed_says_and_retries_the_deferred()
 {
     let mut paloma = Paloma::new().await;
-    paloma.start_api().await;
+    let api_metrics = format!("127.0.0.1:{}", free_port());
+    let worker_metrics = format!("127.0.0.1:{}", free_port());
+    paloma
+        .start_api_with(&[("METRICS_ADDR", api_metrics.as_str())])
+        .await;
     paloma.start_worker(
         SIM,
         &[
+            ("METRICS_ADDR", worker_metrics.as_str()),
             ("WORKER_CONCURRENCY", "20"),
             ("RETRY_BASE_DELAY_MS", "20"),
             ("RETRY_MAX_ATTEMPTS", "5"),
@@ -85,6 +90,57 @@ async fn a_campaign_on_the_simulated_server_fails_the_share_its_seed_says_and_re
     assert!((146..=254).contains(&expected), "{expected}");
     assert_eq!(done["failedEmails"], expected, "{done}");
     assert_eq!(done["sentEmails"], 2_000 - expected, "{done}");
+    // The worker's counters are what it wrote to MySQL.
+    let http = reqwest::Client::new();
+    let get = |url: String| {
+        let http = http.clone();
+        async move {
+            let resp = http.get(&url).send().await.expect("GET");
+            (resp.status().as_u16(), resp.text().await.expect("text"))
+        }
+    };
+    let (status, worker) = get(format!("http://{worker_metrics}/metrics")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        sample(&worker, "paloma_messages_total{outcome=\"sent\"}"),
+        Some(2_000 - expected as u64),
+        "{worker}"
+    );
+    assert_eq!(
+        sample(&worker, "paloma_messages_total{outcome=\"failed\"}"),
+        Some(expected as u64),
+        "{worker}"
+    );
+    assert!(sample(&worker, "paloma_messages_total{outcome=\"deferred\"}").is_some_and(|n| n > 0));
+    assert!(
+        worker.contains("paloma_send_duration_seconds_bucket"),
+        "{worker}"
+    );
+    assert_eq!(sample(&worker, "paloma_in_flight"), Some(0), "{worker}");
+    assert_eq!(get(format!("http://{worker_metrics}/healthz")).await.0, 200);
+    assert_eq!(get(format!("http://{worker_metrics}/readyz")).await.0, 200);
+
+    // The API's metrics name route templates, never a campaign's own path.
+    let (status, api) = get(format!("http://{api_metrics}/metrics")).await;
+    assert_eq!(status, 200);
+    assert!(
+        api.contains(
+            r#"paloma_http_requests_total{method="GET",route="/api/emails/{id}",status="200"}"#
+        ),
+        "{api}"
+    );
+    assert!(!api.contains(&id), "{api}");
+    assert_eq!(
+        sample(&api, "paloma_campaigns_created_total"),
+        Some(1),
+        "{api}"
+    );
+    assert_eq!(
+        sample(&api, "paloma_recipients_ingested_total"),
+        Some(2_000),
+        "{api}"
+    );
+
     let failed = paloma.recipients(&id, "FAILED").await;
     assert!(
         failed.iter().all(|r| r["error"]
@@ -93,4 +149,12 @@ async fn a_campaign_on_the_simulated_server_fails_the_share_its_seed_says_and_re
         "{:?}",
         failed.first()
     );
+}
+
+/// The value of one series in Prometheus's text format (`name{labels} value`).
+fn sample(text: &str, series: &str) -> Option<u64> {
+    text.lines().find_map(|line| {
+        let value = line.strip_prefix(series)?.trim();
+        value.parse::<f64>().ok().map(|v| v as u64)
+    })
 }

@@ -112,6 +112,8 @@ impl Paloma {
         cmd.env("DATABASE_URL", &self.db_url)
             .env("REDIS_URL", &self.redis_url)
             .env("QUEUE_PREFIX", &self.prefix)
+            // Off unless a test asks for it: tests run many binaries at once.
+            .env("METRICS_ADDR", "")
             .env(
                 "RUST_LOG",
                 std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| "warn".into()),

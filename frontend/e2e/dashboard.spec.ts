@@ -929,6 +929,35 @@ test("a draft: saved by a key that may not send, sent by one that may", async ({
 
   // It may cancel the draft too, though not here.
   await expect(page.getByRole("button", { name: "Cancel campaign" })).toBeVisible();
+
+  // Before sending it, a test to two addresses of one's own: one delivered, one the SMTP server
+  // refuses. The draft, its counters and its recipients do not change; its trail says who tested.
+  const draftId = ID.exec(draftUrl)?.[1] ?? "";
+  await page.getByRole("button", { name: "Send test" }).click();
+  const testForm = page.getByRole("form", { name: "Send a test" });
+  await expect(testForm.getByLabel("Send to")).toBeFocused();
+  await testForm.getByLabel("Send to").fill("me@example.org,\n bounce-test@example.org");
+  await testForm.getByRole("button", { name: "Send the test" }).click();
+  const tested = testForm.getByRole("list", { name: "Test results" }).getByRole("listitem");
+  await expect(tested).toHaveCount(2, { timeout: 30_000 });
+  await expect(tested.nth(0)).toHaveText(/^Sent\s*me@example\.org$/);
+  await expect(tested.nth(1)).toContainText(/^Failed\s*bounce-test@example\.org\s*550 /);
+  await expect(testForm.getByRole("status")).toContainText("Sent to 1 of 2 addresses.");
+  await expect(trail.getByRole("listitem")).toHaveCount(2);
+  await expect(trail.getByRole("listitem").nth(1)).toContainText("Test sent by e2e-sender");
+  await expectAccessible(page, "a draft's page with a test sent");
+  await shot(page, "campaign-test-sent");
+  expect(await readCampaign(page, draftId)).toMatchObject({
+    status: "DRAFT",
+    totalEmails: 3,
+    sentEmails: 0,
+    failedEmails: 0,
+    pendingEmails: 3,
+  });
+  await testForm.getByRole("button", { name: "Close" }).click();
+  await expect(testForm).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Send test" })).toBeFocused();
+
   await page.getByRole("button", { name: "Send now" }).click();
   await expect(page.getByText("Send it to 3 recipients now? This cannot be undone.")).toBeVisible();
   await page.getByRole("button", { name: "Yes, send it" }).click();
@@ -938,10 +967,11 @@ test("a draft: saved by a key that may not send, sent by one that may", async ({
   await expect(page.getByRole("figure")).toContainText("2 sent, 1 failed");
 
   const entries = page.getByRole("list", { name: "Activity" }).getByRole("listitem");
-  await expect(entries).toHaveCount(2);
+  await expect(entries).toHaveCount(3);
   await expect(entries.nth(0)).toContainText("Created by e2e-creator");
-  await expect(entries.nth(1)).toContainText("Sent by e2e-sender");
-  await expect(entries.nth(1)).toContainText(/from \S+/);
+  await expect(entries.nth(1)).toContainText("Test sent by e2e-sender");
+  await expect(entries.nth(2)).toContainText("Sent by e2e-sender");
+  await expect(entries.nth(2)).toContainText(/from \S+/);
   await shot(page, "campaign-draft-sent");
 });
 

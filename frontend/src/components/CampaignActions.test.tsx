@@ -96,7 +96,11 @@ describe("which actions show", () => {
     expect(screen.queryByRole("button", { name: "Edit" })).toBeNull();
     expect(screen.getByRole("button", { name: "Duplicate" })).toBeTruthy();
     cleanup();
+    // A key that may send but not create: only "Send test" (see TestSendPanel.test.tsx).
     renderActions(campaign("DRAFT"), ["campaigns:read", "campaigns:send"]);
+    expect(screen.getAllByRole("button").map((b) => b.textContent)).toEqual(["Send test"]);
+    cleanup();
+    renderActions(campaign("DRAFT"), ["campaigns:read"]);
     expect(screen.queryByRole("button")).toBeNull();
   });
 });

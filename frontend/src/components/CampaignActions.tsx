@@ -22,6 +22,7 @@ import { can } from "@/lib/scopes";
 
 import { NewCampaignForm } from "./NewCampaignForm";
 import type { EditStart } from "./new-campaign/use-edit-campaign";
+import { TestSendPanel } from "./TestSendPanel";
 import { Card, Spinner, buttonPrimary, buttonSecondary } from "./ui";
 
 /** Loads what the editor starts from: the body, and the recipients when there are not too many. */
@@ -58,19 +59,22 @@ type Open =
   | { kind: "none" }
   | { kind: "loading-edit" }
   | { kind: "edit"; start: EditStart }
-  | { kind: "duplicate" };
+  | { kind: "duplicate" }
+  | { kind: "test" };
 
 /**
  * The campaign's "Edit" (a draft or a scheduled campaign, for a key that may create campaigns,
  * and send them when it is scheduled) and "Duplicate" (any campaign, for a key that may create
  * campaigns). Edit opens the new-campaign form on the campaign's content and saves what changed;
- * Duplicate asks which recipients to take and opens the new draft.
+ * Duplicate asks which recipients to take and opens the new draft. "Send test" (any campaign, for
+ * a key that may send campaigns) sends its message to a few addresses now.
  */
 export function CampaignActions({ campaign }: { campaign: Campaign }) {
   const me = useMe();
   const router = useRouter();
   const queryClient = useQueryClient();
   const canCreate = can(me, "campaigns:create");
+  const canSend = can(me, "campaigns:send");
   const canEdit =
     canCreate &&
     isEditable(campaign.status) &&
@@ -80,6 +84,7 @@ export function CampaignActions({ campaign }: { campaign: Campaign }) {
   const [announcement, setAnnouncement] = useState("");
   const editRef = useRef<HTMLButtonElement>(null);
   const duplicateRef = useRef<HTMLButtonElement>(null);
+  const testRef = useRef<HTMLButtonElement>(null);
   const headingRef = useRef<HTMLHeadingElement>(null);
 
   // The editor goes when the campaign can no longer be edited (it went out meanwhile).
@@ -108,7 +113,7 @@ export function CampaignActions({ campaign }: { campaign: Campaign }) {
     }
   }
 
-  if (!canCreate) return null;
+  if (!canCreate && !canSend) return null;
   return (
     <div>
       <div className="flex flex-wrap items-center gap-2">
@@ -124,18 +129,34 @@ export function CampaignActions({ campaign }: { campaign: Campaign }) {
             Edit
           </button>
         )}
-        <button
-          ref={duplicateRef}
-          type="button"
-          className={buttonSecondary}
-          aria-expanded={open.kind === "duplicate"}
-          onClick={() => {
-            setError(null);
-            setOpen({ kind: "duplicate" });
-          }}
-        >
-          Duplicate
-        </button>
+        {canCreate && (
+          <button
+            ref={duplicateRef}
+            type="button"
+            className={buttonSecondary}
+            aria-expanded={open.kind === "duplicate"}
+            onClick={() => {
+              setError(null);
+              setOpen({ kind: "duplicate" });
+            }}
+          >
+            Duplicate
+          </button>
+        )}
+        {canSend && (
+          <button
+            ref={testRef}
+            type="button"
+            className={buttonSecondary}
+            aria-expanded={open.kind === "test"}
+            onClick={() => {
+              setError(null);
+              setOpen({ kind: "test" });
+            }}
+          >
+            Send test
+          </button>
+        )}
       </div>
       <div>
         {error && (
@@ -184,6 +205,15 @@ export function CampaignActions({ campaign }: { campaign: Campaign }) {
               requestAnimationFrame(() => duplicateRef.current?.focus());
             }}
             onCreated={(id) => router.push(`/campaigns/${id}`)}
+          />
+        )}
+        {open.kind === "test" && (
+          <TestSendPanel
+            campaign={campaign}
+            onClose={() => {
+              setOpen({ kind: "none" });
+              requestAnimationFrame(() => testRef.current?.focus());
+            }}
           />
         )}
       </div>

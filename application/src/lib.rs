@@ -9,6 +9,7 @@ pub mod campaigns;
 mod edit;
 pub mod keys;
 pub mod lifecycle;
+pub mod monitor;
 pub mod ports;
 pub mod suppressions;
 pub mod test_sends;
@@ -29,15 +30,18 @@ pub use campaigns::{
 };
 pub use keys::{AuthError, KeyError, KeyService};
 pub use lifecycle::{Controlled, LifecycleError, Retried, STOP_WAIT};
+pub use monitor::{MonitorError, QueueOverview};
 pub use ports::{
     ActivityLog, CampaignStore, Clock, Created, DeliveryLedger, Fence, FenceEnd, JobConsumer,
-    JobProducer, KeyStore, Mailer, MessageSender, OutgoingMessage, QueueError, RepositoryError,
-    SendSlot, SendThrottle, StopAnswer, StopRequest, StopRequests, SuppressionStore, SystemClock,
-    TakenJob, TestMessage, TestSendAnswer, TestSendRequest, Unthrottled,
+    JobCounts, JobProducer, KeyStore, Mailer, MessageSender, OutgoingMessage, QueueError,
+    RepositoryError, SendSlot, SendThrottle, StopAnswer, StopRequest, StopRequests,
+    SuppressionStore, SystemClock, TakenJob, TestMessage, TestSendAnswer, TestSendRequest,
+    Unthrottled, WorkerBeat,
 };
 pub use suppressions::{Suppressed, SuppressionError, SuppressionService};
 pub use test_sends::{TEST_SEND_WAIT, TestSendError, TestSendInput, TestSent};
 
 pub use worker::{
-    Adapters, JobOutcome, ReconcileError, RunError, RunOutcome, Worker, WorkerPorts, WorkerSettings,
+    Adapters, JobOutcome, ReconcileError, RunError, RunOutcome, Worker, WorkerIdentity,
+    WorkerPorts, WorkerSettings,
 };

@@ -18,10 +18,12 @@ use paloma_domain::{
 
 mod control;
 mod mail;
+mod monitor;
 mod test_sends;
 
 pub use control::{Fence, FenceEnd, StopAnswer, StopRequest, StopRequests};
 pub use mail::{Mailer, MessageSender, OutgoingMessage};
+pub use monitor::{JobCounts, WorkerBeat};
 pub use test_sends::{TestMessage, TestSendAnswer, TestSendRequest};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -402,6 +404,12 @@ pub trait JobProducer: Send + Sync + 'static {
         wait: Duration,
     ) -> impl Future<Output = Result<StopAnswer, QueueError>> + Send;
 
+    /// The queue's jobs by state.
+    fn job_counts(&self) -> impl Future<Output = Result<JobCounts, QueueError>> + Send;
+
+    /// The workers whose last heartbeat has not expired, in no particular order.
+    fn live_workers(&self) -> impl Future<Output = Result<Vec<WorkerBeat>, QueueError>> + Send;
+
     /// Hands a test message to the workers and waits up to `wait` for the one that takes it
     /// to send it. One not taken by then is withdrawn ([`TestSendAnswer::NoWorker`]).
     fn send_test(
@@ -476,6 +484,17 @@ pub trait JobConsumer: Send + Sync + 'static {
         &self,
         request: &StopRequest,
     ) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Says this worker is alive, as `beat` describes it, for `ttl` (see
+    /// [`JobProducer::live_workers`]).
+    fn beat(
+        &self,
+        beat: &WorkerBeat,
+        ttl: std::time::Duration,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Takes this worker off the live list at once (a clean stop).
+    fn leave(&self, id: &str) -> impl Future<Output = Result<(), QueueError>> + Send;
 
     /// Waits up to `timeout` for a test message (see [`JobProducer::send_test`]); each is
     /// taken by one worker only. Ones whose asker stopped waiting are dropped unseen.

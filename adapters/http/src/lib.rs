@@ -165,10 +165,10 @@ where
         __path_cancel_campaign, __path_create_campaign, __path_create_key,
         __path_duplicate_campaign, __path_edit_campaign, __path_get_campaign, __path_healthz,
         __path_list_campaigns, __path_list_keys, __path_list_recipients, __path_list_suppressions,
-        __path_me, __path_pause_campaign, __path_preview_campaign, __path_readyz,
-        __path_remove_suppression, __path_reschedule_campaign, __path_resume_campaign,
-        __path_retry_failed, __path_revoke_key, __path_send_campaign, __path_send_test,
-        __path_unsubscribe_one_click, __path_unsubscribe_page,
+        __path_me, __path_pause_campaign, __path_preview_campaign, __path_queue_overview,
+        __path_readyz, __path_remove_suppression, __path_reschedule_campaign,
+        __path_resume_campaign, __path_retry_failed, __path_revoke_key, __path_send_campaign,
+        __path_send_test, __path_unsubscribe_one_click, __path_unsubscribe_page,
     };
     // `routes!` takes a handler by its name; these names stand for the handlers of this
     // application's port types.
@@ -189,6 +189,7 @@ where
     let campaign_timeline = handlers::campaign_timeline::<R, Q, C, K>;
     let campaign_activity = handlers::campaign_activity::<R, Q, C, K>;
     let me = handlers::me::<R, Q, C, K>;
+    let queue_overview = handlers::queue_overview::<R, Q, C, K>;
     let create_key = handlers::create_key::<R, Q, C, K>;
     let list_keys = handlers::list_keys::<R, Q, C, K>;
     let revoke_key = handlers::revoke_key::<R, Q, C, K>;
@@ -216,6 +217,7 @@ where
         .routes(routes!(campaign_timeline))
         .routes(routes!(campaign_activity))
         .routes(routes!(me))
+        .routes(routes!(queue_overview))
         .routes(routes!(list_keys, create_key))
         .routes(routes!(revoke_key))
         .routes(routes!(list_suppressions, add_suppressions))

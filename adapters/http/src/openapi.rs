@@ -74,6 +74,7 @@ use crate::error::{
         (name = "keys", description = "API keys: who may do what"),
         (name = "suppressions", description = "Addresses that get no more messages"),
         (name = "unsubscribe", description = "One-click unsubscribe links (RFC 8058): public, no API key"),
+        (name = "operations", description = "The queue and its workers, as operators see them"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

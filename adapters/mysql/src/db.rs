@@ -108,6 +108,15 @@ impl MysqlDatabase {
     /// Checks that the database answers (`SELECT 1`); for readiness probes.
     /// `Unavailable` when it does not within about 5 seconds.
     #[instrument(level = "debug", skip_all)]
+    /// The pool's connections now: `(idle, busy)` (for the metrics).
+    pub fn pool_connections(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (
+            state.idle_connections,
+            state.connections.saturating_sub(state.idle_connections),
+        )
+    }
+
     pub async fn ping(&self) -> Result<(), RepositoryError> {
         self.detached(|conn| {
             Box::pin(async move {

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use paloma_application::{JobConsumer, QueueError, StopRequest, TakenJob, TestSendRequest};
+use paloma_application::{
+    JobConsumer, QueueError, StopRequest, TakenJob, TestSendRequest, WorkerBeat,
+};
 use paloma_domain::{CampaignId, DeliveryOutcome};
 use tracing::{debug, warn};
 use uuid::Uuid;
@@ -136,6 +138,14 @@ impl JobConsumer for RedisJobConsumer {
 
     async fn confirm_stop(&self, request: &StopRequest) -> Result<(), QueueError> {
         crate::stops::confirm(&self.shared, request).await
+    }
+
+    async fn beat(&self, beat: &WorkerBeat, ttl: Duration) -> Result<(), QueueError> {
+        crate::monitor::beat(&self.shared, beat, ttl).await
+    }
+
+    async fn leave(&self, id: &str) -> Result<(), QueueError> {
+        crate::monitor::leave(&self.shared, id).await
     }
 
     async fn take_test_send(

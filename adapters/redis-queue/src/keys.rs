@@ -60,6 +60,16 @@ impl Keys {
         format!("{}paloma-stop-reply:{request}", self.base)
     }
 
+    /// The ids of the workers that heartbeat (a set; not a bull key).
+    pub fn workers(&self) -> String {
+        format!("{}paloma-workers", self.base)
+    }
+
+    /// One worker's last heartbeat (expires unless renewed).
+    pub fn worker(&self, id: &str) -> String {
+        format!("{}paloma-worker:{id}", self.base)
+    }
+
     /// The list of test messages waiting for a worker (not a bull key).
     pub fn test_sends(&self) -> String {
         format!("{}paloma-test-sends", self.base)

@@ -21,12 +21,14 @@
 //! - `stops.rs`: asking the worker that sends a campaign to stop (pause, cancel), and its
 //!   answer.
 //! - `test_sends.rs`: handing a test message to one worker, and its answer.
+//! - `monitor.rs`: the job counts and the workers' heartbeats.
 //! - `wire.rs`: the job's fields as written and read (data, options, hash).
 //! - `error.rs`: Redis errors and script refusals as [`QueueError`](paloma_application::QueueError).
 
 mod consumer;
 mod error;
 mod keys;
+mod monitor;
 mod pool;
 mod producer;
 mod scripts;

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use paloma_application::{
-    Fence, FenceEnd, JobProducer, QueueError, StopAnswer, TestMessage, TestSendAnswer,
+    Fence, FenceEnd, JobCounts, JobProducer, QueueError, StopAnswer, TestMessage, TestSendAnswer,
+    WorkerBeat,
 };
 use paloma_domain::{CampaignId, SendRate};
 use tracing::debug;
@@ -191,6 +192,14 @@ impl JobProducer for RedisJobQueue {
         wait: Duration,
     ) -> Result<StopAnswer, QueueError> {
         crate::stops::stop_sending(&self.shared, campaign, wait).await
+    }
+
+    async fn job_counts(&self) -> Result<JobCounts, QueueError> {
+        crate::monitor::job_counts(&self.shared).await
+    }
+
+    async fn live_workers(&self) -> Result<Vec<WorkerBeat>, QueueError> {
+        crate::monitor::live_workers(&self.shared).await
     }
 
     async fn send_test(

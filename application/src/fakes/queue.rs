@@ -29,6 +29,10 @@ pub struct FakeQueue {
     pub test_sends: Mutex<Vec<TestMessage>>,
     /// What the workers answer a test send; `None`: every address sent.
     pub test_answer: Mutex<Option<TestSendAnswer>>,
+    /// What `job_counts` answers.
+    pub counts: Mutex<JobCounts>,
+    /// The workers `live_workers` lists.
+    pub workers: Mutex<Vec<WorkerBeat>>,
 }
 
 impl FakeQueue {
@@ -101,6 +105,16 @@ impl JobProducer for FakeQueue {
         Ok(StopAnswer::NotSending)
     }
 
+    async fn job_counts(&self) -> Result<JobCounts, QueueError> {
+        self.check()?;
+        Ok(*lock(&self.counts))
+    }
+
+    async fn live_workers(&self) -> Result<Vec<WorkerBeat>, QueueError> {
+        self.check()?;
+        Ok(lock(&self.workers).clone())
+    }
+
     async fn send_test(
         &self,
         message: &TestMessage,
@@ -128,6 +142,9 @@ pub struct FakeConsumer {
     pub test_sends: Mutex<Vec<TestSendRequest>>,
     /// The test sends the worker answered, with the outcomes it gave.
     pub test_answers: Mutex<Vec<(TestSendRequest, Vec<DeliveryOutcome>)>>,
+    /// Every heartbeat, in order, and the ids that left.
+    pub beats: Mutex<Vec<WorkerBeat>>,
+    pub left: Mutex<Vec<String>>,
 }
 
 impl Default for FakeConsumer {
@@ -140,6 +157,8 @@ impl Default for FakeConsumer {
             stops_confirmed: Mutex::default(),
             test_sends: Mutex::default(),
             test_answers: Mutex::default(),
+            beats: Mutex::default(),
+            left: Mutex::default(),
         }
     }
 }
@@ -202,6 +221,14 @@ impl JobConsumer for FakeConsumer {
         Ok(())
     }
     async fn maintain(&self) -> Result<(), QueueError> {
+        Ok(())
+    }
+    async fn beat(&self, beat: &WorkerBeat, _ttl: Duration) -> Result<(), QueueError> {
+        lock(&self.beats).push(beat.clone());
+        Ok(())
+    }
+    async fn leave(&self, id: &str) -> Result<(), QueueError> {
+        lock(&self.left).push(id.to_owned());
         Ok(())
     }
     async fn take_test_send(

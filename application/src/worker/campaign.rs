@@ -556,6 +556,9 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
             metrics::histogram!(super::metrics::FLUSH_SECONDS).record(started.elapsed());
             if written.is_ok() {
                 super::metrics::count_outcomes(outcomes);
+                worker
+                    .handled
+                    .fetch_add(outcomes.len() as u64, std::sync::atomic::Ordering::Relaxed);
             }
             match written {
                 Err(RepositoryError::Unavailable(e))

@@ -15,6 +15,8 @@ pub(super) const FLUSH_SECONDS: &str = "paloma_outcome_flush_duration_seconds";
 pub(super) const IN_FLIGHT: &str = "paloma_in_flight";
 /// Campaigns this worker is sending now.
 pub(super) const CAMPAIGNS_ACTIVE: &str = "paloma_campaigns_active";
+/// The queue's jobs by `state` (`waiting`, `active`, `delayed`, `failed`).
+pub(super) const QUEUE_JOBS: &str = "paloma_queue_jobs";
 /// Time spent waiting for a slot of the shared send rate.
 pub(super) const RATE_LIMIT_WAIT_SECONDS: &str = "paloma_rate_limit_wait_seconds";
 

@@ -12,10 +12,12 @@
 //! - [`pace`](self::pace): waiting for the database, the send rate and retries, and what cuts
 //!   a wait short;
 //! - [`housekeeping`](self::housekeeping): queue maintenance and the reconciler;
+//! - [`heartbeat`](self::heartbeat): saying in the queue that this worker is alive;
 //! - [`stops`](self::stops): stopping a campaign a user paused or cancelled;
 //! - [`test_sends`](self::test_sends): sending the test messages users ask for.
 
 mod campaign;
+mod heartbeat;
 mod housekeeping;
 mod letter;
 mod metrics;
@@ -79,6 +81,34 @@ pub struct WorkerSettings {
     /// Each message's one-click unsubscribe link (`List-Unsubscribe`, `{{ unsubscribe_url }}`);
     /// `None`: no such header, and the tag reads empty.
     pub unsubscribe: Option<UnsubscribeLinks>,
+    /// Who this worker is, in its heartbeats.
+    pub identity: WorkerIdentity,
+    /// How often it heartbeats (a beat lives five of these).
+    pub heartbeat_interval: Duration,
+}
+
+/// A worker process as `GET /api/queue` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerIdentity {
+    /// Unique per process run.
+    pub id: String,
+    pub host: String,
+    pub pid: u32,
+}
+
+impl Default for WorkerIdentity {
+    /// The process id and the start time make the id (the host is the binary's to say).
+    fn default() -> Self {
+        let pid = std::process::id();
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        Self {
+            id: format!("{pid}-{started:x}"),
+            host: "unknown".to_owned(),
+            pid,
+        }
+    }
 }
 
 impl Default for WorkerSettings {
@@ -99,6 +129,8 @@ impl Default for WorkerSettings {
             max_failed_runs: 5,
             suppress_hard_bounces: true,
             unsubscribe: None,
+            identity: WorkerIdentity::default(),
+            heartbeat_interval: Duration::from_secs(2),
         }
     }
 }
@@ -195,6 +227,8 @@ pub struct Worker<P: WorkerPorts> {
     settings: WorkerSettings,
     /// The campaigns being sent, for the stop requests.
     sending: Arc<Sending>,
+    /// Outcomes written so far, for the heartbeat's rate.
+    handled: Arc<std::sync::atomic::AtomicU64>,
 }
 
 // Not derived: a derived `Clone` would demand that every port type be `Clone`.
@@ -209,6 +243,7 @@ impl<P: WorkerPorts> Clone for Worker<P> {
             throttle: self.throttle.clone(),
             settings: self.settings.clone(),
             sending: self.sending.clone(),
+            handled: self.handled.clone(),
         }
     }
 }
@@ -239,6 +274,7 @@ where
             throttle: Arc::new(Unthrottled),
             settings,
             sending: Arc::default(),
+            handled: Arc::default(),
         }
     }
 
@@ -257,6 +293,7 @@ where
             throttle,
             settings: self.settings,
             sending: self.sending,
+            handled: self.handled,
         }
     }
 }
@@ -269,6 +306,7 @@ impl<P: WorkerPorts> Worker<P> {
         let housekeeping = tokio::spawn(self.clone().housekeeping(shutdown.clone()));
         let stops = tokio::spawn(self.clone().listen_for_stops(shutdown.clone()));
         let mut tests = tokio::spawn(self.clone().serve_test_sends(shutdown.clone()));
+        let mut heartbeat = tokio::spawn(self.clone().heartbeat(shutdown.clone()));
         let mut failures = 0u32;
         while !shutdown.is_cancelled() {
             match self.jobs.take(self.settings.take_timeout).await {
@@ -294,6 +332,13 @@ impl<P: WorkerPorts> Worker<P> {
         let grace = self.settings.take_timeout + Duration::from_secs(5);
         if tokio::time::timeout(grace, &mut tests).await.is_err() {
             tests.abort();
+        }
+        // Leaves the live list (it stops beating once `shutdown` is cancelled).
+        if tokio::time::timeout(Duration::from_secs(2), &mut heartbeat)
+            .await
+            .is_err()
+        {
+            heartbeat.abort();
         }
         info!("worker stopped");
     }

@@ -45,6 +45,12 @@ impl Sending {
         }
     }
 
+    /// The campaigns registered now.
+    pub(super) fn campaigns(&self) -> Vec<CampaignId> {
+        let all = self.all.lock().unwrap_or_else(PoisonError::into_inner);
+        all.keys().copied().collect()
+    }
+
     /// Stops `campaign` if this worker is sending it; false if it is not.
     fn halt(&self, campaign: CampaignId) -> bool {
         let all = self.all.lock().unwrap_or_else(PoisonError::into_inner);

@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::Parser;
 use paloma::config::{COMMON_VARS, Env, WORKER_VARS, WorkerConfig, env_help};
 use paloma::{shutdown, telemetry};
-use paloma_application::{SystemClock, Worker, WorkerSettings};
+use paloma_application::{SystemClock, Worker, WorkerIdentity, WorkerSettings};
 use paloma_domain::{RetryPolicy, UnsubscribeLinks};
 use paloma_mysql::MysqlDatabase;
 use paloma_redis_queue::{QueueSettings, RedisJobConsumer, RedisJobQueue};
@@ -113,6 +113,10 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
                 None
             }
         },
+        identity: WorkerIdentity {
+            host: host_name(),
+            ..WorkerIdentity::default()
+        },
         ..WorkerSettings::default()
     };
     if let Some(warning) = mailer.cleartext_credentials_warning() {
@@ -133,6 +137,7 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     if let Some(addr) = config.metrics_addr {
         let handle = paloma::metrics::install()?;
         let ready = readiness(Arc::clone(&repo), Arc::clone(&consumer));
+        tokio::spawn(pool_gauges(Arc::clone(&repo), stop.clone()));
         paloma::metrics::serve(addr, handle, Some(ready), stop.clone()).await;
     }
     let worker = Worker::new(
@@ -179,4 +184,27 @@ fn readiness(
             }
         })
     })
+}
+
+/// The machine's name for `/api/queue`: `HOSTNAME` (set in containers), else the kernel's.
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// `paloma_db_pool_connections{state}` every two seconds, until `stop`.
+async fn pool_gauges(repo: Arc<MysqlDatabase>, stop: tokio_util::sync::CancellationToken) {
+    loop {
+        let (idle, busy) = repo.pool_connections();
+        metrics::gauge!("paloma_db_pool_connections", "state" => "idle").set(f64::from(idle));
+        metrics::gauge!("paloma_db_pool_connections", "state" => "busy").set(f64::from(busy));
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(2)) => {}
+            () = stop.cancelled() => return,
+        }
+    }
 }

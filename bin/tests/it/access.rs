@@ -209,6 +209,12 @@ async fn every_route_refuses_missing_wrong_revoked_and_unscoped_keys_and_changes
             Some("campaigns:read"),
             None,
         ),
+        (
+            Method::GET,
+            "/api/queue".into(),
+            Some("campaigns:read"),
+            None,
+        ),
         (Method::GET, "/api/keys".into(), Some("keys:manage"), None),
         (
             Method::POST,

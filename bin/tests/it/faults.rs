@@ -201,7 +201,7 @@ fn mysql_server() -> MysqlServer {
     }
 }
 
-fn mysql_addr() -> SocketAddr {
+pub(crate) fn mysql_addr() -> SocketAddr {
     let server = mysql_server();
     (server.host.as_str(), server.port)
         .to_socket_addrs()

@@ -21,6 +21,7 @@ mod edit;
 mod faults;
 mod interop;
 mod limits;
+mod operations;
 mod personal;
 mod schedule;
 mod simulated;

@@ -36,6 +36,7 @@ const OPERATIONS: { readonly [P in ApiPath]: readonly MethodOf<P>[] } = {
   "/api/keys": ["get", "post"],
   "/api/keys/{id}": ["delete"],
   "/api/me": ["get"],
+  "/api/queue": ["get"],
   "/api/suppressions": ["get", "post"],
   "/api/suppressions/{email}": ["delete"],
 };

@@ -20,11 +20,13 @@ use crate::error::{ApiError, ErrorBody, ErrorCode, ErrorDetails, FieldError, Val
 use crate::extract::{ApiJson, ApiQuery, IdPath, IdempotencyKeyHeader};
 
 mod lifecycle;
+mod monitor;
 mod suppressions;
 mod test_send;
 mod unsubscribe;
 
 pub use lifecycle::*;
+pub use monitor::*;
 pub use suppressions::*;
 pub use test_send::*;
 pub use unsubscribe::*;

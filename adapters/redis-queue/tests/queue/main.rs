@@ -5,6 +5,7 @@
 mod claims;
 mod helpers;
 mod interop;
+mod monitor;
 mod protocol;
 mod retention;
 mod stops;

@@ -344,6 +344,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The campaign queue's jobs by state and the workers alive (each heartbeats every 2 s; one
+         *     that stopped cleanly leaves at once, one that died drops off within 10 s).
+         */
+        get: operations["queue_overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/suppressions": {
         parameters: {
             query?: never;
@@ -844,6 +864,30 @@ export interface components {
         InvalidStateDetails: {
             status: components["schemas"]["CampaignStatusDto"];
         };
+        /** @description Jobs of the campaign queue (`email-queue`) by bull state. */
+        JobCountsResponse: {
+            /** Format: int64 */
+            active: number;
+            /**
+             * Format: int64
+             * @description Kept completed jobs (bull keeps only the last ones).
+             */
+            completed: number;
+            /**
+             * Format: int64
+             * @description Scheduled campaigns and retries not due yet.
+             */
+            delayed: number;
+            /** Format: int64 */
+            failed: number;
+            /**
+             * Format: int64
+             * @description Waiting while the whole queue is paused (bull's `queue.pause()`).
+             */
+            paused: number;
+            /** Format: int64 */
+            waiting: number;
+        };
         /** @description Every API key, revoked ones included, oldest first. */
         KeyList: {
             items: components["schemas"]["KeyResponse"][];
@@ -901,6 +945,11 @@ export interface components {
             subject: string;
             /** @description The plain-text part, made from the HTML. */
             text: string;
+        };
+        QueueResponse: {
+            counts: components["schemas"]["JobCountsResponse"];
+            /** @description Oldest first. */
+            workers: components["schemas"]["WorkerResponse"][];
         };
         /** @description A recipient: a bare address, or an address with a display name. */
         RecipientEntry: string | components["schemas"]["DetailedRecipient"];
@@ -1110,6 +1159,30 @@ export interface components {
             invalidRecipientCount: number;
             /** @description The first 100 recipients whose address or name is invalid. */
             invalidRecipients: components["schemas"]["InvalidRecipientDetail"][];
+        };
+        /** @description A worker alive: its heartbeat is younger than five beat intervals (10 s by default). */
+        WorkerResponse: {
+            /** @description The campaigns it is sending now. */
+            campaigns: string[];
+            /**
+             * Format: int32
+             * @description Messages it may have in flight at once (`WORKER_CONCURRENCY`).
+             */
+            concurrency: number;
+            host: string;
+            /** @description Unique per process run. */
+            id: string;
+            /** Format: date-time */
+            lastBeatAt: string;
+            /**
+             * Format: double
+             * @description Outcomes it wrote per second since its previous beat.
+             */
+            messagesPerSecond: number;
+            /** Format: int32 */
+            pid: number;
+            /** Format: date-time */
+            startedAt: string;
         };
         /**
          * @description Whether a worker was sending the campaign when it was paused or cancelled.
@@ -2965,6 +3038,65 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    queue_overview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueResponse"];
+                };
+            };
+            /** @description No `Authorization: Bearer` token, or an unknown or revoked one (`unauthorized`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The key lacks the scope (`forbidden`; `details.requiredScope` names it). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed authentications from this address (`too_many_requests`). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Redis is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -27,8 +27,9 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to MySQL and Redis and binds `config.addr` (port 0: any free port). The
-    /// database must already be migrated (`paloma-api migrate`, which `serve` runs first).
+    /// Prepares MySQL and Redis connections (opened when first needed: neither has to be up)
+    /// and binds `config.addr` (port 0: any free port). The database must already be migrated
+    /// (`paloma-api migrate`, which `serve` runs first, waiting for MySQL).
     pub async fn build(config: &ApiConfig) -> anyhow::Result<Self> {
         let common = &config.common;
         let repo = MysqlDatabase::connect(common.database_url.expose_secret(), common.db_pool_size)
@@ -38,9 +39,12 @@ impl Application {
         queue_settings.queue_name = common.queue_name.clone();
         queue_settings.keep_completed = common.queue_keep_completed;
         queue_settings.keep_failed = common.queue_keep_failed;
-        let queue = RedisJobQueue::connect(queue_settings)
-            .await
-            .context("connecting to Redis")?;
+        // Made without Redis answering: /readyz says 503 while it is down, campaigns are
+        // stored meanwhile, and the worker's reconciler queues them once it is up.
+        let queue = RedisJobQueue::new(queue_settings).context("the Redis URL")?;
+        if let Err(e) = queue.ping().await {
+            tracing::warn!(error = %e, "Redis is not reachable yet: the API serves, /readyz answers 503, and campaigns created meanwhile are queued once it is back");
+        }
 
         let campaigns = Arc::new(CachedCampaignStore::new(
             repo.clone(),

@@ -61,11 +61,18 @@ impl RedisJobQueue {
     ///
     /// `Unavailable` when Redis cannot be reached; `Unknown` when the URL is invalid.
     pub async fn connect(settings: QueueSettings) -> Result<Self, QueueError> {
-        let queue = Self {
-            shared: Arc::new(Shared::new(settings)?),
-        };
+        let queue = Self::new(settings)?;
         queue.ping().await?;
         Ok(queue)
+    }
+
+    /// A queue whose connections are opened when first needed, so that it can be made while
+    /// Redis is still down (each call then answers `Unavailable`). `Unknown` when the URL is
+    /// invalid.
+    pub fn new(settings: QueueSettings) -> Result<Self, QueueError> {
+        Ok(Self {
+            shared: Arc::new(Shared::new(settings)?),
+        })
     }
 
     /// Checks that Redis answers (for readiness probes).

@@ -76,6 +76,20 @@ impl AnyMailer {
         }
     }
 
+    /// Whether messages can go out now: the SMTP server accepts a session (see
+    /// [`SmtpMailer::check`]), the outbox directory is there; always for the simulation.
+    pub async fn check(&self) -> Result<(), String> {
+        match self {
+            AnyMailer::Smtp(mailer) => mailer.check().await,
+            AnyMailer::File(mailer) if mailer.dir().is_dir() => Ok(()),
+            AnyMailer::File(mailer) => Err(format!(
+                "the outbox directory {} is missing",
+                mailer.dir().display()
+            )),
+            AnyMailer::Sim(_) => Ok(()),
+        }
+    }
+
     /// Closes pooled SMTP connections; nothing to do for files.
     pub async fn shutdown(&self) {
         if let AnyMailer::Smtp(mailer) = self {

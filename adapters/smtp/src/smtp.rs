@@ -281,6 +281,19 @@ impl SmtpMailer {
         &self.redacted_url
     }
 
+    /// Whether the server can be used as configured: opens a connection (TLS and login
+    /// included) and closes it with `QUIT`. For readiness probes; `Err` says why not.
+    pub async fn check(&self) -> Result<(), String> {
+        match self.connector.connect().await {
+            Ok(mut conn) => {
+                let _ = tokio::time::timeout(Duration::from_secs(2), conn.quit()).await;
+                Ok(())
+            }
+            Err(SendError::Connect(reason)) => Err(reason),
+            Err(SendError::Smtp(e)) => Err(format!("the SMTP server refused the session: {e}")),
+        }
+    }
+
     /// Closes the pooled connections (politely, with `QUIT`). Messages sent afterwards open new
     /// ones.
     pub async fn shutdown(&self) {

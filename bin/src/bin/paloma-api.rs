@@ -4,13 +4,14 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use paloma::app::Application;
 use paloma::config::{API_VARS, ApiConfig, COMMON_VARS, Env, env_help};
 use paloma::{shutdown, telemetry};
-use paloma_application::{KeyService, SystemClock};
+use paloma_application::{KeyService, RepositoryError, SystemClock};
 use paloma_domain::{Actor, KeyId, Scopes};
 use paloma_mysql::MysqlDatabase;
 use secrecy::ExposeSecret;
@@ -100,6 +101,40 @@ async fn migrate(config: &ApiConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Creates the database and applies migrations once MySQL answers, retrying with backoff
+/// while it cannot be reached (so the API may start before it); any other error ends the
+/// start. False when `stop` came first.
+async fn migrate_when_reachable(
+    config: &ApiConfig,
+    stop: &tokio_util::sync::CancellationToken,
+) -> anyhow::Result<bool> {
+    let url = config.common.database_url.expose_secret();
+    let mut tries = 0u32;
+    loop {
+        let attempt = async {
+            paloma_mysql::create_database_if_missing(url).await?;
+            paloma_mysql::run_migrations(url).await
+        };
+        match attempt.await {
+            Ok(applied) => {
+                info!(applied, "migrations up to date");
+                return Ok(true);
+            }
+            Err(RepositoryError::Unavailable(e)) => {
+                tries += 1;
+                let wait = Duration::from_millis(500 * 2u64.pow(tries.min(6)))
+                    .min(Duration::from_secs(30));
+                warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "MySQL is not reachable yet; the API starts once it is");
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = stop.cancelled() => return Ok(false),
+                }
+            }
+            Err(e) => return Err(e).context("creating the database and applying migrations"),
+        }
+    }
+}
+
 /// The key use cases on the configured database.
 fn key_service(config: &ApiConfig) -> anyhow::Result<KeyService<MysqlDatabase, SystemClock>> {
     let repo = MysqlDatabase::connect(config.common.database_url.expose_secret(), 2)
@@ -152,7 +187,11 @@ async fn keys(config: &ApiConfig, action: KeysAction) -> anyhow::Result<()> {
 }
 
 async fn serve(config: ApiConfig) -> anyhow::Result<()> {
-    migrate(&config).await?;
+    let stop = shutdown::on_signal()?;
+    if !migrate_when_reachable(&config, &stop).await? {
+        info!("paloma-api stopped before MySQL was reachable");
+        return Ok(());
+    }
     if let Some(token) = &config.bootstrap_api_key {
         if token.expose().starts_with("pal_CHANGEME") {
             warn!(
@@ -180,7 +219,6 @@ async fn serve(config: ApiConfig) -> anyhow::Result<()> {
              /u/... link answers 404"
         );
     }
-    let stop = shutdown::on_signal()?;
     if let Some(addr) = config.metrics_addr {
         let handle = paloma::metrics::install()?;
         paloma::metrics::serve(addr, handle, None, stop.clone()).await;

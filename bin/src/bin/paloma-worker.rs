@@ -63,9 +63,12 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     // it again. A stall means a worker died; the next one resumes from the rows, so returning
     // the job to the queue at once is always safe.
     queue_settings.max_stalled_count = u32::MAX;
-    let queue = RedisJobQueue::connect(queue_settings)
-        .await
-        .context("connecting to Redis")?;
+    // Neither MySQL nor Redis has to be up yet: every use retries with backoff, and /readyz
+    // says 503 until both answer, so start order does not matter.
+    let queue = RedisJobQueue::new(queue_settings).context("the Redis URL")?;
+    if let Err(e) = queue.ping().await {
+        warn!(error = %e, "Redis is not reachable yet; waiting for it (jobs are taken once it answers)");
+    }
     let consumer = queue.consumer();
     let throttle_queue = queue.clone();
     let mailer = Arc::new(
@@ -136,7 +139,7 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     let stop = shutdown::on_signal()?;
     if let Some(addr) = config.metrics_addr {
         let handle = paloma::metrics::install()?;
-        let ready = readiness(Arc::clone(&repo), Arc::clone(&consumer));
+        let ready = readiness(Arc::clone(&repo), Arc::clone(&consumer), mailer.clone());
         tokio::spawn(pool_gauges(Arc::clone(&repo), stop.clone()));
         paloma::metrics::serve(addr, handle, Some(ready), stop.clone()).await;
     }
@@ -162,25 +165,49 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `/readyz`: MySQL and Redis answer.
+/// How long the transport's last check answers `/readyz` (an SMTP session per probe would be
+/// rude to the provider).
+const TRANSPORT_CHECK_TTL: Duration = Duration::from_secs(30);
+
+/// The transport's last check: when, and what it said.
+type TransportCheck = (std::time::Instant, Result<(), String>);
+
+/// `/readyz`: MySQL and Redis answer, and the transport accepts a session (checked at most
+/// every [`TRANSPORT_CHECK_TTL`]).
 fn readiness(
     repo: Arc<MysqlDatabase>,
     queue: Arc<RedisJobConsumer>,
+    mailer: Arc<AnyMailer>,
 ) -> paloma::metrics::ReadyCheck {
+    let last_transport: Arc<tokio::sync::Mutex<Option<TransportCheck>>> = Arc::default();
     Arc::new(move || {
-        let (repo, queue) = (Arc::clone(&repo), Arc::clone(&queue));
+        let (repo, queue, mailer) = (Arc::clone(&repo), Arc::clone(&queue), Arc::clone(&mailer));
+        let last_transport = Arc::clone(&last_transport);
         Box::pin(async move {
-            let (db, redis) = tokio::join!(repo.ping(), queue.ping());
-            match (db, redis) {
-                (Ok(()), Ok(())) => Ok(()),
-                (db, redis) => Err([
-                    db.err().map(|e| format!("MySQL: {e}")),
-                    redis.err().map(|e| format!("Redis: {e}")),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join("; ")),
+            let transport = async {
+                let mut last = last_transport.lock().await;
+                match &*last {
+                    Some((at, result)) if at.elapsed() < TRANSPORT_CHECK_TTL => result.clone(),
+                    _ => {
+                        let result = mailer.check().await;
+                        *last = Some((std::time::Instant::now(), result.clone()));
+                        result
+                    }
+                }
+            };
+            let (db, redis, transport) = tokio::join!(repo.ping(), queue.ping(), transport);
+            let missing: Vec<String> = [
+                db.err().map(|e| format!("MySQL: {e}")),
+                redis.err().map(|e| format!("Redis: {e}")),
+                transport.err().map(|e| format!("mail transport: {e}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if missing.is_empty() {
+                Ok(())
+            } else {
+                Err(missing.join("; "))
             }
         })
     })

@@ -1,6 +1,7 @@
 //! What operators see, against the real binaries: `GET /api/queue` lists a running worker
 //! (from its heartbeat) and drops it once it stops; the worker's `/readyz` goes unready while
-//! MySQL is cut off and ready again once it is back; both expose their gauges.
+//! MySQL is cut off and ready again once it is back; both expose their gauges; both binaries
+//! start while MySQL and Redis are down and serve once they are up.
 
 use std::time::{Duration, Instant};
 
@@ -122,5 +123,93 @@ async fn the_worker_is_unready_while_mysql_is_cut_off_and_exposes_its_gauges() {
         })
         .await,
         "ready again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn both_binaries_start_while_mysql_and_redis_are_down_and_work_once_they_are_up() {
+    let db = TcpProxy::start(mysql_addr()).expect("MySQL proxy");
+    let redis_addr = "127.0.0.1:6379".parse().expect("address");
+    let redis = TcpProxy::start(redis_addr).expect("Redis proxy");
+    db.cut().await;
+    redis.cut().await;
+    let smtp = TestSmtpServer::start(SmtpRules::default()).expect("smtp");
+    let mut paloma = Paloma::new()
+        .await
+        .with_database_at(db.port())
+        .with_redis(&format!("redis://127.0.0.1:{}", redis.port()));
+    let metrics = format!("127.0.0.1:{}", free_port());
+    paloma.spawn_api(&[]);
+    paloma.start_worker(&smtp.url(), &[("METRICS_ADDR", metrics.as_str())]);
+    let readyz = format!("http://{metrics}/readyz");
+    let worker_ready = || async {
+        reqwest::get(&readyz)
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    };
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            worker_ready().await == 503
+        })
+        .await,
+        "the worker serves /readyz, unready"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        paloma.api_running(),
+        "the API waits for MySQL instead of exiting"
+    );
+    assert!(
+        paloma.workers_running(),
+        "the worker waits instead of exiting"
+    );
+
+    db.restore().await;
+    redis.restore().await;
+    paloma.wait_ready().await;
+    assert!(
+        eventually(Duration::from_secs(30), || async {
+            worker_ready().await == 200
+        })
+        .await,
+        "the worker is ready once both are up"
+    );
+    let created = paloma
+        .post(&serde_json::json!({
+            "subject": "After the outage",
+            "body": "<p>Hi</p>",
+            "recipients": ["late@example.org"],
+        }))
+        .await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let done = paloma.wait_final(&id, Duration::from_secs(60)).await;
+    assert_eq!(done["sentEmails"], 1, "{done}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_worker_is_unready_while_its_smtp_server_cannot_be_reached() {
+    let mut paloma = Paloma::new().await;
+    let metrics = format!("127.0.0.1:{}", free_port());
+    // Nothing listens on this port.
+    let smtp_url = format!("smtp://127.0.0.1:{}", free_port());
+    paloma.start_worker(&smtp_url, &[("METRICS_ADDR", metrics.as_str())]);
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut answer = (0, String::new());
+    while Instant::now() < deadline && answer.0 != 503 {
+        if let Ok(resp) = http.get(format!("http://{metrics}/readyz")).send().await {
+            answer = (
+                resp.status().as_u16(),
+                resp.text().await.unwrap_or_default(),
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(answer.0, 503, "{answer:?}");
+    assert!(answer.1.contains("mail transport"), "{answer:?}");
+    assert!(
+        !answer.1.contains("MySQL") && !answer.1.contains("Redis"),
+        "{answer:?}"
     );
 }

@@ -129,6 +129,12 @@ impl Paloma {
 
     /// Starts paloma-api with these environment variables besides the usual ones.
     pub async fn start_api_with(&mut self, extra: &[(&str, &str)]) {
+        self.spawn_api(extra);
+        self.wait_ready().await;
+    }
+
+    /// Starts paloma-api without waiting for it to be ready.
+    pub fn spawn_api(&mut self, extra: &[(&str, &str)]) {
         let child = self
             .command(env!("CARGO_BIN_EXE_paloma-api"))
             .env("API_ADDR", format!("127.0.0.1:{}", self.api_port))
@@ -137,7 +143,20 @@ impl Paloma {
             .spawn()
             .expect("spawn paloma-api");
         self.api = Some(child);
-        self.wait_ready().await;
+    }
+
+    /// Whether paloma-api is still running (it has not exited).
+    pub fn api_running(&mut self) -> bool {
+        self.api
+            .as_mut()
+            .is_some_and(|api| matches!(api.try_wait(), Ok(None)))
+    }
+
+    /// Whether every worker is still running.
+    pub fn workers_running(&mut self) -> bool {
+        self.workers
+            .iter_mut()
+            .all(|w| matches!(w.try_wait(), Ok(None)))
     }
 
     /// Waits up to 30 s for paloma-api's `/readyz`.

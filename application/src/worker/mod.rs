@@ -8,7 +8,8 @@
 //!
 //! - this file: the [`Worker`], its settings, the loop that takes jobs, and how each job is
 //!   settled with the queue;
-//! - [`campaign`](self::campaign): the send loop of one campaign;
+//! - [`campaign`](self::campaign): the send loop of one campaign, and
+//!   [`outcomes`](self::outcomes): how it writes what became of each message;
 //! - [`pace`](self::pace): waiting for the database, the send rate and retries, and what cuts
 //!   a wait short;
 //! - [`housekeeping`](self::housekeeping): queue maintenance and the reconciler;
@@ -21,6 +22,7 @@ mod heartbeat;
 mod housekeeping;
 mod letter;
 mod metrics;
+mod outcomes;
 mod pace;
 mod stops;
 mod test_sends;
@@ -33,9 +35,9 @@ use paloma_domain::{CampaignId, CampaignStatus, FailureThreshold, RetryPolicy, U
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
 
-#[cfg(test)]
-pub(crate) use self::campaign::UNSTORABLE_ERROR;
 pub use self::housekeeping::ReconcileError;
+#[cfg(test)]
+pub(crate) use self::outcomes::UNSTORABLE_ERROR;
 use self::pace::{Stop, backoff};
 use self::stops::Sending;
 use crate::ports::{

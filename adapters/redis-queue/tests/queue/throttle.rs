@@ -10,14 +10,16 @@ use paloma_redis_queue::{RedisJobQueue, RedisSendThrottle};
 
 use crate::helpers::test_settings;
 
-/// Sends `n` "messages" through `throttle`, returning when each left.
+/// Sends `n` "messages" through `throttle`, returning the slot each was granted: when its
+/// answer came plus the wait it was given. (Not when the sleep woke up: on a loaded machine
+/// wake-ups come late and bunch, which says nothing about the slots the throttle handed out.)
 async fn send(throttle: RedisSendThrottle, n: usize) -> Result<Vec<Instant>> {
     let mut sent = Vec::with_capacity(n);
     while sent.len() < n {
         match throttle.reserve().await? {
             SendSlot::After(wait) => {
+                sent.push(Instant::now() + wait);
                 tokio::time::sleep(wait).await;
-                sent.push(Instant::now());
             }
             SendSlot::Busy(retry) => tokio::time::sleep(retry).await,
         }

@@ -52,7 +52,6 @@ impl Env {
             concurrency,
             batch_size: 7,
             flush_size: 5,
-            flush_interval: Duration::from_millis(20),
             retry: RetryPolicy {
                 max_attempts: 3,
                 base_delay: Duration::from_millis(30),

@@ -15,11 +15,11 @@ use paloma_domain::{
     RecipientId, UnsubscribeLinks,
 };
 use tokio::task::{JoinError, JoinSet};
-use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
 use super::letter::Letter;
+use super::outcomes::Writing;
 use super::pace::{Stop, ended, interrupted};
 use super::{RunError, RunOutcome, Worker, WorkerPorts};
 use crate::ports::{CampaignStore, Clock, DeliveryLedger, MessageSender, RepositoryError};
@@ -218,7 +218,8 @@ pub(super) struct Run<'a, P: WorkerPorts> {
     pub(super) in_flight: JoinSet<Sent>,
     /// Outcomes not written yet.
     pub(super) outcomes: Vec<Outcome>,
-    pub(super) flush_tick: Interval,
+    /// The write of outcomes under way, if any.
+    pub(super) writing: Option<Writing<'a>>,
     /// Why the campaign must stop sending, once its failures pass the threshold.
     pub(super) tripped: Option<String>,
 }
@@ -226,7 +227,7 @@ pub(super) struct Run<'a, P: WorkerPorts> {
 /// What woke the send loop while messages were in flight.
 enum Event {
     Joined(Result<Sent, JoinError>),
-    FlushDue,
+    Written((Vec<Outcome>, Result<Campaign, RepositoryError>)),
     Stopping,
 }
 
@@ -238,8 +239,6 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
         template: Arc<MessageTemplate>,
         sender: Arc<MessageSender>,
     ) -> Self {
-        let mut flush_tick = tokio::time::interval(worker.settings.flush_interval);
-        flush_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Self {
             worker,
             id,
@@ -257,7 +256,7 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
             pass_done: false,
             in_flight: JoinSet::new(),
             outcomes: Vec::with_capacity(worker.settings.flush_size),
-            flush_tick,
+            writing: None,
             tripped: None,
         }
     }
@@ -271,7 +270,12 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
     /// stops early when this pass has no recipient left or the run must stop.
     async fn fill_pipeline(&mut self) -> Result<(), RunError> {
         let concurrency = self.worker.settings.concurrency.max(1);
-        while self.in_flight.len() < concurrency {
+        // A message starts only while the messages in flight and the outcomes waiting for the
+        // write under way are fewer than `concurrency` together. What a crash can leave
+        // delivered but unwritten (sent again by the next worker) is then at most those, plus
+        // the batch being written (what waited when it started): `2 x concurrency`, whatever
+        // the database's speed.
+        while self.in_flight.len() + self.outcomes.len() < concurrency {
             if self.batch.is_empty() && !self.pass_done && !self.read_recipients().await? {
                 // Stopping: what is in flight is drained and written.
                 break;
@@ -349,42 +353,48 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
     /// Waits for a message to be sent (and records its outcome), for the flush interval to
     /// pass, or (unless already `stopping`) for the run to be told to stop.
     async fn wait_for_sends(&mut self, stopping: bool) -> Result<(), RunError> {
+        self.start_write();
+        let writing = self.writing.as_mut();
         let event = tokio::select! {
             Some(joined) = self.in_flight.join_next() => Event::Joined(joined),
-            _ = self.flush_tick.tick() => Event::FlushDue,
+            written = async {
+                match writing {
+                    Some(writing) => writing.await,
+                    None => std::future::pending().await,
+                }
+            } => Event::Written(written),
             () = self.stop.signalled(), if !stopping => Event::Stopping,
         };
         match event {
             Event::Joined(Ok((recipient, attempts, delivery, ended))) => {
-                self.record_outcome(recipient, attempts, delivery, ended)
-                    .await
+                self.record_outcome(recipient, attempts, delivery, ended);
             }
             Event::Joined(Err(e)) => {
                 // The recipient stays PENDING and is sent on the next pass.
                 error!(error = %e, "a send task failed");
-                Ok(())
             }
-            Event::FlushDue => self.flush_and_check().await,
-            Event::Stopping => Ok(()),
+            Event::Written((batch, written)) => {
+                self.writing = None;
+                self.written(batch, written).await?;
+            }
+            Event::Stopping => {}
         }
+        self.start_write();
+        Ok(())
     }
 
-    /// Buffers what became of one message (sent, failed, or retried later), as of when its
-    /// attempt `ended`, and writes the buffer once it is full.
-    async fn record_outcome(
+    /// Keeps what became of one message (sent, failed, or retried later), as of when its
+    /// attempt `ended`, for the next write.
+    fn record_outcome(
         &mut self,
         recipient: RecipientId,
         attempts: u32,
         delivery: DeliveryOutcome,
         ended: DateTime<Utc>,
-    ) -> Result<(), RunError> {
+    ) {
         let settings = &self.worker.settings;
         self.outcomes
             .push(settings.retry.decide(recipient, attempts, delivery, ended));
-        if self.outcomes.len() >= settings.flush_size {
-            self.flush_and_check().await?;
-        }
-        Ok(())
     }
 
     /// Nothing is in flight: writes what is buffered, then ends the run (told to stop,

@@ -52,10 +52,10 @@ pub struct WorkerSettings {
     pub concurrency: usize,
     /// Recipients read per query.
     pub batch_size: u32,
-    /// Outcomes written per transaction, at most.
+    /// Outcomes written per transaction, at most. Writes follow one another as fast as the
+    /// database takes them (a group commit), not on a timer; messages in flight and outcomes
+    /// waiting for the write under way are at most `concurrency` together.
     pub flush_size: usize,
-    /// Outcomes are written at least this often while sending.
-    pub flush_interval: Duration,
     pub retry: RetryPolicy,
     /// How long one blocking take waits before the worker checks for shutdown again.
     pub take_timeout: Duration,
@@ -119,7 +119,6 @@ impl Default for WorkerSettings {
             concurrency: 5,
             batch_size: 500,
             flush_size: 500,
-            flush_interval: Duration::from_millis(250),
             retry: RetryPolicy::default(),
             take_timeout: Duration::from_secs(2),
             renew_interval: Duration::from_secs(15),

@@ -67,7 +67,6 @@ fn worker<M: Mailer>(
         // hits one.
         batch_size: 3,
         flush_size: 50,
-        flush_interval: Duration::from_secs(60),
         max_idle_wait: Duration::from_millis(20),
         ..WorkerSettings::default()
     };

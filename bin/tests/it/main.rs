@@ -13,6 +13,7 @@ mod access;
 mod adversarial;
 mod api;
 mod cli;
+mod cluster;
 mod common;
 mod compliance;
 mod control;

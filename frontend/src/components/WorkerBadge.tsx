@@ -19,7 +19,8 @@ export function workerCountLabel(n: number): string {
 }
 
 /**
- * How many workers are alive, in the header, linking to the System page; read every 10 s (every
+ * How many workers are alive, in the header next to the logo (where a phone has room for it),
+ * linking to the System page; read every 10 s (every
  * 2 s on the System page, which reads the same data), for a key with `campaigns:read`. Its box
  * has its width before the count is known, so that the header does not move when it arrives.
  */
@@ -32,7 +33,7 @@ export function WorkerBadge() {
   if (!allowed) return null;
   const count = data?.workers.length;
   return (
-    <span className="inline-flex w-11 shrink-0 justify-center sm:w-28">
+    <span className="inline-flex w-28 shrink-0">
       {count !== undefined && (
         <Link
           href="/system"
@@ -48,24 +49,23 @@ export function WorkerBadge() {
             aria-hidden="true"
             className={`size-2 rounded-full ${count > 0 ? "bg-emerald-600" : "bg-amber-500"}`}
           />
-          {/* The count alone on a phone, where the header has no room for more. */}
-          <span aria-hidden="true" className="sm:hidden">
-            {formatCount(count)}
-          </span>
-          <span className="sr-only sm:not-sr-only">{workerCountLabel(count)}</span>
+          {workerCountLabel(count)}
         </Link>
       )}
     </span>
   );
 }
 
-/** "System" in the header's navigation, for a key that may read the queue (`campaigns:read`). */
+/**
+ * "System" in the header's navigation, for a key that may read the queue (`campaigns:read`).
+ * Not on a phone, where the menu has no room for it: the worker badge leads there.
+ */
 export function SystemNavLink() {
   if (!can(useMe(), "campaigns:read")) return null;
   return (
     <Link
       href="/system"
-      className="rounded-md px-2 py-2 text-sm font-medium whitespace-nowrap text-slate-700 hover:text-slate-950"
+      className="hidden rounded-md px-2 py-2 text-sm font-medium whitespace-nowrap text-slate-700 hover:text-slate-950 sm:inline-block"
     >
       System
     </Link>

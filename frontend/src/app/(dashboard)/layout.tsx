@@ -36,9 +36,12 @@ export default async function DashboardLayout({
         </a>
         <header className="border-b border-slate-200 bg-white">
           <div className="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-2 px-4 py-3 sm:px-6">
-            <Link href="/" className="rounded-md">
-              <Logo />
-            </Link>
+            <div className="flex items-center gap-3">
+              <Link href="/" className="rounded-md">
+                <Logo />
+              </Link>
+              <WorkerBadge />
+            </div>
             <div className="flex items-center gap-0.5 sm:gap-3">
               <nav aria-label="Main" className="flex items-center gap-0.5 sm:gap-3">
                 <Link
@@ -56,7 +59,6 @@ export default async function DashboardLayout({
                 <SystemNavLink />
                 <NewCampaignLink />
               </nav>
-              <WorkerBadge />
               <AccountMenu />
             </div>
           </div>

@@ -33,7 +33,8 @@ export function SendRateChart({ samples }: { samples: readonly RateSample[] }) {
             aria-hidden="true"
             viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
             preserveAspectRatio="none"
-            className="block h-32 w-full rounded-md bg-slate-50"
+            // Visible overflow: a line at 0 / s (the bottom edge) is drawn whole, not half.
+            className="block h-32 w-full overflow-visible rounded-md bg-slate-50"
           >
             {[0.25, 0.5, 0.75].map((f) => (
               <line

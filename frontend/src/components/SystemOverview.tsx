@@ -65,12 +65,12 @@ function WorkerRow({ worker, now }: { worker: Worker; now: number }) {
         {worker.host}
       </th>
       <td className={`${CELL} tabular-nums`}>{worker.pid}</td>
-      <td className={CELL}>
+      <td className={`${CELL} whitespace-nowrap`}>
         <time dateTime={worker.startedAt} title={formatDateTime(worker.startedAt, true)}>
           {formatAgo(worker.startedAt, now)}
         </time>
       </td>
-      <td className={CELL}>
+      <td className={`${CELL} whitespace-nowrap`}>
         <time dateTime={worker.lastBeatAt} title={formatDateTime(worker.lastBeatAt, true)}>
           {formatAgo(worker.lastBeatAt, now)}
         </time>

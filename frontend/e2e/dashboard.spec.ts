@@ -398,6 +398,73 @@ test.describe("with a key that may do everything", () => {
     expect(cls).toBeLessThan(0.01);
   });
 
+  test("the System page: the queue's counts, the one worker, the send rate; the header counts it", async ({
+    page,
+  }) => {
+    // Every layout shift not caused by input, summed from the first paint (as on the campaign page).
+    await page.addInitScript(() => {
+      const w = window as unknown as { __cls: number };
+      w.__cls = 0;
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries() as (PerformanceEntry & {
+          value: number;
+          hadRecentInput: boolean;
+        })[]) {
+          if (!entry.hadRecentInput) w.__cls += entry.value;
+        }
+      }).observe({ type: "layout-shift", buffered: true });
+    });
+    await page.goto("/");
+    // scripts/test-dashboard runs one worker; the badge is read with the page.
+    const badge = page.getByTestId("worker-badge");
+    await expect(badge).toHaveText("1 worker");
+    await expect(badge).toHaveAttribute("href", "/system");
+
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "System" }).click();
+    await expect(page).toHaveURL(/\/system$/);
+    await expect(page.getByRole("heading", { level: 1, name: "System" })).toBeVisible();
+    // Loaded again, so that the layout shifts counted are the System page's own, from its first paint.
+    await page.reload();
+    await expect(page.getByRole("heading", { level: 1, name: "System" })).toBeVisible();
+
+    const queue = page.getByRole("region", { name: "Queue" });
+    const counts: Record<string, number> = {};
+    for (const label of ["Waiting", "Active", "Delayed", "Failed", "Completed", "Paused"]) {
+      const value = queue
+        .locator("dt", { hasText: new RegExp(`^${label}$`) })
+        .locator("xpath=following-sibling::dd[1]");
+      await expect(value).toHaveText(/^\d[\d,]*$/);
+      counts[label] = Number((await value.innerText()).replace(/\D/g, ""));
+    }
+    // The campaigns the specs above sent are finished: their jobs are kept as completed.
+    expect(counts.Completed ?? 0).toBeGreaterThanOrEqual(2);
+
+    // The worker, as it names its machine (HOSTNAME, else the kernel's host name).
+    const host = process.env.HOSTNAME?.trim() || os.hostname();
+    const table = page.getByRole("table", { name: /Live workers/ });
+    await expect(table.getByRole("row")).toHaveCount(2);
+    await expect(table.getByRole("rowheader")).toHaveText(host);
+    const cells = table.getByRole("row").nth(1).getByRole("cell");
+    await expect(cells.nth(0)).toHaveText(/^\d+$/); // pid
+    await expect(cells.nth(2)).toHaveText(/^\d+ s ago$/); // last beat, every 2 s
+    await expect(cells.nth(5)).toHaveText("2"); // WORKER_CONCURRENCY=2
+    await expect(page.getByText(/No worker is running/)).toHaveCount(0);
+    await expect(page.getByTestId("worker-badge")).toHaveAccessibleName("1 worker");
+
+    // A sample of the summed rate at each read, every 2 s.
+    const chart = page.getByTestId("send-rate-chart");
+    await expect
+      .poll(async () => Number(await chart.getAttribute("data-samples")), { timeout: 15_000 })
+      .toBeGreaterThanOrEqual(3);
+    await expect(page.getByTestId("send-rate-caption")).toContainText("/ s now");
+
+    const cls = await page.evaluate(() => (window as unknown as { __cls: number }).__cls);
+    console.log(`cumulative layout shift of the System page: ${cls.toFixed(4)}`);
+    expect(cls).toBeLessThan(0.01);
+    await expectAccessible(page, "the System page");
+    await shot(page, "system");
+  });
+
   test("duplicate a finished campaign's failed recipients into a new draft", async ({ page }) => {
     await page.goto("/");
     await page
@@ -1146,6 +1213,8 @@ test("@phone the list and the form fit a phone screen", async ({ page }) => {
   await signIn(page, KEYS.admin, "bootstrap");
   await page.goto("/");
   await expect(page.getByRole("list", { name: "Campaigns" })).toBeVisible();
+  // The header's worker badge fits too (next to the logo), and leads to the System page.
+  await expect(page.getByTestId("worker-badge")).toHaveText("1 worker");
   const overflow = await page.evaluate(
     () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
   );
@@ -1154,4 +1223,13 @@ test("@phone the list and the form fit a phone screen", async ({ page }) => {
   await page.goto("/campaigns/new");
   await expect(page.getByLabel("Subject")).toBeVisible();
   await shot(page, "phone-new-campaign-form");
+  // The System page's workers table scrolls within its card, not the page.
+  await page.getByTestId("worker-badge").click();
+  await expect(page).toHaveURL(/\/system$/);
+  await expect(page.getByRole("table", { name: /Live workers/ })).toBeAttached();
+  const systemOverflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  expect(systemOverflow).toBeLessThanOrEqual(0);
+  await shot(page, "phone-system");
 });

@@ -59,3 +59,13 @@ export function formatClock(ms: number, withSeconds = false): string {
   if (Number.isNaN(date.getTime())) return "—";
   return (withSeconds ? clockSeconds : clock).format(date);
 }
+
+/**
+ * How long before `now` (ms) the instant `iso` was, e.g. "3 s ago", "5 min 20 s ago"; "—" when
+ * missing or invalid. An instant ahead of `now` (clocks a little apart) is "0 s ago".
+ */
+export function formatAgo(iso: string | null | undefined, now: number): string {
+  const at = iso ? Date.parse(iso) : NaN;
+  if (Number.isNaN(at)) return "—";
+  return `${formatDuration((now - at) / 1000)} ago`;
+}

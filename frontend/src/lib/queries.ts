@@ -160,6 +160,27 @@ export function useMe(): Me | undefined {
 }
 
 /**
+ * How often the System page reads the queue and the workers: as often as the workers beat, so
+ * that each read sees a fresh rate.
+ */
+export const QUEUE_POLL_INTERVAL_MS = 2000;
+/** How often the header's count of live workers is read again (on any page). */
+export const WORKER_COUNT_POLL_INTERVAL_MS = 10_000;
+
+/**
+ * The queue's jobs by state and the workers alive (`GET /api/queue`), read again every
+ * `interval` ms (while the tab is visible) until a read fails for good (e.g. 403).
+ */
+export function queueQuery(q: ApiQueries, interval = QUEUE_POLL_INTERVAL_MS) {
+  return q.queryOptions(
+    "get",
+    "/api/queue",
+    {},
+    { refetchInterval: (query) => (failed(query) ? false : interval) },
+  );
+}
+
+/**
  * How long until a campaign scheduled at `scheduledAt` should be read to see it start: just
  * after its time (`SCHEDULED_START_GRACE_MS`), or every 1.5 s once that has passed and it has
  * not started yet; at most `cap`.

@@ -6,19 +6,25 @@ import { ApiStatusBanner } from "@/components/ApiStatusBanner";
 import { Logo } from "@/components/Logo";
 import { NewCampaignLink } from "@/components/NewCampaignLink";
 import { QueryProvider } from "@/components/QueryProvider";
+import { SystemNavLink, WorkerBadge } from "@/components/WorkerBadge";
 import { prefetch } from "@/lib/prefetch";
-import { meQuery } from "@/lib/queries";
+import { meQuery, queueQuery, WORKER_COUNT_POLL_INTERVAL_MS } from "@/lib/queries";
 import { sessionToken } from "@/lib/session-server";
 
 /**
  * The signed-in part of the dashboard (src/proxy.ts sends those without a session to /sign-in).
  * The key's name and scopes are read with the page, so the header shows only what it may do from
- * the first paint.
+ * the first paint, and how many workers are alive.
  */
 export default async function DashboardLayout({
   children,
 }: Readonly<{ children: React.ReactNode }>) {
-  const state = await prefetch((queries) => [meQuery(queries)], { token: await sessionToken() });
+  // The count of live workers too, so that the header's badge is there from the first paint
+  // (refused, and left out, for a key without campaigns:read).
+  const state = await prefetch(
+    (queries) => [meQuery(queries), queueQuery(queries, WORKER_COUNT_POLL_INTERVAL_MS)],
+    { token: await sessionToken() },
+  );
   return (
     <QueryProvider>
       <HydrationBoundary state={state}>
@@ -30,9 +36,12 @@ export default async function DashboardLayout({
         </a>
         <header className="border-b border-slate-200 bg-white">
           <div className="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-2 px-4 py-3 sm:px-6">
-            <Link href="/" className="rounded-md">
-              <Logo />
-            </Link>
+            <div className="flex items-center gap-3">
+              <Link href="/" className="rounded-md">
+                <Logo />
+              </Link>
+              <WorkerBadge />
+            </div>
             <div className="flex items-center gap-0.5 sm:gap-3">
               <nav aria-label="Main" className="flex items-center gap-0.5 sm:gap-3">
                 <Link
@@ -47,6 +56,7 @@ export default async function DashboardLayout({
                 >
                   Suppressions
                 </Link>
+                <SystemNavLink />
                 <NewCampaignLink />
               </nav>
               <AccountMenu />

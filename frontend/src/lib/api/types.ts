@@ -43,3 +43,8 @@ export function isActive(status: CampaignStatus): boolean {
 
 export type Timeline = Schemas["TimelineResponse"];
 export type TimelinePoint = Schemas["TimelinePointResponse"];
+
+/** The campaign queue's jobs by state and the workers alive (`GET /api/queue`). */
+export type QueueOverview = Schemas["QueueResponse"];
+export type JobCounts = Schemas["JobCountsResponse"];
+export type Worker = Schemas["WorkerResponse"];

@@ -22,13 +22,25 @@ pub struct FakeMailer {
     pub attempts: Mutex<HashMap<String, u32>>,
     /// While set, every `flaky*` address fails transiently (its server is down).
     pub flaky_down: AtomicBool,
+    /// Messages being sent now, and the most there ever were at once.
+    pub in_flight: std::sync::atomic::AtomicUsize,
+    pub peak: std::sync::atomic::AtomicUsize,
+}
+
+impl FakeMailer {
+    pub fn peak_in_flight(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
 }
 
 impl Mailer for FakeMailer {
     async fn send(&self, m: OutgoingMessage) -> DeliveryOutcome {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
         if let Some(d) = self.delay {
             tokio::time::sleep(d).await;
         }
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
         *lock(&self.attempts).entry(m.to.clone()).or_default() += 1;
         if m.to.starts_with("bounce") {
             return DeliveryOutcome::Permanent(format!("550 5.1.1 <{}>: no such user", m.to));

@@ -14,6 +14,7 @@ use paloma_domain::{
     Campaign, CampaignId, CampaignStatus, DeliveryOutcome, MessageTemplate, Outcome, Recipient,
     RecipientId, UnsubscribeLinks,
 };
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::{JoinError, JoinSet};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
@@ -218,8 +219,9 @@ pub(super) struct Run<'a, P: WorkerPorts> {
     pub(super) in_flight: JoinSet<Sent>,
     /// Outcomes not written yet.
     pub(super) outcomes: Vec<Outcome>,
-    /// The write of outcomes under way, if any.
+    /// The write of outcomes under way, if any, and how many outcomes it writes.
     pub(super) writing: Option<Writing<'a>>,
+    pub(super) writing_len: usize,
     /// Why the campaign must stop sending, once its failures pass the threshold.
     pub(super) tripped: Option<String>,
 }
@@ -257,6 +259,7 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
             in_flight: JoinSet::new(),
             outcomes: Vec::with_capacity(worker.settings.flush_size),
             writing: None,
+            writing_len: 0,
             tripped: None,
         }
     }
@@ -270,12 +273,14 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
     /// stops early when this pass has no recipient left or the run must stop.
     async fn fill_pipeline(&mut self) -> Result<(), RunError> {
         let concurrency = self.worker.settings.concurrency.max(1);
-        // A message starts only while the messages in flight and the outcomes waiting for the
-        // write under way are fewer than `concurrency` together. What a crash can leave
-        // delivered but unwritten (sent again by the next worker) is then at most those, plus
-        // the batch being written (what waited when it started): `2 x concurrency`, whatever
-        // the database's speed.
-        while self.in_flight.len() + self.outcomes.len() < concurrency {
+        // What a crash can leave delivered but unwritten (sent again by the next worker) is
+        // the messages in flight plus the outcomes not written yet (waiting, or in the write
+        // under way). A message starts only while those are fewer than `2 x concurrency`
+        // together (and the messages in flight fewer than `concurrency`), whatever the
+        // database's speed: a slow write lets more outcomes wait, so the next batch is larger.
+        while self.in_flight.len() < concurrency
+            && self.in_flight.len() + self.unwritten() < 2 * concurrency
+        {
             if self.batch.is_empty() && !self.pass_done && !self.read_recipients().await? {
                 // Stopping: what is in flight is drained and written.
                 break;
@@ -283,6 +288,11 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
             if self.batch.is_empty() {
                 break;
             }
+            // One of the worker's `concurrency` slots, shared by the campaigns it sends.
+            let Some(slot) = slot(&self.worker.slots, self.in_flight.is_empty(), self.stop).await
+            else {
+                break;
+            };
             if !self.worker.wait_for_send_slot(self.stop).await {
                 // Stopping: what is in flight is drained and written.
                 break;
@@ -295,7 +305,7 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
             let Some(recipient) = self.batch.pop_front() else {
                 break;
             };
-            self.send(recipient);
+            self.send(recipient, slot);
         }
         Ok(())
     }
@@ -329,7 +339,7 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
 
     /// Starts sending one message in the background.
     /// The message is rendered in the task, so that rendering runs on every core.
-    fn send(&mut self, recipient: Recipient) {
+    fn send(&mut self, recipient: Recipient, slot: OwnedSemaphorePermit) {
         let letter = Letter {
             campaign_id: self.id,
             template: self.template.clone(),
@@ -346,6 +356,7 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
         let (recipient_id, attempts) = (recipient.id, recipient.attempts + 1);
         self.in_flight.spawn(async move {
             let outcome = letter.deliver(&*mailer, recipient).await;
+            drop(slot);
             (recipient_id, attempts, outcome, clock.now())
         });
     }
@@ -441,5 +452,27 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
         self.stop.sleep(wait).await;
         self.cursor = None;
         self.pass_done = false;
+    }
+}
+
+/// A free slot of the worker's concurrency. With none free: `None` while the run has messages
+/// in flight (its loop waits for those); otherwise it queues for the next one that frees
+/// (`None` if told to stop first). The queue is first come, first served, so a campaign that
+/// starts beside a large one gets a slot as soon as one frees, not after the large one. (A
+/// function, not a method: no `&Run` may live across an await, see `outcomes::Writing`.)
+async fn slot(
+    slots: &Arc<Semaphore>,
+    nothing_in_flight: bool,
+    stop: Stop<'_>,
+) -> Option<OwnedSemaphorePermit> {
+    if let Ok(slot) = Arc::clone(slots).try_acquire_owned() {
+        return Some(slot);
+    }
+    if !nothing_in_flight {
+        return None;
+    }
+    tokio::select! {
+        slot = Arc::clone(slots).acquire_owned() => slot.ok(),
+        () = stop.signalled() => None,
     }
 }

@@ -24,6 +24,7 @@ mod letter;
 mod metrics;
 mod outcomes;
 mod pace;
+mod settings;
 mod stops;
 mod test_sends;
 
@@ -31,7 +32,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use paloma_domain::{CampaignId, CampaignStatus, FailureThreshold, RetryPolicy, UnsubscribeLinks};
+use paloma_domain::{CampaignId, CampaignStatus};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, error, info, info_span, warn};
 
@@ -39,102 +40,12 @@ pub use self::housekeeping::ReconcileError;
 #[cfg(test)]
 pub(crate) use self::outcomes::UNSTORABLE_ERROR;
 use self::pace::{Stop, backoff};
+pub use self::settings::{WorkerIdentity, WorkerSettings};
 use self::stops::Sending;
 use crate::ports::{
     CampaignStore, Clock, DeliveryLedger, JobConsumer, JobProducer, Mailer, QueueError,
     RepositoryError, SendThrottle, TakenJob, Unthrottled,
 };
-
-/// How a worker behaves; every field has a production default.
-#[derive(Debug, Clone)]
-pub struct WorkerSettings {
-    /// Messages in flight at once.
-    pub concurrency: usize,
-    /// Recipients read per query.
-    pub batch_size: u32,
-    /// Outcomes written per transaction, at most. Writes follow one another as fast as the
-    /// database takes them (a group commit), not on a timer; messages in flight and outcomes
-    /// waiting for the write under way are at most `concurrency` together.
-    pub flush_size: usize,
-    pub retry: RetryPolicy,
-    /// How long one blocking take waits before the worker checks for shutdown again.
-    pub take_timeout: Duration,
-    /// How often the job's lock is extended (well under the lock duration).
-    pub renew_interval: Duration,
-    /// How often delayed jobs are promoted (so a scheduled campaign starts within this of its
-    /// time) and stalled jobs recovered (the stalled check itself runs once per
-    /// `STALLED_INTERVAL_MS` across all workers).
-    pub maintenance_interval: Duration,
-    /// How often campaigns stored without a queue job are looked for.
-    pub reconcile_interval: Duration,
-    /// How old such a campaign must be before the reconciler enqueues it (the API enqueues
-    /// right after storing; this avoids racing it).
-    pub reconcile_grace: Duration,
-    /// Longest wait between two passes while only retries that are not yet due remain.
-    pub max_idle_wait: Duration,
-    /// When this many messages of a campaign fail, the rest are not sent (`None`: never).
-    pub failure_threshold: Option<FailureThreshold>,
-    /// Runs of one campaign that may fail (a bug, a row that cannot be read) before it ends
-    /// `FAILED` with the reason, rather than being retried and queued again forever.
-    pub max_failed_runs: u32,
-    /// Whether an address the server refused as nonexistent (a `5.1.x` reply) goes on the
-    /// suppression list (`SUPPRESS_HARD_BOUNCES`).
-    pub suppress_hard_bounces: bool,
-    /// Each message's one-click unsubscribe link (`List-Unsubscribe`, `{{ unsubscribe_url }}`);
-    /// `None`: no such header, and the tag reads empty.
-    pub unsubscribe: Option<UnsubscribeLinks>,
-    /// Who this worker is, in its heartbeats.
-    pub identity: WorkerIdentity,
-    /// How often it heartbeats (a beat lives five of these).
-    pub heartbeat_interval: Duration,
-}
-
-/// A worker process as `GET /api/queue` lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkerIdentity {
-    /// Unique per process run.
-    pub id: String,
-    pub host: String,
-    pub pid: u32,
-}
-
-impl Default for WorkerIdentity {
-    /// The process id and the start time make the id (the host is the binary's to say).
-    fn default() -> Self {
-        let pid = std::process::id();
-        let started = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        Self {
-            id: format!("{pid}-{started:x}"),
-            host: "unknown".to_owned(),
-            pid,
-        }
-    }
-}
-
-impl Default for WorkerSettings {
-    fn default() -> Self {
-        Self {
-            concurrency: 5,
-            batch_size: 500,
-            flush_size: 500,
-            retry: RetryPolicy::default(),
-            take_timeout: Duration::from_secs(2),
-            renew_interval: Duration::from_secs(15),
-            maintenance_interval: Duration::from_millis(500),
-            reconcile_interval: Duration::from_secs(30),
-            reconcile_grace: Duration::from_secs(10),
-            max_idle_wait: Duration::from_secs(5),
-            failure_threshold: FailureThreshold::new(0.5, 100),
-            max_failed_runs: 5,
-            suppress_hard_bounces: true,
-            unsubscribe: None,
-            identity: WorkerIdentity::default(),
-            heartbeat_interval: Duration::from_secs(2),
-        }
-    }
-}
 
 /// What became of one campaign run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,6 +141,8 @@ pub struct Worker<P: WorkerPorts> {
     sending: Arc<Sending>,
     /// Outcomes written so far, for the heartbeat's rate.
     handled: Arc<std::sync::atomic::AtomicU64>,
+    /// `concurrency` slots, one per message in flight, shared by the campaigns being sent.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 // Not derived: a derived `Clone` would demand that every port type be `Clone`.
@@ -245,6 +158,7 @@ impl<P: WorkerPorts> Clone for Worker<P> {
             settings: self.settings.clone(),
             sending: self.sending.clone(),
             handled: self.handled.clone(),
+            slots: self.slots.clone(),
         }
     }
 }
@@ -273,6 +187,7 @@ where
             mailer,
             clock,
             throttle: Arc::new(Unthrottled),
+            slots: Arc::new(tokio::sync::Semaphore::new(settings.concurrency.max(1))),
             settings,
             sending: Arc::default(),
             handled: Arc::default(),
@@ -295,25 +210,44 @@ where
             settings: self.settings,
             sending: self.sending,
             handled: self.handled,
+            slots: self.slots,
         }
     }
 }
 
 impl<P: WorkerPorts> Worker<P> {
-    /// Runs until `shutdown` is cancelled: takes jobs one at a time, and in the background
-    /// keeps the queue healthy (delayed jobs, stalled jobs, campaigns never enqueued). On
-    /// shutdown it takes no new job, flushes what is in flight and puts an unfinished job back.
+    /// Runs until `shutdown` is cancelled: takes jobs while it sends fewer than
+    /// `max_campaigns` campaigns, each in a task of its own, and in the background keeps the
+    /// queue healthy (delayed jobs, stalled jobs, campaigns never enqueued). On shutdown it
+    /// takes no new job; each campaign flushes what is in flight and puts its job back.
     pub async fn run(&self, shutdown: CancellationToken) {
         let housekeeping = tokio::spawn(self.clone().housekeeping(shutdown.clone()));
         let stops = tokio::spawn(self.clone().listen_for_stops(shutdown.clone()));
         let mut tests = tokio::spawn(self.clone().serve_test_sends(shutdown.clone()));
         let mut heartbeat = tokio::spawn(self.clone().heartbeat(shutdown.clone()));
+        let mut campaigns = tokio::task::JoinSet::new();
         let mut failures = 0u32;
         while !shutdown.is_cancelled() {
+            while let Some(ended) = campaigns.try_join_next() {
+                if let Err(e) = ended {
+                    error!(error = %e, "a campaign's task failed; its job comes back when its lock expires");
+                }
+            }
+            if campaigns.len() >= self.settings.max_campaigns.max(1) {
+                // Full: the next job waits for one of these to end. (A take is never cut
+                // short: a job moved to active and then dropped would wait for the stalled
+                // check.)
+                tokio::select! {
+                    _ = campaigns.join_next() => {}
+                    () = shutdown.cancelled() => {}
+                }
+                continue;
+            }
             match self.jobs.take(self.settings.take_timeout).await {
                 Ok(Some(job)) => {
                     failures = 0;
-                    self.handle_job(job, &shutdown).await;
+                    let (worker, shutdown) = (self.clone(), shutdown.clone());
+                    campaigns.spawn(async move { worker.handle_job(job, &shutdown).await });
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -327,6 +261,9 @@ impl<P: WorkerPorts> Worker<P> {
                 }
             }
         }
+        // Each campaign stops on `shutdown`: it drains, writes its outcomes and puts its job
+        // back.
+        while campaigns.join_next().await.is_some() {}
         housekeeping.abort();
         stops.abort();
         // A test message taken is sent, not dropped; the task ends after its current take.

@@ -33,11 +33,22 @@ impl<P: WorkerPorts> Run<'_, P> {
             .len()
             .min(self.worker.settings.flush_size.max(1));
         let batch: Vec<Outcome> = self.outcomes.drain(..n).collect();
+        self.writing_len = batch.len();
         let (worker, id, stop) = (self.worker, self.id, self.stop);
         self.writing = Some(Box::pin(async move {
             let written = write(worker, id, stop, &batch).await;
             (batch, written)
         }));
+    }
+
+    /// Outcomes not written yet: waiting, and in the write under way.
+    pub(super) fn unwritten(&self) -> usize {
+        self.outcomes.len()
+            + if self.writing.is_some() {
+                self.writing_len
+            } else {
+                0
+            }
     }
 
     /// Waits for the write under way, if any, and takes in its answer.

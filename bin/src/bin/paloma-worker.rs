@@ -84,6 +84,7 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     let batch_size = usize::try_from(config.batch_size).context("WORKER_BATCH_SIZE")?;
     let settings = WorkerSettings {
         concurrency: config.concurrency,
+        max_campaigns: config.max_campaigns,
         batch_size: config.batch_size,
         flush_size: batch_size.max(config.concurrency),
         retry: RetryPolicy {

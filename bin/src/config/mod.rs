@@ -292,6 +292,8 @@ pub struct WorkerConfig {
     pub smtp_url: Option<SecretString>,
     pub mail_from: String,
     pub outbox_dir: PathBuf,
+    /// `WORKER_MAX_CAMPAIGNS`: campaigns sent at once, sharing `concurrency`.
+    pub max_campaigns: usize,
     pub concurrency: usize,
     pub batch_size: u32,
     pub retry_max_attempts: u32,
@@ -334,6 +336,7 @@ impl WorkerConfig {
             mail_from: env.string(MAIL_FROM),
             outbox_dir: PathBuf::from(env.string(OUTBOX_DIR)),
             concurrency: env.positive(WORKER_CONCURRENCY)?,
+            max_campaigns: env.positive(WORKER_MAX_CAMPAIGNS)?,
             batch_size: env.positive(WORKER_BATCH_SIZE)?,
             retry_max_attempts: env.positive(RETRY_MAX_ATTEMPTS)?,
             retry_base_delay: env.millis(RETRY_BASE_DELAY_MS)?,

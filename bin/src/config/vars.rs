@@ -156,8 +156,16 @@ pub(super) const OUTBOX_DIR: Var = var(
     "./outbox",
     "where .eml files go when SMTP_URL is unset",
 );
-pub(super) const WORKER_CONCURRENCY: Var =
-    var("WORKER_CONCURRENCY", "5", "messages in flight per worker");
+pub(super) const WORKER_CONCURRENCY: Var = var(
+    "WORKER_CONCURRENCY",
+    "5",
+    "messages in flight per worker, its campaigns together",
+);
+pub(super) const WORKER_MAX_CAMPAIGNS: Var = var(
+    "WORKER_MAX_CAMPAIGNS",
+    "4",
+    "campaigns one worker sends at once, sharing WORKER_CONCURRENCY",
+);
 pub(super) const WORKER_BATCH_SIZE: Var =
     var("WORKER_BATCH_SIZE", "500", "recipients claimed per query");
 pub(super) const RETRY_MAX_ATTEMPTS: Var = var(
@@ -248,6 +256,7 @@ pub const WORKER_VARS: &[Var] = &[
     MAIL_FROM,
     OUTBOX_DIR,
     WORKER_CONCURRENCY,
+    WORKER_MAX_CAMPAIGNS,
     WORKER_BATCH_SIZE,
     RETRY_MAX_ATTEMPTS,
     RETRY_BASE_DELAY_MS,

@@ -25,6 +25,7 @@ mod limits;
 mod operations;
 mod personal;
 mod schedule;
+mod sharing;
 mod simulated;
 mod suppressions;
 mod test_sends;

@@ -28,9 +28,8 @@ use tokio::process::{Child, Command};
 /// `WORKER_CONCURRENCY` of every worker here (the harness's default).
 const CONCURRENCY: usize = 20;
 /// Messages one SIGKILL can leave delivered but not recorded, hence sent a second time: the
-/// messages in flight and the outcomes waiting for the write under way (at most
-/// `WORKER_CONCURRENCY` together: no message starts beyond), plus the batch being written
-/// (what waited when it started).
+/// messages in flight plus the outcomes not written yet (waiting, or in the write under way),
+/// which the worker keeps under `2 x WORKER_CONCURRENCY` together (no message starts beyond).
 const UNRECORDED_PER_KILL: usize = 2 * CONCURRENCY;
 /// `FAILURE_THRESHOLD_MIN_ATTEMPTS`'s default: finished messages before the threshold is judged.
 const DEFAULT_THRESHOLD_MIN_ATTEMPTS: usize = 100;

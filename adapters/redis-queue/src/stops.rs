@@ -139,14 +139,20 @@ pub(crate) async fn subscribe(shared: &Shared) -> Result<RedisStops, QueueError>
 
 /// Confirms a stop request to the one who made it.
 pub(crate) async fn confirm(shared: &Shared, request: &StopRequest) -> Result<(), QueueError> {
+    reply(shared, &request.reply_to, "1").await
+}
+
+/// Pushes `value` to the reply list `key` of someone waiting on it, which then lives a
+/// minute: longer than anyone waits, so an answer nobody takes does not stay behind.
+pub(crate) async fn reply(shared: &Shared, key: &str, value: &str) -> Result<(), QueueError> {
     let mut conn = shared.conn().await?;
     redis::pipe()
         .cmd("RPUSH")
-        .arg(&request.reply_to)
-        .arg(1)
+        .arg(key)
+        .arg(value)
         .ignore()
         .cmd("PEXPIRE")
-        .arg(&request.reply_to)
+        .arg(key)
         .arg(REPLY_TTL_MS)
         .ignore()
         .query_async::<()>(&mut *conn)

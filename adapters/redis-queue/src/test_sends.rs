@@ -18,9 +18,6 @@ use crate::pool::{BlockingConnection, Shared};
 /// How often the API looks for the answer while it waits.
 const POLL: Duration = Duration::from_millis(20);
 
-/// How long an answer lives: longer than anyone waits for it.
-const REPLY_TTL_MS: u64 = 60_000;
-
 /// Hands `message` to the workers and waits up to `wait` for its outcomes.
 pub(crate) async fn send(
     shared: &Shared,
@@ -109,19 +106,7 @@ pub(crate) async fn answer(
     request: &TestSendRequest,
     outcomes: &[DeliveryOutcome],
 ) -> Result<(), QueueError> {
-    let mut conn = shared.conn().await?;
-    redis::pipe()
-        .cmd("RPUSH")
-        .arg(&request.reply_to)
-        .arg(encode_outcomes(outcomes))
-        .ignore()
-        .cmd("PEXPIRE")
-        .arg(&request.reply_to)
-        .arg(REPLY_TTL_MS)
-        .ignore()
-        .query_async::<()>(&mut *conn)
-        .await
-        .map_err(redis_error)
+    crate::stops::reply(shared, &request.reply_to, &encode_outcomes(outcomes)).await
 }
 
 fn encode(message: &TestMessage, reply: &str, deadline_ms: i64) -> String {

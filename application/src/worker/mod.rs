@@ -47,6 +47,9 @@ use crate::ports::{
     RepositoryError, SendThrottle, TakenJob, Unthrottled,
 };
 
+/// The longest take while the worker sends campaigns (see [`Worker::run`]).
+const BUSY_TAKE_TIMEOUT: Duration = Duration::from_millis(250);
+
 /// What became of one campaign run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunOutcome {
@@ -243,7 +246,20 @@ impl<P: WorkerPorts> Worker<P> {
                 }
                 continue;
             }
-            match self.jobs.take(self.settings.take_timeout).await {
+            // While campaigns run, short takes: the loop sees a shutdown soon, and does not sit
+            // in a take that would catch the job one of its campaigns just put back.
+            let timeout = if campaigns.is_empty() {
+                self.settings.take_timeout
+            } else {
+                self.settings.take_timeout.min(BUSY_TAKE_TIMEOUT)
+            };
+            match self.jobs.take(timeout).await {
+                Ok(Some(job)) if shutdown.is_cancelled() => {
+                    // Taken as the worker stops: straight back, for another worker.
+                    if let Err(e) = self.jobs.release(&job).await {
+                        warn!(error = %e, job_id = %job.job_id, "could not put back a job taken while stopping; it returns when its lock expires");
+                    }
+                }
                 Ok(Some(job)) => {
                     failures = 0;
                     let (worker, shutdown) = (self.clone(), shutdown.clone());
@@ -267,7 +283,7 @@ impl<P: WorkerPorts> Worker<P> {
         housekeeping.abort();
         stops.abort();
         // A test message taken is sent, not dropped; the task ends after its current take.
-        let grace = self.settings.take_timeout + Duration::from_secs(5);
+        let grace = Duration::from_secs(5);
         if tokio::time::timeout(grace, &mut tests).await.is_err() {
             tests.abort();
         }

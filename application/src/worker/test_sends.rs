@@ -4,6 +4,7 @@
 //! messages at most), and answers the outcomes.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use paloma_domain::{DeliveryOutcome, RecipientId};
 use tokio_util::sync::CancellationToken;
@@ -13,14 +14,17 @@ use super::pace::backoff;
 use super::{Worker, WorkerPorts};
 use crate::ports::{JobConsumer, Mailer, OutgoingMessage, TestSendRequest};
 
+/// The longest wait of one take of a test send.
+const TEST_TAKE_TIMEOUT: Duration = Duration::from_millis(250);
+
 impl<P: WorkerPorts> Worker<P> {
     /// Takes test sends until `shutdown` is cancelled. A take is never cut short (a message
     /// taken and then dropped would be lost): the loop checks for shutdown between takes,
-    /// each at most `take_timeout` long.
+    /// each at most [`TEST_TAKE_TIMEOUT`] long, so that a stopping worker exits soon.
     pub(super) async fn serve_test_sends(self, shutdown: CancellationToken) {
         let mut failures = 0u32;
         while !shutdown.is_cancelled() {
-            match self.jobs.take_test_send(self.settings.take_timeout).await {
+            match self.jobs.take_test_send(TEST_TAKE_TIMEOUT).await {
                 Ok(Some(request)) => {
                     failures = 0;
                     self.send_test(request).await;

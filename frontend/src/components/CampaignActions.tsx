@@ -23,7 +23,7 @@ import { can } from "@/lib/scopes";
 import { NewCampaignForm } from "./NewCampaignForm";
 import type { EditStart } from "./new-campaign/use-edit-campaign";
 import { TestSendPanel } from "./TestSendPanel";
-import { Card, Spinner, buttonPrimary, buttonSecondary } from "./ui";
+import { buttonPrimary, buttonSecondary, ButtonSpinner, Card, Spinner } from "./ui";
 
 /** Loads what the editor starts from: the body, and the recipients when there are not too many. */
 async function loadStart(campaign: Campaign): Promise<EditStart> {
@@ -312,10 +312,7 @@ function DuplicatePanel({
       <div className="mt-4 flex flex-wrap items-center gap-3">
         <button type="submit" className={buttonPrimary} disabled={busy}>
           {busy && (
-            <span
-              aria-hidden="true"
-              className="size-4 animate-spin rounded-full border-2 border-white/40 border-t-white"
-            />
+            <ButtonSpinner />
           )}
           Create the draft
         </button>

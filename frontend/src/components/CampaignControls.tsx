@@ -13,7 +13,7 @@ import { can } from "@/lib/scopes";
 
 import { ConfirmPrompt } from "./ConfirmAction";
 import { statusLabel } from "./StatusBadge";
-import { Card, buttonDangerOutline, buttonSecondary } from "./ui";
+import { buttonDangerOutline, buttonSecondary, ButtonSpinner, Card } from "./ui";
 
 export type Move = "pause" | "resume" | "cancel";
 
@@ -197,10 +197,7 @@ export function CampaignControlsCard({
           onClick={() => void run(allowed.resume ? "resume" : "pause")}
         >
           {(step === "pause" || step === "resume") && (
-            <span
-              aria-hidden="true"
-              className="size-4 animate-spin rounded-full border-2 border-slate-300 border-t-slate-700"
-            />
+            <ButtonSpinner light={false} />
           )}
           {allowed.resume ? "Resume" : "Pause"}
         </button>

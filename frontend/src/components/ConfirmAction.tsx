@@ -2,7 +2,7 @@
 
 import { useEffect, useId, useRef, type ReactNode, type RefObject } from "react";
 
-import { buttonDanger, buttonPrimary, buttonSecondary } from "./ui";
+import { buttonDanger, buttonPrimary, buttonSecondary, ButtonSpinner } from "./ui";
 
 /**
  * The second step of an action that cannot be undone: what it will do (`children`), "yes" and
@@ -55,10 +55,7 @@ export function ConfirmPrompt({
         onKeyDown={onKeyDown}
       >
         {busy && (
-          <span
-            aria-hidden="true"
-            className="size-4 animate-spin rounded-full border-2 border-white/40 border-t-white"
-          />
+          <ButtonSpinner />
         )}
         {confirmLabel}
       </button>

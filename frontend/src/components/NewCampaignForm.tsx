@@ -19,7 +19,7 @@ import { SenderField } from "./new-campaign/SenderField";
 import { SubjectField } from "./new-campaign/SubjectField";
 import { useEditCampaign, type EditStart } from "./new-campaign/use-edit-campaign";
 import { useSubmitCampaign } from "./new-campaign/use-submit-campaign";
-import { buttonPrimary, buttonSecondary } from "./ui";
+import { ButtonSpinner, buttonPrimary, buttonSecondary } from "./ui";
 
 const FIELD_ORDER: readonly CampaignField[] = [
   "subject",
@@ -31,15 +31,6 @@ const FIELD_ORDER: readonly CampaignField[] = [
   "scheduledAt",
 ];
 const SENDER_FIELDS: readonly CampaignField[] = ["from.name", "from.email", "replyTo"];
-
-function Spinner({ light }: { light: boolean }) {
-  return (
-    <span
-      aria-hidden="true"
-      className={`size-4 animate-spin rounded-full border-2 ${light ? "border-white/40 border-t-white" : "border-slate-300 border-t-slate-700"}`}
-    />
-  );
-}
 
 /** The form as an editor of a draft or scheduled campaign. */
 export interface EditSetup {
@@ -310,7 +301,7 @@ export function NewCampaignForm({ canSend = true, edit }: { canSend?: boolean; e
             Discard changes
           </button>
           <button type="submit" className={buttonPrimary} disabled={submitting}>
-            {submitting && <Spinner light />}
+            {submitting && <ButtonSpinner />}
             Save changes
           </button>
         </div>
@@ -335,11 +326,11 @@ export function NewCampaignForm({ canSend = true, edit }: { canSend?: boolean; e
               disabled={submitting}
               onClick={() => send(true)}
             >
-              {submitting && savingDraft && <Spinner light={false} />}
+              {submitting && savingDraft && <ButtonSpinner light={false} />}
               Save as draft
             </button>
             <button type="submit" className={buttonPrimary} disabled={submitting}>
-              {submitting && !savingDraft && <Spinner light />}
+              {submitting && !savingDraft && <ButtonSpinner />}
               {later ? "Schedule campaign" : "Send campaign"}
             </button>
           </>
@@ -350,7 +341,7 @@ export function NewCampaignForm({ canSend = true, edit }: { canSend?: boolean; e
             disabled={submitting}
             aria-describedby="draft-only"
           >
-            {submitting && <Spinner light />}
+            {submitting && <ButtonSpinner />}
             Save as draft
           </button>
         )}

@@ -23,7 +23,7 @@ import { currentStatus } from "./CampaignControls";
 import { ConfirmPrompt } from "./ConfirmAction";
 import { statusLabel } from "./StatusBadge";
 import { FieldError, describedBy, fieldBorder, inputClass } from "./new-campaign/fields";
-import { buttonPrimary, buttonSecondary } from "./ui";
+import { buttonPrimary, buttonSecondary, ButtonSpinner } from "./ui";
 
 /** What the campaign is now, as a 409 `invalid_state` named it ("a draft", "cancelled"). */
 function nowIs(error: ApiError): string | undefined {
@@ -321,10 +321,7 @@ export function ScheduledCard({ campaign }: { campaign: Campaign }) {
           />
           <button type="submit" className={buttonPrimary} disabled={saving}>
             {saving && (
-              <span
-                aria-hidden="true"
-                className="size-4 animate-spin rounded-full border-2 border-white/40 border-t-white"
-              />
+              <ButtonSpinner />
             )}
             Save new time
           </button>

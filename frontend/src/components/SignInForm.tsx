@@ -4,7 +4,7 @@ import { useActionState, useId } from "react";
 
 import { signIn, type SignInState } from "@/app/sign-in/actions";
 
-import { buttonPrimary } from "./ui";
+import { buttonPrimary, ButtonSpinner } from "./ui";
 
 const INITIAL: SignInState = { error: null };
 
@@ -44,10 +44,7 @@ export function SignInForm({ next }: { next: string }) {
       )}
       <button type="submit" className={`${buttonPrimary} w-full`} disabled={pending}>
         {pending && (
-          <span
-            aria-hidden="true"
-            className="size-4 animate-spin rounded-full border-2 border-white/40 border-t-white"
-          />
+          <ButtonSpinner />
         )}
         Sign in
       </button>

@@ -21,7 +21,7 @@ import {
 } from "@/lib/test-send";
 
 import { FieldError, describedBy, fieldBorder, inputClass } from "./new-campaign/fields";
-import { buttonPrimary, buttonSecondary } from "./ui";
+import { buttonPrimary, buttonSecondary, ButtonSpinner } from "./ui";
 
 type Outcome = { accepted: boolean; results: TestSendResult[] };
 
@@ -221,10 +221,7 @@ export function TestSendPanel({ campaign, onClose }: { campaign: Campaign; onClo
       <div className="mt-4 flex flex-wrap items-center gap-3">
         <button type="submit" className={buttonPrimary} disabled={busy}>
           {busy && (
-            <span
-              aria-hidden="true"
-              className="size-4 animate-spin rounded-full border-2 border-white/40 border-t-white"
-            />
+            <ButtonSpinner />
           )}
           Send the test
         </button>

@@ -93,6 +93,16 @@ export function Spinner({ label = "Loading" }: { label?: string }) {
   );
 }
 
+/** The spinner inside a busy button: `light` on a filled (dark) button, else dark on light. */
+export function ButtonSpinner({ light = true }: { light?: boolean }) {
+  return (
+    <span
+      aria-hidden="true"
+      className={`size-4 animate-spin rounded-full border-2 ${light ? "border-white/40 border-t-white" : "border-slate-300 border-t-slate-700"}`}
+    />
+  );
+}
+
 /** A message for failed loads that has no data to show. */
 export function ErrorNotice({ title, children }: { title: string; children?: ReactNode }) {
   return (

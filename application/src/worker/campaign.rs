@@ -361,8 +361,9 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
         });
     }
 
-    /// Waits for a message to be sent (and records its outcome), for the flush interval to
-    /// pass, or (unless already `stopping`) for the run to be told to stop.
+    /// Starts a write of the waiting outcomes if none is under way, then waits for a message
+    /// to be sent (and keeps its outcome), for the write to end (and takes in its answer), or
+    /// (unless already `stopping`) for the run to be told to stop.
     async fn wait_for_sends(&mut self, stopping: bool) -> Result<(), RunError> {
         self.start_write();
         let writing = self.writing.as_mut();

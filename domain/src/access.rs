@@ -149,12 +149,14 @@ pub enum KeyNameError {
 impl KeyName {
     pub const MAX_CHARS: usize = 100;
 
+    /// The limit counts the name as submitted, surrounding spaces included (as the API's
+    /// schema states it), though they are not kept.
     pub fn parse(raw: &str) -> Result<Self, KeyNameError> {
         let name = raw.trim();
         if name.is_empty() {
             return Err(KeyNameError::Blank);
         }
-        if name.chars().count() > Self::MAX_CHARS {
+        if raw.chars().count() > Self::MAX_CHARS {
             return Err(KeyNameError::TooLong {
                 max: Self::MAX_CHARS,
             });
@@ -284,6 +286,20 @@ mod tests {
     use super::*;
 
     const SECRET: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ";
+
+    #[test]
+    fn a_key_name_is_measured_as_submitted_and_kept_trimmed() {
+        let at_limit = format!(" {} ", "n".repeat(98));
+        assert_eq!(KeyName::parse(&at_limit).map(|n| n.as_str().len()), Ok(98));
+        // 100 characters once trimmed, 101 as submitted (the API's schema counts these).
+        let over = format!("\u{a0}{}", "n".repeat(100));
+        assert_eq!(
+            KeyName::parse(&over),
+            Err(KeyNameError::TooLong {
+                max: KeyName::MAX_CHARS
+            })
+        );
+    }
 
     #[test]
     fn scopes_parse_print_and_refuse_unknown_names() {

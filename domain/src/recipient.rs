@@ -106,12 +106,16 @@ pub enum RecipientNameError {
 impl RecipientName {
     pub const MAX_CHARS: usize = 200;
 
-    /// `Ok(None)` for a missing or blank name.
+    /// `Ok(None)` for a missing or blank name. The limit counts the name as submitted,
+    /// surrounding spaces included (as the API's schema states it), though they are not kept.
     pub fn parse(raw: Option<&str>) -> Result<Option<Self>, RecipientNameError> {
-        let Some(trimmed) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        let Some((raw, trimmed)) = raw
+            .map(|raw| (raw, raw.trim()))
+            .filter(|(_, t)| !t.is_empty())
+        else {
             return Ok(None);
         };
-        if trimmed.chars().count() > Self::MAX_CHARS {
+        if raw.chars().count() > Self::MAX_CHARS {
             return Err(RecipientNameError::TooLong {
                 max: Self::MAX_CHARS,
             });
@@ -220,6 +224,19 @@ pub struct Recipient {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_name_is_measured_as_submitted_and_kept_trimmed() {
+        let at_limit = format!(" {} ", "n".repeat(198));
+        let name = RecipientName::parse(Some(&at_limit)).expect("valid");
+        assert_eq!(name.map(|n| n.as_str().len()), Some(198));
+        // 200 characters once trimmed, 201 as submitted (the API's schema counts these).
+        let over = format!("\u{a0}{}", "n".repeat(200));
+        assert!(matches!(
+            RecipientName::parse(Some(&over)),
+            Err(RecipientNameError::TooLong { max: 200 })
+        ));
+    }
 
     #[test]
     fn accepts_ordinary_addresses() {

@@ -161,7 +161,7 @@ impl KeyName {
                 max: Self::MAX_CHARS,
             });
         }
-        if name.chars().any(char::is_control) {
+        if raw.chars().any(char::is_control) {
             return Err(KeyNameError::ControlCharacter);
         }
         Ok(Self(name.to_owned()))

@@ -37,7 +37,8 @@ impl Subject {
         if trimmed.is_empty() {
             return Err(SubjectError::Empty);
         }
-        if trimmed.chars().count() > Self::MAX_CHARS {
+        // Counted as submitted, surrounding spaces included, as the API's schema states it.
+        if raw.chars().count() > Self::MAX_CHARS {
             return Err(SubjectError::TooLong {
                 max: Self::MAX_CHARS,
             });

@@ -183,20 +183,24 @@ pub enum CampaignFilterError {
     ControlCharacter,
 }
 
-/// A listing's search text: `search` trimmed; at most `max` characters, not blank, no control
-/// characters.
+/// A listing's search text: not blank, at most `max` characters and no control characters
+/// as submitted (as the API's schema states it); kept trimmed.
 pub(crate) fn search_text(
     search: Option<&str>,
     max: usize,
 ) -> Result<Option<String>, CampaignFilterError> {
-    match search.map(str::trim) {
-        None => Ok(None),
-        Some("") => Err(CampaignFilterError::Blank),
-        Some(text) if text.chars().any(char::is_control) => {
-            Err(CampaignFilterError::ControlCharacter)
-        }
-        Some(text) if text.chars().count() > max => Err(CampaignFilterError::TooLong { max }),
-        Some(text) => Ok(Some(text.to_owned())),
+    let Some(raw) = search else {
+        return Ok(None);
+    };
+    let text = raw.trim();
+    if text.is_empty() {
+        Err(CampaignFilterError::Blank)
+    } else if raw.chars().any(char::is_control) {
+        Err(CampaignFilterError::ControlCharacter)
+    } else if raw.chars().count() > max {
+        Err(CampaignFilterError::TooLong { max })
+    } else {
+        Ok(Some(text.to_owned()))
     }
 }
 

@@ -64,7 +64,7 @@ pub struct CreateKeyRequest {
         example = "newsletter team",
         min_length = 1,
         max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$"
     )]
     pub name: String,
     /// At least one of `campaigns:read`, `campaigns:create`, `campaigns:send`, `keys:manage`.

@@ -18,11 +18,14 @@ pub struct EditCampaignRequest {
     #[schema(
         min_length = 1,
         max_length = 255,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$"
     )]
     pub subject: Option<String>,
     /// The HTML body: not blank, at most 2 MiB.
-    #[schema(min_length = 1, pattern = r"\S")]
+    #[schema(
+        min_length = 1,
+        pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    )]
     pub body: Option<String>,
     /// The whole new list, replacing the old one (duplicates removed as at creation).
     #[schema(min_items = 1)]

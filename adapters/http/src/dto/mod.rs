@@ -28,14 +28,14 @@ pub struct CreateCampaignRequest {
         example = "Our November newsletter",
         min_length = 1,
         max_length = 255,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$"
     )]
     pub subject: String,
     /// The HTML body, sent as it is: not blank, at most 2 MiB (UTF-8 bytes).
     #[schema(
         example = "<h1>Hello!</h1><p>News of the month.</p>",
         min_length = 1,
-        pattern = r"\S"
+        pattern = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
     )]
     pub body: String,
     /// At least one recipient; addresses repeated (ignoring case) are sent once. The API's
@@ -89,7 +89,7 @@ pub struct DetailedRecipient {
     #[schema(
         example = "Bob",
         max_length = 200,
-        pattern = r"^\s*([^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?\s*$"
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     pub name: Option<String>,
     /// The recipient's data for merge tags: `{{ company }}` in the subject or body reads
@@ -490,7 +490,7 @@ pub struct CampaignListQuery {
     #[param(
         min_length = 1,
         max_length = 255,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]*$"
     )]
     pub q: Option<String>,
 }

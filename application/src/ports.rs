@@ -19,11 +19,13 @@ use paloma_domain::{
 mod control;
 mod mail;
 mod monitor;
+mod shards;
 mod test_sends;
 
 pub use control::{Fence, FenceEnd, StopAnswer, StopRequest, StopRequests};
 pub use mail::{Mailer, MessageSender, OutgoingMessage};
 pub use monitor::{JobCounts, WorkerBeat};
+pub use shards::{Shard, ShardLease, ShardLedger};
 pub use test_sends::{TestMessage, TestSendAnswer, TestSendRequest};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -241,12 +243,14 @@ pub trait DeliveryLedger: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Campaign, RepositoryError>> + Send;
 
     /// Up to `limit` `PENDING` recipients due at `now` (`nextAttemptAt <= now`) with an id
-    /// greater than `after`, in id order. It changes nothing: the queue job's lock and the
-    /// campaign claim make the worker that holds them the only one sending this campaign.
+    /// greater than `after` and, when given, at most `through` (a shard's range), in id order.
+    /// It changes nothing: the queue job's lock and the campaign claim, or a shard's lease,
+    /// make their holder the only one sending these recipients.
     fn due_recipients(
         &self,
         id: CampaignId,
         after: Option<RecipientId>,
+        through: Option<RecipientId>,
         now: DateTime<Utc>,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Recipient>, RepositoryError>> + Send;

@@ -166,6 +166,7 @@ pub(crate) async fn due_recipients(
     conn: &mut AsyncMysqlConnection,
     id: CampaignId,
     after: Option<RecipientId>,
+    through: Option<RecipientId>,
     now: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<Recipient>, RepositoryError> {
@@ -179,6 +180,9 @@ pub(crate) async fn due_recipients(
         .into_boxed();
     if let Some(after) = after {
         query = query.filter(recipient::id.gt(DbId::recipient(after)));
+    }
+    if let Some(through) = through {
+        query = query.filter(recipient::id.le(DbId::recipient(through)));
     }
     let rows: Vec<RecipientRow> = query.load(conn).await.map_err(diesel_error)?;
     rows.into_iter().map(Recipient::try_from).collect()
@@ -536,10 +540,11 @@ impl DeliveryLedger for MysqlDatabase {
         &self,
         id: CampaignId,
         after: Option<RecipientId>,
+        through: Option<RecipientId>,
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Recipient>, RepositoryError> {
-        self.detached(move |conn| due_recipients(conn, id, after, now, limit).boxed())
+        self.detached(move |conn| due_recipients(conn, id, after, through, now, limit).boxed())
             .await
     }
 

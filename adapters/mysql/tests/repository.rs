@@ -388,7 +388,9 @@ async fn the_unfiltered_listing_pages_through_every_status_in_id_order() -> Test
     let mut ids = Vec::new();
     let mut after = None;
     loop {
-        let batch = repo.due_recipients(id, after, Utc::now(), 100).await?;
+        let batch = repo
+            .due_recipients(id, after, None, Utc::now(), 100)
+            .await?;
         let Some(last) = batch.last() else { break };
         after = Some(last.id);
         ids.extend(batch.iter().map(|r| r.id));
@@ -597,7 +599,7 @@ async fn due_recipients_follows_the_cursor_and_skips_recipients_not_due() -> Tes
     repo.create(other, &new_campaign("Other", &emails(3))?, now)
         .await?;
 
-    let first = repo.due_recipients(id, None, now, 3).await?;
+    let first = repo.due_recipients(id, None, None, now, 3).await?;
     let rid: Vec<_> = first.iter().map(|r| r.id).collect();
     assert_eq!(first.len(), 3);
     assert!(
@@ -607,9 +609,9 @@ async fn due_recipients_follows_the_cursor_and_skips_recipients_not_due() -> Tes
     );
     assert_eq!(first[0].email, "user0@example.org");
     // Claiming changes nothing: the same call gives the same batch.
-    assert_eq!(repo.due_recipients(id, None, now, 3).await?, first);
+    assert_eq!(repo.due_recipients(id, None, None, now, 3).await?, first);
 
-    let second = repo.due_recipients(id, Some(rid[2]), now, 3).await?;
+    let second = repo.due_recipients(id, Some(rid[2]), None, now, 3).await?;
     let emails_got: Vec<_> = second.iter().map(|r| r.email.as_str()).collect();
     assert_eq!(
         emails_got,
@@ -619,17 +621,19 @@ async fn due_recipients_follows_the_cursor_and_skips_recipients_not_due() -> Tes
             "user5@example.org"
         ]
     );
-    let last = repo.due_recipients(id, Some(second[2].id), now, 3).await?;
+    let last = repo
+        .due_recipients(id, Some(second[2].id), None, now, 3)
+        .await?;
     assert_eq!(last.len(), 1);
     assert!(
-        repo.due_recipients(id, Some(last[0].id), now, 3)
+        repo.due_recipients(id, Some(last[0].id), None, now, 3)
             .await?
             .is_empty()
     );
 
     // Not due before `now`.
     assert!(
-        repo.due_recipients(id, None, now - TimeDelta::milliseconds(1), 10)
+        repo.due_recipients(id, None, None, now - TimeDelta::milliseconds(1), 10)
             .await?
             .is_empty()
     );
@@ -660,10 +664,10 @@ async fn due_recipients_follows_the_cursor_and_skips_recipients_not_due() -> Tes
         },
     ];
     repo.record_outcomes(id, &outcomes, now).await?;
-    let due_now = repo.due_recipients(id, None, now, 10).await?;
+    let due_now = repo.due_recipients(id, None, None, now, 10).await?;
     assert_eq!(due_now.len(), 4);
     assert_eq!(due_now[0].email, "user3@example.org");
-    let due_later = repo.due_recipients(id, None, later, 10).await?;
+    let due_later = repo.due_recipients(id, None, None, later, 10).await?;
     assert_eq!(due_later.len(), 5);
     assert_eq!(due_later[0].id, rid[0]);
     assert_eq!(due_later[0].attempts, 1);
@@ -682,7 +686,7 @@ async fn record_outcomes_moves_rows_and_counters_together_without_double_countin
         .await?;
     repo.start(id, now).await?;
     let rid: Vec<RecipientId> = repo
-        .due_recipients(id, None, now, 100)
+        .due_recipients(id, None, None, now, 100)
         .await?
         .iter()
         .map(|r| r.id)
@@ -878,7 +882,7 @@ async fn record_outcomes_moves_rows_and_counters_together_without_double_countin
     repo.create(other, &new_campaign("Other", &emails(2))?, now)
         .await?;
     let foreign: Vec<_> = repo
-        .due_recipients(other, None, now, 10)
+        .due_recipients(other, None, None, now, 10)
         .await?
         .iter()
         .map(|r| Outcome {
@@ -909,7 +913,7 @@ async fn record_outcomes_of_a_large_batch_is_consistent() -> TestResult {
     let now = t0();
     repo.create(id, &new_campaign("Many", &emails(2_500))?, now)
         .await?;
-    let batch = repo.due_recipients(id, None, now, 2_500).await?;
+    let batch = repo.due_recipients(id, None, None, now, 2_500).await?;
     assert_eq!(batch.len(), 2_500);
     let outcomes: Vec<_> = batch
         .iter()
@@ -949,7 +953,7 @@ async fn next_due_is_the_earliest_pending_attempt() -> TestResult {
         .await?;
     assert_eq!(repo.next_due(id).await?, Some(now));
     let rid: Vec<_> = repo
-        .due_recipients(id, None, now, 10)
+        .due_recipients(id, None, None, now, 10)
         .await?
         .iter()
         .map(|r| r.id)
@@ -1043,7 +1047,7 @@ async fn start_and_finish_follow_the_campaign_rules() -> TestResult {
         Err(RepositoryError::Conflict(_))
     ));
     let rid: Vec<_> = repo
-        .due_recipients(id, None, t2, 10)
+        .due_recipients(id, None, None, t2, 10)
         .await?
         .iter()
         .map(|r| r.id)
@@ -1106,7 +1110,7 @@ async fn start_and_finish_follow_the_campaign_rules() -> TestResult {
     let other = CampaignId::new();
     repo.create(other, &new_campaign("Unstarted", &emails(1))?, now)
         .await?;
-    let r = repo.due_recipients(other, None, now, 1).await?;
+    let r = repo.due_recipients(other, None, None, now, 1).await?;
     repo.record_outcomes(
         other,
         &[Outcome {
@@ -1146,7 +1150,7 @@ async fn abandon_fails_every_pending_row_with_the_reason_and_ends_the_campaign()
     repo.create(id, &new_campaign("Stopped", &emails(6))?, now)
         .await?;
     repo.start(id, now).await?;
-    let rows = repo.due_recipients(id, None, now, 10).await?;
+    let rows = repo.due_recipients(id, None, None, now, 10).await?;
     let later = now + TimeDelta::minutes(5);
     // One sent, two failed, one deferred (still PENDING, tried once), two never tried.
     let outcomes = [
@@ -1240,7 +1244,7 @@ async fn list_unfinished_finds_pending_and_processing_campaigns_past_the_cutoff(
     repo.mark_enqueued(enqueued, now).await?;
     repo.start(processing, now).await?;
     repo.start(finished, now).await?;
-    let rid = repo.due_recipients(finished, None, now, 1).await?[0].id;
+    let rid = repo.due_recipients(finished, None, None, now, 1).await?[0].id;
     repo.record_outcomes(
         finished,
         &[Outcome {

@@ -44,6 +44,7 @@ impl DeliveryLedger for FakeRepo {
         &self,
         id: CampaignId,
         after: Option<RecipientId>,
+        through: Option<RecipientId>,
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Recipient>, RepositoryError> {
@@ -60,6 +61,7 @@ impl DeliveryLedger for FakeRepo {
                 r.status == RecipientStatus::Pending
                     && r.next_attempt_at <= now
                     && after.is_none_or(|a| r.id > a)
+                    && through.is_none_or(|t| r.id <= t)
             })
             .take(limit as usize)
             .collect())

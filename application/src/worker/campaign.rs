@@ -319,6 +319,7 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
                 worker.ledger.due_recipients(
                     id,
                     cursor,
+                    None,
                     worker.clock.now(),
                     worker.settings.batch_size,
                 )

@@ -114,7 +114,7 @@ async fn a_database_the_node_stack_created_is_adopted_with_its_rows() -> TestRes
     assert_eq!(all.items.len(), 3);
 
     // The pending recipient is due now, and a Paloma worker would take it.
-    let due = repo.due_recipients(id, None, Utc::now(), 10).await?;
+    let due = repo.due_recipients(id, None, None, Utc::now(), 10).await?;
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].email, "five@example.org");
 

@@ -33,7 +33,7 @@ async fn pause_and_resume_move_the_status_only_and_each_applies_where_it_may() -
         "not paused"
     );
     repo.start(id, now).await?;
-    let due = repo.due_recipients(id, None, now, 10).await?;
+    let due = repo.due_recipients(id, None, None, now, 10).await?;
     repo.record_outcomes(id, &[sent(due[0].id)], now).await?;
 
     let later = now + TimeDelta::seconds(3);
@@ -68,7 +68,7 @@ async fn pause_and_resume_move_the_status_only_and_each_applies_where_it_may() -
 
     let resumed = repo.control(id, Control::Resume, later).await?;
     assert_eq!(resumed.status, CampaignStatus::Pending);
-    let rest = repo.due_recipients(id, None, later, 10).await?;
+    let rest = repo.due_recipients(id, None, None, later, 10).await?;
     assert_eq!(
         rest.iter().map(|r| r.id).collect::<Vec<_>>(),
         [due[2].id, due[3].id],
@@ -87,7 +87,7 @@ async fn a_cancel_moves_pending_rows_and_counter_together_and_late_outcomes_stay
     repo.create(id, &new_campaign("Cancel me", &emails(6))?, now)
         .await?;
     repo.start(id, now).await?;
-    let due = repo.due_recipients(id, None, now, 10).await?;
+    let due = repo.due_recipients(id, None, None, now, 10).await?;
     repo.record_outcomes(id, &[sent(due[0].id)], now).await?;
 
     let later = now + TimeDelta::seconds(2);
@@ -379,7 +379,7 @@ async fn an_edit_replaces_content_and_recipients_until_sending_begins_and_a_dupl
     ));
 
     // The copy: the failed ones, or the unsent ones, as a new draft.
-    let due = repo.due_recipients(id, None, at, 10).await?;
+    let due = repo.due_recipients(id, None, None, at, 10).await?;
     repo.record_outcomes(
         id,
         &[
@@ -414,7 +414,7 @@ async fn an_edit_replaces_content_and_recipients_until_sending_begins_and_a_dupl
     repo.create(sent_only, &new_campaign("Done", &emails(1))?, now)
         .await?;
     repo.start(sent_only, now).await?;
-    let only = repo.due_recipients(sent_only, None, now, 10).await?;
+    let only = repo.due_recipients(sent_only, None, None, now, 10).await?;
     repo.record_outcomes(sent_only, &[sent(only[0].id)], now)
         .await?;
     assert!(matches!(
@@ -451,7 +451,7 @@ async fn each_sent_recipient_keeps_the_time_its_message_was_accepted_not_the_wri
     repo.create(id, &new_campaign("Timed", &emails(3))?, now)
         .await?;
     repo.start(id, now).await?;
-    let due = repo.due_recipients(id, None, now, 10).await?;
+    let due = repo.due_recipients(id, None, None, now, 10).await?;
     let accepted = [
         now + TimeDelta::milliseconds(120),
         now + TimeDelta::milliseconds(730),
@@ -507,7 +507,7 @@ async fn a_waiting_campaign_knows_how_many_come_before_it_and_a_stopped_one_its_
     assert_eq!(repo.queued_ahead(CampaignId::new()).await?, None);
 
     // One tried and failed, one retried later, one never tried: stopped.
-    let due = repo.due_recipients(ids[0], None, now, 10).await?;
+    let due = repo.due_recipients(ids[0], None, None, now, 10).await?;
     repo.record_outcomes(
         ids[0],
         &[

@@ -153,7 +153,7 @@ async fn retrying_the_failed_moves_rows_and_counters_together_and_only_when_fini
         "not before it has finished"
     );
     repo.start(id, now).await?;
-    let due = repo.due_recipients(id, None, now, 10).await?;
+    let due = repo.due_recipients(id, None, None, now, 10).await?;
     let failed = |i: usize, permanent: bool| Outcome {
         recipient_id: due[i].id,
         attempts: 3,
@@ -196,7 +196,7 @@ async fn retrying_the_failed_moves_rows_and_counters_together_and_only_when_fini
         (1, 1, 3)
     );
     assert_counters_match_rows(&repo, id).await?;
-    let again = repo.due_recipients(id, None, later, 10).await?;
+    let again = repo.due_recipients(id, None, None, later, 10).await?;
     assert_eq!(
         again.iter().map(|r| r.id).collect::<Vec<_>>(),
         [due[2].id, due[3].id, due[4].id]

@@ -399,8 +399,8 @@ pub trait JobProducer: Send + Sync + 'static {
         end: FenceEnd,
     ) -> impl Future<Output = Result<u32, QueueError>> + Send;
 
-    /// Asks the worker sending `campaign`, if one is, to start no new message for it, and
-    /// waits up to `wait` for its answer. The campaign's new status must be stored first: a
+    /// Asks the workers sending `campaign` (the job's holder, and those sending shards of
+    /// it), if any, to start no new message for it, and waits up to `wait` for their answers. The campaign's new status must be stored first: a
     /// worker that has not started it yet reads that status when it starts.
     fn stop_sending(
         &self,
@@ -483,10 +483,13 @@ pub trait JobConsumer: Send + Sync + 'static {
     /// subscription is not seen (the campaign's stored status covers it).
     fn stop_requests(&self) -> impl Future<Output = Result<Self::Stops, QueueError>> + Send;
 
-    /// Tells the one who asked that this worker starts no new message for the campaign.
-    fn confirm_stop(
+    /// Answers a stop request: whether this worker was sending the campaign (then it starts
+    /// no new message of it). Every worker answers every request, so that the one who asked
+    /// knows when all have.
+    fn answer_stop(
         &self,
         request: &StopRequest,
+        sending: bool,
     ) -> impl Future<Output = Result<(), QueueError>> + Send;
 
     /// Says this worker is alive, as `beat` describes it, for `ttl` (see

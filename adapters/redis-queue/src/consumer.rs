@@ -136,8 +136,8 @@ impl JobConsumer for RedisJobConsumer {
         crate::stops::subscribe(&self.shared).await
     }
 
-    async fn confirm_stop(&self, request: &StopRequest) -> Result<(), QueueError> {
-        crate::stops::confirm(&self.shared, request).await
+    async fn answer_stop(&self, request: &StopRequest, sending: bool) -> Result<(), QueueError> {
+        crate::stops::answer(&self.shared, request, sending).await
     }
 
     async fn beat(&self, beat: &WorkerBeat, ttl: Duration) -> Result<(), QueueError> {

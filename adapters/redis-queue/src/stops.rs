@@ -1,7 +1,8 @@
-//! Stopping the worker that sends a campaign (docs/bull-protocol.md, "Paloma's own keys"):
-//! the API publishes `<campaign id> <reply key>` on the stop channel while the campaign's
-//! claim exists; the worker holding the claim stops starting messages and pushes to the reply
-//! key. The API waits for that reply, or for the claim to go (the holder finished or died).
+//! Stopping the workers that send a campaign (docs/bull-protocol.md, "Paloma's own keys"):
+//! the API publishes `<campaign id> <reply key>` on the stop channel; every worker listening
+//! answers on the reply key, `1` when it was sending the campaign (it starts no new message of
+//! it now) and `0` when it was not. The API waits for as many answers as `PUBLISH` counted
+//! listeners, or for the campaign's claim to go (the job's holder finished or died).
 
 use std::time::Duration;
 
@@ -16,13 +17,17 @@ use crate::error::redis_error;
 use crate::pool::Shared;
 use crate::scripts;
 
-/// How often the API looks for the reply and the claim while it waits.
+/// How often the API looks for the answers and the claim while it waits.
 const POLL: Duration = Duration::from_millis(20);
 
 /// How long a reply key lives: longer than anyone waits for it.
 const REPLY_TTL_MS: u64 = 60_000;
 
-/// Asks the worker sending `campaign`, if any, to stop, and waits up to `wait` for it.
+/// Asks every worker sending `campaign` (the job's holder, and those sending shards of it) to
+/// stop, and waits up to `wait` for them. `Stopped` once every listening worker answered and
+/// one of them was sending it; `NotSending` once none was and no worker holds its claim (or
+/// none listens and none holds it); `Unconfirmed` when time runs out first (a worker that was
+/// sending did not answer, or the claim's holder hears no requests).
 pub(crate) async fn stop_sending(
     shared: &Shared,
     campaign: CampaignId,
@@ -30,38 +35,47 @@ pub(crate) async fn stop_sending(
 ) -> Result<StopAnswer, QueueError> {
     let keys = &shared.keys;
     let claim = keys.campaign_claim(&campaign.to_string());
-    let mut conn = shared.conn().await?;
-    let held: bool = redis::cmd("EXISTS")
-        .arg(&claim)
-        .query_async(&mut *conn)
-        .await
-        .map_err(redis_error)?;
-    if !held {
-        return Ok(StopAnswer::NotSending);
-    }
     let reply = keys.stop_reply(&Uuid::now_v7().to_string());
-    let listeners: u64 = redis::cmd("PUBLISH")
+    let mut conn = shared.conn().await?;
+    let (held, listeners): (bool, usize) = redis::pipe()
+        .cmd("EXISTS")
+        .arg(&claim)
+        .cmd("PUBLISH")
         .arg(keys.stop_channel())
         .arg(format!("{campaign} {reply}"))
         .query_async(&mut *conn)
         .await
         .map_err(redis_error)?;
-    debug!(%campaign, listeners, "asked workers to stop sending");
+    debug!(%campaign, listeners, held, "asked workers to stop sending");
+    if !held && listeners == 0 {
+        return Ok(StopAnswer::NotSending);
+    }
     let deadline = tokio::time::Instant::now() + wait;
+    let (mut answers, mut sending) = (0, false);
     loop {
-        let (confirmed, held): (Option<String>, bool) = redis::pipe()
+        let (popped, held): (Option<Vec<String>>, bool) = redis::pipe()
             .cmd("LPOP")
             .arg(&reply)
+            .arg(listeners.max(1))
             .cmd("EXISTS")
             .arg(&claim)
             .query_async(&mut *conn)
             .await
             .map_err(redis_error)?;
-        if confirmed.is_some() {
-            return Ok(StopAnswer::Stopped);
+        for answer in popped.unwrap_or_default() {
+            answers += 1;
+            sending |= answer == "1";
         }
-        if !held {
-            return Ok(StopAnswer::NotSending);
+        if answers >= listeners {
+            if sending {
+                return Ok(StopAnswer::Stopped);
+            }
+            if !held {
+                return Ok(StopAnswer::NotSending);
+            }
+            // Nobody listening sends it, yet its claim is held: the holder has not started
+            // it (it reads the stored status when it does) or cannot hear requests. Wait for
+            // the claim to go.
         }
         if tokio::time::Instant::now() >= deadline {
             return Ok(StopAnswer::Unconfirmed);
@@ -137,9 +151,14 @@ pub(crate) async fn subscribe(shared: &Shared) -> Result<RedisStops, QueueError>
     Ok(RedisStops(pubsub.into_on_message()))
 }
 
-/// Confirms a stop request to the one who made it.
-pub(crate) async fn confirm(shared: &Shared, request: &StopRequest) -> Result<(), QueueError> {
-    reply(shared, &request.reply_to, "1").await
+/// Answers a stop request: whether this worker was sending the campaign (and starts no new
+/// message of it now).
+pub(crate) async fn answer(
+    shared: &Shared,
+    request: &StopRequest,
+    sending: bool,
+) -> Result<(), QueueError> {
+    reply(shared, &request.reply_to, if sending { "1" } else { "0" }).await
 }
 
 /// Pushes `value` to the reply list `key` of someone waiting on it, which then lives a

@@ -185,8 +185,10 @@ impl JobConsumer for FakeConsumer {
     async fn stop_requests(&self) -> Result<FakeStops, QueueError> {
         Ok(FakeStops(self.stop_requests.subscribe()))
     }
-    async fn confirm_stop(&self, request: &StopRequest) -> Result<(), QueueError> {
-        lock(&self.stops_confirmed).push(request.clone());
+    async fn answer_stop(&self, request: &StopRequest, sending: bool) -> Result<(), QueueError> {
+        if sending {
+            lock(&self.stops_confirmed).push(request.clone());
+        }
         Ok(())
     }
     async fn take(&self, timeout: Duration) -> Result<Option<TakenJob>, QueueError> {

@@ -1,10 +1,12 @@
 //! Stopping a campaign that this worker is sending, when a user pauses or cancels it.
 //!
-//! Each campaign this worker is about to send or is sending has a token in [`Sending`], taken
-//! before its claim and dropped after its job is settled. A background task listens to the
-//! stop requests: for a campaign of its own it cancels the token (the send loop checks it
-//! before every message it starts, and every wait of the run ends on it), then confirms, so
-//! the one who asked knows that only the messages already in flight still leave. A request
+//! Each campaign this worker is about to send or is sending (its job, or shards of it) has a
+//! token in [`Sending`], taken before its claim (or before a shard's run reads the campaign)
+//! and dropped after its job or shard is settled. A background task listens to the stop
+//! requests: for a campaign of its own it cancels the token (the send loop checks it before
+//! every message it starts, and every wait of the run ends on it). It answers every request,
+//! saying whether it was sending, so the one who asked knows when every worker has and that
+//! only the messages already in flight still leave. A request
 //! missed while the subscription was down is covered by the stored status, which the run
 //! reads each time it writes outcomes.
 
@@ -20,11 +22,12 @@ use super::pace::backoff;
 use super::{Worker, WorkerPorts};
 use crate::ports::{JobConsumer, StopRequest, StopRequests};
 
-/// The campaigns this worker is sending, each with the token that stops it (and a number
-/// telling registrations apart, so that a guard only ever removes its own).
+/// The campaigns this worker is sending, each with the tokens that stop it (one per run: a
+/// worker may send a campaign's job and, for a moment, a shard of it leased before it took the
+/// job), and a number telling registrations apart, so that a guard only ever removes its own.
 #[derive(Debug, Default)]
 pub(super) struct Sending {
-    all: Mutex<HashMap<CampaignId, (u64, CancellationToken)>>,
+    all: Mutex<HashMap<CampaignId, Vec<(u64, CancellationToken)>>>,
     next: AtomicU64,
 }
 
@@ -36,7 +39,9 @@ impl Sending {
         self.all
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(campaign, (number, token.clone()));
+            .entry(campaign)
+            .or_default()
+            .push((number, token.clone()));
         Registered {
             sending: Arc::clone(self),
             campaign,
@@ -55,8 +60,10 @@ impl Sending {
     fn halt(&self, campaign: CampaignId) -> bool {
         let all = self.all.lock().unwrap_or_else(PoisonError::into_inner);
         match all.get(&campaign) {
-            Some((_, token)) => {
-                token.cancel();
+            Some(runs) => {
+                for (_, token) in runs {
+                    token.cancel();
+                }
                 true
             }
             None => false,
@@ -79,11 +86,11 @@ impl Drop for Registered {
             .all
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if all
-            .get(&self.campaign)
-            .is_some_and(|(n, _)| *n == self.number)
-        {
-            all.remove(&self.campaign);
+        if let Some(runs) = all.get_mut(&self.campaign) {
+            runs.retain(|(n, _)| *n != self.number);
+            if runs.is_empty() {
+                all.remove(&self.campaign);
+            }
         }
     }
 }
@@ -132,14 +139,14 @@ impl<P: WorkerPorts> Worker<P> {
         }
     }
 
-    /// Stops the campaign if this worker sends it, then confirms.
+    /// Stops the campaign if this worker sends it, then answers whether it did.
     async fn on_stop_request(&self, request: StopRequest) {
-        if !self.sending.halt(request.campaign) {
-            return;
+        let sending = self.sending.halt(request.campaign);
+        if sending {
+            info!(campaign_id = %request.campaign, "asked to stop sending; no new message starts");
         }
-        info!(campaign_id = %request.campaign, "asked to stop sending; no new message starts");
-        if let Err(e) = self.jobs.confirm_stop(&request).await {
-            debug!(error = %e, "could not confirm the stop; the one who asked waits for the claim to go");
+        if let Err(e) = self.jobs.answer_stop(&request, sending).await {
+            debug!(error = %e, "could not answer the stop request; the one who asked waits for the claim to go");
         }
     }
 }

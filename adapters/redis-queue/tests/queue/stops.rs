@@ -1,6 +1,6 @@
-//! Stopping the worker that sends a campaign, through a real Redis: no claim, no wait; the
-//! holder's confirmation ends the wait; a holder that lets go ends it too; a holder that does
-//! not answer is waited for no longer than asked.
+//! Stopping the workers that send a campaign, through a real Redis: no claim and nobody
+//! listening, no wait; the answers of every listening worker end the wait; a holder that lets
+//! go ends it too; a worker that does not answer is waited for no longer than asked.
 
 use std::time::{Duration, Instant};
 
@@ -47,7 +47,7 @@ async fn the_holder_hears_the_request_for_its_campaign_and_its_confirmation_ends
     let worker = tq.consumer.clone();
     let listener = tokio::spawn(async move {
         let request = requests.next().await.context("a request")?;
-        worker.confirm_stop(&request).await?;
+        worker.answer_stop(&request, true).await?;
         anyhow::Ok(request)
     });
     let answer = tq
@@ -87,6 +87,63 @@ async fn a_holder_that_lets_go_ends_the_wait_and_a_silent_one_is_waited_for_no_l
         .await?;
     assert_eq!(answer, StopAnswer::NotSending, "the job was settled");
     settle.await??;
+    tq.cleanup().await
+}
+
+/// Every listening worker answers; the wait ends once all have. A worker sending a shard of
+/// the campaign counts as much as the job's holder, and one that says nothing is waited for.
+#[tokio::test]
+async fn every_listening_worker_answers_and_the_wait_ends_when_all_have() -> Result<()> {
+    let tq = TestQueue::new().await?;
+    let campaign = CampaignId::new();
+    // Two workers listen; neither holds the campaign's claim (one sends a shard of it).
+    let mut first = tq.consumer.stop_requests().await?;
+    let mut second = tq.consumer.stop_requests().await?;
+    let answering = |mut requests: paloma_redis_queue::RedisStops, sending: bool| {
+        let worker = tq.consumer.clone();
+        tokio::spawn(async move {
+            let request = requests.next().await.context("a request")?;
+            worker.answer_stop(&request, sending).await?;
+            anyhow::Ok(requests)
+        })
+    };
+    let (a, b) = (answering(first, false), answering(second, true));
+    let answer = tq
+        .queue
+        .stop_sending(campaign, Duration::from_secs(5))
+        .await?;
+    assert_eq!(answer, StopAnswer::Stopped, "the shard's sender stopped");
+    (first, second) = (a.await??, b.await??);
+
+    let (a, b) = (answering(first, false), answering(second, false));
+    let started = Instant::now();
+    let answer = tq
+        .queue
+        .stop_sending(campaign, Duration::from_secs(5))
+        .await?;
+    assert_eq!(
+        answer,
+        StopAnswer::NotSending,
+        "nobody sends it, nobody holds it"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "no wait past the answers"
+    );
+    (first, second) = (a.await??, b.await??);
+
+    // One answers that it stopped, the other hears but stays silent.
+    let a = answering(first, true);
+    let silent = tokio::spawn(async move { second.next().await });
+    let started = Instant::now();
+    let answer = tq
+        .queue
+        .stop_sending(campaign, Duration::from_millis(300))
+        .await?;
+    assert_eq!(answer, StopAnswer::Unconfirmed, "one worker did not answer");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    a.await??;
+    assert!(silent.await?.is_some(), "the silent one heard the request");
     tq.cleanup().await
 }
 

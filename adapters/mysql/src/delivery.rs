@@ -21,6 +21,7 @@ use crate::ids::DbId;
 use crate::insert::mark_suppressed;
 use crate::models::{RecipientChange, RecipientRow, count_u32, from_db_time, limit_of, to_db_time};
 use crate::schema::{email_job, recipient};
+use crate::shards::forget_shards;
 
 /// Ids per `WHERE id IN (...)` of one `UPDATE`.
 const UPDATE_CHUNK: usize = 1_000;
@@ -388,7 +389,9 @@ pub(crate) async fn finish(
                 failed_added: 0,
                 now: now_db,
             };
-            change.write(conn, campaign).await
+            let done = change.write(conn, campaign).await?;
+            forget_shards(conn, id).await?;
+            Ok(done)
         })
         .await?;
     Ok(campaign)
@@ -434,6 +437,7 @@ pub(crate) async fn abandon(
                 now: now_db,
             };
             let done = change.write(conn, campaign).await?;
+            forget_shards(conn, id).await?;
             diesel::update(email_job::table.filter(email_job::id.eq(DbId::campaign(id))))
                 .set((
                     email_job::stop_reason.eq(Some(stop_reason_text(reason))),

@@ -3,7 +3,8 @@
 //! [`DeliveryLedger`](paloma_application::ports::DeliveryLedger) and
 //! [`KeyStore`](paloma_application::ports::KeyStore),
 //! [`ActivityLog`](paloma_application::ports::ActivityLog) and
-//! [`SuppressionStore`](paloma_application::ports::SuppressionStore) ports with diesel-async and its
+//! [`SuppressionStore`](paloma_application::ports::SuppressionStore) and
+//! [`ShardLedger`](paloma_application::ports::ShardLedger) ports with diesel-async and its
 //! pure-Rust driver (no libmysqlclient), plus the start-up chores:
 //! [`create_database_if_missing`] and [`run_migrations`] (the SQL of the repo-root
 //! `migrations/` directory, embedded at compile time).
@@ -30,6 +31,7 @@ mod listing;
 mod models;
 mod schema;
 mod setup;
+mod shards;
 mod suppressions;
 #[cfg(feature = "testing")]
 pub mod testing;

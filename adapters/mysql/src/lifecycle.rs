@@ -65,6 +65,7 @@ pub(crate) async fn control(
                     ))
                     .execute(conn)
                     .await?;
+                crate::shards::forget_shards(conn, id).await?;
             } else {
                 diesel::update(email_job::table.filter(email_job::id.eq(db_id)))
                     .set((

@@ -79,7 +79,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_key,
     api_key,
     activity,
-    suppression
+    suppression,
+    campaign_shard
 );
 
 diesel::table! {
@@ -145,3 +146,27 @@ diesel::table! {
         created_at -> Datetime,
     }
 }
+
+diesel::table! {
+    /// The shards of a campaign sent by many workers, and their leases.
+    #[sql_name = "CampaignShard"]
+    campaign_shard (email_job_id, shard) {
+        #[sql_name = "emailJobId"]
+        email_job_id -> Varchar,
+        shard -> Unsigned<Integer>,
+        #[sql_name = "afterRecipientId"]
+        after_recipient_id -> Nullable<Varchar>,
+        #[sql_name = "throughRecipientId"]
+        through_recipient_id -> Nullable<Varchar>,
+        #[sql_name = "leasedBy"]
+        leased_by -> Nullable<Varchar>,
+        #[sql_name = "leaseToken"]
+        lease_token -> Nullable<Varchar>,
+        #[sql_name = "leasedUntil"]
+        leased_until -> Nullable<Datetime>,
+        #[sql_name = "doneAt"]
+        done_at -> Nullable<Datetime>,
+    }
+}
+
+diesel::joinable!(campaign_shard -> email_job (email_job_id));

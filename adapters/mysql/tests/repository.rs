@@ -23,6 +23,8 @@ mod control;
 mod keys;
 #[path = "repository/lifecycle.rs"]
 mod lifecycle;
+#[path = "repository/shards.rs"]
+mod shards;
 #[path = "repository/suppressions.rs"]
 mod suppressions;
 

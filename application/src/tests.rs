@@ -1064,5 +1064,6 @@ async fn retrying_the_failed_sends_them_again_once_and_can_leave_permanent_refus
 mod control;
 mod monitor;
 mod schedule;
+mod shards;
 mod sharing;
 mod test_send;

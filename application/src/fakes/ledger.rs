@@ -159,6 +159,7 @@ impl DeliveryLedger for FakeRepo {
             .transition(status)
             .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
         c.completed_at = Some(now);
+        self.shards.remove(id);
         Ok(c.clone())
     }
 
@@ -190,6 +191,7 @@ impl DeliveryLedger for FakeRepo {
             .map_err(|e| RepositoryError::Conflict(e.to_string()))?;
         c.completed_at = Some(now);
         c.stop_reason = Some(reason.to_owned());
+        self.shards.remove(id);
         Ok(c.clone())
     }
 

@@ -6,11 +6,13 @@ mod access;
 mod ledger;
 mod mail;
 mod queue;
+mod shards;
 mod suppressions;
 
 pub use access::{FakeActivity, FakeKeys};
 pub use mail::{FakeMailer, TokioClock};
 pub use queue::{FakeConsumer, FakeQueue};
+pub use shards::FakeShards;
 pub use suppressions::FakeSuppressions;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -51,6 +53,8 @@ pub struct FakeRepo {
     pub failed_runs: Mutex<HashMap<CampaignId, u32>>,
     /// Failed recipients the server refused for good (`Recipient.permanentFailure`).
     pub refused: Mutex<HashSet<RecipientId>>,
+    /// The shards of the campaigns split among workers.
+    pub shards: FakeShards,
 }
 
 impl FakeRepo {
@@ -519,6 +523,7 @@ impl CampaignStore for FakeRepo {
                 c.cancelled_emails += 1;
             }
             c.completed_at = Some(now);
+            self.shards.remove(id);
         }
         Ok(c.clone())
     }

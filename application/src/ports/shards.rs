@@ -37,8 +37,9 @@ pub struct ShardLease {
 pub trait ShardLedger: Send + Sync + 'static {
     /// Splits the campaign's `PENDING` recipients, in id order, into shards of `size`, unless
     /// it has unfinished shards already (a run that resumes after a crash or a pause keeps
-    /// them). Returns how many shards are unfinished: 0 when the campaign has at most `size`
-    /// pending recipients (it is not split).
+    /// them, whatever `size` and the number pending are now: other workers may be sending
+    /// them). Returns how many shards are unfinished: 0 when it had none and has at most
+    /// `size` pending recipients, or `size` is 0 (it is not split).
     fn plan_shards(
         &self,
         id: CampaignId,

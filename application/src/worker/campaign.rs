@@ -23,7 +23,7 @@ use super::letter::Letter;
 use super::outcomes::Writing;
 use super::pace::{Stop, ended, interrupted};
 use super::{RunError, RunOutcome, Worker, WorkerPorts};
-use crate::ports::{CampaignStore, Clock, DeliveryLedger, MessageSender, RepositoryError};
+use crate::ports::{CampaignStore, Clock, DeliveryLedger, MessageSender, RepositoryError, Shard};
 
 /// What one send task answers: the recipient, the attempt it made, how it went, and when it
 /// ended (for a message sent: when the SMTP server accepted it, its `sentAt`).
@@ -51,6 +51,7 @@ impl<P: WorkerPorts> Worker<P> {
             shutdown,
             lock_lost,
             halt: &registered.token,
+            lease: None,
         };
         self.send_campaign(id, stop).await
     }
@@ -88,50 +89,58 @@ impl<P: WorkerPorts> Worker<P> {
         if let Some(reason) = self.threshold_passed(&campaign) {
             return self.abandon(id, &reason, stop).await;
         }
-        let body = match self
-            .patiently("reading the body", stop, || self.ledger.get_body(id))
-            .await
-        {
-            Ok(body) => body,
-            Err(e) => return interrupted(e, stop),
-        };
-        let body = body.ok_or(RunError::NotFound)?;
-        // Compiled once for the run. Only a campaign whose tags were checked at creation is
-        // read as a template: one stored by other means (the Node stack) is sent as it is.
-        let template = if campaign.merge_tags {
-            MessageTemplate::compile(&campaign.subject, &body).map_err(|e| {
-                RepositoryError::Unknown(
-                    format!("the stored {} no longer compiles: {e}", e.part.field()).into(),
-                )
-            })?
-        } else {
-            MessageTemplate::fixed(&campaign.subject, &body)
+        let (template, sender) = match self.prepare(&campaign, stop).await {
+            Ok(message) => message,
+            Err(ended) => return ended,
         };
         info!(
             total = campaign.total_emails,
             pending = campaign.pending_emails(),
             "sending campaign"
         );
+        // Split among the workers when large (or still split from an earlier run, whatever
+        // is pending now: other workers may be sending its shards); what is left once every
+        // shard is done (retries not yet due) is sent below, as in a campaign never split.
+        if let Some(outcome) = self.send_shards(id, &template, &sender, stop).await? {
+            return Ok(outcome);
+        }
+        Run::new(self, id, stop, template, sender).drive().await
+    }
 
+    /// The message of a campaign, ready to render for each recipient: its template (compiled
+    /// once for the run) and its sender. `Err`: how the run ends instead.
+    pub(super) async fn prepare(
+        &self,
+        campaign: &Campaign,
+        stop: Stop<'_>,
+    ) -> Result<(Arc<MessageTemplate>, Arc<MessageSender>), Result<RunOutcome, RunError>> {
+        let id = campaign.id;
+        let body = match self
+            .patiently("reading the body", stop, || self.ledger.get_body(id))
+            .await
+        {
+            Ok(Some(body)) => body,
+            Ok(None) => return Err(Err(RunError::NotFound)),
+            Err(e) => return Err(interrupted(e, stop)),
+        };
+        // Only a campaign whose tags were checked at creation is read as a template: one
+        // stored by other means (the Node stack) is sent as it is.
+        let template = if campaign.merge_tags {
+            MessageTemplate::compile(&campaign.subject, &body).map_err(|e| {
+                Err(RepositoryError::Unknown(
+                    format!("the stored {} no longer compiles: {e}", e.part.field()).into(),
+                )
+                .into())
+            })?
+        } else {
+            MessageTemplate::fixed(&campaign.subject, &body)
+        };
         let sender = MessageSender {
             from_name: campaign.from_name.clone(),
             from_email: campaign.from_email.clone(),
             reply_to: campaign.reply_to.clone(),
         };
-        let mut run = Run::new(self, id, stop, Arc::new(template), Arc::new(sender));
-        loop {
-            let stopping = run.stopping();
-            if !stopping {
-                run.fill_pipeline().await?;
-            }
-            if run.in_flight.is_empty() {
-                if let Some(outcome) = run.idle().await? {
-                    return Ok(outcome);
-                }
-            } else {
-                run.wait_for_sends(stopping).await?;
-            }
-        }
+        Ok((Arc::new(template), Arc::new(sender)))
     }
 
     /// Why the campaign must stop, if its failures have passed the threshold.
@@ -143,7 +152,7 @@ impl<P: WorkerPorts> Worker<P> {
     }
 
     /// Ends the campaign `FAILED`, every recipient not yet sent marked with `reason`.
-    async fn abandon(
+    pub(super) async fn abandon(
         &self,
         id: CampaignId,
         reason: &str,
@@ -214,6 +223,11 @@ pub(super) struct Run<'a, P: WorkerPorts> {
     pub(super) batch: VecDeque<Recipient>,
     /// The last recipient read in this pass.
     pub(super) cursor: Option<RecipientId>,
+    /// The last recipient of the shard this run sends (`None`: to the end).
+    pub(super) through: Option<RecipientId>,
+    /// A shard's run: one pass over its range, then it ends with
+    /// [`RunOutcome::PassDone`] (retries are the job holder's, once every shard is done).
+    pub(super) single_pass: bool,
     /// Every recipient due in this pass has been read.
     pub(super) pass_done: bool,
     pub(super) in_flight: JoinSet<Sent>,
@@ -224,6 +238,16 @@ pub(super) struct Run<'a, P: WorkerPorts> {
     pub(super) writing_len: usize,
     /// Why the campaign must stop sending, once its failures pass the threshold.
     pub(super) tripped: Option<String>,
+    /// Permits of the worker's budget of unrecorded messages this run holds: one per message
+    /// started whose outcome is not written yet. Given back as outcomes are written, and all
+    /// at once when the run ends.
+    pub(super) unrecorded: usize,
+}
+
+impl<P: WorkerPorts> Drop for Run<'_, P> {
+    fn drop(&mut self) {
+        self.worker.unrecorded.add_permits(self.unrecorded);
+    }
 }
 
 /// What woke the send loop while messages were in flight.
@@ -234,7 +258,7 @@ enum Event {
 }
 
 impl<'a, P: WorkerPorts> Run<'a, P> {
-    fn new(
+    pub(super) fn new(
         worker: &'a Worker<P>,
         id: CampaignId,
         stop: Stop<'a>,
@@ -255,12 +279,41 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
                 .map(Arc::from),
             batch: VecDeque::new(),
             cursor: None,
+            through: None,
+            single_pass: false,
             pass_done: false,
             in_flight: JoinSet::new(),
             outcomes: Vec::with_capacity(worker.settings.flush_size),
             writing: None,
             writing_len: 0,
             tripped: None,
+            unrecorded: 0,
+        }
+    }
+
+    /// The same run restricted to one shard's recipients, in a single pass.
+    pub(super) fn within(mut self, shard: &Shard) -> Self {
+        self.cursor = shard.after;
+        self.through = shard.through;
+        self.single_pass = true;
+        self
+    }
+
+    /// Sends until the run ends: keeps `concurrency` messages in flight, writes outcomes as
+    /// they come, and when nothing is in flight decides what next ([`Self::idle`]).
+    pub(super) async fn drive(mut self) -> Result<RunOutcome, RunError> {
+        loop {
+            let stopping = self.stopping();
+            if !stopping {
+                self.fill_pipeline().await?;
+            }
+            if self.in_flight.is_empty() {
+                if let Some(outcome) = self.idle().await? {
+                    return Ok(outcome);
+                }
+            } else {
+                self.wait_for_sends(stopping).await?;
+            }
         }
     }
 
@@ -275,12 +328,11 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
         let concurrency = self.worker.settings.concurrency.max(1);
         // What a crash can leave delivered but unwritten (sent again by the next worker) is
         // the messages in flight plus the outcomes not written yet (waiting, or in the write
-        // under way). A message starts only while those are fewer than `2 x concurrency`
-        // together (and the messages in flight fewer than `concurrency`), whatever the
-        // database's speed: a slow write lets more outcomes wait, so the next batch is larger.
-        while self.in_flight.len() < concurrency
-            && self.in_flight.len() + self.unwritten() < 2 * concurrency
-        {
+        // under way). A message starts only with one of the worker's `2 x concurrency`
+        // permits for those, shared by all its runs and given back once its outcome is
+        // written, whatever the database's speed: a slow write lets more outcomes wait, so
+        // the next batch is larger.
+        while self.in_flight.len() < concurrency {
             if self.batch.is_empty() && !self.pass_done && !self.read_recipients().await? {
                 // Stopping: what is in flight is drained and written.
                 break;
@@ -288,8 +340,12 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
             if self.batch.is_empty() {
                 break;
             }
+            let idle = self.in_flight.is_empty() && self.unwritten() == 0;
+            let Some(permit) = take(&self.worker.unrecorded, idle, self.stop).await else {
+                break;
+            };
             // One of the worker's `concurrency` slots, shared by the campaigns it sends.
-            let Some(slot) = slot(&self.worker.slots, self.in_flight.is_empty(), self.stop).await
+            let Some(slot) = take(&self.worker.slots, self.in_flight.is_empty(), self.stop).await
             else {
                 break;
             };
@@ -305,6 +361,9 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
             let Some(recipient) = self.batch.pop_front() else {
                 break;
             };
+            // Given back when its outcome is written (or the run ends).
+            permit.forget();
+            self.unrecorded += 1;
             self.send(recipient, slot);
         }
         Ok(())
@@ -313,13 +372,13 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
     /// Reads the next due recipients of this pass into `batch`. False when the database is
     /// unavailable and the run must stop.
     async fn read_recipients(&mut self) -> Result<bool, RunError> {
-        let (worker, id, cursor) = (self.worker, self.id, self.cursor);
+        let (worker, id, cursor, through) = (self.worker, self.id, self.cursor, self.through);
         let read = worker
             .patiently("reading recipients", self.stop, || {
                 worker.ledger.due_recipients(
                     id,
                     cursor,
-                    None,
+                    through,
                     worker.clock.now(),
                     worker.settings.batch_size,
                 )
@@ -385,6 +444,7 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
             Event::Joined(Err(e)) => {
                 // The recipient stays PENDING and is sent on the next pass.
                 error!(error = %e, "a send task failed");
+                self.recorded(1);
             }
             Event::Written((batch, written)) => {
                 self.writing = None;
@@ -394,6 +454,14 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
         }
         self.start_write();
         Ok(())
+    }
+
+    /// Gives back the budget of `n` messages whose outcomes are written (or that will never
+    /// have one).
+    pub(super) fn recorded(&mut self, n: usize) {
+        let n = n.min(self.unrecorded);
+        self.unrecorded -= n;
+        self.worker.unrecorded.add_permits(n);
     }
 
     /// Keeps what became of one message (sent, failed, or retried later), as of when its
@@ -424,6 +492,9 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
         }
         if !self.pass_done {
             return Ok(None);
+        }
+        if self.single_pass {
+            return Ok(Some(RunOutcome::PassDone));
         }
         let next_due = worker
             .patiently("looking for retries", stop, || worker.ledger.next_due(id))
@@ -457,24 +528,26 @@ impl<'a, P: WorkerPorts> Run<'a, P> {
     }
 }
 
-/// A free slot of the worker's concurrency. With none free: `None` while the run has messages
-/// in flight (its loop waits for those); otherwise it queues for the next one that frees
-/// (`None` if told to stop first). The queue is first come, first served, so a campaign that
-/// starts beside a large one gets a slot as soon as one frees, not after the large one. (A
-/// function, not a method: no `&Run` may live across an await, see `outcomes::Writing`.)
-async fn slot(
-    slots: &Arc<Semaphore>,
-    nothing_in_flight: bool,
+/// A permit of one of the worker's semaphores (its `concurrency` slots, or its budget of
+/// messages not yet recorded). With none free: `None` unless `may_wait` (the run's loop then
+/// waits for what it has in flight or is writing, which frees some); otherwise it queues for
+/// the next one that frees (`None` if told to stop first). The queue is first come, first
+/// served, so a campaign that starts beside a large one gets a slot as soon as one frees, not
+/// after the large one. (A function, not a method: no `&Run` may live across an await, see
+/// `outcomes::Writing`.)
+async fn take(
+    semaphore: &Arc<Semaphore>,
+    may_wait: bool,
     stop: Stop<'_>,
 ) -> Option<OwnedSemaphorePermit> {
-    if let Ok(slot) = Arc::clone(slots).try_acquire_owned() {
-        return Some(slot);
+    if let Ok(permit) = Arc::clone(semaphore).try_acquire_owned() {
+        return Some(permit);
     }
-    if !nothing_in_flight {
+    if !may_wait {
         return None;
     }
     tokio::select! {
-        slot = Arc::clone(slots).acquire_owned() => slot.ok(),
+        permit = Arc::clone(semaphore).acquire_owned() => permit.ok(),
         () = stop.signalled() => None,
     }
 }

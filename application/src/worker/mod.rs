@@ -14,6 +14,7 @@
 //!   a wait short;
 //! - [`housekeeping`](self::housekeeping): queue maintenance and the reconciler;
 //! - [`heartbeat`](self::heartbeat): saying in the queue that this worker is alive;
+//! - [`shards`](self::shards): many workers on one large campaign, each sending shards of it;
 //! - [`stops`](self::stops): stopping a campaign a user paused or cancelled;
 //! - [`test_sends`](self::test_sends): sending the test messages users ask for.
 
@@ -25,6 +26,7 @@ mod metrics;
 mod outcomes;
 mod pace;
 mod settings;
+mod shards;
 mod stops;
 mod test_sends;
 
@@ -44,11 +46,14 @@ pub use self::settings::{WorkerIdentity, WorkerSettings};
 use self::stops::Sending;
 use crate::ports::{
     CampaignStore, Clock, DeliveryLedger, JobConsumer, JobProducer, Mailer, QueueError,
-    RepositoryError, SendThrottle, TakenJob, Unthrottled,
+    RepositoryError, SendThrottle, ShardLedger, TakenJob, Unthrottled,
 };
 
 /// The longest take while the worker sends campaigns (see [`Worker::run`]).
 const BUSY_TAKE_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// The longest take while campaigns may be split: how soon an idle worker looks for shards.
+const SHARD_LOOK_INTERVAL: Duration = Duration::from_millis(500);
 
 /// What became of one campaign run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +72,9 @@ pub enum RunOutcome {
     /// A user paused or cancelled the campaign: the messages in flight finished and their
     /// outcomes are written; nothing more is sent for this job.
     Halted,
+    /// A shard's run sent every recipient of its range once and wrote the outcomes (only a
+    /// shard's run ends so; see [`shards`](self::shards)).
+    PassDone,
 }
 
 /// What was done with one queue job.
@@ -95,8 +103,8 @@ pub enum RunError {
 /// parameter. [`Adapters`] fills them in from a list of types; an application may also
 /// implement it on a type of its own.
 pub trait WorkerPorts: Send + Sync + 'static {
-    /// Where recipients are read and delivery outcomes written.
-    type Ledger: CampaignStore + DeliveryLedger;
+    /// Where recipients are read, delivery outcomes written and shards leased.
+    type Ledger: CampaignStore + DeliveryLedger + ShardLedger;
     /// Where jobs are taken from and settled.
     type Jobs: JobConsumer;
     /// Where the reconciler adds the jobs that went missing.
@@ -116,7 +124,7 @@ type TypeList<L, J, P, M, C, T> = fn() -> (L, J, P, M, C, T);
 
 impl<L, J, P, M, C, T> WorkerPorts for Adapters<L, J, P, M, C, T>
 where
-    L: CampaignStore + DeliveryLedger,
+    L: CampaignStore + DeliveryLedger + ShardLedger,
     J: JobConsumer,
     P: JobProducer,
     M: Mailer,
@@ -146,6 +154,10 @@ pub struct Worker<P: WorkerPorts> {
     handled: Arc<std::sync::atomic::AtomicU64>,
     /// `concurrency` slots, one per message in flight, shared by the campaigns being sent.
     slots: Arc<tokio::sync::Semaphore>,
+    /// `2 x concurrency` permits, one per message sent and not yet recorded (in flight, or
+    /// its outcome not yet written), all its runs together: what a crash of this worker can
+    /// make be sent twice, however many campaigns or shards it sends.
+    unrecorded: Arc<tokio::sync::Semaphore>,
 }
 
 // Not derived: a derived `Clone` would demand that every port type be `Clone`.
@@ -162,13 +174,14 @@ impl<P: WorkerPorts> Clone for Worker<P> {
             sending: self.sending.clone(),
             handled: self.handled.clone(),
             slots: self.slots.clone(),
+            unrecorded: self.unrecorded.clone(),
         }
     }
 }
 
 impl<L, J, P, M, C> Worker<Adapters<L, J, P, M, C>>
 where
-    L: CampaignStore + DeliveryLedger,
+    L: CampaignStore + DeliveryLedger + ShardLedger,
     J: JobConsumer,
     P: JobProducer,
     M: Mailer,
@@ -191,6 +204,7 @@ where
             clock,
             throttle: Arc::new(Unthrottled),
             slots: Arc::new(tokio::sync::Semaphore::new(settings.concurrency.max(1))),
+            unrecorded: Arc::new(tokio::sync::Semaphore::new(2 * settings.concurrency.max(1))),
             settings,
             sending: Arc::default(),
             handled: Arc::default(),
@@ -214,15 +228,17 @@ where
             sending: self.sending,
             handled: self.handled,
             slots: self.slots,
+            unrecorded: self.unrecorded,
         }
     }
 }
 
 impl<P: WorkerPorts> Worker<P> {
-    /// Runs until `shutdown` is cancelled: takes jobs while it sends fewer than
-    /// `max_campaigns` campaigns, each in a task of its own, and in the background keeps the
-    /// queue healthy (delayed jobs, stalled jobs, campaigns never enqueued). On shutdown it
-    /// takes no new job; each campaign flushes what is in flight and puts its job back.
+    /// Runs until `shutdown` is cancelled: takes jobs, or shards of campaigns other workers
+    /// send, while it sends fewer than `max_campaigns` campaigns, each in a task of its own,
+    /// and in the background keeps the queue healthy (delayed jobs, stalled jobs, campaigns
+    /// never enqueued). On shutdown it takes no new job; each campaign flushes what is in
+    /// flight and puts its job back (or gives its shard up).
     pub async fn run(&self, shutdown: CancellationToken) {
         let housekeeping = tokio::spawn(self.clone().housekeeping(shutdown.clone()));
         let stops = tokio::spawn(self.clone().listen_for_stops(shutdown.clone()));
@@ -246,13 +262,26 @@ impl<P: WorkerPorts> Worker<P> {
                 }
                 continue;
             }
+            // Room for one more: a shard of a campaign other workers send, if one is free.
+            if let Some((lease, leased_at, registered)) = self.lease_any_shard().await {
+                let (worker, shutdown) = (self.clone(), shutdown.clone());
+                campaigns.spawn(async move {
+                    worker.help(lease, leased_at, registered, shutdown).await;
+                });
+                continue;
+            }
             // While campaigns run, short takes: the loop sees a shutdown soon, and does not sit
             // in a take that would catch the job one of its campaigns just put back.
-            let timeout = if campaigns.is_empty() {
+            let mut timeout = if campaigns.is_empty() {
                 self.settings.take_timeout
             } else {
                 self.settings.take_timeout.min(BUSY_TAKE_TIMEOUT)
             };
+            if self.settings.shard_size > 0 {
+                // Not long in a take: a campaign split meanwhile should not wait for this
+                // worker to look for its shards.
+                timeout = timeout.min(SHARD_LOOK_INTERVAL);
+            }
             match self.jobs.take(timeout).await {
                 Ok(Some(job)) if shutdown.is_cancelled() => {
                     // Taken as the worker stops: straight back, for another worker.
@@ -263,7 +292,9 @@ impl<P: WorkerPorts> Worker<P> {
                 Ok(Some(job)) => {
                     failures = 0;
                     let (worker, shutdown) = (self.clone(), shutdown.clone());
-                    campaigns.spawn(async move { worker.handle_job(job, &shutdown).await });
+                    campaigns.spawn(async move {
+                        worker.handle_job(job, &shutdown).await;
+                    });
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -348,6 +379,7 @@ impl<P: WorkerPorts> Worker<P> {
                 shutdown,
                 lock_lost: &lock_lost,
                 halt: &registered.token,
+                lease: None,
             };
             let result = self.send_campaign(campaign, stop).await;
             renewer.abort();
@@ -388,7 +420,9 @@ impl<P: WorkerPorts> Worker<P> {
                     warn!("lost the job's lock; another worker owns this campaign now");
                     JobOutcome::LockLost
                 }
-                Ok(RunOutcome::Stopped) => match self.jobs.release(&job).await {
+                // A job's run ends a shard's pass inside; were it to end with one, the job
+                // goes back like on shutdown.
+                Ok(RunOutcome::Stopped | RunOutcome::PassDone) => match self.jobs.release(&job).await {
                     Ok(()) => {
                         info!("shutting down: job put back for another worker");
                         JobOutcome::Released

@@ -83,6 +83,7 @@ impl<P: WorkerPorts> Run<'_, P> {
     ) -> Result<(), RunError> {
         let campaign = match written {
             Ok(campaign) => {
+                self.recorded(batch.len());
                 suppress_bounced(self.worker, self.id, &batch).await;
                 debug!(
                     written = batch.len(),
@@ -160,6 +161,7 @@ impl<P: WorkerPorts> Run<'_, P> {
                 other => other?,
             };
             self.outcomes.remove(0);
+            self.recorded(1);
             last = Some(written);
         }
         last.ok_or_else(|| RepositoryError::Conflict("no outcome to write".into()).into())

@@ -2,7 +2,10 @@
 //! signals that cut every wait of a run short (shutdown, and the job's lock going to another
 //! worker).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
@@ -12,19 +15,26 @@ use paloma_domain::CampaignStatus;
 use super::{RunError, RunOutcome, Worker, WorkerPorts};
 use crate::ports::{RepositoryError, SendSlot, SendThrottle};
 
-/// What ends a run early: shutdown was requested, the job's lock was lost, or a user paused
-/// or cancelled the campaign (`halt`).
+/// What ends a run early: shutdown was requested, the job's lock (or the shard's lease) was
+/// lost, or a user paused or cancelled the campaign (`halt`).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Stop<'a> {
     pub(super) shutdown: &'a CancellationToken,
     pub(super) lock_lost: &'a CancellationToken,
     pub(super) halt: &'a CancellationToken,
+    /// A shard's run: until when its lease surely holds. Read before each message starts, so
+    /// that a worker that was frozen (or cut off) past it starts none, whichever of its tasks
+    /// runs first when it wakes.
+    pub(super) lease: Option<&'a LeaseDeadline>,
 }
 
 impl Stop<'_> {
     /// Whether the run must stop.
     pub(super) fn requested(&self) -> bool {
-        self.shutdown.is_cancelled() || self.lock_lost.is_cancelled() || self.halt.is_cancelled()
+        self.shutdown.is_cancelled()
+            || self.lock_lost.is_cancelled()
+            || self.halt.is_cancelled()
+            || self.lease.is_some_and(LeaseDeadline::passed)
     }
 
     /// Completes once the run must stop.
@@ -48,7 +58,7 @@ impl Stop<'_> {
     /// longer this worker's to settle), a halt over shutdown (the job is done with, not to be
     /// put back).
     pub(super) fn outcome(&self) -> Option<RunOutcome> {
-        if self.lock_lost.is_cancelled() {
+        if self.lock_lost.is_cancelled() || self.lease.is_some_and(LeaseDeadline::passed) {
             Some(RunOutcome::LockLost)
         } else if self.halt.is_cancelled() {
             Some(RunOutcome::Halted)
@@ -57,6 +67,40 @@ impl Stop<'_> {
         } else {
             None
         }
+    }
+}
+
+/// Until when a shard's lease surely holds: shared by the task that renews the lease, which
+/// moves it on, and the run, which reads it.
+#[derive(Debug)]
+pub(super) struct LeaseDeadline {
+    base: Instant,
+    after_base: AtomicU64,
+}
+
+impl LeaseDeadline {
+    pub(super) fn new(until: Instant) -> Self {
+        let base = Instant::now();
+        let deadline = Self {
+            base,
+            after_base: AtomicU64::new(0),
+        };
+        deadline.set(until);
+        deadline
+    }
+
+    pub(super) fn set(&self, until: Instant) {
+        let nanos = until.saturating_duration_since(self.base).as_nanos();
+        self.after_base
+            .store(u64::try_from(nanos).unwrap_or(u64::MAX), Ordering::Release);
+    }
+
+    pub(super) fn get(&self) -> Instant {
+        self.base + Duration::from_nanos(self.after_base.load(Ordering::Acquire))
+    }
+
+    pub(super) fn passed(&self) -> bool {
+        Instant::now() >= self.get()
     }
 }
 

@@ -49,6 +49,12 @@ pub struct WorkerSettings {
     pub identity: WorkerIdentity,
     /// How often it heartbeats (a beat lives five of these).
     pub heartbeat_interval: Duration,
+    /// Recipients per shard: a campaign with more pending than this is split into shards that
+    /// every worker of the queue may lease and send (`0`: never split).
+    pub shard_size: u32,
+    /// How long a shard's lease lasts unless renewed (it is renewed every third of this): how
+    /// soon the shard of a worker that died is sent by another.
+    pub shard_lease: Duration,
 }
 
 /// A worker process as `GET /api/queue` lists it.
@@ -95,6 +101,8 @@ impl Default for WorkerSettings {
             unsubscribe: None,
             identity: WorkerIdentity::default(),
             heartbeat_interval: Duration::from_secs(2),
+            shard_size: 1_000,
+            shard_lease: Duration::from_secs(30),
         }
     }
 }

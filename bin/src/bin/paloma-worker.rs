@@ -85,6 +85,8 @@ async fn run(config: WorkerConfig) -> anyhow::Result<()> {
     let settings = WorkerSettings {
         concurrency: config.concurrency,
         max_campaigns: config.max_campaigns,
+        shard_size: config.shard_size,
+        shard_lease: config.shard_lease,
         batch_size: config.batch_size,
         flush_size: batch_size.max(config.concurrency),
         retry: RetryPolicy {

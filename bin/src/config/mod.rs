@@ -294,6 +294,11 @@ pub struct WorkerConfig {
     pub outbox_dir: PathBuf,
     /// `WORKER_MAX_CAMPAIGNS`: campaigns sent at once, sharing `concurrency`.
     pub max_campaigns: usize,
+    /// `WORKER_SHARD_SIZE` (default 1,000): recipients per shard of a campaign that every
+    /// worker sends; 0: campaigns are never split.
+    pub shard_size: u32,
+    /// `WORKER_SHARD_LEASE_MS` (default 30 s): how long a shard's lease lasts unless renewed.
+    pub shard_lease: Duration,
     pub concurrency: usize,
     pub batch_size: u32,
     pub retry_max_attempts: u32,
@@ -337,6 +342,8 @@ impl WorkerConfig {
             outbox_dir: PathBuf::from(env.string(OUTBOX_DIR)),
             concurrency: env.positive(WORKER_CONCURRENCY)?,
             max_campaigns: env.positive(WORKER_MAX_CAMPAIGNS)?,
+            shard_size: env.parse(WORKER_SHARD_SIZE, "a number of recipients, 0 for never")?,
+            shard_lease: env.millis(WORKER_SHARD_LEASE_MS)?,
             batch_size: env.positive(WORKER_BATCH_SIZE)?,
             retry_max_attempts: env.positive(RETRY_MAX_ATTEMPTS)?,
             retry_base_delay: env.millis(RETRY_BASE_DELAY_MS)?,

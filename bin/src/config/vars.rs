@@ -166,6 +166,16 @@ pub(super) const WORKER_MAX_CAMPAIGNS: Var = var(
     "4",
     "campaigns one worker sends at once, sharing WORKER_CONCURRENCY",
 );
+pub(super) const WORKER_SHARD_SIZE: Var = var(
+    "WORKER_SHARD_SIZE",
+    "1000",
+    "recipients per shard: a campaign with more pending is sent by every worker, a shard each; 0: never split",
+);
+pub(super) const WORKER_SHARD_LEASE_MS: Var = var(
+    "WORKER_SHARD_LEASE_MS",
+    "30000",
+    "a shard's lease (renewed every third): how soon a dead worker's shard goes to another",
+);
 pub(super) const WORKER_BATCH_SIZE: Var =
     var("WORKER_BATCH_SIZE", "500", "recipients claimed per query");
 pub(super) const RETRY_MAX_ATTEMPTS: Var = var(
@@ -257,6 +267,8 @@ pub const WORKER_VARS: &[Var] = &[
     OUTBOX_DIR,
     WORKER_CONCURRENCY,
     WORKER_MAX_CAMPAIGNS,
+    WORKER_SHARD_SIZE,
+    WORKER_SHARD_LEASE_MS,
     WORKER_BATCH_SIZE,
     RETRY_MAX_ATTEMPTS,
     RETRY_BASE_DELAY_MS,

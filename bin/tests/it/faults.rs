@@ -525,16 +525,19 @@ async fn survive_sigkills(N: usize, KILLS: usize) -> usize {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_standby_worker_resumes_the_campaign_once_the_dead_ones_lock_expires() {
     const N: usize = 4_000;
+    // Not split into shards (the second worker would send shards of it at once): the job's
+    // lock alone says who sends.
+    const WHOLE: [(&str, &str); 1] = [("WORKER_SHARD_SIZE", "0")];
     let smtp = TestSmtpServer::start(SmtpRules::default()).expect("smtp");
     let mut paloma = Paloma::new().await;
     paloma.start_api().await;
-    paloma.start_worker(&smtp.url(), &[]);
+    paloma.start_worker(&smtp.url(), &WHOLE);
     let emails = addresses("standby", N);
     let id = post_campaign(&paloma, "Two workers", &emails).await;
 
     // The first worker holds the job; the second starts afterwards and waits for jobs.
     wait_messages(&smtp, 300, Duration::from_secs(60)).await;
-    paloma.start_worker(&smtp.url(), &[]);
+    paloma.start_worker(&smtp.url(), &WHOLE);
     wait_messages(&smtp, 1_500, Duration::from_secs(60)).await;
     let connections_before = smtp.connections();
     let kill = kill_worker(&mut paloma, 0, &smtp, &id).await;
@@ -1116,7 +1119,8 @@ async fn sigterm_under_load_loses_nothing_sends_nothing_twice_and_the_standby_re
     let emails = addresses("sigterm", N);
     let id = post_campaign(&paloma, "SIGTERM under load", &emails).await;
     wait_messages(&smtp, 300, Duration::from_secs(60)).await;
-    paloma.start_worker(&smtp.url(), &[]); // stands by: the first one holds the job
+    // Holds no job: it sends shards of the campaign beside the first one.
+    paloma.start_worker(&smtp.url(), &[]);
     wait_messages(&smtp, 3_000, Duration::from_secs(60)).await;
 
     let at = paloma.sigterm_worker(0).await;
@@ -1127,10 +1131,10 @@ async fn sigterm_under_load_loses_nothing_sends_nothing_twice_and_the_standby_re
 
     let delivery = assert_delivered_to_all(&paloma, &smtp, &id, &emails).await;
     eprintln!(
-        "[SIGTERM under load] {N} recipients, concurrency {CONCURRENCY}: the sending worker exited \
-         cleanly {} ms after SIGTERM with {delivered} delivered; the standby worker sent its \
-         first message {} ms after the signal (lock {} ms: it did not wait for it); {} messages \
-         for {} addresses = {} duplicates",
+        "[SIGTERM under load] {N} recipients, concurrency {CONCURRENCY}: the worker holding the \
+         job exited cleanly {} ms after SIGTERM with {delivered} delivered; the next message left \
+         {} ms after the signal (lock {} ms: nobody waited for it); {} messages for {} addresses \
+         = {} duplicates",
         stopped_in.as_millis(),
         recovery.as_millis(),
         LOCK_DURATION.as_millis(),
@@ -1251,3 +1255,5 @@ async fn a_campaign_whose_runs_keep_failing_stops_after_max_failed_runs_and_a_re
     assert_eq!(received.len(), 5);
     assert!(received.values().all(|n| *n == 1));
 }
+
+mod shards;

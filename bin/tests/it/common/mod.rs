@@ -185,7 +185,7 @@ impl Paloma {
         let _ = tokio::time::timeout(Duration::from_secs(15), api.wait()).await;
     }
 
-    /// Starts a worker with short lock and retry timings (overridable through `extra`).
+    /// Starts a worker with short lock, lease and retry timings (overridable through `extra`).
     pub fn start_worker(&mut self, smtp_url: &str, extra: &[(&str, &str)]) {
         let mut cmd = self.command(env!("CARGO_BIN_EXE_paloma-worker"));
         cmd.env("SMTP_URL", smtp_url)
@@ -193,7 +193,8 @@ impl Paloma {
             .env("RETRY_BASE_DELAY_MS", "200")
             .env("LOCK_DURATION_MS", "3000")
             .env("LOCK_RENEW_MS", "1000")
-            .env("STALLED_INTERVAL_MS", "1000");
+            .env("STALLED_INTERVAL_MS", "1000")
+            .env("WORKER_SHARD_LEASE_MS", "3000");
         for (k, v) in extra {
             cmd.env(k, v);
         }

@@ -45,30 +45,55 @@ async fn wait_until_final(env: &Env, id: paloma_domain::CampaignId) -> Campaign 
     panic!("the campaign did not end: {:?}", env.repo.campaign(id));
 }
 
+/// Two workers, each with a mailer of its own, running until [`TwoWorkers::stop`], with the
+/// campaign's one job waiting for them.
+struct TwoWorkers {
+    mailers: [Arc<FakeMailer>; 2],
+    shutdown: CancellationToken,
+    runs: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl TwoWorkers {
+    fn start(env: &Env, id: paloma_domain::CampaignId) -> Self {
+        env.consumer
+            .waiting
+            .lock()
+            .expect("lock")
+            .push(job("only", Ok(id)));
+        let mailers = [slow_mailer(), slow_mailer()];
+        let shutdown = CancellationToken::new();
+        let runs = mailers
+            .iter()
+            .map(|mailer| {
+                let worker = env.worker_with_settings(mailer.clone(), sharded(4));
+                let shutdown = shutdown.clone();
+                tokio::spawn(async move { worker.run(shutdown).await })
+            })
+            .collect();
+        Self {
+            mailers,
+            shutdown,
+            runs,
+        }
+    }
+
+    async fn stop(self) -> [Arc<FakeMailer>; 2] {
+        self.shutdown.cancel();
+        for run in self.runs {
+            run.await.expect("stopped");
+        }
+        self.mailers
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn two_workers_send_one_large_campaign_together_each_recipient_once() {
     let env = Env::new(FakeMailer::default());
     let list = addresses("r", 600);
     let id = create(&env, &list).await;
-    env.consumer
-        .waiting
-        .lock()
-        .expect("lock")
-        .push(job("only", Ok(id)));
-    let (mail_a, mail_b) = (slow_mailer(), slow_mailer());
-    let a = env.worker_with_settings(mail_a.clone(), sharded(4));
-    let b = env.worker_with_settings(mail_b.clone(), sharded(4));
-    let shutdown = CancellationToken::new();
-    let runs = [a, b].map(|worker| {
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move { worker.run(shutdown).await })
-    });
-
+    let workers = TwoWorkers::start(&env, id);
     let done = wait_until_final(&env, id).await;
-    shutdown.cancel();
-    for run in runs {
-        run.await.expect("stopped");
-    }
+    let [mail_a, mail_b] = workers.stop().await;
     assert_eq!(done.status, CampaignStatus::Completed);
     assert_eq!(done.sent_emails, 600);
     assert_counters_match_rows(&env, id);
@@ -167,26 +192,11 @@ async fn a_helper_that_passes_the_failure_threshold_stops_the_campaign_for_all()
     let env = Env::new(FakeMailer::default());
     // Every address bounces: the threshold (50% of at least 100) is passed early.
     let id = create(&env, &addresses("bounce", 400)).await;
-    env.consumer
-        .waiting
-        .lock()
-        .expect("lock")
-        .push(job("only", Ok(id)));
-    let (mail_a, mail_b) = (slow_mailer(), slow_mailer());
-    let a = env.worker_with_settings(mail_a.clone(), sharded(4));
-    let b = env.worker_with_settings(mail_b.clone(), sharded(4));
-    let shutdown = CancellationToken::new();
-    let runs = [a, b].map(|worker| {
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move { worker.run(shutdown).await })
-    });
+    let workers = TwoWorkers::start(&env, id);
     let done = wait_until_final(&env, id).await;
     // Let the other worker notice and stop.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    shutdown.cancel();
-    for run in runs {
-        run.await.expect("stopped");
-    }
+    let [mail_a, mail_b] = workers.stop().await;
     assert_eq!(done.status, CampaignStatus::Failed);
     assert!(done.stop_reason.is_some(), "{done:?}");
     let tried: usize = [&mail_a, &mail_b]

@@ -16,6 +16,16 @@ fn remote_smtp() -> TestSmtpServer {
     TestSmtpServer::start(SmtpRules::default().delay(Duration::from_millis(20))).expect("smtp")
 }
 
+/// The API and `workers` workers splitting campaigns in shards of [`SHARD_SIZE`].
+async fn sharded_paloma(workers: usize, smtp: &TestSmtpServer) -> Paloma {
+    let mut paloma = Paloma::new().await;
+    paloma.start_api().await;
+    for _ in 0..workers {
+        paloma.start_worker(&smtp.url(), &[("WORKER_SHARD_SIZE", SHARD_SIZE)]);
+    }
+    paloma
+}
+
 /// How many workers hold a live lease on a shard of the campaign now, read from the table.
 async fn lease_holders(paloma: &Paloma, id: &str) -> u64 {
     let rows = sql(
@@ -49,11 +59,7 @@ async fn wait_for_holders(paloma: &Paloma, id: &str, n: u64, timeout: Duration) 
 async fn four_workers_send_one_campaign_and_one_killed_costs_at_most_its_messages_in_flight() {
     const N: usize = 12_000;
     let smtp = remote_smtp();
-    let mut paloma = Paloma::new().await;
-    paloma.start_api().await;
-    for _ in 0..4 {
-        paloma.start_worker(&smtp.url(), &[("WORKER_SHARD_SIZE", SHARD_SIZE)]);
-    }
+    let mut paloma = sharded_paloma(4, &smtp).await;
     let emails = addresses("four", N);
     let started = Instant::now();
     let id = post_campaign(&paloma, "Four workers, one killed", &emails).await;
@@ -110,11 +116,7 @@ async fn four_workers_send_one_campaign_and_one_killed_costs_at_most_its_message
 async fn a_worker_frozen_past_its_lease_starts_nothing_of_its_shard_when_it_wakes() {
     const N: usize = 8_000;
     let smtp = remote_smtp();
-    let mut paloma = Paloma::new().await;
-    paloma.start_api().await;
-    for _ in 0..2 {
-        paloma.start_worker(&smtp.url(), &[("WORKER_SHARD_SIZE", SHARD_SIZE)]);
-    }
+    let paloma = sharded_paloma(2, &smtp).await;
     let emails = addresses("frozen", N);
     let id = post_campaign(&paloma, "A worker frozen", &emails).await;
     let holders = wait_for_holders(&paloma, &id, 2, Duration::from_secs(30)).await;

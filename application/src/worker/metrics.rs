@@ -13,8 +13,10 @@ pub(super) const SEND_SECONDS: &str = "paloma_send_duration_seconds";
 pub(super) const FLUSH_SECONDS: &str = "paloma_outcome_flush_duration_seconds";
 /// Messages being sent now.
 pub(super) const IN_FLIGHT: &str = "paloma_in_flight";
-/// Campaigns this worker is sending now.
+/// Campaigns this worker is sending now (their jobs, or shards of them).
 pub(super) const CAMPAIGNS_ACTIVE: &str = "paloma_campaigns_active";
+/// Shards this worker holds a lease on now.
+pub(super) const SHARDS_LEASED: &str = "paloma_shards_leased";
 /// The queue's jobs by `state` (`waiting`, `active`, `delayed`, `failed`).
 pub(super) const QUEUE_JOBS: &str = "paloma_queue_jobs";
 /// Time spent waiting for a slot of the shared send rate.

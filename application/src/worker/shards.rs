@@ -24,7 +24,7 @@ use tracing::{Instrument, debug, error, info, info_span, warn};
 use super::campaign::Run;
 use super::pace::{LeaseDeadline, Stop, ended, interrupted};
 use super::stops::Registered;
-use super::{RunError, RunOutcome, Worker, WorkerPorts, error_chain};
+use super::{RunError, RunOutcome, Worker, WorkerPorts, error_chain, metrics};
 use crate::ports::{CampaignStore, MessageSender, ShardLease, ShardLedger};
 
 /// The longest wait of the job holder for shards that other workers hold, before it looks
@@ -77,6 +77,7 @@ impl<P: WorkerPorts> Worker<P> {
         let campaign = first.shard.campaign;
         let span = info_span!("campaign_shards", campaign_id = %campaign);
         async {
+            let _active = metrics::Held::new(metrics::CAMPAIGNS_ACTIVE);
             let (mut lease, mut leased_at) = (first, leased_at);
             loop {
                 let lost = CancellationToken::new();
@@ -232,6 +233,7 @@ impl<P: WorkerPorts> Worker<P> {
         message: Option<Message>,
     ) -> Result<RunOutcome, RunError> {
         debug!(shard = lease.shard.number, "sending a shard");
+        let _leased = metrics::Held::new(metrics::SHARDS_LEASED);
         let duration = self.settings.shard_lease;
         let deadline = Arc::new(LeaseDeadline::new(leased_at + valid_for(duration)));
         let renewer = tokio::spawn(keep_lease(

@@ -133,9 +133,16 @@ pub(crate) async fn start(
     let now_db = to_db_time(now);
     let campaign = conn
         .transaction(async |conn| -> Result<Campaign, DbError> {
+            // The campaign's row first, as every other writer of the campaign takes it (a
+            // cancel locks it, then moves its recipients): rows first here deadlocked with a
+            // cancel at the moment the worker started the campaign.
+            let locked = require(conn, id, true).await?;
             // An address suppressed since the campaign was stored is not sent either.
-            mark_suppressed(conn, DbId::campaign(id), now_db).await?;
-            let campaign = require(conn, id, true).await?;
+            let campaign = if mark_suppressed(conn, DbId::campaign(id), now_db).await? > 0 {
+                require(conn, id, false).await?
+            } else {
+                locked
+            };
             // A final campaign has nothing to start; a draft, a paused campaign and one
             // scheduled later must not start.
             let due = campaign.status == CampaignStatus::Scheduled

@@ -142,7 +142,7 @@ pub(crate) async fn lease_shard(
         None => campaigns_with_free_shards(conn, except).await?,
     };
     for candidate in candidates {
-        let token = Uuid::new_v4().hyphenated().to_string();
+        let token = Uuid::now_v7().hyphenated().to_string();
         let leased = diesel::sql_query(
             "UPDATE `CampaignShard` SET `leasedBy` = ?, `leaseToken` = ?, \
              `leasedUntil` = NOW(3) + INTERVAL ? MICROSECOND \

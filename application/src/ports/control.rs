@@ -26,13 +26,15 @@ pub enum FenceEnd {
 /// What became of a request that workers stop sending a campaign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopAnswer {
-    /// No worker was sending it (none held its claim, or the holder let go while asked).
+    /// No worker was sending it (none held its claim nor a shard of it, or the holder let go
+    /// while asked).
     NotSending,
-    /// The worker sending it confirmed that it starts no new message: at most the messages
-    /// already in flight (no more than its concurrency) still leave.
+    /// Every worker sending it (its job, or shards of it) confirmed that it starts no new
+    /// message: at most the messages already in flight (no more than each one's concurrency)
+    /// still leave.
     Stopped,
-    /// A worker holds its claim but did not confirm in time (it is hung, cut off from Redis
-    /// or dead). It reads the status when it next writes outcomes, or loses its lock.
+    /// A worker sending it did not confirm in time (it is hung, cut off from Redis or dead).
+    /// It reads the status when it next writes outcomes, or loses its lock or lease.
     Unconfirmed,
 }
 

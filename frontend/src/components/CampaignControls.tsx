@@ -152,8 +152,8 @@ export function CampaignControlsCard({
       const answer = await post(move);
       if (answer.worker === "unconfirmed") {
         setNotice(
-          `The campaign is ${DONE[move]}, but the worker sending it has not confirmed yet ` +
-            "that it stopped; a few more messages may leave before it does.",
+          `The campaign is ${DONE[move]}, but not every worker sending it has confirmed yet ` +
+            "that it stopped; a few more messages may leave before they do.",
         );
       }
       setAnnouncement(ANNOUNCED[move]);

@@ -104,8 +104,8 @@ pub struct ControlledResponse {
     /// For a resume: whether its queue job was added now (if not, the worker's reconciler adds
     /// it shortly). False for a pause and a cancel.
     pub enqueued: bool,
-    /// For a pause or a cancel: what the worker sending the campaign answered; null for a
-    /// resume, or when the queue could not be asked.
+    /// For a pause or a cancel: what the workers sending the campaign (its job, or shards of
+    /// it) answered; null for a resume, or when the queue could not be asked.
     pub worker: Option<WorkerStopDto>,
 }
 
@@ -115,11 +115,11 @@ pub struct ControlledResponse {
 pub enum WorkerStopDto {
     /// No worker was sending it: nothing more leaves.
     NotSending,
-    /// The worker sending it confirmed: at most the messages already in flight (no more than
-    /// its concurrency) still leave, and their outcomes are recorded.
+    /// Every worker sending it confirmed: at most the messages already in flight (no more than
+    /// each one's concurrency) still leave, and their outcomes are recorded.
     Stopped,
-    /// A worker holds it but did not confirm within a few seconds: it stops when it next
-    /// records outcomes, or loses the job.
+    /// A worker sending it did not confirm within a few seconds: it stops when it next
+    /// records outcomes, or loses the job or its shard.
     Unconfirmed,
 }
 

@@ -59,6 +59,13 @@ pub(crate) async fn plan_shards(
     size: u32,
 ) -> Result<u32, RepositoryError> {
     let db_id = DbId::campaign(id);
+    // Read committed: no gap locks, so that campaigns split at the same moment (their rows
+    // landing in one gap of the index) do not deadlock. The campaign's row lock still makes
+    // two planners of one campaign go one after the other.
+    diesel::sql_query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        .execute(conn)
+        .await
+        .map_err(diesel_error)?;
     let planned = conn
         .transaction(async |conn| -> Result<u32, DbError> {
             // The campaign's row first: two planners of one campaign go one after the other.
@@ -75,6 +82,7 @@ pub(crate) async fn plan_shards(
             if size == 0 {
                 return Ok(0);
             }
+            // Every shard done (a retry made recipients pending again): split anew.
             diesel::delete(campaign_shard::table.filter(campaign_shard::email_job_id.eq(db_id)))
                 .execute(conn)
                 .await?;

@@ -160,3 +160,62 @@ async fn a_worker_frozen_past_its_lease_starts_nothing_of_its_shard_when_it_wake
     );
     assert_eq!(queue_state(&paloma).await, completed_queue(1));
 }
+
+/// A campaign split among three workers, paused while all of them send shards of it: the
+/// pause answers once every one has stopped, so at most their messages in flight leave after
+/// it; no shard is leased while it is paused; the resume serves everyone else, each once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pause_stops_every_worker_sending_shards_of_the_campaign() {
+    const N: usize = 6_000;
+    const WORKERS: usize = 3;
+    let smtp = remote_smtp();
+    let paloma = sharded_paloma(WORKERS, &smtp).await;
+    let emails = addresses("split", N);
+    let id = post_campaign(&paloma, "Split, then paused", &emails).await;
+    let holders = wait_for_holders(&paloma, &id, 3, Duration::from_secs(30)).await;
+    assert_eq!(holders, 3, "every worker sends shards of it");
+
+    let pause = |action: &'static str| {
+        let request = paloma
+            .http
+            .post(paloma.url(&format!("/api/emails/{id}/{action}")));
+        async move {
+            let response = request.send().await.expect(action);
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.expect("json"))
+        }
+    };
+    let (status, paused) = pause("pause").await;
+    let at_answer = smtp.message_count();
+    assert_eq!(status, 200, "{paused}");
+    assert_eq!(
+        paused["worker"], "stopped",
+        "every worker answered: {paused}"
+    );
+    let quiet = settled_count(&smtp).await;
+    let after = quiet - at_answer;
+    assert!(
+        after <= WORKERS * CONCURRENCY,
+        "{after} messages left after the pause answered"
+    );
+    assert!(at_answer < N / 2, "paused half-way: {at_answer}");
+    assert_eq!(
+        lease_holders(&paloma, &id).await,
+        0,
+        "no shard is leased while paused"
+    );
+
+    let (status, resumed) = pause("resume").await;
+    assert_eq!(status, 202, "{resumed}");
+    paloma.wait_final(&id, Duration::from_secs(120)).await;
+    let delivery = assert_delivered_to_all(&paloma, &smtp, &id, &emails).await;
+    eprintln!(
+        "[pause of a split campaign] {N} recipients, {WORKERS} workers: paused at {at_answer} \
+         delivered, {after} more after the answer (bound {}); resumed: {} messages for {} \
+         addresses",
+        WORKERS * CONCURRENCY,
+        delivery.messages,
+        delivery.addresses
+    );
+    assert_eq!(delivery.duplicates, 0, "nobody twice");
+}

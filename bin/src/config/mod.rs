@@ -318,6 +318,9 @@ pub struct WorkerConfig {
     pub reconcile_interval: Duration,
 }
 
+/// The shortest `WORKER_SHARD_LEASE_MS`.
+const MIN_SHARD_LEASE: Duration = Duration::from_secs(1);
+
 impl WorkerConfig {
     pub fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
         let config = Self {
@@ -370,6 +373,15 @@ impl WorkerConfig {
             max_failed_runs: env.positive(MAX_FAILED_RUNS)?,
             reconcile_interval: env.millis(RECONCILE_INTERVAL_MS)?,
         };
+        // Renewed every third of itself, a lease shorter than a second would be renewed
+        // faster than MySQL answers under load, and lost.
+        if config.shard_lease < MIN_SHARD_LEASE {
+            return Err(ConfigError {
+                var: WORKER_SHARD_LEASE_MS.name,
+                value: config.shard_lease.as_millis().to_string(),
+                message: format!("must be at least {} ms", MIN_SHARD_LEASE.as_millis()),
+            });
+        }
         if config.lock_renew >= config.lock_duration {
             return Err(ConfigError {
                 var: LOCK_RENEW_MS.name,

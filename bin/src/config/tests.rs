@@ -104,6 +104,11 @@ fn defaults_match_the_documented_ones() {
     assert_eq!(api.cors_origins, ["http://localhost:3000"]);
     let worker = WorkerConfig::from_env(&env(&[])).expect("defaults are valid");
     assert_eq!(worker.concurrency, 5);
+    assert_eq!(worker.shard_size, 1_000);
+    assert_eq!(worker.shard_lease, Duration::from_secs(30));
+    let whole =
+        WorkerConfig::from_env(&env(&[("WORKER_SHARD_SIZE", "0")])).expect("0: never split");
+    assert_eq!(whole.shard_size, 0);
     assert!(worker.smtp_url.is_none());
     assert_eq!(worker.mail_from, "Paloma <no-reply@localhost>");
 }
@@ -122,6 +127,11 @@ fn bad_values_name_the_variable() {
     ]))
     .expect_err("renew must be shorter");
     assert_eq!(err.var, "LOCK_RENEW_MS");
+    let err = WorkerConfig::from_env(&env(&[("WORKER_SHARD_LEASE_MS", "999")]))
+        .expect_err("a lease under a second");
+    assert_eq!(err.var, "WORKER_SHARD_LEASE_MS");
+    let err = WorkerConfig::from_env(&env(&[("WORKER_SHARD_SIZE", "-1")])).expect_err("invalid");
+    assert_eq!(err.var, "WORKER_SHARD_SIZE");
     let err = ApiConfig::from_env(&env(&[("LOG_FORMAT", "xml")])).expect_err("invalid");
     assert_eq!(err.var, "LOG_FORMAT");
 }

@@ -498,30 +498,8 @@ pub(crate) async fn count_failed_run(
     Ok(runs)
 }
 
-/// See [`DeliveryLedger::list_unfinished`].
-#[instrument(level = "debug", skip_all, fields(limit = limit))]
-pub(crate) async fn list_unfinished(
-    conn: &mut AsyncMysqlConnection,
-    created_before: DateTime<Utc>,
-    limit: u32,
-) -> Result<Vec<CampaignId>, RepositoryError> {
-    let ids: Vec<DbId> = email_job::table
-        .filter(email_job::status.eq_any([
-            CampaignStatus::Scheduled.as_str(),
-            CampaignStatus::Pending.as_str(),
-            CampaignStatus::Processing.as_str(),
-        ]))
-        .filter(email_job::created_at.lt(to_db_time(created_before)))
-        .select(email_job::id)
-        .order((email_job::created_at.asc(), email_job::id.asc()))
-        .limit(limit_of(limit))
-        .load(conn)
-        .await
-        .map_err(diesel_error)?;
-    Ok(ids.into_iter().map(CampaignId::from).collect())
-}
-
-/// Each method takes a connection and calls the query function of the same name above. The
+/// Each method takes a connection and calls the query function of the same name above (or in
+/// `listing`). The
 /// transactional writes that borrow their input run on the caller's task; the rest run
 /// detached (see [`MysqlDatabase::detached`]).
 impl DeliveryLedger for MysqlDatabase {
@@ -601,7 +579,9 @@ impl DeliveryLedger for MysqlDatabase {
         created_before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<CampaignId>, RepositoryError> {
-        self.detached(move |conn| list_unfinished(conn, created_before, limit).boxed())
-            .await
+        self.detached(move |conn| {
+            crate::listing::list_unfinished(conn, created_before, limit).boxed()
+        })
+        .await
     }
 }

@@ -1,7 +1,7 @@
 //! The [`CampaignStore`](paloma_application::ports::CampaignStore) listings: campaigns
 //! (filtered), how many are active, a campaign's recipients and its timeline.
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, RunQueryDsl};
@@ -16,7 +16,7 @@ use tracing::instrument;
 use crate::campaigns::require;
 use crate::error::{DbError, corrupt, diesel_error};
 use crate::ids::DbId;
-use crate::models::{CampaignRow, RecipientRow, limit_of, offset_of};
+use crate::models::{CampaignRow, RecipientRow, limit_of, offset_of, to_db_time};
 use crate::schema::{email_job, recipient};
 
 /// See [`CampaignStore::list`](paloma_application::ports::CampaignStore::list). A subject search is a `LIKE` under the column's collation
@@ -276,4 +276,27 @@ pub(crate) async fn timeline(
             })
         })
         .collect()
+}
+
+/// See [`DeliveryLedger::list_unfinished`](paloma_application::ports::DeliveryLedger::list_unfinished).
+#[instrument(level = "debug", skip_all, fields(limit = limit))]
+pub(crate) async fn list_unfinished(
+    conn: &mut AsyncMysqlConnection,
+    created_before: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<CampaignId>, RepositoryError> {
+    let ids: Vec<DbId> = email_job::table
+        .filter(email_job::status.eq_any([
+            CampaignStatus::Scheduled.as_str(),
+            CampaignStatus::Pending.as_str(),
+            CampaignStatus::Processing.as_str(),
+        ]))
+        .filter(email_job::created_at.lt(to_db_time(created_before)))
+        .select(email_job::id)
+        .order((email_job::created_at.asc(), email_job::id.asc()))
+        .limit(limit_of(limit))
+        .load(conn)
+        .await
+        .map_err(diesel_error)?;
+    Ok(ids.into_iter().map(CampaignId::from).collect())
 }

@@ -3,24 +3,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { ActivityPage, Campaign, RecipientPage } from "@/lib/api/types";
 
-const { fetchMock } = vi.hoisted(() => ({
-  fetchMock: vi.fn<(request: Request) => Promise<Response>>(),
-}));
-
 vi.mock("next/navigation", () => ({
   useRouter: () => ({ push: vi.fn(), replace: vi.fn(), prefetch: vi.fn() }),
 }));
 
-vi.mock("@/lib/api/client", async (importActual) => {
-  const actual = await importActual<typeof import("@/lib/api/client")>();
-  const { ApiStatusStore } = await import("@/lib/api/status");
-  const client = actual.createPalomaClient({
-    baseUrl: "http://paloma.test",
-    fetch: (request) => fetchMock(request),
-    status: new ApiStatusStore(),
-  });
-  return { ...actual, api: () => client };
-});
+vi.mock("@/lib/api/client", async (importActual) =>
+  (await import("@/test/api")).mockedApiClient(importActual),
+);
+
+import { fetchMock } from "@/test/api";
 
 import { key, signIn } from "@/test/me";
 import { renderWithQueries } from "@/test/render";

@@ -3,11 +3,10 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vites
 
 // The browser's time zone, for every date this file reads or shows: set before anything formats
 // one. Madrid is UTC+1 in winter.
-const { fetchMock, push, savedTz } = vi.hoisted(() => {
+const { push, savedTz } = vi.hoisted(() => {
   const savedTz = process.env.TZ;
   process.env.TZ = "Europe/Madrid";
   return {
-    fetchMock: vi.fn<(request: Request) => Promise<Response>>(),
     push: vi.fn(),
     savedTz,
   };
@@ -17,16 +16,11 @@ vi.mock("next/navigation", () => ({
   useRouter: () => ({ push, replace: vi.fn(), prefetch: vi.fn() }),
 }));
 
-vi.mock("@/lib/api/client", async (importActual) => {
-  const actual = await importActual<typeof import("@/lib/api/client")>();
-  const { ApiStatusStore } = await import("@/lib/api/status");
-  const client = actual.createPalomaClient({
-    baseUrl: "http://paloma.test",
-    fetch: (request) => fetchMock(request),
-    status: new ApiStatusStore(),
-  });
-  return { ...actual, api: () => client };
-});
+vi.mock("@/lib/api/client", async (importActual) =>
+  (await import("@/test/api")).mockedApiClient(importActual),
+);
+
+import { fetchMock } from "@/test/api";
 
 import { NewCampaignForm } from "./NewCampaignForm";
 

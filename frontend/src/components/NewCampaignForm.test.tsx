@@ -2,8 +2,7 @@ import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/re
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-const { fetchMock, push } = vi.hoisted(() => ({
-  fetchMock: vi.fn<(request: Request) => Promise<Response>>(),
+const { push } = vi.hoisted(() => ({
   push: vi.fn(),
 }));
 
@@ -11,16 +10,11 @@ vi.mock("next/navigation", () => ({
   useRouter: () => ({ push, replace: vi.fn(), prefetch: vi.fn() }),
 }));
 
-vi.mock("@/lib/api/client", async (importActual) => {
-  const actual = await importActual<typeof import("@/lib/api/client")>();
-  const { ApiStatusStore } = await import("@/lib/api/status");
-  const client = actual.createPalomaClient({
-    baseUrl: "http://paloma.test",
-    fetch: (request) => fetchMock(request),
-    status: new ApiStatusStore(),
-  });
-  return { ...actual, api: () => client };
-});
+vi.mock("@/lib/api/client", async (importActual) =>
+  (await import("@/test/api")).mockedApiClient(importActual),
+);
+
+import { fetchMock } from "@/test/api";
 
 import { NewCampaignForm } from "./NewCampaignForm";
 

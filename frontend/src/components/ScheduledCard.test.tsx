@@ -2,26 +2,21 @@ import { act, cleanup, fireEvent, screen, within } from "@testing-library/react"
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 // The browser's time zone, set before anything formats a date. Madrid is UTC+1 in winter.
-const { fetchMock, savedTz } = vi.hoisted(() => {
+const { savedTz } = vi.hoisted(() => {
   const savedTz = process.env.TZ;
   process.env.TZ = "Europe/Madrid";
-  return { fetchMock: vi.fn<(request: Request) => Promise<Response>>(), savedTz };
+  return { savedTz };
 });
 
 vi.mock("next/navigation", () => ({
   useRouter: () => ({ push: vi.fn(), replace: vi.fn(), prefetch: vi.fn() }),
 }));
 
-vi.mock("@/lib/api/client", async (importActual) => {
-  const actual = await importActual<typeof import("@/lib/api/client")>();
-  const { ApiStatusStore } = await import("@/lib/api/status");
-  const client = actual.createPalomaClient({
-    baseUrl: "http://paloma.test",
-    fetch: (request) => fetchMock(request),
-    status: new ApiStatusStore(),
-  });
-  return { ...actual, api: () => client };
-});
+vi.mock("@/lib/api/client", async (importActual) =>
+  (await import("@/test/api")).mockedApiClient(importActual),
+);
+
+import { fetchMock } from "@/test/api";
 
 import { ApiError } from "@/lib/api/errors";
 import type { ActivityPage, Campaign, CampaignStatus } from "@/lib/api/types";

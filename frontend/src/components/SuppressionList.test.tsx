@@ -1,24 +1,15 @@
 import { cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-const { fetchMock } = vi.hoisted(() => ({
-  fetchMock: vi.fn<(request: Request) => Promise<Response>>(),
-}));
-
 vi.mock("next/navigation", () => ({
   useRouter: () => ({ push: vi.fn(), replace: vi.fn(), prefetch: vi.fn() }),
 }));
 
-vi.mock("@/lib/api/client", async (importActual) => {
-  const actual = await importActual<typeof import("@/lib/api/client")>();
-  const { ApiStatusStore } = await import("@/lib/api/status");
-  const client = actual.createPalomaClient({
-    baseUrl: "http://paloma.test",
-    fetch: (request) => fetchMock(request),
-    status: new ApiStatusStore(),
-  });
-  return { ...actual, api: () => client };
-});
+vi.mock("@/lib/api/client", async (importActual) =>
+  (await import("@/test/api")).mockedApiClient(importActual),
+);
+
+import { fetchMock } from "@/test/api";
 
 import type { SuppressionPage } from "@/lib/api/types";
 import type { Scope } from "@/lib/scopes";

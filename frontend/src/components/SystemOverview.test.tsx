@@ -3,20 +3,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { QueueOverview, Worker } from "@/lib/api/types";
 
-const { fetchMock } = vi.hoisted(() => ({
-  fetchMock: vi.fn<(request: Request) => Promise<Response>>(),
-}));
+vi.mock("@/lib/api/client", async (importActual) =>
+  (await import("@/test/api")).mockedApiClient(importActual),
+);
 
-vi.mock("@/lib/api/client", async (importActual) => {
-  const actual = await importActual<typeof import("@/lib/api/client")>();
-  const { ApiStatusStore } = await import("@/lib/api/status");
-  const client = actual.createPalomaClient({
-    baseUrl: "http://paloma.test",
-    fetch: (request) => fetchMock(request),
-    status: new ApiStatusStore(),
-  });
-  return { ...actual, api: () => client };
-});
+import { fetchMock } from "@/test/api";
 
 import { renderWithQueries } from "@/test/render";
 

@@ -19,7 +19,9 @@ use crate::db::MysqlDatabase;
 use crate::error::{DbError, diesel_error};
 use crate::ids::DbId;
 use crate::insert::mark_suppressed;
-use crate::models::{RecipientChange, RecipientRow, count_u32, from_db_time, limit_of, to_db_time};
+use crate::models::{
+    RecipientChange, RecipientRow, count_u32, cut_chars, from_db_time, limit_of, to_db_time,
+};
 use crate::schema::{email_job, recipient};
 use crate::shards::forget_shards;
 
@@ -464,10 +466,7 @@ pub(crate) async fn abandon(
 
 /// `stopReason` holds 1,000 characters; the reasons the worker writes are far shorter.
 fn stop_reason_text(reason: &str) -> &str {
-    match reason.char_indices().nth(STOP_REASON_CHARS) {
-        Some((end, _)) => &reason[..end],
-        None => reason,
-    }
+    cut_chars(reason, STOP_REASON_CHARS)
 }
 
 const STOP_REASON_CHARS: usize = 1_000;

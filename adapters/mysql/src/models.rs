@@ -213,3 +213,11 @@ where
 {
     u32::try_from(n).map_err(|e| RepositoryError::Unknown(Box::new(e)))
 }
+
+/// `text`'s first `max` characters (a column's length counts characters, not bytes).
+pub(crate) fn cut_chars(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}

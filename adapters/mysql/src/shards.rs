@@ -22,7 +22,7 @@ use crate::campaigns::require;
 use crate::db::MysqlDatabase;
 use crate::error::{DbError, diesel_error};
 use crate::ids::DbId;
-use crate::models::count_u32;
+use crate::models::{count_u32, cut_chars};
 use crate::schema::{campaign_shard, recipient};
 
 /// A recipient id read by name from a raw query.
@@ -224,47 +224,27 @@ async fn campaigns_with_free_shards(
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
-/// See [`ShardLedger::renew_shard`]. Whether the row is still this lease is read back rather
-/// than taken from the count of changed rows, which a renewal within the same millisecond
-/// would make 0.
+/// See [`ShardLedger::renew_shard`]. The count is of matched rows, not changed ones
+/// (diesel-async connects with `CLIENT_FOUND_ROWS`), so two renewals within one millisecond
+/// both say the lease is still this one.
 #[instrument(level = "debug", skip_all, fields(campaign_id = %lease.shard.campaign, shard = lease.shard.number))]
 pub(crate) async fn renew_shard(
     conn: &mut AsyncMysqlConnection,
     lease: &ShardLease,
     duration: Duration,
 ) -> Result<bool, RepositoryError> {
-    let (id, number) = (DbId::campaign(lease.shard.campaign), lease.shard.number);
-    diesel::sql_query(
+    let renewed = diesel::sql_query(
         "UPDATE `CampaignShard` SET `leasedUntil` = NOW(3) + INTERVAL ? MICROSECOND \
          WHERE `emailJobId` = ? AND `shard` = ? AND `leaseToken` = ? AND `doneAt` IS NULL",
     )
     .bind::<BigInt, _>(micros(duration))
-    .bind::<Text, _>(id)
-    .bind::<Unsigned<Integer>, _>(number)
+    .bind::<Text, _>(DbId::campaign(lease.shard.campaign))
+    .bind::<Unsigned<Integer>, _>(lease.shard.number)
     .bind::<Text, _>(&lease.token)
     .execute(conn)
     .await
     .map_err(diesel_error)?;
-    let ours: i64 = this_lease(id, number, &lease.token)
-        .count()
-        .get_result(conn)
-        .await
-        .map_err(diesel_error)?;
-    Ok(ours > 0)
-}
-
-/// The shard's row while it is still `token`'s lease and unfinished.
-fn this_lease<'a>(
-    id: DbId,
-    number: u32,
-    token: &'a str,
-) -> campaign_shard::BoxedQuery<'a, diesel::mysql::Mysql> {
-    campaign_shard::table
-        .filter(campaign_shard::email_job_id.eq(id))
-        .filter(campaign_shard::shard.eq(number))
-        .filter(campaign_shard::lease_token.eq(token))
-        .filter(campaign_shard::done_at.is_null())
-        .into_boxed()
+    Ok(renewed > 0)
 }
 
 /// See [`ShardLedger::finish_shard`].
@@ -339,10 +319,7 @@ fn micros(duration: Duration) -> i64 {
 
 /// `leasedBy` holds 100 characters; a worker's id is far shorter.
 fn holder_text(holder: &str) -> &str {
-    match holder.char_indices().nth(100) {
-        Some((end, _)) => &holder[..end],
-        None => holder,
-    }
+    cut_chars(holder, 100)
 }
 
 impl ShardLedger for MysqlDatabase {

@@ -25,7 +25,7 @@ use super::campaign::Run;
 use super::pace::{LeaseDeadline, Stop, ended, interrupted};
 use super::stops::Registered;
 use super::{RunError, RunOutcome, Worker, WorkerPorts, error_chain, metrics};
-use crate::ports::{CampaignStore, MessageSender, ShardLease, ShardLedger};
+use crate::ports::{CampaignStore, MessageSender, RepositoryError, ShardLease, ShardLedger};
 
 /// The longest wait of the job holder for shards that other workers hold, before it looks
 /// again (for one to finish, or one whose worker died to become free).
@@ -65,6 +65,19 @@ impl<P: WorkerPorts> Worker<P> {
         }
     }
 
+    /// Leases a free shard of `campaign`, for this worker.
+    fn lease_of(
+        &self,
+        campaign: CampaignId,
+    ) -> impl Future<Output = Result<Option<ShardLease>, RepositoryError>> + Send + '_ {
+        self.ledger.lease_shard(
+            Some(campaign),
+            &[],
+            &self.settings.identity.id,
+            self.settings.shard_lease,
+        )
+    }
+
     /// Sends a shard of another worker's campaign, then the campaign's next free shards, until
     /// none is free, the campaign stops or the worker shuts down.
     pub(super) async fn help(
@@ -102,15 +115,7 @@ impl<P: WorkerPorts> Worker<P> {
                     return;
                 }
                 let asked = Instant::now();
-                let next = self
-                    .ledger
-                    .lease_shard(
-                        Some(campaign),
-                        &[],
-                        &self.settings.identity.id,
-                        self.settings.shard_lease,
-                    )
-                    .await;
+                let next = self.lease_of(campaign).await;
                 match next {
                     Ok(Some(next)) => (lease, leased_at) = (next, asked),
                     Ok(None) => return,
@@ -156,14 +161,7 @@ impl<P: WorkerPorts> Worker<P> {
             }
             let asked = Instant::now();
             let leased = self
-                .patiently("leasing a shard", stop, || {
-                    self.ledger.lease_shard(
-                        Some(id),
-                        &[],
-                        &self.settings.identity.id,
-                        self.settings.shard_lease,
-                    )
-                })
+                .patiently("leasing a shard", stop, || self.lease_of(id))
                 .await;
             match leased {
                 Ok(Some(lease)) => {
